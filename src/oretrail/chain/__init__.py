@@ -1,0 +1,1 @@
+"""Chain projections: lots, positions, shipments, genealogy, exports, and tracing through them."""

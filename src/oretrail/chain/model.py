@@ -1,0 +1,65 @@
+"""The strategic-mineral reading of one EPCIS event (SPEC.md §2), free of JSON and of storage.
+
+Intake turns every accepted event into a `ChainEvent`; projections and rules only ever see this shape,
+so a change in how a document spells something stays inside intake.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+STAGES = ("mining", "smelting", "processing", "transportation", "manufacturing", "sales", "export")
+
+BTT_BOL = "bol"
+BTT_INVOICE = "inv"
+BTT_DECLARATION = "urn:oretrail:btt:declaration"
+DECLARATION_PREFIX = "urn:oretrail:declaration:"
+
+
+@dataclass(frozen=True, slots=True)
+class LotQty:
+    lot: str
+    grams: int  # integer grams: exact sums on every engine
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorDeclaration:
+    declaration_time: datetime
+    reason: str | None
+    corrective_event_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ChainEvent:
+    event_id: str
+    event_type: str  # ObjectEvent, AggregationEvent, TransactionEvent, TransformationEvent, AssociationEvent
+    event_time: datetime  # naive UTC
+    action: str | None = None
+    biz_step: str | None = None  # CBV short name ('shipping') or the full URI of a non-CBV step
+    stage: str | None = None  # ot:stage, None for events outside the profile
+    biz_location: str | None = None
+    read_point: str | None = None
+    quantities: tuple[LotQty, ...] = ()  # quantityList (and childQuantityList)
+    inputs: tuple[LotQty, ...] = ()  # inputQuantityList
+    outputs: tuple[LotQty, ...] = ()  # outputQuantityList
+    material: str | None = None  # ilmd ot:material, for every lot the event creates
+    grade: float | None = None  # ilmd ot:grade, mass fraction of the material's element
+    sources: dict[str, str] = field(default_factory=dict)  # CBV source type short name → id
+    destinations: dict[str, str] = field(default_factory=dict)
+    biz_transactions: tuple[tuple[str, str], ...] = ()  # (type short name or URI, id)
+    error_declaration: ErrorDeclaration | None = None
+
+    def transaction(self, kind: str) -> str | None:
+        return next((tid for t, tid in self.biz_transactions if t == kind), None)
+
+    @property
+    def waybill(self) -> str | None:
+        return self.transaction(BTT_BOL)
+
+    @property
+    def declaration_no(self) -> str | None:
+        ref = self.transaction(BTT_DECLARATION)
+        if ref is None:
+            return None
+        return ref[len(DECLARATION_PREFIX) :] if ref.startswith(DECLARATION_PREFIX) else ref

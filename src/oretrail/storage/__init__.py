@@ -1,0 +1,1 @@
+"""Storage: table definitions, engines and migrations shared by every stage."""

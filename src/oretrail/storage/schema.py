@@ -1,0 +1,296 @@
+"""Every table of the platform, in one place, so migrations and queries agree.
+
+Quantities are integer grams and contained element integer milligrams: sums are then exact and identical
+on every engine, whatever the order of addition. Times are naive UTC datetimes.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL wants BIGINT for a ledger that grows.
+Seq = BigInteger().with_variant(Integer(), "sqlite")
+
+URI = String(512)
+
+# --- ledger: the single source of truth -------------------------------------------------------------
+ledger = Table(
+    "ledger",
+    metadata,
+    Column("seq", Seq, primary_key=True, autoincrement=True),
+    Column("kind", String(16), nullable=False),  # event | enterprise | facility | licence | declaration
+    Column("key", URI, nullable=False),  # eventID, party id, location id, licence_no, declaration_no
+    Column("digest", String(64), nullable=False),  # SHA-256 of the canonical body
+    Column("body", Text, nullable=False),  # canonical JSON (RFC 8785) of the record as received
+    Column("recorded_at", DateTime, nullable=False),
+    Column("hash", String(64), nullable=False),  # SHA-256(previous hash ‖ canonical record)
+)
+Index("ix_ledger_kind_key", ledger.c.kind, ledger.c.key)
+
+checkpoints = Table(
+    "checkpoints",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),  # ledger head at signing
+    Column("head_hash", String(64), nullable=False),
+    Column("signed_at", DateTime, nullable=False),
+    Column("public_key", String(64), nullable=False),  # Ed25519 raw public key, hex
+    Column("signature", String(128), nullable=False),  # hex
+)
+
+# Where each follower of the ledger (projections, alert process) has read up to.
+cursors = Table(
+    "cursors",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("seq", BigInteger, nullable=False),
+)
+
+# --- registry ----------------------------------------------------------------------------------------
+enterprises = Table(
+    "enterprises",
+    metadata,
+    Column("party_id", URI, primary_key=True),
+    Column("uscc", String(18), nullable=False),
+    Column("name", String(512), nullable=False),
+    Column("province", String(8), nullable=False),
+    Column("stages", Text, nullable=False),  # JSON list
+    Column("registered", Date),
+    Column("seq", BigInteger, nullable=False),
+)
+Index("ix_enterprises_uscc", enterprises.c.uscc)
+
+facilities = Table(
+    "facilities",
+    metadata,
+    Column("location_id", URI, primary_key=True),
+    Column("owner", URI, nullable=False),
+    Column("type", String(16), nullable=False),
+    Column("province", String(8), nullable=False),
+    Column("capacity_kg_per_year", Float),
+    Column("seq", BigInteger, nullable=False),
+)
+Index("ix_facilities_owner", facilities.c.owner)
+
+# --- chain projections (rebuildable from the ledger) -------------------------------------------------
+events = Table(
+    "events",
+    metadata,
+    Column("event_id", URI, primary_key=True),
+    Column("seq", BigInteger, nullable=False),  # ledger record of the (latest) capture
+    Column("event_type", String(32), nullable=False),
+    Column("action", String(8)),
+    Column("biz_step", String(128)),
+    Column("stage", String(16)),
+    Column("event_time", DateTime, nullable=False),
+    Column("biz_location", URI),
+    Column("read_point", URI),
+    Column("waybill", URI),
+    Column("declaration_no", String(64)),
+    Column("source_party", URI),
+    Column("dest_party", URI),
+    Column("dest_location", URI),
+    Column("retracted", Boolean, nullable=False, default=False),
+)
+Index("ix_events_waybill", events.c.waybill)
+Index("ix_events_declaration", events.c.declaration_no)
+Index("ix_events_time", events.c.event_time)
+
+lots = Table(
+    "lots",
+    metadata,
+    Column("lot_id", URI, primary_key=True),
+    Column("material", String(64)),
+    Column("element", String(8)),
+    Column("grade", Float),
+    Column("mass_g", BigInteger, nullable=False),  # created quantity
+    Column("element_mg", BigInteger),  # contained controlled element at creation
+    Column("created_event", URI, nullable=False),
+    Column("created_stage", String(16)),
+    Column("created_location", URI),
+    Column("created_at", DateTime, nullable=False),
+)
+
+# What each event did to each lot: the atoms every other projection and rule is summed from.
+# role: created | input | output | observed | shipped | received | sold | exported | other
+event_lots = Table(
+    "event_lots",
+    metadata,
+    Column("event_id", URI, primary_key=True),
+    Column("lot_id", URI, primary_key=True),
+    Column("role", String(16), primary_key=True),
+    Column("grams", BigInteger, nullable=False),
+    Column("event_time", DateTime, nullable=False),
+)
+Index("ix_event_lots_lot", event_lots.c.lot_id)
+
+# Signed quantity changes per lot and place (a facility, or a waybill URI while in transit).
+movements = Table(
+    "movements",
+    metadata,
+    Column("id", Seq, primary_key=True, autoincrement=True),
+    Column("event_id", URI, nullable=False),
+    Column("lot_id", URI, nullable=False),
+    Column("place", URI, nullable=False),
+    Column("owner", URI, nullable=False),  # '' when unknown
+    Column("delta_g", BigInteger, nullable=False),
+    Column("event_time", DateTime, nullable=False),
+)
+Index("ix_movements_lot_place", movements.c.lot_id, movements.c.place)
+Index("ix_movements_event", movements.c.event_id)
+
+positions = Table(
+    "positions",
+    metadata,
+    Column("lot_id", URI, primary_key=True),
+    Column("place", URI, primary_key=True),
+    Column("owner", URI, primary_key=True),
+    Column("grams", BigInteger, nullable=False),
+)
+Index("ix_positions_place", positions.c.place)
+
+shipments = Table(
+    "shipments",
+    metadata,
+    Column("waybill", URI, primary_key=True),
+    Column("origin", URI),
+    Column("dest_location", URI),  # declared destination
+    Column("dest_party", URI),
+    Column("dispatch_event", URI),
+    Column("dispatched_at", DateTime),
+    Column("grams", BigInteger),
+    Column("receipt_event", URI),
+    Column("received_at", DateTime),
+    Column("received_location", URI),
+)
+
+genealogy = Table(
+    "genealogy",
+    metadata,
+    Column("event_id", URI, primary_key=True),
+    Column("input_lot", URI, primary_key=True),
+    Column("output_lot", URI, primary_key=True),
+)
+Index("ix_genealogy_input", genealogy.c.input_lot)
+Index("ix_genealogy_output", genealogy.c.output_lot)
+
+exports = Table(
+    "exports",
+    metadata,
+    Column("event_id", URI, primary_key=True),
+    Column("lot_id", URI, primary_key=True),
+    Column("declaration_no", String(64), nullable=False),
+    Column("port", URI),
+    Column("grams", BigInteger, nullable=False),
+    Column("event_time", DateTime, nullable=False),
+)
+Index("ix_exports_declaration", exports.c.declaration_no)
+
+# --- licences and customs ----------------------------------------------------------------------------
+licences = Table(
+    "licences",
+    metadata,
+    Column("licence_no", String(64), primary_key=True),
+    Column("exporter", URI, nullable=False),
+    Column("material", String(64), nullable=False),
+    Column("hs_code", String(10), nullable=False),
+    Column("quantity_g", BigInteger, nullable=False),
+    Column("destination", String(2), nullable=False),
+    Column("consignee", String(512), nullable=False),
+    Column("end_user", String(512)),
+    Column("end_use", Text),
+    Column("port", String(8)),
+    Column("valid_from", Date, nullable=False),
+    Column("valid_to", Date, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+)
+
+declarations = Table(
+    "declarations",
+    metadata,
+    Column("declaration_no", String(64), primary_key=True),
+    Column("date", Date, nullable=False),
+    Column("exporter", URI, nullable=False),
+    Column("hs_code", String(10), nullable=False),
+    Column("description", Text),
+    Column("net_g", BigInteger, nullable=False),
+    Column("value_usd", Float, nullable=False),
+    Column("destination", String(2), nullable=False),
+    Column("consignee", String(512), nullable=False),
+    Column("port", String(8)),
+    Column("licence_no", String(64)),
+    Column("seq", BigInteger, nullable=False),
+)
+Index("ix_declarations_licence", declarations.c.licence_no)
+
+# --- outside signals ---------------------------------------------------------------------------------
+mirror = Table(
+    "mirror",
+    metadata,
+    Column("reporter", String(2), primary_key=True),
+    Column("partner", String(2), primary_key=True),
+    Column("flow", String(2), primary_key=True),
+    Column("cmd", String(6), primary_key=True),
+    Column("period", String(6), primary_key=True),
+    Column("net_kg", Float, nullable=False),
+    Column("value_usd", Float, nullable=False),
+)
+
+watchlist = Table(
+    "watchlist",
+    metadata,
+    Column("entity_id", String(256), primary_key=True),
+    Column("schema", String(32), nullable=False),
+    Column("caption", String(512), nullable=False),
+    Column("names", Text, nullable=False),  # JSON list of all names and aliases
+    Column("countries", Text, nullable=False),  # JSON list
+    Column("body", Text, nullable=False),
+    Column("version", String(64), nullable=False),
+)
+
+# --- alerts and their workflow -----------------------------------------------------------------------
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("id", String(64), primary_key=True),  # deterministic: rule + subject + finding key
+    Column("rule", String(64), nullable=False),
+    Column("severity", String(8), nullable=False),
+    Column("raised_at", DateTime, nullable=False),
+    Column("subject_kind", String(16), nullable=False),
+    Column("subject_id", URI, nullable=False),
+    Column("jurisdiction", String(8), nullable=False),
+    Column("departments", Text, nullable=False),  # JSON list
+    Column("evidence", Text, nullable=False),  # JSON list
+    Column("message", Text, nullable=False),
+    Column("details", Text),  # JSON object: figures behind the message, for `explain`
+)
+Index("ix_alerts_rule", alerts.c.rule)
+Index("ix_alerts_jurisdiction", alerts.c.jurisdiction)
+
+alert_actions = Table(
+    "alert_actions",
+    metadata,
+    Column("id", Seq, primary_key=True, autoincrement=True),
+    Column("alert_id", String(64), nullable=False),
+    Column("action", String(16), nullable=False),  # assign | escalate | share | dismiss | act | note
+    Column("actor", String(128), nullable=False),
+    Column("department", String(32)),
+    Column("note", Text),
+    Column("at", DateTime, nullable=False),
+)
+Index("ix_alert_actions_alert", alert_actions.c.alert_id)
