@@ -1,1 +1,1 @@
-"""ledger"""
+"""The append-only, hash-chained ledger: store, chain, signed checkpoints, verification."""

@@ -1,0 +1,146 @@
+"""Appending to the ledger: the only write path into the single source of truth.
+
+Every feed record (EPCIS event, registry entry, licence, declaration) becomes one row. A record whose
+canonical body is already the newest version of its key is not written again, which is what makes
+re-sent documents harmless. Nothing is updated or deleted here, ever.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, func, insert, select, text, tuple_
+
+from oretrail.ledger.canonical import canonical, sha256_hex
+from oretrail.ledger.chain import GENESIS, link_hash
+from oretrail.storage.schema import ledger
+
+_LOOKUP_CHUNK = 400
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    seq: int
+    kind: str
+    key: str
+    digest: str
+    body: bytes  # canonical JSON
+    recorded_at: datetime
+    hash: str
+
+    def json(self) -> Any:
+        return orjson.loads(self.body)
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """A record ready to append: canonical body computed once, used for the digest and for storage."""
+
+    kind: str
+    key: str
+    body: bytes
+    digest: str
+
+    @classmethod
+    def of(cls, kind: str, key: str, obj: Any) -> Pending:
+        body = canonical(obj)
+        return cls(kind, key, body, sha256_hex(body))
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class LedgerWriter:
+    """Appends within the caller's transaction; the caller commits or rolls back the whole batch."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        if conn.dialect.name == "postgresql":
+            # One appender at a time: the chain is a total order. Released at commit/rollback.
+            conn.execute(text("SELECT pg_advisory_xact_lock(727001)"))
+        row = conn.execute(select(ledger.c.seq, ledger.c.hash).order_by(ledger.c.seq.desc()).limit(1)).first()
+        self.seq, self.hash = (row[0], row[1]) if row else (0, GENESIS)
+
+    def latest_digests(self, kind: str, keys: Iterable[str]) -> dict[str, str]:
+        """Digest of the newest stored version of each key that exists."""
+        keys = list(dict.fromkeys(keys))
+        found: dict[str, tuple[int, str]] = {}
+        for i in range(0, len(keys), _LOOKUP_CHUNK):
+            chunk = keys[i : i + _LOOKUP_CHUNK]
+            rows = self.conn.execute(
+                select(ledger.c.key, ledger.c.seq, ledger.c.digest).where(
+                    ledger.c.kind == kind, ledger.c.key.in_(chunk)
+                )
+            )
+            for key, seq, digest in rows:
+                if key not in found or seq > found[key][0]:
+                    found[key] = (seq, digest)
+        return {k: d for k, (_, d) in found.items()}
+
+    def append(self, records: Sequence[Pending]) -> list[Record]:
+        if not records:
+            return []
+        now = utcnow()
+        out: list[Record] = []
+        for rec in records:
+            self.seq += 1
+            self.hash = link_hash(self.hash, self.seq, rec.kind, rec.key, rec.digest, now)
+            out.append(Record(self.seq, rec.kind, rec.key, rec.digest, rec.body, now, self.hash))
+        self.conn.execute(
+            insert(ledger),
+            [
+                {
+                    "seq": r.seq,
+                    "kind": r.kind,
+                    "key": r.key,
+                    "digest": r.digest,
+                    "body": r.body.decode(),
+                    "recorded_at": r.recorded_at,
+                    "hash": r.hash,
+                }
+                for r in out
+            ],
+        )
+        return out
+
+
+def head(conn: Connection) -> tuple[int, str]:
+    row = conn.execute(select(ledger.c.seq, ledger.c.hash).order_by(ledger.c.seq.desc()).limit(1)).first()
+    return (row[0], row[1]) if row else (0, GENESIS)
+
+
+def count(conn: Connection, kind: str | None = None) -> int:
+    q = select(func.count()).select_from(ledger)
+    if kind:
+        q = q.where(ledger.c.kind == kind)
+    return int(conn.execute(q).scalar_one())
+
+
+def records(
+    conn: Connection, after: int = 0, kinds: Sequence[str] | None = None, batch: int = 5000
+) -> Iterator[Record]:
+    """Stream records in sequence order, in pages, so a rebuild of millions stays flat in memory."""
+    last = after
+    while True:
+        q = select(ledger).where(ledger.c.seq > last).order_by(ledger.c.seq).limit(batch)
+        if kinds:
+            q = q.where(ledger.c.kind.in_(kinds))
+        rows = conn.execute(q).all()
+        if not rows:
+            return
+        for r in rows:
+            yield Record(r.seq, r.kind, r.key, r.digest, r.body.encode(), r.recorded_at, r.hash)
+        last = rows[-1].seq
+
+
+def versions(conn: Connection, kind: str, keys: Sequence[str]) -> list[Record]:
+    """Every stored version of the given keys, oldest first."""
+    rows = conn.execute(
+        select(ledger).where(tuple_(ledger.c.kind, ledger.c.key).in_([(kind, k) for k in keys])).order_by(ledger.c.seq)
+    ).all()
+    return [Record(r.seq, r.kind, r.key, r.digest, r.body.encode(), r.recorded_at, r.hash) for r in rows]
