@@ -1,0 +1,417 @@
+"""Keeping the chain projections current, one batch of ledger records at a time (docs/projections.md).
+
+The same code serves capture and `oretrail rebuild`: rebuild is nothing but replaying the ledger through
+`Projector.apply`, which is how a rebuild is guaranteed to equal the incremental state. Writes are
+buffered per batch and flushed with `executemany`, since per-row round trips would cap intake far below
+the disk's rate.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, delete, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from oretrail.chain.model import DECLARATION_PREFIX, ChainEvent, LotQty
+from oretrail.storage.schema import (
+    event_lots,
+    events,
+    exports,
+    genealogy,
+    lots,
+    movements,
+    positions,
+    shipments,
+)
+
+LOC_PREFIX = "urn:oretrail:loc:"
+PARTY_PREFIX = "urn:oretrail:party:uscc:"
+TRANSFORMING_STAGES = ("smelting", "processing", "manufacturing")
+PROJECTION_TABLES = (events, lots, event_lots, movements, positions, shipments, genealogy, exports)
+
+
+def party_of_place(place: str | None) -> str:
+    """The enterprise whose USCC is part of an oretrail facility URI; '' for anything else."""
+    if place and place.startswith(LOC_PREFIX):
+        uscc = place[len(LOC_PREFIX) :].split(":", 1)[0]
+        return PARTY_PREFIX + uscc
+    return ""
+
+
+@dataclass
+class Touched:
+    """What a batch changed: the rule engine widens this into the subjects whose findings may change."""
+
+    event_ids: set[str] = field(default_factory=set)
+    lot_ids: set[str] = field(default_factory=set)
+    waybills: set[str] = field(default_factory=set)
+    declaration_nos: set[str] = field(default_factory=set)
+    parties: set[str] = field(default_factory=set)
+    places: set[str] = field(default_factory=set)
+
+    def update(self, other: Touched) -> None:
+        for name in ("event_ids", "lot_ids", "waybills", "declaration_nos", "parties", "places"):
+            getattr(self, name).update(getattr(other, name))
+
+
+@dataclass
+class _Buffer:
+    events: list[dict[str, Any]] = field(default_factory=list)
+    lots: dict[str, dict[str, Any]] = field(default_factory=dict)
+    event_lots: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
+    movements: list[dict[str, Any]] = field(default_factory=list)
+    positions: dict[tuple[str, str, str], int] = field(default_factory=lambda: defaultdict(int))
+    genealogy: set[tuple[str, str, str]] = field(default_factory=set)
+    exports: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    shipments: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(self.events)
+
+
+class Projector:
+    """Applies chain readings to the projection tables inside the caller's transaction."""
+
+    def __init__(self, conn: Connection, element_of: dict[str, str]) -> None:
+        self.conn = conn
+        self.element_of = element_of  # material code → element symbol, from the catalogue
+        self.buf = _Buffer()
+        self.touched = Touched()
+
+    # --- entry points ------------------------------------------------------------------------------
+    def apply(self, items: Iterable[tuple[int, ChainEvent]]) -> Touched:
+        for seq, ev in items:
+            self._touch(ev)
+            if ev.error_declaration is not None:
+                self.flush()
+                self._retract(seq, ev)
+            else:
+                self._apply(seq, ev)
+        self.flush()
+        return self.touched
+
+    def flush(self) -> None:
+        b = self.buf
+        if not b:
+            return
+        c = self.conn
+        c.execute(insert(events), b.events)
+        if b.lots:
+            existing = self._existing(lots.c.lot_id, list(b.lots))
+            rows = [r for k, r in b.lots.items() if k not in existing]
+            if rows:
+                c.execute(insert(lots), rows)
+        if b.event_lots:
+            c.execute(insert(event_lots), list(b.event_lots.values()))
+        if b.movements:
+            c.execute(insert(movements), b.movements)
+        if b.genealogy:
+            c.execute(insert(genealogy), [{"event_id": e, "input_lot": i, "output_lot": o} for e, i, o in b.genealogy])
+        if b.exports:
+            c.execute(insert(exports), list(b.exports.values()))
+        self._add_positions(b.positions)
+        for waybill, info in b.shipments.items():
+            self._merge_shipment(waybill, info)
+        self.buf = _Buffer()
+
+    # --- one event -----------------------------------------------------------------------------------
+    def _touch(self, ev: ChainEvent) -> None:
+        t = self.touched
+        t.event_ids.add(ev.event_id)
+        t.lot_ids.update(q.lot for q in (*ev.quantities, *ev.inputs, *ev.outputs))
+        if ev.waybill:
+            t.waybills.add(ev.waybill)
+        if ev.declaration_no:
+            t.declaration_nos.add(ev.declaration_no)
+        t.parties.update(p for p in (*ev.sources.values(), *ev.destinations.values()) if p)
+        if ev.biz_location:
+            t.places.add(ev.biz_location)
+
+    @staticmethod
+    def _event_row(seq: int, ev: ChainEvent, retracted: bool) -> dict[str, Any]:
+        return {
+            "event_id": ev.event_id,
+            "seq": seq,
+            "event_type": ev.event_type,
+            "action": ev.action,
+            "biz_step": ev.biz_step,
+            "stage": ev.stage,
+            "event_time": ev.event_time,
+            "biz_location": ev.biz_location,
+            "read_point": ev.read_point,
+            "waybill": ev.waybill,
+            "declaration_no": ev.declaration_no,
+            "source_party": ev.sources.get("owning_party") or ev.sources.get("possessing_party"),
+            "dest_party": ev.destinations.get("owning_party") or ev.destinations.get("possessing_party"),
+            "dest_location": ev.destinations.get("location"),
+            "retracted": retracted,
+        }
+
+    def _apply(self, seq: int, ev: ChainEvent) -> None:
+        b = self.buf
+        b.events.append(self._event_row(seq, ev, retracted=False))
+        place = ev.biz_location or ev.read_point or ""
+        t = ev.event_time
+        src_owner = ev.sources.get("owning_party") or party_of_place(place)
+        dst_owner = ev.destinations.get("owning_party") or party_of_place(place)
+
+        if ev.event_type == "TransformationEvent":
+            for q in ev.inputs:
+                self._role(ev, q, "input")
+                self._move(ev, q.lot, place, src_owner, -q.grams)
+            for q in ev.outputs:
+                self._role(ev, q, "output")
+                self._create(ev, q, place)
+                self._move(ev, q.lot, place, dst_owner, q.grams)
+            for i in {q.lot for q in ev.inputs}:
+                for o in {q.lot for q in ev.outputs}:
+                    b.genealogy.add((ev.event_id, i, o))
+            return
+
+        step = ev.biz_step
+        if ev.event_type == "ObjectEvent" and ev.action == "ADD" and (ev.stage == "mining" or step == "commissioning"):
+            for q in ev.quantities:
+                self._role(ev, q, "created")
+                self._create(ev, q, place)
+                self._move(ev, q.lot, place, dst_owner, q.grams)
+        elif ev.stage == "transportation" and ev.waybill and step in ("shipping", "receiving"):
+            self._transport(ev, place)
+        elif ev.event_type == "TransactionEvent" and ev.stage == "sales":
+            seller, buyer = ev.sources.get("owning_party", ""), ev.destinations.get("owning_party", "")
+            for q in ev.quantities:
+                self._role(ev, q, "sold")
+                where = ev.biz_location or self._held_at(q.lot, seller)
+                if where:
+                    self._move(ev, q.lot, where, seller, -q.grams)
+                    self._move(ev, q.lot, where, buyer, q.grams)
+        elif ev.stage == "export" and ev.declaration_no:
+            abroad = DECLARATION_PREFIX + ev.declaration_no
+            for q in ev.quantities:
+                self._role(ev, q, "exported")
+                self._move(ev, q.lot, place, src_owner, -q.grams)
+                self._move(ev, q.lot, abroad, src_owner, q.grams)
+                key = (ev.event_id, q.lot)
+                row = b.exports.get(key)
+                grams = q.grams + (row["grams"] if row else 0)
+                b.exports[key] = {
+                    "event_id": ev.event_id,
+                    "lot_id": q.lot,
+                    "declaration_no": ev.declaration_no,
+                    "port": ev.biz_location,
+                    "grams": grams,
+                    "event_time": t,
+                }
+        else:
+            for q in ev.quantities:
+                self._role(ev, q, "observed")
+
+    def _transport(self, ev: ChainEvent, place: str) -> None:
+        waybill = ev.waybill or ""
+        owner = ev.sources.get("owning_party") or party_of_place(place)
+        info = self.buf.shipments.setdefault(waybill, {})
+        if ev.biz_step == "shipping":
+            for q in ev.quantities:
+                self._role(ev, q, "shipped")
+                self._move(ev, q.lot, place, owner, -q.grams)
+                self._move(ev, q.lot, waybill, owner, q.grams)
+            info.setdefault("dispatch", []).append(
+                {
+                    "origin": place,
+                    "dest_location": ev.destinations.get("location"),
+                    "dest_party": ev.destinations.get("possessing_party") or ev.destinations.get("owning_party"),
+                    "dispatch_event": ev.event_id,
+                    "dispatched_at": ev.event_time,
+                    "grams": sum(q.grams for q in ev.quantities),
+                }
+            )
+        else:
+            dest_owner = ev.destinations.get("owning_party") or party_of_place(place) or owner
+            for q in ev.quantities:
+                self._role(ev, q, "received")
+                self._move(ev, q.lot, waybill, owner, -q.grams)
+                self._move(ev, q.lot, place, dest_owner, q.grams)
+            info.setdefault("receipt", []).append(
+                {"receipt_event": ev.event_id, "received_at": ev.event_time, "received_location": place}
+            )
+
+    def _role(self, ev: ChainEvent, q: LotQty, role: str) -> None:
+        key = (ev.event_id, q.lot, role)
+        row = self.buf.event_lots.get(key)
+        if row:
+            row["grams"] += q.grams
+        else:
+            self.buf.event_lots[key] = {
+                "event_id": ev.event_id,
+                "lot_id": q.lot,
+                "role": role,
+                "grams": q.grams,
+                "event_time": ev.event_time,
+            }
+
+    def _create(self, ev: ChainEvent, q: LotQty, place: str) -> None:
+        row = self.buf.lots.get(q.lot)
+        if row is not None:
+            if row["created_event"] == ev.event_id:
+                row["mass_g"] += q.grams
+                if row["grade"] is not None:
+                    row["element_mg"] = round(row["mass_g"] * 1000 * row["grade"])
+            return
+        grade = ev.grade
+        self.buf.lots[q.lot] = {
+            "lot_id": q.lot,
+            "material": ev.material,
+            "element": self.element_of.get(ev.material or ""),
+            "grade": grade,
+            "mass_g": q.grams,
+            "element_mg": round(q.grams * 1000 * grade) if grade is not None else None,
+            "created_event": ev.event_id,
+            "created_stage": ev.stage,
+            "created_location": place or None,
+            "created_at": ev.event_time,
+        }
+
+    def _move(self, ev: ChainEvent, lot: str, place: str, owner: str, delta: int) -> None:
+        self.buf.movements.append(
+            {
+                "event_id": ev.event_id,
+                "lot_id": lot,
+                "place": place,
+                "owner": owner or "",
+                "delta_g": delta,
+                "event_time": ev.event_time,
+            }
+        )
+        self.buf.positions[(lot, place, owner or "")] += delta
+
+    def _held_at(self, lot: str, owner: str) -> str | None:
+        """Where the seller holds a lot, for sales that name no place: largest holding wins."""
+        pending = {p: g for (lt, p, o), g in self.buf.positions.items() if lt == lot and o == owner}
+        rows = self.conn.execute(
+            select(positions.c.place, positions.c.grams).where(positions.c.lot_id == lot, positions.c.owner == owner)
+        )
+        for place, grams in rows:
+            pending[place] = pending.get(place, 0) + grams
+        held = [(g, p) for p, g in pending.items() if g > 0]
+        return max(held)[1] if held else None
+
+    # --- storage helpers -----------------------------------------------------------------------------
+    def _existing(self, col: Any, keys: Sequence[str]) -> set[str]:
+        found: set[str] = set()
+        for i in range(0, len(keys), 400):
+            found.update(r[0] for r in self.conn.execute(select(col).where(col.in_(keys[i : i + 400]))))
+        return found
+
+    def _add_positions(self, deltas: dict[tuple[str, str, str], int]) -> None:
+        rows = [{"lot_id": k[0], "place": k[1], "owner": k[2], "grams": g} for k, g in deltas.items() if g]
+        if not rows:
+            return
+        ins = pg_insert(positions) if self.conn.dialect.name == "postgresql" else sqlite_insert(positions)
+        stmt = ins.on_conflict_do_update(
+            index_elements=[positions.c.lot_id, positions.c.place, positions.c.owner],
+            set_={"grams": positions.c.grams + ins.excluded.grams},
+        )
+        self.conn.execute(stmt, rows)
+        touched_lots = sorted({k[0] for k in deltas})
+        for i in range(0, len(touched_lots), 400):
+            chunk = touched_lots[i : i + 400]
+            self.conn.execute(delete(positions).where(positions.c.grams == 0, positions.c.lot_id.in_(chunk)))
+
+    def _merge_shipment(self, waybill: str, info: dict[str, Any]) -> None:
+        row = self.conn.execute(select(shipments).where(shipments.c.waybill == waybill)).mappings().first()
+        cur: dict[str, Any] = dict(row) if row else {"waybill": waybill}
+        for d in info.get("dispatch", []):
+            if cur.get("dispatched_at") is None or d["dispatched_at"] < cur["dispatched_at"]:
+                cur.update(d)
+            elif d["dispatch_event"] != cur.get("dispatch_event"):
+                cur["grams"] = (cur.get("grams") or 0) + d["grams"]
+        for r in info.get("receipt", []):
+            if cur.get("received_at") is None or r["received_at"] < cur["received_at"]:
+                cur.update(r)
+        if row:
+            self.conn.execute(update(shipments).where(shipments.c.waybill == waybill).values(**cur))
+        else:
+            self.conn.execute(insert(shipments).values(**cur))
+
+    # --- corrections ---------------------------------------------------------------------------------
+    def _retract(self, seq: int, ev: ChainEvent) -> None:
+        """An errorDeclaration: undo everything the original produced; keep the event row, flagged."""
+        c, eid = self.conn, ev.event_id
+        row = c.execute(select(events.c.waybill, events.c.retracted).where(events.c.event_id == eid)).first()
+        if row is None:
+            # Declared erroneous before (or without) the original arriving: it never counts.
+            c.execute(insert(events).values(**self._event_row(seq, ev, retracted=True)))
+            return
+        if row.retracted:
+            return
+        undo: dict[tuple[str, str, str], int] = defaultdict(int)
+        for lot, place, owner, delta in c.execute(
+            select(movements.c.lot_id, movements.c.place, movements.c.owner, movements.c.delta_g).where(
+                movements.c.event_id == eid
+            )
+        ):
+            undo[(lot, place, owner)] -= delta
+        c.execute(delete(movements).where(movements.c.event_id == eid))
+        self._add_positions(undo)
+        self._undo_rows(eid)
+        c.execute(update(events).where(events.c.event_id == eid).values(retracted=True, seq=seq))
+        self._rebuild_shipment(row.waybill)
+
+    def _undo_rows(self, eid: str) -> None:
+        c = self.conn
+        for table in (event_lots, genealogy, exports):
+            c.execute(delete(table).where(table.c.event_id == eid))
+        c.execute(delete(lots).where(lots.c.created_event == eid))
+
+    def _rebuild_shipment(self, waybill: str | None) -> None:
+        if not waybill:
+            return
+        c = self.conn
+        c.execute(delete(shipments).where(shipments.c.waybill == waybill))
+        live = c.execute(
+            select(events)
+            .where(events.c.waybill == waybill, events.c.retracted.is_(False))
+            .order_by(events.c.event_time)
+        ).mappings()
+        info: dict[str, list[dict[str, Any]]] = {}
+        for e in live:
+            if e["biz_step"] == "shipping":
+                grams = c.execute(
+                    select(func.coalesce(func.sum(event_lots.c.grams), 0)).where(
+                        and_(event_lots.c.event_id == e["event_id"], event_lots.c.role == "shipped")
+                    )
+                ).scalar_one()
+                info.setdefault("dispatch", []).append(
+                    {
+                        "origin": e["biz_location"],
+                        "dest_location": e["dest_location"],
+                        "dest_party": e["dest_party"],
+                        "dispatch_event": e["event_id"],
+                        "dispatched_at": e["event_time"],
+                        "grams": int(grams),
+                    }
+                )
+            elif e["biz_step"] == "receiving":
+                info.setdefault("receipt", []).append(
+                    {
+                        "receipt_event": e["event_id"],
+                        "received_at": e["event_time"],
+                        "received_location": e["biz_location"],
+                    }
+                )
+        if info:
+            self._merge_shipment(waybill, info)
+
+
+def clear_projections(conn: Connection) -> None:
+    for table in PROJECTION_TABLES:
+        conn.execute(delete(table))
+
+
+def newest_event_time(conn: Connection) -> datetime | None:
+    return conn.execute(select(func.max(events.c.event_time)).where(events.c.retracted.is_(False))).scalar_one()

@@ -1,0 +1,234 @@
+"""The data's way through the system, composed: intake → ledger → chain → rules → alerts.
+
+Each document (or feed file) is one transaction: it lands whole or not at all, and the alerts its
+evidence raises are written in the same transaction, so an alert appears the moment its evidence lands
+and a crash can never leave evidence without its alerts or the other way round.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import Connection, Engine, delete, select
+
+from oretrail.catalogue import load_catalogue
+from oretrail.chain.model import ChainEvent
+from oretrail.chain.projector import Projector, Touched, clear_projections
+from oretrail.intake.epcis import CapturedEvent, read_document
+from oretrail.intake.errors import MAX_DOCUMENT_BYTES, IntakeError
+from oretrail.ledger.checkpoints import load_or_create_key, sign_head
+from oretrail.ledger.store import LedgerWriter, Pending, Record, records
+from oretrail.storage.schema import declarations, enterprises, events, facilities, licences
+
+EVENT = "event"
+# A timestamp no stored event can be "in the future" of: replaying the ledger must never re-judge time.
+_REPLAY_NOW = datetime(9999, 1, 1)
+
+# Tables filled from non-event ledger records; cleared with the chain projections on rebuild.
+FEED_TABLES = (enterprises, facilities, licences, declarations)
+
+TouchedHook = Callable[[Connection, Touched], int]
+
+
+@dataclass
+class CaptureReport:
+    documents: int = 0
+    events: int = 0
+    new: int = 0
+    unchanged: int = 0
+    corrections: int = 0
+    alerts_new: int = 0
+    errors: list[IntakeError] = field(default_factory=list)
+
+    def add(self, other: CaptureReport) -> None:
+        for name in ("documents", "events", "new", "unchanged", "corrections", "alerts_new"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.errors.extend(other.errors)
+
+
+def element_map() -> dict[str, str]:
+    return {code: m.element for code, m in load_catalogue().materials.items()}
+
+
+def self_contained(body: dict[str, Any], context: Any) -> dict[str, Any]:
+    """An event stored alone must still resolve its prefixes (`ot:`), so it carries the document context."""
+    if context is None or "@context" in body:
+        return body
+    return {"@context": context, **body}
+
+
+def event_from_record(body: bytes, name: str) -> ChainEvent:
+    """Re-read one stored event (for rebuild) through the same intake code that first read it."""
+    obj = orjson.loads(body)
+    doc = {
+        "@context": obj.get("@context", []),
+        "type": "EPCISDocument",
+        "schemaVersion": "2.0",
+        "creationDate": "2000-01-01T00:00:00Z",
+        "epcisBody": {"eventList": [{k: v for k, v in obj.items() if k != "@context"}]},
+    }
+    return read_document(orjson.dumps(doc), name, now=_REPLAY_NOW)[0].chain
+
+
+class Capture:
+    """Captures EPCIS documents into one database; reusable across many documents."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        on_touched: TouchedHook | None = None,
+        signing_key: Ed25519PrivateKey | None = None,
+    ) -> None:
+        self.engine = engine
+        self.on_touched = on_touched
+        self.key = signing_key or load_or_create_key()
+        self.elements = element_map()
+
+    def document(self, data: bytes, name: str, now: datetime | None = None) -> CaptureReport:
+        """One document, one transaction. Raises IntakeError; nothing of a rejected document is stored."""
+        captured = read_document(data, name, now=now)
+        context = orjson.loads(data).get("@context") if captured else None
+        report = CaptureReport(documents=1, events=len(captured))
+        with self.engine.begin() as conn:
+            writer = LedgerWriter(conn)
+            pending, chains = self._triage(conn, writer, captured, context, name, report)
+            stored = writer.append(pending)
+            touched = Projector(conn, self.elements).apply(zip((r.seq for r in stored), chains, strict=True))
+            if self.on_touched is not None and stored:
+                report.alerts_new = self.on_touched(conn, touched)
+            sign_head(conn, self.key)
+        return report
+
+    def _triage(
+        self,
+        conn: Connection,
+        writer: LedgerWriter,
+        captured: list[CapturedEvent],
+        context: Any,
+        name: str,
+        report: CaptureReport,
+    ) -> tuple[list[Pending], list[ChainEvent]]:
+        """New events and corrections go on; identical re-sends are no-ops; silent rewrites are refused."""
+        pending: list[Pending] = []
+        chains: list[ChainEvent] = []
+        items = [(c, Pending.of(EVENT, c.event_id, self_contained(c.body, context))) for c in captured]
+        stored = writer.latest_digests(EVENT, [c.event_id for c in captured])
+        changed = [c.event_id for c, p in items if c.event_id in stored and stored[c.event_id] != p.digest]
+        retracted = _retracted(conn, changed)
+        for index, (c, p) in enumerate(items):
+            old = stored.get(c.event_id)
+            if old == p.digest:
+                report.unchanged += 1
+                continue
+            if old is not None and c.chain.error_declaration is None:
+                if c.event_id in retracted:
+                    report.unchanged += 1  # a stale re-send of an event already declared erroneous
+                    continue
+                raise IntakeError(
+                    document=name,
+                    index=index,
+                    field="eventID",
+                    reason=f"{c.event_id} is already stored with different content; "
+                    "to change it, send it again with an errorDeclaration and corrective events",
+                )
+            if c.chain.error_declaration is not None:
+                report.corrections += 1
+            else:
+                report.new += 1
+            pending.append(p)
+            chains.append(c.chain)
+        return pending, chains
+
+
+def _retracted(conn: Connection, ids: list[str]) -> set[str]:
+    if not ids:
+        return set()
+    q = select(events.c.event_id).where(events.c.event_id.in_(ids), events.c.retracted.is_(True))
+    return {r[0] for r in conn.execute(q)}
+
+
+def document_paths(paths: Iterable[Path]) -> list[Path]:
+    """Files as given, folders walked in sorted order (a deterministic intake order), .json/.jsonld only."""
+    files: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            files.extend(f for f in sorted(p.rglob("*")) if f.is_file() and f.suffix in (".json", ".jsonld"))
+        elif p.is_file():
+            files.append(p)
+        else:
+            raise IntakeError(document=str(p), index=None, field=None, reason="no such file or folder")
+    return files
+
+
+def read_bounded(path: Path) -> bytes:
+    """Refuse an oversized document before reading it, so a huge file can never exhaust memory."""
+    size = path.stat().st_size
+    if size > MAX_DOCUMENT_BYTES:
+        raise IntakeError(
+            document=str(path),
+            index=None,
+            field=None,
+            reason=f"document is {size / 2**20:.1f} MiB, over the {MAX_DOCUMENT_BYTES // 2**20} MiB limit; "
+            "split it into several EPCISDocuments",
+        )
+    return path.read_bytes()
+
+
+RecordProjector = Callable[[Connection, list[Record]], None]
+
+
+def _event_projector(elements: dict[str, str]) -> RecordProjector:
+    def project(conn: Connection, recs: list[Record]) -> None:
+        Projector(conn, elements).apply((r.seq, event_from_record(r.body, f"ledger record {r.seq}")) for r in recs)
+
+    return project
+
+
+def record_projectors() -> dict[str, RecordProjector]:
+    """Every ledger record kind and the code that projects it; used by rebuild."""
+    from oretrail.registry.store import project_registry
+
+    projectors: dict[str, RecordProjector] = {
+        EVENT: _event_projector(element_map()),
+        "enterprise": project_registry,
+        "facility": project_registry,
+    }
+    try:
+        from oretrail.intake.trade import project_trade
+    except ImportError:
+        return projectors
+    projectors["licence"] = project_trade
+    projectors["declaration"] = project_trade
+    return projectors
+
+
+def rebuild_all(engine: Engine, batch: int = 2000) -> dict[str, int]:
+    """Clear every projection and replay the whole ledger in sequence order, in one transaction."""
+    projectors = record_projectors()
+    counts: dict[str, int] = {}
+    with engine.begin() as conn:
+        clear_projections(conn)
+        for table in FEED_TABLES:
+            conn.execute(delete(table))
+        chunk: list[Record] = []
+
+        def flush() -> None:
+            projectors[chunk[0].kind](conn, chunk)
+            counts[chunk[0].kind] = counts.get(chunk[0].kind, 0) + len(chunk)
+            chunk.clear()
+
+        for rec in records(conn):
+            if rec.kind not in projectors:
+                raise ValueError(f"ledger record {rec.seq} has kind {rec.kind!r}, which no projector handles")
+            if chunk and (chunk[0].kind != rec.kind or len(chunk) >= batch):
+                flush()
+            chunk.append(rec)
+        if chunk:
+            flush()
+    return counts
