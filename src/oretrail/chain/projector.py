@@ -157,18 +157,18 @@ class Projector:
         b = self.buf
         b.events.append(self._event_row(seq, ev, retracted=False))
         place = ev.biz_location or ev.read_point or ""
-        t = ev.event_time
-        src_owner = ev.sources.get("owning_party") or party_of_place(place)
-        dst_owner = ev.destinations.get("owning_party") or party_of_place(place)
+        src_owner = ev.sources.get("owning_party")  # explicit owners win; otherwise whoever holds the goods
+        dst_owner = ev.destinations.get("owning_party")
 
         if ev.event_type == "TransformationEvent":
+            holder = ""
             for q in ev.inputs:
                 self._role(ev, q, "input")
-                self._move(ev, q.lot, place, src_owner, -q.grams)
+                holder = self._draw(ev, q.lot, place, q.grams, src_owner) or holder
             for q in ev.outputs:
                 self._role(ev, q, "output")
                 self._create(ev, q, place)
-                self._move(ev, q.lot, place, dst_owner, q.grams)
+                self._put(ev, q.lot, place, q.grams, dst_owner or holder or party_of_place(place))
             for i in {q.lot for q in ev.inputs}:
                 for o in {q.lot for q in ev.outputs}:
                     b.genealogy.add((ev.event_id, i, o))
@@ -179,33 +179,32 @@ class Projector:
             for q in ev.quantities:
                 self._role(ev, q, "created")
                 self._create(ev, q, place)
-                self._move(ev, q.lot, place, dst_owner, q.grams)
+                self._put(ev, q.lot, place, q.grams, dst_owner or party_of_place(place))
         elif ev.stage == "transportation" and ev.waybill and step in ("shipping", "receiving"):
             self._transport(ev, place)
         elif ev.event_type == "TransactionEvent" and ev.stage == "sales":
-            seller, buyer = ev.sources.get("owning_party", ""), ev.destinations.get("owning_party", "")
+            seller, buyer = src_owner or "", dst_owner or ""
             for q in ev.quantities:
                 self._role(ev, q, "sold")
                 where = ev.biz_location or self._held_at(q.lot, seller)
                 if where:
-                    self._move(ev, q.lot, where, seller, -q.grams)
-                    self._move(ev, q.lot, where, buyer, q.grams)
+                    self._draw(ev, q.lot, where, q.grams, seller)
+                    self._put(ev, q.lot, where, q.grams, buyer)
         elif ev.stage == "export" and ev.declaration_no:
             abroad = DECLARATION_PREFIX + ev.declaration_no
             for q in ev.quantities:
                 self._role(ev, q, "exported")
-                self._move(ev, q.lot, place, src_owner, -q.grams)
-                self._move(ev, q.lot, abroad, src_owner, q.grams)
+                owner = self._draw(ev, q.lot, place, q.grams, src_owner)
+                self._put(ev, q.lot, abroad, q.grams, owner)
                 key = (ev.event_id, q.lot)
                 row = b.exports.get(key)
-                grams = q.grams + (row["grams"] if row else 0)
                 b.exports[key] = {
                     "event_id": ev.event_id,
                     "lot_id": q.lot,
                     "declaration_no": ev.declaration_no,
                     "port": ev.biz_location,
-                    "grams": grams,
-                    "event_time": t,
+                    "grams": q.grams + (row["grams"] if row else 0),
+                    "event_time": ev.event_time,
                 }
         else:
             for q in ev.quantities:
@@ -213,13 +212,13 @@ class Projector:
 
     def _transport(self, ev: ChainEvent, place: str) -> None:
         waybill = ev.waybill or ""
-        owner = ev.sources.get("owning_party") or party_of_place(place)
+        src_owner = ev.sources.get("owning_party")
         info = self.buf.shipments.setdefault(waybill, {})
         if ev.biz_step == "shipping":
             for q in ev.quantities:
                 self._role(ev, q, "shipped")
-                self._move(ev, q.lot, place, owner, -q.grams)
-                self._move(ev, q.lot, waybill, owner, q.grams)
+                owner = self._draw(ev, q.lot, place, q.grams, src_owner)
+                self._put(ev, q.lot, waybill, q.grams, owner)
             info.setdefault("dispatch", []).append(
                 {
                     "origin": place,
@@ -231,11 +230,10 @@ class Projector:
                 }
             )
         else:
-            dest_owner = ev.destinations.get("owning_party") or party_of_place(place) or owner
             for q in ev.quantities:
                 self._role(ev, q, "received")
-                self._move(ev, q.lot, waybill, owner, -q.grams)
-                self._move(ev, q.lot, place, dest_owner, q.grams)
+                owner = self._draw(ev, q.lot, waybill, q.grams, src_owner)
+                self._put(ev, q.lot, place, q.grams, ev.destinations.get("owning_party") or owner)
             info.setdefault("receipt", []).append(
                 {"receipt_event": ev.event_id, "received_at": ev.event_time, "received_location": place}
             )
@@ -276,28 +274,48 @@ class Projector:
             "created_at": ev.event_time,
         }
 
+    def _draw(self, ev: ChainEvent, lot: str, place: str, grams: int, owner: str | None) -> str:
+        """Take goods from a place; without a named owner, from whoever holds most of the lot there."""
+        who = owner if owner is not None else self._holder(lot, place)
+        self._move(ev, lot, place, who, -grams)
+        return who
+
+    def _put(self, ev: ChainEvent, lot: str, place: str, grams: int, owner: str) -> None:
+        self._move(ev, lot, place, owner, grams)
+
     def _move(self, ev: ChainEvent, lot: str, place: str, owner: str, delta: int) -> None:
         self.buf.movements.append(
             {
                 "event_id": ev.event_id,
                 "lot_id": lot,
                 "place": place,
-                "owner": owner or "",
+                "owner": owner,
                 "delta_g": delta,
                 "event_time": ev.event_time,
             }
         )
-        self.buf.positions[(lot, place, owner or "")] += delta
+        self.buf.positions[(lot, place, owner)] += delta
+
+    def _holdings(self, lot: str, place: str | None, owner: str | None) -> dict[tuple[str, str], int]:
+        """Current grams per (place, owner) of a lot, stored plus this batch's pending changes."""
+        q = select(positions.c.place, positions.c.owner, positions.c.grams).where(positions.c.lot_id == lot)
+        if place is not None:
+            q = q.where(positions.c.place == place)
+        if owner is not None:
+            q = q.where(positions.c.owner == owner)
+        held: dict[tuple[str, str], int] = {(p, o): g for p, o, g in self.conn.execute(q)}
+        for (lt, p, o), g in self.buf.positions.items():
+            if lt == lot and (place is None or p == place) and (owner is None or o == owner):
+                held[(p, o)] = held.get((p, o), 0) + g
+        return held
+
+    def _holder(self, lot: str, place: str) -> str:
+        held = [(g, o) for (_, o), g in self._holdings(lot, place, None).items() if g > 0]
+        return max(held)[1] if held else party_of_place(place)
 
     def _held_at(self, lot: str, owner: str) -> str | None:
-        """Where the seller holds a lot, for sales that name no place: largest holding wins."""
-        pending = {p: g for (lt, p, o), g in self.buf.positions.items() if lt == lot and o == owner}
-        rows = self.conn.execute(
-            select(positions.c.place, positions.c.grams).where(positions.c.lot_id == lot, positions.c.owner == owner)
-        )
-        for place, grams in rows:
-            pending[place] = pending.get(place, 0) + grams
-        held = [(g, p) for p, g in pending.items() if g > 0]
+        """Where the seller holds a lot, for sales that name no place: the largest holding wins."""
+        held = [(g, p) for (p, _), g in self._holdings(lot, None, owner).items() if g > 0]
         return max(held)[1] if held else None
 
     # --- storage helpers -----------------------------------------------------------------------------
