@@ -1,0 +1,209 @@
+"""Registry feed records (SPEC.md §1): enterprises and facilities sent by provincial commerce departments.
+
+The registry is what every other check leans on (who may hold controlled material, where it may be), so
+a record is refused at intake unless its identifiers are internally consistent: the party URI carries the
+USCC it claims, the USCC passes its check digit, and a facility's URI names its owner's USCC.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import orjson
+from stdnum.cn import uscc as _uscc
+from stdnum.exceptions import InvalidChecksum, InvalidLength, ValidationError
+
+from oretrail.intake.errors import IntakeError
+from oretrail.registry.provinces import is_cn_province
+
+STAGES = ("mining", "smelting", "processing", "transportation", "manufacturing", "sales", "export")
+FACILITY_TYPES = ("mine", "smelter", "refinery", "processor", "factory", "warehouse", "port")
+PARTY_PREFIX = "urn:oretrail:party:uscc:"
+LOCATION_PREFIX = "urn:oretrail:loc:"
+
+_ENTERPRISE_KEYS = {"kind", "id", "uscc", "name", "province", "stages", "registered"}
+_FACILITY_KEYS = {"kind", "id", "owner", "type", "province", "capacity_kg_per_year"}
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_LOCATION_CODE = re.compile(r"^\S+$")
+
+
+@dataclass(frozen=True, slots=True)
+class Enterprise:
+    party_id: str
+    uscc: str
+    name: str
+    province: str
+    stages: tuple[str, ...]
+    registered: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class Facility:
+    location_id: str
+    owner: str
+    type: str
+    province: str
+    capacity_kg_per_year: float | None
+
+
+class _Reject(Exception):
+    """Raised inside one record's checks; turned into an IntakeError carrying the line number."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        self.field = field
+        self.reason = reason
+
+
+def parse_registry(lines: Iterable[bytes | str], name: str) -> list[Enterprise | Facility]:
+    """All records of a registry file, or IntakeError naming the first bad line (1-based) and field.
+
+    Blank lines are skipped but still counted, so the line number matches what the sender sees in an
+    editor. Unknown keys are refused: a misspelt optional key would otherwise vanish silently.
+    """
+    records: list[Enterprise | Facility] = []
+    for lineno, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            records.append(_record(line))
+        except _Reject as bad:
+            raise IntakeError(document=name, index=lineno, field=bad.field, reason=bad.reason, unit="line") from None
+    return records
+
+
+def party_of_location(location_id: str) -> str | None:
+    """The owner's party id implied by an oretrail facility URI; None for ports, SGLNs and malformed ids."""
+    if not location_id.startswith(LOCATION_PREFIX):
+        return None
+    rest = location_id.removeprefix(LOCATION_PREFIX)
+    uscc, sep, code = rest.partition(":")
+    if not sep or not _LOCATION_CODE.match(code) or not _uscc.is_valid(uscc) or uscc != _uscc.compact(uscc):
+        return None
+    return PARTY_PREFIX + uscc
+
+
+def _record(line: bytes | str) -> Enterprise | Facility:
+    try:
+        obj = orjson.loads(line)
+    except orjson.JSONDecodeError as exc:
+        raise _Reject("$", f"not valid JSON: {exc}") from None
+    if not isinstance(obj, dict):
+        raise _Reject("$", "a registry line must be a JSON object")
+    kind = obj.get("kind")
+    if kind == "enterprise":
+        return _enterprise(obj)
+    if kind == "facility":
+        return _facility(obj)
+    raise _Reject("kind", f"must be 'enterprise' or 'facility', got {kind!r}")
+
+
+def _enterprise(obj: dict[str, Any]) -> Enterprise:
+    _no_unknown_keys(obj, _ENTERPRISE_KEYS)
+    uscc = _valid_uscc(_string(obj, "uscc"), "uscc")
+    party_id = _string(obj, "id")
+    if party_id != PARTY_PREFIX + uscc:
+        raise _Reject("id", f"must be {PARTY_PREFIX}<uscc> with the record's uscc, i.e. {PARTY_PREFIX}{uscc}")
+    stages = obj.get("stages")
+    if not isinstance(stages, list) or not stages:
+        raise _Reject("stages", "must be a non-empty list of stages")
+    for stage in stages:
+        if stage not in STAGES:
+            raise _Reject("stages", f"unknown stage {stage!r}; allowed: {', '.join(STAGES)}")
+    if len(set(stages)) != len(stages):
+        raise _Reject("stages", "lists a stage twice")
+    return Enterprise(
+        party_id=party_id,
+        uscc=uscc,
+        name=_string(obj, "name"),
+        province=_province(obj),
+        stages=tuple(s for s in STAGES if s in stages),
+        registered=_optional_date(obj, "registered"),
+    )
+
+
+def _facility(obj: dict[str, Any]) -> Facility:
+    _no_unknown_keys(obj, _FACILITY_KEYS)
+    location_id = _string(obj, "id")
+    if not location_id.startswith(LOCATION_PREFIX):
+        raise _Reject("id", f"must be {LOCATION_PREFIX}<USCC>:<code>")
+    uscc, sep, code = location_id.removeprefix(LOCATION_PREFIX).partition(":")
+    if not sep or not _LOCATION_CODE.match(code):
+        raise _Reject("id", f"must be {LOCATION_PREFIX}<USCC>:<code> with a non-empty code without spaces")
+    uscc = _valid_uscc(uscc, "id")
+    owner = _string(obj, "owner")
+    if not owner.startswith(PARTY_PREFIX):
+        raise _Reject("owner", f"must be a party id {PARTY_PREFIX}<USCC>")
+    owner_uscc = _valid_uscc(owner.removeprefix(PARTY_PREFIX), "owner")
+    if owner_uscc != uscc:
+        raise _Reject("owner", f"USCC {owner_uscc} differs from the USCC {uscc} in the facility id")
+    facility_type = obj.get("type")
+    if facility_type not in FACILITY_TYPES:
+        raise _Reject("type", f"unknown facility type {facility_type!r}; allowed: {', '.join(FACILITY_TYPES)}")
+    return Facility(
+        location_id=location_id,
+        owner=owner,
+        type=facility_type,
+        province=_province(obj),
+        capacity_kg_per_year=_optional_capacity(obj),
+    )
+
+
+def _no_unknown_keys(obj: dict[str, Any], allowed: set[str]) -> None:
+    unknown = sorted(set(obj) - allowed)
+    if unknown:
+        raise _Reject(unknown[0], f"unknown key for a {obj['kind']} record")
+
+
+def _string(obj: dict[str, Any], field: str) -> str:
+    value = obj.get(field)
+    if not isinstance(value, str) or not value.strip():
+        raise _Reject(field, "required, a non-empty string")
+    return value
+
+
+def _valid_uscc(value: str, field: str) -> str:
+    if value != _uscc.compact(value):
+        raise _Reject(field, f"USCC {value!r} must be written as 18 upper-case characters without separators")
+    try:
+        _uscc.validate(value)
+    except InvalidChecksum:
+        expected = _uscc.calc_check_digit(value)
+        raise _Reject(field, f"USCC {value} fails its GB 32100-2015 check digit (expected {expected})") from None
+    except InvalidLength:
+        raise _Reject(field, f"USCC {value!r} must have 18 characters") from None
+    except ValidationError:
+        raise _Reject(field, f"USCC {value!r} has characters not allowed by GB 32100-2015") from None
+    return value
+
+
+def _province(obj: dict[str, Any]) -> str:
+    province = obj.get("province")
+    if not isinstance(province, str) or not is_cn_province(province):
+        raise _Reject("province", f"{province!r} is not an ISO 3166-2 subdivision of China (e.g. CN-JX)")
+    return province
+
+
+def _optional_date(obj: dict[str, Any], field: str) -> date | None:
+    value = obj.get(field)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not _ISO_DATE.match(value):
+        raise _Reject(field, f"must be an ISO date YYYY-MM-DD, got {value!r}")
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise _Reject(field, f"{value!r} is not a calendar date") from None
+
+
+def _optional_capacity(obj: dict[str, Any]) -> float | None:
+    value = obj.get("capacity_kg_per_year")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
+        raise _Reject("capacity_kg_per_year", f"must be a finite number >= 0 (kg per year), got {value!r}")
+    return float(value)
