@@ -95,8 +95,8 @@ def test_optional_fields_and_blank_lines() -> None:
         (enterprise(stages=[]), "stages"),
         (enterprise(registered="02/04/2018"), "registered"),
         (enterprise(registered="2018-02-30"), "registered"),
-        (enterprise(website="example.cn"), "website"),
-        (facility(owner="urn:oretrail:party:uscc:91110000600037341L"), "owner"),
+        (facility(owner="urn:oretrail:party:uscc:91360700MA35F0AX27"), "owner"),
+        (facility(owner="Ganzhou Rare Metals"), "owner"),
         (facility(id=f"urn:oretrail:loc:{USCC}"), "id"),
         (facility(type="mill"), "type"),
         (facility(capacity_kg_per_year=-1), "capacity_kg_per_year"),
@@ -158,3 +158,14 @@ def test_provinces() -> None:
     assert province_name("CN-BJ") == "Beijing"
     with pytest.raises(KeyError):
         province_name("CN-XX")
+
+
+def test_extra_keys_are_kept_not_refused() -> None:
+    """Provinces add their own fields (addresses, Chinese names); the contract's fields are what we check."""
+    (ent, fac) = parse_registry(lines(enterprise(name_zh="赣州稀有金属"), facility(address="Ganzhou")), "r.jsonl")
+    assert ent.uscc == USCC and fac.location_id == LOC
+
+
+def test_facility_may_belong_to_a_later_owner() -> None:
+    (fac,) = parse_registry(lines(facility(owner="urn:oretrail:party:uscc:91110000600037341L")), "r.jsonl")
+    assert fac.owner.endswith("91110000600037341L")

@@ -19,6 +19,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from oretrail.chain.model import DECLARATION_PREFIX, ChainEvent, LotQty
+from oretrail.registry.records import party_of_location
 from oretrail.storage.schema import (
     event_lots,
     events,
@@ -30,18 +31,13 @@ from oretrail.storage.schema import (
     shipments,
 )
 
-LOC_PREFIX = "urn:oretrail:loc:"
-PARTY_PREFIX = "urn:oretrail:party:uscc:"
 TRANSFORMING_STAGES = ("smelting", "processing", "manufacturing")
 PROJECTION_TABLES = (events, lots, event_lots, movements, positions, shipments, genealogy, exports)
 
 
 def party_of_place(place: str | None) -> str:
-    """The enterprise whose USCC is part of an oretrail facility URI; '' for anything else."""
-    if place and place.startswith(LOC_PREFIX):
-        uscc = place[len(LOC_PREFIX) :].split(":", 1)[0]
-        return PARTY_PREFIX + uscc
-    return ""
+    """The enterprise a facility URI names ('' for ports, SGLNs and waybills): the default holder there."""
+    return (party_of_location(place) or "") if place else ""
 
 
 @dataclass

@@ -26,8 +26,6 @@ FACILITY_TYPES = ("mine", "smelter", "refinery", "processor", "factory", "wareho
 PARTY_PREFIX = "urn:oretrail:party:uscc:"
 LOCATION_PREFIX = "urn:oretrail:loc:"
 
-_ENTERPRISE_KEYS = {"kind", "id", "uscc", "name", "province", "stages", "registered"}
-_FACILITY_KEYS = {"kind", "id", "owner", "type", "province", "capacity_kg_per_year"}
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _LOCATION_CODE = re.compile(r"^\S+$")
 
@@ -103,7 +101,6 @@ def _record(line: bytes | str) -> Enterprise | Facility:
 
 
 def _enterprise(obj: dict[str, Any]) -> Enterprise:
-    _no_unknown_keys(obj, _ENTERPRISE_KEYS)
     uscc = _valid_uscc(_string(obj, "uscc"), "uscc")
     party_id = _string(obj, "id")
     if party_id != PARTY_PREFIX + uscc:
@@ -127,7 +124,6 @@ def _enterprise(obj: dict[str, Any]) -> Enterprise:
 
 
 def _facility(obj: dict[str, Any]) -> Facility:
-    _no_unknown_keys(obj, _FACILITY_KEYS)
     location_id = _string(obj, "id")
     if not location_id.startswith(LOCATION_PREFIX):
         raise _Reject("id", f"must be {LOCATION_PREFIX}<USCC>:<code>")
@@ -138,9 +134,8 @@ def _facility(obj: dict[str, Any]) -> Facility:
     owner = _string(obj, "owner")
     if not owner.startswith(PARTY_PREFIX):
         raise _Reject("owner", f"must be a party id {PARTY_PREFIX}<USCC>")
-    owner_uscc = _valid_uscc(owner.removeprefix(PARTY_PREFIX), "owner")
-    if owner_uscc != uscc:
-        raise _Reject("owner", f"USCC {owner_uscc} differs from the USCC {uscc} in the facility id")
+    # The id names the enterprise that registered the facility; a later owner (after a sale) may differ.
+    _valid_uscc(owner.removeprefix(PARTY_PREFIX), "owner")
     facility_type = obj.get("type")
     if facility_type not in FACILITY_TYPES:
         raise _Reject("type", f"unknown facility type {facility_type!r}; allowed: {', '.join(FACILITY_TYPES)}")
@@ -151,12 +146,6 @@ def _facility(obj: dict[str, Any]) -> Facility:
         province=_province(obj),
         capacity_kg_per_year=_optional_capacity(obj),
     )
-
-
-def _no_unknown_keys(obj: dict[str, Any], allowed: set[str]) -> None:
-    unknown = sorted(set(obj) - allowed)
-    if unknown:
-        raise _Reject(unknown[0], f"unknown key for a {obj['kind']} record")
 
 
 def _string(obj: dict[str, Any], field: str) -> str:
