@@ -1,0 +1,518 @@
+"""EPCIS 2.0 JSON / JSON-LD intake: validation layers 1–3 of DESIGN.md, and the chain reading of each event.
+
+A document is all or nothing: the first refused event refuses the whole document, with an IntakeError that
+names the document, the event's index in the eventList, the field and the reason. Layer 4 (registry,
+lots, plausibility) is not here on purpose: an event that is well formed but suspicious is evidence, and
+the rules judge it after it is stored.
+
+Layer 1 is our own JSON Schema (epcis_schema.json) compiled with jsonschema-rs, with `format` checked,
+because `format: uri` is what refuses bare non-CBV words and un-namespaced extension keys. Layer 2 reads
+the JSON-LD namespaces (so `ot:stage` works whatever prefix a document binds to the oretrail namespace),
+folds CBV spellings and converts quantities to integer grams. Layer 3 applies the stage profile of
+SPEC.md §2 to the events that carry an oretrail stage.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from functools import cache
+from importlib.resources import files
+from typing import Any
+
+import jsonschema_rs
+import orjson
+import rfc8785
+
+from oretrail.catalogue import load_catalogue
+from oretrail.chain.model import (
+    BTT_BOL,
+    BTT_DECLARATION,
+    BTT_INVOICE,
+    STAGES,
+    ChainEvent,
+    ErrorDeclaration,
+    LotQty,
+)
+from oretrail.intake import vocabulary as voc
+from oretrail.intake.errors import MAX_DOCUMENT_BYTES, IntakeError
+
+GRAMS_PER_UNIT: Mapping[str, int] = {"KGM": 1000, "TNE": 1_000_000, "GRM": 1}
+FUTURE_TOLERANCE = timedelta(hours=1)  # clocks drift; an event an hour ahead is a wrong clock, not a lie
+GENERATED_ID_PREFIX = "urn:oretrail:event:sha256:"
+
+_SCHEMA: dict[str, Any] = orjson.loads(files("oretrail.intake").joinpath("epcis_schema.json").read_bytes())
+_VALIDATOR = jsonschema_rs.Draft7Validator(_SCHEMA, validate_formats=True)
+_EVENTS_PATH = {
+    "EPCISDocument": ("epcisBody", "eventList"),
+    "EPCISQueryDocument": ("epcisBody", "queryResults", "resultsBody", "eventList"),
+}
+_UNITS = "use KGM, TNE or GRM"
+# The oretrail keys known at each level of an event; anywhere else an oretrail key is a mistake.
+_EVENT_OT_KEYS = frozenset({"stage"})
+_ILMD_OT_KEYS = frozenset({"material", "grade"})
+_NO_OT_KEYS: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class CapturedEvent:
+    event_id: str
+    body: dict[str, Any]  # the event object exactly as received (eventID filled in if it had none)
+    chain: ChainEvent
+
+
+@cache
+def material_codes() -> frozenset[str]:
+    """The material codes of the controlled-item catalogue, which `ot:material` must name."""
+    return frozenset(load_catalogue().materials)
+
+
+def read_document(data: bytes, name: str, now: datetime | None = None) -> list[CapturedEvent]:
+    """Every event of an EPCISDocument (or of an EPCISQueryDocument's results), validated and read.
+
+    Raises IntakeError on the first problem. `now` (naive UTC or aware; default the wall clock) bounds
+    eventTime: more than an hour later is refused as "in the future". Events repeated within the document
+    with identical content are returned once; the same eventID with other content is refused, except an
+    event and its correction (the same event plus an errorDeclaration, EPCIS 2.0 §7.4.1).
+    """
+    doc = _parse(data, name)
+    kind = doc.get("type")
+    if kind not in _EVENTS_PATH:
+        what = f"a bare {kind}" if kind in voc.EVENT_TYPES else f"type {_show(kind)}"
+        raise IntakeError(name, None, "type", f"{what} is not accepted: send events in an EPCISDocument")
+    if not _VALIDATOR.is_valid(doc):
+        raise _schema_refusal(doc, name, _EVENTS_PATH[kind])
+    events: Any = doc
+    for key in _EVENTS_PATH[kind]:
+        events = events[key]
+
+    reader = _Reader(
+        prefixes=voc.context_prefixes(doc["@context"], dict(voc.STANDARD_PREFIXES)),
+        latest=_naive_utc(now or datetime.now(UTC)) + FUTURE_TOLERANCE,
+        materials=material_codes(),
+    )
+    try:
+        reader.extensions(doc, "", _NO_OT_KEYS)
+        if "epcisHeader" in doc:
+            reader.extensions(doc["epcisHeader"], "epcisHeader.", _NO_OT_KEYS)
+    except _Bad as bad:
+        raise IntakeError(name, None, bad.field, bad.reason) from None
+
+    captured: list[CapturedEvent] = []
+    seen: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+    for index, event in enumerate(events):
+        try:
+            chain = reader.event(event)
+        except _Bad as bad:
+            raise IntakeError(name, index, bad.field, bad.reason) from None
+        earlier = seen.setdefault(chain.event_id, [])
+        if any(body == event for _, body in earlier):
+            continue  # a re-send inside the document
+        for other, body in earlier:
+            if not _correction_pair(body, event):
+                raise IntakeError(
+                    name, index, "eventID", f"{chain.event_id} is also event {other}, with different content"
+                )
+        earlier.append((index, event))
+        captured.append(CapturedEvent(chain.event_id, event, chain))
+    return captured
+
+
+def _correction_pair(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """True when one event is the other sent again with an errorDeclaration."""
+    if ("errorDeclaration" in a) == ("errorDeclaration" in b):
+        return False
+    return {k: v for k, v in a.items() if k != "errorDeclaration"} == {
+        k: v for k, v in b.items() if k != "errorDeclaration"
+    }
+
+
+class _Bad(Exception):
+    """A refusal inside one event; read_document adds the document name and the event index."""
+
+    def __init__(self, field: str | None, reason: str) -> None:
+        super().__init__(reason)
+        self.field = field
+        self.reason = reason
+
+
+def _parse(data: bytes, name: str) -> dict[str, Any]:
+    if len(data) > MAX_DOCUMENT_BYTES:
+        raise IntakeError(
+            name,
+            None,
+            None,
+            f"document is {len(data):,} bytes, over the limit of {MAX_DOCUMENT_BYTES:,} bytes "
+            f"({MAX_DOCUMENT_BYTES // 2**20} MiB); split it into smaller documents",
+        )
+    if data.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte order mark, as some editors write
+        data = data[3:]
+    try:
+        doc = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise IntakeError(
+            name, None, None, f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+        ) from None
+    if not isinstance(doc, dict):
+        raise IntakeError(name, None, None, f"expected an EPCISDocument object, got a JSON {_json_kind(doc)}")
+    return doc
+
+
+class _Reader:
+    """Layers 2 and 3 for the events of one document, sharing its namespaces, clock and catalogue."""
+
+    def __init__(self, prefixes: dict[str, str], latest: datetime, materials: frozenset[str]) -> None:
+        self.prefixes = prefixes
+        self.latest = latest
+        self.materials = materials
+
+    def event(self, ev: dict[str, Any]) -> ChainEvent:
+        own = ev.get("@context")  # an event's own @context adds to the document's
+        prefixes = self.prefixes if own is None else voc.context_prefixes(own, dict(self.prefixes))
+        ot = self.extensions(ev, "", _EVENT_OT_KEYS, prefixes)
+        for key in ("readPoint", "bizLocation", "errorDeclaration"):
+            if key in ev:
+                self.extensions(ev[key], key + ".", _NO_OT_KEYS, prefixes)
+        for i, element in enumerate(ev.get("sensorElementList", ())):
+            self.extensions(element, f"sensorElementList[{i}].", _NO_OT_KEYS, prefixes)
+            if "sensorMetadata" in element:
+                self.extensions(
+                    element["sensorMetadata"], f"sensorElementList[{i}].sensorMetadata.", _NO_OT_KEYS, prefixes
+                )
+            for j, report in enumerate(element["sensorReport"]):
+                self.extensions(report, f"sensorElementList[{i}].sensorReport[{j}].", _NO_OT_KEYS, prefixes)
+        lot_data = self.extensions(ev.get("ilmd", {}), "ilmd.", _ILMD_OT_KEYS, prefixes)
+
+        stage = self._stage(ot)
+        strict = stage is not None
+        chain = ChainEvent(
+            event_id=self._event_id(ev, strict),
+            event_type=ev["type"],
+            event_time=self._time(ev["eventTime"], "eventTime"),
+            action=ev.get("action"),
+            biz_step=_optional_term(voc.BIZ_STEP, ev, "bizStep", "bizStep", prefixes),
+            stage=stage,
+            biz_location=ev["bizLocation"]["id"] if "bizLocation" in ev else None,
+            read_point=ev["readPoint"]["id"] if "readPoint" in ev else None,
+            quantities=_lots(ev, "quantityList", strict) + _lots(ev, "childQuantityList", strict),
+            inputs=_lots(ev, "inputQuantityList", strict),
+            outputs=_lots(ev, "outputQuantityList", strict),
+            material=self._material(lot_data),
+            grade=_grade(lot_data),
+            sources=_parties(ev, "sourceList", "source", strict, prefixes),
+            destinations=_parties(ev, "destinationList", "destination", strict, prefixes),
+            biz_transactions=_transactions(ev, prefixes),
+            error_declaration=self._error_declaration(ev.get("errorDeclaration"), prefixes),
+        )
+        _optional_term(voc.DISPOSITION, ev, "disposition", "disposition", prefixes)
+        for part, values in ev.get("persistentDisposition", {}).items():
+            for i, value in enumerate(values):
+                _term(voc.DISPOSITION, value, f"persistentDisposition.{part}[{i}]", prefixes)
+        if stage is not None:
+            _check_profile(chain, ev, lot_data)
+        return chain
+
+    def extensions(
+        self,
+        obj: dict[str, Any],
+        path: str,
+        ot_keys: frozenset[str],
+        prefixes: Mapping[str, str] | None = None,
+    ) -> dict[str, tuple[str, Any]]:
+        """Check the namespaced keys of `obj`; return its oretrail keys as local name → (key, value).
+
+        The schema has already refused keys that are neither EPCIS fields nor URI-shaped, so every key
+        with a colon is an extension: its prefix must be declared (or the key a full IRI), and a key in the
+        oretrail namespace must be one we know at this level.
+        """
+        prefixes = self.prefixes if prefixes is None else prefixes
+        found: dict[str, tuple[str, Any]] = {}
+        for key, value in obj.items():
+            prefix, colon, rest = key.partition(":")
+            if not colon:
+                continue
+            if prefix in prefixes and not rest.startswith("//"):
+                iri = prefixes[prefix] + rest
+            elif voc.is_full_iri(key):
+                iri = key
+            else:
+                raise _Bad(
+                    path + key, f"extension key '{key}' uses the prefix '{prefix}', which @context does not declare"
+                )
+            if not iri.startswith(voc.OT_NS):
+                continue
+            local = iri[len(voc.OT_NS) :]
+            if local not in ot_keys:
+                known = ", ".join(sorted(ot_keys)) or "none"
+                raise _Bad(path + key, f"unknown oretrail key '{key}' (known here: {known})")
+            if local in found:
+                raise _Bad(path + key, f"oretrail {local} is given twice ('{found[local][0]}' and '{key}')")
+            found[local] = (key, value)
+        return found
+
+    def _stage(self, ot: dict[str, tuple[str, Any]]) -> str | None:
+        if "stage" not in ot:
+            return None
+        key, stage = ot["stage"]
+        if stage not in STAGES:
+            raise _Bad(key, f"unknown stage {_show(stage)} (use one of {', '.join(STAGES)})")
+        return stage
+
+    def _event_id(self, ev: dict[str, Any], strict: bool) -> str:
+        if "eventID" in ev:
+            return ev["eventID"]
+        if strict:
+            raise _Bad("eventID", "an event with an oretrail stage must carry an eventID")
+        try:
+            canonical = rfc8785.dumps(ev)
+        except rfc8785.CanonicalizationError as exc:
+            raise _Bad("eventID", f"no eventID, and none can be computed ({exc}); give the event one") from None
+        ev["eventID"] = GENERATED_ID_PREFIX + hashlib.sha256(canonical).hexdigest()
+        return ev["eventID"]
+
+    def _time(self, value: str, field: str) -> datetime:
+        try:
+            moment = _naive_utc(datetime.fromisoformat(value))
+        except ValueError:
+            raise _Bad(field, f"'{value}' is not a valid time") from None
+        if moment > self.latest:
+            limit = self.latest - FUTURE_TOLERANCE
+            raise _Bad(field, f"{value} is in the future (more than 1 hour after {limit:%Y-%m-%d %H:%M} UTC)")
+        return moment
+
+    def _material(self, lot_data: dict[str, tuple[str, Any]]) -> str | None:
+        if "material" not in lot_data:
+            return None
+        key, material = lot_data["material"]
+        if not isinstance(material, str):
+            raise _Bad(f"ilmd.{key}", f"material must be a catalogue code such as 'ga.metal', got {_show(material)}")
+        if material not in self.materials:
+            raise _Bad(f"ilmd.{key}", f"'{material}' is not a material code of the catalogue")
+        return material
+
+    def _error_declaration(
+        self, declaration: dict[str, Any] | None, prefixes: Mapping[str, str]
+    ) -> ErrorDeclaration | None:
+        if declaration is None:
+            return None
+        return ErrorDeclaration(
+            declaration_time=self._time(declaration["declarationTime"], "errorDeclaration.declarationTime"),
+            reason=_optional_term(voc.ERROR_REASON, declaration, "reason", "errorDeclaration.reason", prefixes),
+            corrective_event_ids=tuple(declaration.get("correctiveEventIDs", ())),
+        )
+
+
+def _naive_utc(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        return moment
+    return moment.astimezone(UTC).replace(tzinfo=None)
+
+
+def _term(vocabulary: voc.Vocabulary, value: str, field: str, prefixes: Mapping[str, str]) -> str:
+    try:
+        return vocabulary.normalise(value, prefixes)
+    except voc.VocabularyError as exc:
+        raise _Bad(field, str(exc)) from None
+
+
+def _optional_term(
+    vocabulary: voc.Vocabulary, obj: Mapping[str, Any], key: str, field: str, prefixes: Mapping[str, str]
+) -> str | None:
+    value = obj.get(key)
+    return None if value is None else _term(vocabulary, value, field, prefixes)
+
+
+def _lots(ev: dict[str, Any], key: str, strict: bool) -> tuple[LotQty, ...]:
+    """Integer grams per lot. Profile events must state every quantity in a mass unit; other events keep
+    only the positive quantities we can convert, since the chain reads mass and nothing else."""
+    lots = []
+    for i, element in enumerate(ev.get(key, ())):
+        quantity, uom = element.get("quantity"), element.get("uom")
+        factor = GRAMS_PER_UNIT.get(uom) if uom is not None else None
+        field = f"{key}[{i}]"
+        if strict:
+            if quantity is None:
+                raise _Bad(field + ".quantity", "missing quantity")
+            if uom is None:
+                raise _Bad(field + ".uom", f"missing unit ({_UNITS})")
+            if factor is None:
+                raise _Bad(field + ".uom", f"unknown unit '{uom}' ({_UNITS})")
+            if quantity <= 0:
+                raise _Bad(field + ".quantity", f"quantity must be positive, got {quantity}")
+        elif factor is None or quantity is None or quantity <= 0:
+            continue
+        grams = int((Decimal(str(quantity)) * factor).to_integral_value(ROUND_HALF_UP))
+        if grams == 0:
+            if strict:
+                raise _Bad(field + ".quantity", f"{quantity} {uom} is less than half a gram")
+            continue
+        lots.append(LotQty(element["epcClass"], grams))
+    return tuple(lots)
+
+
+def _grade(lot_data: dict[str, tuple[str, Any]]) -> float | None:
+    if "grade" not in lot_data:
+        return None
+    key, grade = lot_data["grade"]
+    if isinstance(grade, bool) or not isinstance(grade, int | float) or not 0 < grade <= 1:
+        raise _Bad(f"ilmd.{key}", f"grade must be a mass fraction above 0 and at most 1, got {_show(grade)}")
+    return float(grade)
+
+
+def _parties(ev: dict[str, Any], key: str, id_key: str, strict: bool, prefixes: Mapping[str, str]) -> dict[str, str]:
+    """CBV source/destination type → id. Two different parties of one type make a profile event ambiguous
+    (who sold?), so they are refused there; other events keep the first."""
+    parties: dict[str, str] = {}
+    for i, entry in enumerate(ev.get(key, ())):
+        kind = _term(voc.SOURCE_DEST_TYPE, entry["type"], f"{key}[{i}].type", prefixes)
+        if kind in parties:
+            if strict and parties[kind] != entry[id_key]:
+                raise _Bad(f"{key}[{i}]", f"a second {kind} ({entry[id_key]}) besides {parties[kind]}")
+            continue
+        parties[kind] = entry[id_key]
+    return parties
+
+
+def _transactions(ev: dict[str, Any], prefixes: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    """(type, id) pairs; an untyped business transaction (EPCIS allows it) has the type ''."""
+    return tuple(
+        (
+            _optional_term(voc.BIZ_TRANSACTION_TYPE, entry, "type", f"bizTransactionList[{i}].type", prefixes) or "",
+            entry["bizTransaction"],
+        )
+        for i, entry in enumerate(ev.get("bizTransactionList", ()))
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Profile:
+    """What SPEC.md §2 says an event of one stage is and must carry."""
+
+    event_type: str
+    action: str | None
+    biz_steps: tuple[str, ...]  # empty: any
+    transaction: str | None
+    quantity_lists: tuple[str, ...]
+    lot_master_data: bool
+    biz_location: str | None  # what the location is, for the message; None: not required
+    sources: tuple[str, ...] = ()
+    destinations: tuple[str, ...] = ()
+
+
+_TRANSFORMATION = _Profile(
+    "TransformationEvent", None, (), None, ("inputQuantityList", "outputQuantityList"), True, "the plant"
+)
+_PROFILES: Mapping[str, _Profile] = {
+    "mining": _Profile("ObjectEvent", "ADD", ("commissioning",), None, ("quantityList",), True, "the mine"),
+    "smelting": _TRANSFORMATION,
+    "processing": _TRANSFORMATION,
+    "manufacturing": _TRANSFORMATION,
+    "transportation": _Profile(
+        "ObjectEvent", "OBSERVE", ("shipping", "receiving"), BTT_BOL, ("quantityList",), False, None
+    ),
+    "sales": _Profile(
+        "TransactionEvent", "ADD", (), BTT_INVOICE, ("quantityList",), False, None, ("owning_party",),
+        ("owning_party",),
+    ),
+    "export": _Profile(
+        "ObjectEvent", "OBSERVE", ("departing",), BTT_DECLARATION, ("quantityList",), False, "the port of exit"
+    ),
+}  # fmt: skip
+# Where the lot is going is required: without it a diversion cannot be seen. Who will hold it (SPEC names
+# the possessing_party too) is read when present; its absence is left to the rules, not refused, because a
+# shipment record missing a party is evidence worth keeping.
+_SHIPPING_DESTINATIONS = ("location",)
+
+
+def _check_profile(chain: ChainEvent, ev: dict[str, Any], lot_data: dict[str, tuple[str, Any]]) -> None:
+    """Layer 3. Quantities (units, sign) were checked while reading them; here, the shape of the stage."""
+    stage = chain.stage
+    p = _PROFILES[stage]  # type: ignore[index]  # only called with a stage
+    if chain.event_type != p.event_type:
+        raise _Bad("type", f"a {stage} event must be a {p.event_type}, not {chain.event_type}")
+    if p.action is not None and chain.action != p.action:
+        raise _Bad("action", f"a {stage} event must have action {p.action}, not {chain.action}")
+    if p.biz_steps and chain.biz_step not in p.biz_steps:
+        raise _Bad(
+            "bizStep", f"a {stage} event must have bizStep {' or '.join(p.biz_steps)}, not {_show(chain.biz_step)}"
+        )
+    for key in p.quantity_lists:
+        if not ev.get(key):
+            raise _Bad(key, f"a {stage} event must list its lots in {key}")
+    if p.biz_location is not None and chain.biz_location is None:
+        raise _Bad("bizLocation", f"a {stage} event must name its bizLocation ({p.biz_location})")
+    if p.transaction is not None and chain.transaction(p.transaction) is None:
+        raise _Bad("bizTransactionList", f"a {stage} event must carry a business transaction of type {p.transaction}")
+    destinations = p.destinations + (_SHIPPING_DESTINATIONS if chain.biz_step == "shipping" else ())
+    for key, needed, have in (
+        ("sourceList", p.sources, chain.sources),
+        ("destinationList", destinations, chain.destinations),
+    ):
+        for kind in needed:
+            if kind not in have:
+                raise _Bad(key, f"a {chain.biz_step or stage} event must name the {kind} in its {key}")
+    if p.lot_master_data:
+        for local in ("material", "grade"):
+            if local not in lot_data:
+                raise _Bad("ilmd", f"a {stage} event must give ot:{local} of the lots it creates in ilmd")
+
+
+def _schema_refusal(doc: dict[str, Any], name: str, events_path: tuple[str, ...]) -> IntakeError:
+    """The layer-1 error an officer can act on: the earliest event's first error, with a plain reason."""
+    depth = len(events_path)
+
+    def position(err: jsonschema_rs.ValidationError) -> tuple[int | None, list[str | int]]:
+        path = list(err.instance_path)
+        if len(path) > depth and tuple(path[:depth]) == events_path:
+            return int(path[depth]), path[depth + 1 :]
+        return None, path
+
+    located = [(position(e), e) for e in _VALIDATOR.iter_errors(doc)]
+    (index, path), err = min(located, key=lambda item: -1 if item[0][0] is None else item[0][0])
+    reason = _plain_reason(err, path)
+    return IntakeError(name, index, _json_path(path) or None, reason)
+
+
+def _plain_reason(err: jsonschema_rs.ValidationError, path: list[str | int]) -> str:
+    """Turns a schema error into the sender's words; may extend `path` to point at the key at fault."""
+    kind = err.kind
+    if isinstance(kind, jsonschema_rs.ValidationErrorKind.Required):
+        path.append(kind.property)
+        return "required field is missing"
+    if isinstance(kind, jsonschema_rs.ValidationErrorKind.AdditionalProperties):
+        path.append(kind.unexpected[0])
+        return "unknown field, not part of EPCIS 2.0"
+    if isinstance(kind, jsonschema_rs.ValidationErrorKind.PropertyNames):
+        key = kind.error.instance
+        path.append(key)
+        return (
+            f"'{key}' is not an EPCIS field here; an extension needs a namespace "
+            "(prefix:name with the prefix declared in @context, or a full IRI)"
+        )
+    node: Any = _SCHEMA
+    for step in list(err.schema_path)[:-1]:
+        node = node[step]
+    description = node.get("description") if isinstance(node, dict) else None
+    if description is None:
+        return err.message if len(err.message) <= 200 else err.message[:197] + "..."
+    if isinstance(err.instance, dict | list):
+        return description
+    return f"{_show(err.instance)} is not {description}"
+
+
+def _json_path(path: list[str | int]) -> str:
+    out = ""
+    for step in path:
+        out += f"[{step}]" if isinstance(step, int) else (f".{step}" if out else step)
+    return out
+
+
+def _show(value: object) -> str:
+    return repr(value) if isinstance(value, str) else orjson.dumps(value).decode()
+
+
+def _json_kind(value: object) -> str:
+    return {list: "array", str: "string", bool: "boolean", type(None): "null"}.get(type(value), "number")
