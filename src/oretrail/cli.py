@@ -66,11 +66,11 @@ def load_events(
 ) -> None:
     """Capture EPCIS documents; each document lands whole or not at all."""
     from oretrail.intake.errors import IntakeError
-    from oretrail.pipeline import Capture, CaptureReport, document_paths, read_bounded
+    from oretrail.pipeline import Capture, CaptureReport, alert_hook, document_paths, read_bounded
 
     engine = open_db(db)
     files = document_paths(paths)
-    capture = Capture(engine, on_touched=_alert_hook())
+    capture = Capture(engine, on_touched=alert_hook())
     total = CaptureReport()
     with progress() as bar:
         task = bar.add_task("events", total=len(files), detail="")
@@ -88,15 +88,6 @@ def load_events(
     )
     if total.errors:
         raise typer.Exit(1)
-
-
-def _alert_hook():  # type: ignore[no-untyped-def]
-    """Early warning at capture: the rules run for what the batch touched, when the rule engine is present."""
-    try:
-        from oretrail.alerts.capture import alert_on_touched
-    except ImportError:
-        return None
-    return alert_on_touched
 
 
 @load_app.command("registry")

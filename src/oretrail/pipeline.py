@@ -36,6 +36,17 @@ FEED_TABLES = (enterprises, facilities, licences, declarations)
 TouchedHook = Callable[[Connection, Touched], int]
 
 
+def alert_hook() -> TouchedHook:
+    """Early warning at capture: the rules for exactly what the batch touched, in the batch's transaction."""
+    from oretrail.alerts.store import raise_alerts
+    from oretrail.rules.scope import Scope
+
+    def hook(conn: Connection, touched: Touched) -> int:
+        return len(raise_alerts(conn, Scope.of(touched)).new)
+
+    return hook
+
+
 @dataclass
 class CaptureReport:
     documents: int = 0

@@ -1,1 +1,1 @@
-"""api"""
+"""HTTP API: FastAPI app and one router per area."""

@@ -1,0 +1,67 @@
+"""The HTTP API over a real database: capture, refusal, trace, summary, verify, OpenAPI."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from oretrail.api.app import create_app
+from tests.intake import builders as b
+
+
+@pytest.fixture
+def client(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
+    monkeypatch.setenv("ORETRAIL_SIGNING_KEY", str(tmp_path / "key.pem"))
+    with TestClient(create_app(f"sqlite:///{tmp_path / 'api.db'}")) as c:
+        yield c
+
+
+def chain() -> bytes:
+    ore, conc = b.lot("ore-9"), b.lot("conc-9")
+    return b.encode(
+        b.document(
+            b.mining([(ore, 500.0)], "w.ore", 0.005, location=b.SMELTER),
+            b.smelting(inputs=[(ore, 500.0)], outputs=[(conc, 4.0)], material="w.concentrate", grade=0.55,
+                       location=b.SMELTER),
+        )
+    )  # fmt: skip
+
+
+def test_capture_then_trace(client: TestClient) -> None:
+    doc = chain()
+    r = client.post("/capture/events", content=doc, headers={"content-type": "application/ld+json"})
+    assert r.status_code == 200, r.text
+    assert r.json()["new"] == 2
+    again = client.post("/capture/events", content=doc)
+    assert again.json() == {**r.json(), "new": 0, "unchanged": 2, "alerts_new": 0}
+    t = client.get(f"/lots/{b.lot('conc-9')}/trace", params={"direction": "backward"})
+    assert t.status_code == 200
+    body = t.json()
+    assert body["material"] == "w.concentrate"
+    assert body["via"][0]["lots"][0]["lot"] == b.lot("ore-9")
+    assert body["via"][0]["lots"][0]["origin"] == "mining"
+
+
+def test_refusal_names_event_and_field(client: TestClient) -> None:
+    bad = b.mining()
+    bad["quantityList"][0]["uom"] = "LBR"
+    r = client.post("/capture/events", content=b.encode(b.document(b.mining(), bad)), headers={"x-document-name": "d1"})
+    assert r.status_code == 422
+    d = r.json()["detail"]
+    assert (d["document"], d["index"], d["field"]) == ("d1", 1, "quantityList[0].uom")
+    assert client.get("/summary").json()[0] == {"what": "ledger records", "count": 0}
+
+
+def test_unknown_lot_is_404(client: TestClient) -> None:
+    assert client.get("/lots/urn:oretrail:lot:nothing/trace").status_code == 404
+
+
+def test_verify_and_openapi(client: TestClient) -> None:
+    client.post("/capture/events", content=chain())
+    v = client.get("/ledger/verify").json()
+    assert v["ok"] and v["records"] == 2 and v["checkpoints"] == 1
+    paths = client.get("/openapi.json").json()["paths"]
+    assert {"/capture/events", "/alerts", "/alerts/{alert_id}/explain", "/summary"} <= set(paths)
