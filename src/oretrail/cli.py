@@ -14,7 +14,11 @@ from sqlalchemy import Engine
 
 from oretrail.output import Format, dumps, emit
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    help="oretrail: full-chain export control of strategic minerals (registry, ledger, trace, alerts).",
+)
 load_app = typer.Typer(no_args_is_help=True, help="Load a feed (SPEC.md §1) into the database.")
 app.add_typer(load_app, name="load")
 
@@ -190,5 +194,15 @@ def summary(db: DbOption = None, fmt: FormatOption = Format.table) -> None:
         emit(summary_rows(conn), fmt, title="oretrail summary")
 
 
-def main() -> None:  # pragma: no cover
-    app()
+@app.command()
+def serve(
+    db: DbOption = None,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Start the HTTP API (OpenAPI documentation at /docs)."""
+    import uvicorn
+
+    from oretrail.api.app import create_app
+
+    uvicorn.run(create_app(db), host=host, port=port)
