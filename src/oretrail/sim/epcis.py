@@ -1,0 +1,258 @@
+"""EPCIS 2.0 JSON-LD events of the oretrail profile (SPEC.md §2), and the writer that streams them to files.
+
+Events are plain dicts built in the order a real sender would fill them in; the writer cuts them into
+`EPCISDocument` files of a few hundred to a thousand events as they come, so memory never depends on scale.
+Re-sends and corrections are the writer's business, because in real feeds they are the sender's system
+replaying what it already sent.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+EPCIS_CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
+OT_NS = "https://oretrail.org/ns/"
+CST = timedelta(hours=8)  # China Standard Time: every event happens there
+
+Event = dict[str, Any]
+
+
+def new_event_id(rng: random.Random) -> str:
+    return f"urn:uuid:{uuid.UUID(int=rng.getrandbits(128), version=4)}"
+
+
+def stamp(utc: datetime, zulu: bool) -> str:
+    """Some senders' systems write UTC, others Beijing local time; the offset of the place is always +08:00."""
+    if zulu:
+        return utc.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    return (utc + CST).strftime("%Y-%m-%dT%H:%M:%S.000+08:00")
+
+
+@dataclass(frozen=True)
+class Qty:
+    lot: str
+    grams: int
+    uom: str  # KGM | TNE | GRM
+
+    def json(self) -> dict[str, Any]:
+        if self.uom == "TNE":
+            value: float | int = round(self.grams / 1_000_000, 6)
+        elif self.uom == "GRM":
+            value = self.grams
+        else:
+            value = round(self.grams / 1000, 3)
+        return {"epcClass": self.lot, "quantity": value, "uom": self.uom}
+
+
+def _base(rng: random.Random, kind: str, utc: datetime, zulu: bool) -> Event:
+    return {
+        "type": kind,
+        "eventID": new_event_id(rng),
+        "eventTime": stamp(utc, zulu),
+        "eventTimeZoneOffset": "+08:00",
+    }
+
+
+def mining(
+    rng: random.Random, utc: datetime, zulu: bool, mine: str, lots: list[Qty], material: str, grade: float
+) -> Event:
+    ev = _base(rng, "ObjectEvent", utc, zulu)
+    ev.update(
+        action="ADD",
+        bizStep="commissioning",
+        disposition="active",
+        epcList=[],
+        quantityList=[q.json() for q in lots],
+        readPoint={"id": mine},
+        bizLocation={"id": mine},
+        ilmd={"ot:material": material, "ot:grade": grade},
+    )
+    ev["ot:stage"] = "mining"
+    return ev
+
+
+def transformation(
+    rng: random.Random,
+    utc: datetime,
+    zulu: bool,
+    stage: str,
+    plant: str,
+    inputs: list[Qty],
+    outputs: list[Qty],
+    material: str,
+    grade: float,
+) -> Event:
+    ev = _base(rng, "TransformationEvent", utc, zulu)
+    ev.update(
+        inputQuantityList=[q.json() for q in inputs],
+        outputQuantityList=[q.json() for q in outputs],
+        bizStep="creating_class_instance",
+        disposition="active",
+        readPoint={"id": plant},
+        bizLocation={"id": plant},
+        ilmd={"ot:material": material, "ot:grade": grade},
+    )
+    ev["ot:stage"] = stage
+    return ev
+
+
+def shipping(
+    rng: random.Random, utc: datetime, zulu: bool, origin: str, dest: str, owner: str, lots: list[Qty], waybill: str
+) -> Event:
+    ev = _base(rng, "ObjectEvent", utc, zulu)
+    ev.update(
+        action="OBSERVE",
+        bizStep="shipping",
+        disposition="in_transit",
+        epcList=[],
+        quantityList=[q.json() for q in lots],
+        readPoint={"id": origin},
+        bizLocation={"id": origin},
+        bizTransactionList=[{"type": "bol", "bizTransaction": waybill}],
+        sourceList=[{"type": "owning_party", "source": owner}, {"type": "location", "source": origin}],
+        destinationList=[
+            {"type": "owning_party", "destination": owner},
+            {"type": "possessing_party", "destination": owner},
+            {"type": "location", "destination": dest},
+        ],
+    )
+    ev["ot:stage"] = "transportation"
+    return ev
+
+
+def receiving(
+    rng: random.Random, utc: datetime, zulu: bool, place: str, owner: str, lots: list[Qty], waybill: str
+) -> Event:
+    ev = _base(rng, "ObjectEvent", utc, zulu)
+    ev.update(
+        action="OBSERVE",
+        bizStep="receiving",
+        disposition="in_progress",
+        epcList=[],
+        quantityList=[q.json() for q in lots],
+        readPoint={"id": place},
+        bizLocation={"id": place},
+        bizTransactionList=[{"type": "bol", "bizTransaction": waybill}],
+        sourceList=[{"type": "owning_party", "source": owner}],
+        destinationList=[{"type": "owning_party", "destination": owner}],
+    )
+    ev["ot:stage"] = "transportation"
+    return ev
+
+
+def sale(
+    rng: random.Random, utc: datetime, zulu: bool, place: str, seller: str, buyer: str, lots: list[Qty], invoice: str
+) -> Event:
+    ev = _base(rng, "TransactionEvent", utc, zulu)
+    ev.update(
+        action="ADD",
+        epcList=[],
+        quantityList=[q.json() for q in lots],
+        bizTransactionList=[{"type": "inv", "bizTransaction": invoice}],
+        bizLocation={"id": place},
+        sourceList=[{"type": "owning_party", "source": seller}],
+        destinationList=[{"type": "owning_party", "destination": buyer}],
+    )
+    ev["ot:stage"] = "sales"
+    return ev
+
+
+def export(
+    rng: random.Random, utc: datetime, zulu: bool, port: str, owner: str, lots: list[Qty], declaration_no: str
+) -> Event:
+    ev = _base(rng, "ObjectEvent", utc, zulu)
+    ev.update(
+        action="OBSERVE",
+        bizStep="departing",
+        disposition="in_transit",
+        epcList=[],
+        quantityList=[q.json() for q in lots],
+        readPoint={"id": port},
+        bizLocation={"id": port},
+        bizTransactionList=[
+            {"type": "urn:oretrail:btt:declaration", "bizTransaction": f"urn:oretrail:declaration:{declaration_no}"}
+        ],
+        sourceList=[{"type": "owning_party", "source": owner}],
+    )
+    ev["ot:stage"] = "export"
+    return ev
+
+
+def error_declaration(original: Event, declared: datetime, zulu: bool, corrective: str) -> Event:
+    """The erroneous event sent again, unchanged but for the declaration that retracts it (EPCIS 2.0 §7.4.1)."""
+    return {
+        **original,
+        "errorDeclaration": {
+            "declarationTime": stamp(declared, zulu),
+            "reason": "incorrect_data",
+            "correctiveEventIDs": [corrective],
+        },
+    }
+
+
+@dataclass
+class DocumentWriter:
+    """Streams events into numbered EPCISDocument files, re-sending a few as sender systems do."""
+
+    folder: Path
+    rng: random.Random
+    resend_rate: float = 0.004
+    events: int = 0  # events written, re-sends included
+    documents: int = 0
+    resends: int = 0
+    newest: datetime = datetime.min  # newest eventTime written, naive UTC
+    _buffer: list[Event] = field(default_factory=list)
+    _limit: int = 0
+    _pending: list[tuple[int, Event]] = field(default_factory=list)  # (write after this many events, event)
+
+    def __post_init__(self) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self._limit = self.rng.randint(300, 1000)
+
+    def add(self, event: Event, utc: datetime, resendable: bool = True) -> None:
+        """Write one event; `resendable=False` for one about to be corrected, whose re-send would be ambiguous."""
+        self._append(event)
+        self.newest = max(self.newest, utc)
+        if resendable and self.rng.random() < self.resend_rate:
+            self._pending.append((self.events + self.rng.randint(5, 400), event))
+        due = [e for n, e in self._pending if n <= self.events]
+        if due:
+            self._pending = [(n, e) for n, e in self._pending if n > self.events]
+            for e in due:
+                self._append(e)
+                self.resends += 1
+
+    def _append(self, event: Event) -> None:
+        self._buffer.append(event)
+        self.events += 1
+        if len(self._buffer) >= self._limit:
+            self._flush()
+
+    def _flush(self) -> None:
+        if not self._buffer:
+            return
+        self.documents += 1
+        doc = {
+            "@context": [EPCIS_CONTEXT, {"ot": OT_NS}],
+            "type": "EPCISDocument",
+            "schemaVersion": "2.0",
+            "creationDate": stamp(self.newest + timedelta(hours=1), True),
+            "epcisBody": {"eventList": self._buffer},
+        }
+        (self.folder / f"epcis-{self.documents:05d}.json").write_bytes(orjson.dumps(doc))
+        self._buffer = []
+        self._limit = self.rng.randint(300, 1000)
+
+    def close(self) -> None:
+        for _, e in self._pending:
+            self._append(e)
+            self.resends += 1
+        self._pending = []
+        self._flush()
