@@ -169,3 +169,12 @@ def test_extra_keys_are_kept_not_refused() -> None:
 def test_facility_may_belong_to_a_later_owner() -> None:
     (fac,) = parse_registry(lines(facility(owner="urn:oretrail:party:uscc:91110000600037341L")), "r.jsonl")
     assert fac.owner.endswith("91110000600037341L")
+
+
+def test_ports_and_sglns_are_facilities_too() -> None:
+    port = facility(id="urn:oretrail:port:CNSHA", type="port", province="CN-SH")
+    sgln = facility(id="urn:epc:id:sgln:0614141.00777.0")
+    parsed = parse_registry(lines(port, sgln), "r.jsonl")
+    assert [f.location_id for f in parsed] == ["urn:oretrail:port:CNSHA", "urn:epc:id:sgln:0614141.00777.0"]
+    err = refusal(lines(facility(id="urn:oretrail:port:CNSHA", type="warehouse")))
+    assert err.field == "id" and "port" in err.reason

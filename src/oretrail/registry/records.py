@@ -28,6 +28,9 @@ LOCATION_PREFIX = "urn:oretrail:loc:"
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _LOCATION_CODE = re.compile(r"^\S+$")
+PORT_PREFIX = "urn:oretrail:port:"
+SGLN_PREFIX = "urn:epc:id:sgln:"
+_LOCODE = re.compile(r"^[A-Z]{2}[A-Z2-9]{3}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,12 +128,7 @@ def _enterprise(obj: dict[str, Any]) -> Enterprise:
 
 def _facility(obj: dict[str, Any]) -> Facility:
     location_id = _string(obj, "id")
-    if not location_id.startswith(LOCATION_PREFIX):
-        raise _Reject("id", f"must be {LOCATION_PREFIX}<USCC>:<code>")
-    uscc, sep, code = location_id.removeprefix(LOCATION_PREFIX).partition(":")
-    if not sep or not _LOCATION_CODE.match(code):
-        raise _Reject("id", f"must be {LOCATION_PREFIX}<USCC>:<code> with a non-empty code without spaces")
-    uscc = _valid_uscc(uscc, "id")
+    _facility_id(location_id, obj.get("type"))
     owner = _string(obj, "owner")
     if not owner.startswith(PARTY_PREFIX):
         raise _Reject("owner", f"must be a party id {PARTY_PREFIX}<USCC>")
@@ -146,6 +144,24 @@ def _facility(obj: dict[str, Any]) -> Facility:
         province=_province(obj),
         capacity_kg_per_year=_optional_capacity(obj),
     )
+
+
+def _facility_id(location_id: str, facility_type: object) -> None:
+    """SPEC.md §2 location forms: an oretrail facility URI, a port of exit by UN/LOCODE, or a GS1 SGLN."""
+    if location_id.startswith(PORT_PREFIX):
+        if facility_type != "port":
+            raise _Reject("id", f"a {PORT_PREFIX}<UN/LOCODE> id is for facilities of type port")
+        if not _LOCODE.match(location_id.removeprefix(PORT_PREFIX)):
+            raise _Reject("id", f"must be {PORT_PREFIX}<UN/LOCODE>, e.g. {PORT_PREFIX}CNSHA")
+        return
+    if location_id.startswith(SGLN_PREFIX):
+        return
+    if not location_id.startswith(LOCATION_PREFIX):
+        raise _Reject("id", f"must be {LOCATION_PREFIX}<USCC>:<code>, {PORT_PREFIX}<UN/LOCODE> or a GS1 SGLN")
+    uscc, sep, code = location_id.removeprefix(LOCATION_PREFIX).partition(":")
+    if not sep or not _LOCATION_CODE.match(code):
+        raise _Reject("id", f"must be {LOCATION_PREFIX}<USCC>:<code> with a non-empty code without spaces")
+    _valid_uscc(uscc, "id")
 
 
 def _string(obj: dict[str, Any], field: str) -> str:
