@@ -11,7 +11,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import orjson
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -67,13 +66,6 @@ def element_map() -> dict[str, str]:
     return {code: m.element for code, m in load_catalogue().materials.items()}
 
 
-def self_contained(body: dict[str, Any], context: Any) -> dict[str, Any]:
-    """An event stored alone must still resolve its prefixes (`ot:`), so it carries the document context."""
-    if context is None or "@context" in body:
-        return body
-    return {"@context": context, **body}
-
-
 def event_from_record(body: bytes, name: str) -> ChainEvent:
     """Re-read one stored event (for rebuild) through the same intake code that first read it."""
     obj = orjson.loads(body)
@@ -104,11 +96,10 @@ class Capture:
     def document(self, data: bytes, name: str, now: datetime | None = None) -> CaptureReport:
         """One document, one transaction. Raises IntakeError; nothing of a rejected document is stored."""
         captured = read_document(data, name, now=now)
-        context = orjson.loads(data).get("@context") if captured else None
         report = CaptureReport(documents=1, events=len(captured))
         with self.engine.begin() as conn:
             writer = LedgerWriter(conn)
-            pending, chains = self._triage(conn, writer, captured, context, name, report)
+            pending, chains = self._triage(conn, writer, captured, name, report)
             stored = writer.append(pending)
             touched = Projector(conn, self.elements).apply(zip((r.seq for r in stored), chains, strict=True))
             if self.on_touched is not None and stored:
@@ -121,14 +112,13 @@ class Capture:
         conn: Connection,
         writer: LedgerWriter,
         captured: list[CapturedEvent],
-        context: Any,
         name: str,
         report: CaptureReport,
     ) -> tuple[list[Pending], list[ChainEvent]]:
         """New events and corrections go on; identical re-sends are no-ops; silent rewrites are refused."""
         pending: list[Pending] = []
         chains: list[ChainEvent] = []
-        items = [(c, Pending.of(EVENT, c.event_id, self_contained(c.body, context))) for c in captured]
+        items = [(c, Pending.of(EVENT, c.event_id, c.body)) for c in captured]
         stored = writer.latest_digests(EVENT, [c.event_id for c in captured])
         changed = [c.event_id for c, p in items if c.event_id in stored and stored[c.event_id] != p.digest]
         retracted = _retracted(conn, changed)

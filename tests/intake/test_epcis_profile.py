@@ -94,10 +94,13 @@ def test_export() -> None:
     assert ch.quantities == (LotQty(b.lot("carbide-1"), 40_000),)
 
 
-def test_body_is_the_event_as_received() -> None:
+def test_body_is_the_event_as_received_with_the_document_context() -> None:
     ev = b.export()
     (c,) = read(ev)
-    assert c.body == ev
+    assert c.body == {"@context": b.OT_CONTEXT, **ev}
+    own = {**b.export(), "@context": [*b.OT_CONTEXT, {"x": "https://x.example/"}]}
+    (c,) = read(own)
+    assert c.body == own  # an event's own context is kept as it is
 
 
 # --- units, times, namespaces ----------------------------------------------------------------------

@@ -30,6 +30,7 @@ from oretrail.storage.schema import (
     positions,
     shipments,
 )
+from oretrail.storage.upsert import upsert
 
 TRANSFORMING_STAGES = ("smelting", "processing", "manufacturing")
 PROJECTION_TABLES = (events, lots, event_lots, movements, positions, shipments, genealogy, exports)
@@ -63,6 +64,7 @@ class _Buffer:
     event_lots: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
     movements: list[dict[str, Any]] = field(default_factory=list)
     positions: dict[tuple[str, str, str], int] = field(default_factory=lambda: defaultdict(int))
+    pending_at: dict[tuple[str, str], dict[str, int]] = field(default_factory=dict)  # (lot, place) → owner → Δ
     genealogy: set[tuple[str, str, str]] = field(default_factory=set)
     exports: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     shipments: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -79,9 +81,13 @@ class Projector:
         self.element_of = element_of  # material code → element symbol, from the catalogue
         self.buf = _Buffer()
         self.touched = Touched()
+        self._base: dict[tuple[str, str], dict[str, int]] = {}  # stored holdings read during this batch
+        self._prefetched: set[str] = set()  # lots whose stored holdings are all in _base
 
     # --- entry points ------------------------------------------------------------------------------
     def apply(self, items: Iterable[tuple[int, ChainEvent]]) -> Touched:
+        items = list(items)
+        self._prefetch({q.lot for _, ev in items for q in (*ev.quantities, *ev.inputs)})
         for seq, ev in items:
             self._touch(ev)
             if ev.error_declaration is not None:
@@ -112,9 +118,10 @@ class Projector:
         if b.exports:
             c.execute(insert(exports), list(b.exports.values()))
         self._add_positions(b.positions)
-        for waybill, info in b.shipments.items():
-            self._merge_shipment(waybill, info)
+        self._merge_shipments(b.shipments)
         self.buf = _Buffer()
+        self._base.clear()
+        self._prefetched.clear()
 
     # --- one event -----------------------------------------------------------------------------------
     def _touch(self, ev: ChainEvent) -> None:
@@ -291,28 +298,53 @@ class Projector:
             }
         )
         self.buf.positions[(lot, place, owner)] += delta
-
-    def _holdings(self, lot: str, place: str | None, owner: str | None) -> dict[tuple[str, str], int]:
-        """Current grams per (place, owner) of a lot, stored plus this batch's pending changes."""
-        q = select(positions.c.place, positions.c.owner, positions.c.grams).where(positions.c.lot_id == lot)
-        if place is not None:
-            q = q.where(positions.c.place == place)
-        if owner is not None:
-            q = q.where(positions.c.owner == owner)
-        held: dict[tuple[str, str], int] = {(p, o): g for p, o, g in self.conn.execute(q)}
-        for (lt, p, o), g in self.buf.positions.items():
-            if lt == lot and (place is None or p == place) and (owner is None or o == owner):
-                held[(p, o)] = held.get((p, o), 0) + g
-        return held
+        at = self.buf.pending_at.setdefault((lot, place), {})
+        at[owner] = at.get(owner, 0) + delta
 
     def _holder(self, lot: str, place: str) -> str:
-        held = [(g, o) for (_, o), g in self._holdings(lot, place, None).items() if g > 0]
-        return max(held)[1] if held else party_of_place(place)
+        """Whoever holds most of a lot at a place now: stored holdings (read once a batch) plus pending ones."""
+        key = (lot, place)
+        base = self._base.get(key)
+        if base is None and lot in self._prefetched:
+            base = {}
+        if base is None:
+            rows = self.conn.execute(
+                select(positions.c.owner, positions.c.grams).where(
+                    positions.c.lot_id == lot, positions.c.place == place
+                )
+            )
+            base = self._base[key] = dict(rows.tuples().all())
+        held = dict(base)
+        for owner, g in self.buf.pending_at.get(key, {}).items():
+            held[owner] = held.get(owner, 0) + g
+        best = max(((g, o) for o, g in held.items() if g > 0), default=None)
+        return best[1] if best else party_of_place(place)
+
+    def _prefetch(self, lot_ids: set[str]) -> None:
+        """Read the stored holdings of every lot a batch draws from in a few queries, not one per draw."""
+        ids = sorted(lot_ids)
+        for i in range(0, len(ids), 400):
+            chunk = ids[i : i + 400]
+            rows = self.conn.execute(
+                select(positions.c.lot_id, positions.c.place, positions.c.owner, positions.c.grams).where(
+                    positions.c.lot_id.in_(chunk)
+                )
+            )
+            for lot, place, owner, grams in rows:
+                self._base.setdefault((lot, place), {})[owner] = grams
+        self._prefetched.update(ids)
 
     def _held_at(self, lot: str, owner: str) -> str | None:
         """Where the seller holds a lot, for sales that name no place: the largest holding wins."""
-        held = [(g, p) for (p, _), g in self._holdings(lot, None, owner).items() if g > 0]
-        return max(held)[1] if held else None
+        rows = self.conn.execute(
+            select(positions.c.place, positions.c.grams).where(positions.c.lot_id == lot, positions.c.owner == owner)
+        )
+        held: dict[str, int] = dict(rows.tuples().all())
+        for (lt, place), owners in self.buf.pending_at.items():
+            if lt == lot and owner in owners:
+                held[place] = held.get(place, 0) + owners[owner]
+        best = max(((g, p) for p, g in held.items() if g > 0), default=None)
+        return best[1] if best else None
 
     # --- storage helpers -----------------------------------------------------------------------------
     def _existing(self, col: Any, keys: Sequence[str]) -> set[str]:
@@ -336,21 +368,28 @@ class Projector:
             chunk = touched_lots[i : i + 400]
             self.conn.execute(delete(positions).where(positions.c.grams == 0, positions.c.lot_id.in_(chunk)))
 
-    def _merge_shipment(self, waybill: str, info: dict[str, Any]) -> None:
-        row = self.conn.execute(select(shipments).where(shipments.c.waybill == waybill)).mappings().first()
-        cur: dict[str, Any] = dict(row) if row else {"waybill": waybill}
-        for d in info.get("dispatch", []):
-            if cur.get("dispatched_at") is None or d["dispatched_at"] < cur["dispatched_at"]:
-                cur.update(d)
-            elif d["dispatch_event"] != cur.get("dispatch_event"):
-                cur["grams"] = (cur.get("grams") or 0) + d["grams"]
-        for r in info.get("receipt", []):
-            if cur.get("received_at") is None or r["received_at"] < cur["received_at"]:
-                cur.update(r)
-        if row:
-            self.conn.execute(update(shipments).where(shipments.c.waybill == waybill).values(**cur))
-        else:
-            self.conn.execute(insert(shipments).values(**cur))
+    def _merge_shipments(self, infos: dict[str, dict[str, Any]]) -> None:
+        """Fold this batch's dispatches and receipts into the stored shipment rows, earliest of each winning."""
+        if not infos:
+            return
+        waybills = list(infos)
+        current: dict[str, dict[str, Any]] = {}
+        for i in range(0, len(waybills), 400):
+            rows = self.conn.execute(select(shipments).where(shipments.c.waybill.in_(waybills[i : i + 400])))
+            current.update({r["waybill"]: dict(r) for r in rows.mappings()})
+        merged = []
+        for waybill, info in infos.items():
+            cur = current.get(waybill) or {c.name: None for c in shipments.columns} | {"waybill": waybill}
+            for d in info.get("dispatch", []):
+                if cur["dispatched_at"] is None or d["dispatched_at"] < cur["dispatched_at"]:
+                    cur.update(d)
+                elif d["dispatch_event"] != cur["dispatch_event"]:
+                    cur["grams"] = (cur["grams"] or 0) + d["grams"]
+            for r in info.get("receipt", []):
+                if cur["received_at"] is None or r["received_at"] < cur["received_at"]:
+                    cur.update(r)
+            merged.append(cur)
+        upsert(self.conn, shipments, merged)
 
     # --- corrections ---------------------------------------------------------------------------------
     def _retract(self, seq: int, ev: ChainEvent) -> None:
@@ -419,7 +458,7 @@ class Projector:
                     }
                 )
         if info:
-            self._merge_shipment(waybill, info)
+            self._merge_shipments({waybill: info})
 
 
 def clear_projections(conn: Connection) -> None:

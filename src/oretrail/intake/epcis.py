@@ -60,7 +60,9 @@ _NO_OT_KEYS: frozenset[str] = frozenset()
 @dataclass(frozen=True, slots=True)
 class CapturedEvent:
     event_id: str
-    body: dict[str, Any]  # the event object exactly as received (eventID filled in if it had none)
+    # The event object as received (eventID filled in if it had none), carrying the document's @context
+    # when it has none of its own: stored alone in the ledger, it must still resolve its prefixes.
+    body: dict[str, Any]
     chain: ChainEvent
 
 
@@ -117,7 +119,8 @@ def read_document(data: bytes, name: str, now: datetime | None = None) -> list[C
                     name, index, "eventID", f"{chain.event_id} is also event {other}, with different content"
                 )
         earlier.append((index, event))
-        captured.append(CapturedEvent(chain.event_id, event, chain))
+        body = event if "@context" in event else {"@context": doc["@context"], **event}
+        captured.append(CapturedEvent(chain.event_id, body, chain))
     return captured
 
 

@@ -1,0 +1,34 @@
+"""Our fast canonical form is byte-identical to the RFC 8785 reference implementation."""
+
+from __future__ import annotations
+
+import rfc8785
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from oretrail.ledger.canonical import canonical
+
+scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**53) + 1, 2**53 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.sampled_from([100.0, -0.0, 1e16, 1e21, 1e-7, 2.5e-5, 0.1 + 0.2, 5e-324, 1.7976931348623157e308])
+    | st.text()
+)
+json_values = st.recursive(
+    scalars,
+    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=8), inner, max_size=5),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=1500)
+@given(json_values)
+def test_canonical_equals_reference(value: object) -> None:
+    assert canonical(value) == rfc8785.dumps(value)
+
+
+def test_keys_outside_the_bmp_sort_by_utf16() -> None:
+    value = {"\U0001f600": 1, "\ufb01": 2, "a": 3}
+    assert canonical(value) == rfc8785.dumps(value)
