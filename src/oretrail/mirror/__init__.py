@@ -1,0 +1,1 @@
+"""Mirror statistics: partner-reported imports reconciled with declarations, and transshipment signals."""

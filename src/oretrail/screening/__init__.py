@@ -1,0 +1,1 @@
+"""Watch-list screening: FollowTheMoney entities, name normalisation, and the matcher."""

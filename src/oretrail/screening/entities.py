@@ -1,0 +1,113 @@
+"""Watch-list entities read from FollowTheMoney JSON Lines, the form OpenSanctions publishes.
+
+The followthemoney model does the parsing and value cleaning (schema inheritance, country codes, property
+types), so a list that uses a schema or property we never heard of is read the way OpenSanctions means it.
+Only legal-entity-like schemata are kept: a sanctioned vessel or a passport cannot be a consignee.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from followthemoney import EntityProxy, model
+from followthemoney.exc import InvalidData
+
+from oretrail.intake.errors import IntakeError
+
+# Strong names identify the entity; weak ones ("weakAlias", acronyms) are too short or generic to screen
+# fuzzily and only count when a counterparty's name equals one of them.
+STRONG_NAME_PROPS: tuple[str, ...] = ("name", "alias", "previousName")
+WEAK_NAME_PROPS: tuple[str, ...] = ("weakAlias", "abbreviation")
+COUNTRY_PROPS: tuple[str, ...] = ("country", "jurisdiction", "mainCountry", "nationality", "citizenship")
+SCREENED_SCHEMA = "LegalEntity"  # Company, Organization, PublicBody and Person all descend from it
+
+
+@dataclass(frozen=True, slots=True)
+class WatchlistEntity:
+    """What screening needs of a listed entity; `body` is the entity as FollowTheMoney serialises it."""
+
+    id: str
+    schema: str
+    caption: str
+    names: tuple[str, ...]
+    weak_names: tuple[str, ...]
+    countries: tuple[str, ...]
+    body: dict[str, Any]
+
+    @property
+    def all_names(self) -> tuple[str, ...]:
+        return self.names + self.weak_names
+
+
+def _values(proxy: EntityProxy, props: Iterable[str]) -> tuple[str, ...]:
+    seen: dict[str, None] = {}
+    for prop in props:
+        for value in proxy.get(prop, quiet=True):
+            text = value.strip()
+            if text:
+                seen.setdefault(text, None)
+    return tuple(seen)
+
+
+def entity_from_proxy(proxy: EntityProxy) -> WatchlistEntity | None:
+    """The screening view of a proxy, or None if its schema is not one a counterparty can be."""
+    if not proxy.schema.is_a(SCREENED_SCHEMA) or proxy.id is None:
+        return None
+    names = _values(proxy, STRONG_NAME_PROPS)
+    weak = tuple(n for n in _values(proxy, WEAK_NAME_PROPS) if n not in names)
+    return WatchlistEntity(
+        id=proxy.id,
+        schema=proxy.schema.name,
+        caption=proxy.caption,
+        names=names,
+        weak_names=weak,
+        countries=_values(proxy, COUNTRY_PROPS),
+        body=proxy.to_dict(),
+    )
+
+
+def parse_entity(line: str | bytes, *, document: str, index: int) -> WatchlistEntity | None:
+    """One JSON line to an entity; None for schemata screening ignores (vessels, addresses, sanctions...).
+
+    `cleaned=False` makes followthemoney re-validate every value, as its docs ask for untrusted input.
+    """
+    try:
+        data = orjson.loads(line)
+    except orjson.JSONDecodeError as exc:
+        raise IntakeError(document=document, index=index, field="", reason=f"not JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise IntakeError(document=document, index=index, field="", reason="not a JSON object")
+    if not isinstance(data.get("id"), str) or not data["id"].strip():
+        raise IntakeError(document=document, index=index, field="id", reason="missing or not a string")
+    schema = data.get("schema")
+    if not isinstance(schema, str) or model.get(schema) is None:
+        raise IntakeError(document=document, index=index, field="schema", reason=f"unknown schema {schema!r}")
+    properties = data.get("properties", {})
+    if not isinstance(properties, dict):
+        raise IntakeError(document=document, index=index, field="properties", reason="not an object")
+    for prop, values in properties.items():
+        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+            raise IntakeError(
+                document=document, index=index, field=f"properties.{prop}", reason="not a list of strings"
+            )
+    try:
+        proxy = model.get_proxy(data, cleaned=False)
+    except InvalidData as exc:
+        raise IntakeError(document=document, index=index, field="schema", reason=str(exc)) from exc
+    entity = entity_from_proxy(proxy)
+    if entity is not None and not entity.names:
+        raise IntakeError(document=document, index=index, field="properties.name", reason="no name to screen")
+    return entity
+
+
+def read_entities(lines: Iterable[str | bytes], *, document: str = "watchlist") -> Iterator[WatchlistEntity]:
+    """Screenable entities of a JSON Lines stream; blank lines are skipped, line numbers are 1-based."""
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        entity = parse_entity(line, document=document, index=number)
+        if entity is not None:
+            yield entity
