@@ -257,7 +257,8 @@ watchlist = Table(
     Column("entity_id", String(256), primary_key=True),
     Column("schema", String(32), nullable=False),
     Column("caption", String(512), nullable=False),
-    Column("names", Text, nullable=False),  # JSON list of all names and aliases
+    Column("names", Text, nullable=False),  # JSON list of names, aliases and previous names
+    Column("weak_names", Text, nullable=False),  # JSON list of weak aliases and abbreviations (exact match only)
     Column("countries", Text, nullable=False),  # JSON list
     Column("body", Text, nullable=False),
     Column("version", String(64), nullable=False),
@@ -294,3 +295,10 @@ alert_actions = Table(
     Column("at", DateTime, nullable=False),
 )
 Index("ix_alert_actions_alert", alert_actions.c.alert_id)
+
+# --- added for the rule engine (issue 3): a capture-time run looks subjects up by these ---------------
+# Who received a transfer (party.unregistered, scope widening), which exports carried a lot
+# (trace.no_provenance, declaration.misclassified), and which shipments are still open (transit.not_received).
+Index("ix_events_dest_party", events.c.dest_party)
+Index("ix_exports_lot", exports.c.lot_id)
+Index("ix_shipments_open", shipments.c.received_at, shipments.c.dispatched_at)

@@ -1,0 +1,104 @@
+"""balance.lot: more was drawn from a lot at a place than was ever put there.
+
+Every draw (shipping out, consuming in a transformation, exporting, selling) and every addition is a signed
+row in `movements`. Over a lot's whole life at one place, draws can exceed additions only by measurement
+error; beyond that, material was handled that the records never brought there. The comparison is of totals,
+not of a running balance in time order, so the result does not depend on the order feeds arrived in (a
+receipt recorded after the dispatch it preceded must not raise). Places of the form
+`urn:oretrail:declaration:…` stand for "abroad" and only ever receive.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from sqlalchemy import func, select
+
+from oretrail.rules.base import Context, Finding, capped, kg
+from oretrail.rules.scope import LOT
+from oretrail.storage.schema import lots, shipments
+from oretrail.storage.schema import movements as m
+from oretrail.storage.schema import positions as p
+
+RULE = "balance.lot"
+SCOPE_KIND = LOT  # the scope-table kind its subjects are filtered by
+_CHUNK = 200
+ABROAD = "urn:oretrail:declaration:"
+
+
+def find(ctx: Context) -> list[Finding]:
+    cfg = ctx.config
+    # Candidates from `positions` (the per-owner sums of `movements`): drawing more than was added needs a
+    # negative net at the place, so only those (lot, place) pairs are summed again from their movements.
+    # `positions` holds only non-zero balances, which keeps a scan off the millions of settled movements.
+    candidates = ctx.conn.execute(
+        select(p.c.lot_id, p.c.place)
+        .where(~p.c.place.startswith(ABROAD), ctx.within(SCOPE_KIND, p.c.lot_id))
+        .group_by(p.c.lot_id, p.c.place)
+        .having(func.sum(p.c.grams) < 0)
+    ).all()
+    pairs = sorted((r.lot_id, r.place) for r in candidates)
+    drawn: dict[tuple[str, str], int] = defaultdict(int)
+    added: dict[tuple[str, str], int] = defaultdict(int)
+    draws: dict[tuple[str, str], set[str]] = defaultdict(set)
+    adds: dict[tuple[str, str], set[str]] = defaultdict(set)
+    wanted = set(pairs)
+    lot_ids = sorted({lot for lot, _ in pairs})
+    for i in range(0, len(lot_ids), _CHUNK):
+        # By lot alone, which the (lot_id, place) index serves; a row-value IN makes SQLite scan the table.
+        for lot, place, event, delta in ctx.conn.execute(
+            select(m.c.lot_id, m.c.place, m.c.event_id, m.c.delta_g).where(m.c.lot_id.in_(lot_ids[i : i + _CHUNK]))
+        ):
+            if (lot, place) not in wanted:
+                continue
+            if delta < 0:
+                drawn[(lot, place)] -= delta
+                draws[(lot, place)].add(event)
+            else:
+                added[(lot, place)] += delta
+                adds[(lot, place)].add(event)
+    over = [k for k in pairs if drawn[k] > added[k] * (1.0 + cfg.relative_tolerance) + cfg.absolute_tolerance_g]
+    if not over:
+        return []
+    lot_ids = sorted({k[0] for k in over})
+    material: dict[str, str | None] = {}
+    for i in range(0, len(lot_ids), _CHUNK):
+        for lot, mat in ctx.conn.execute(
+            select(lots.c.lot_id, lots.c.material).where(lots.c.lot_id.in_(lot_ids[i : i + _CHUNK]))
+        ):
+            material[lot] = mat
+    waybills = sorted({k[1] for k in over if k[1].startswith("urn:oretrail:waybill:")})
+    origins = dict(
+        ctx.conn.execute(select(shipments.c.waybill, shipments.c.origin).where(shipments.c.waybill.in_(waybills))).all()
+    )
+    out = []
+    for key in over:
+        lot_id, place = key
+        d_g, a_g = drawn[key], added[key]
+        mat = material.get(lot_id)
+        out.append(
+            Finding(
+                rule=RULE,
+                subject_kind="lot",
+                subject_id=lot_id,
+                key=place,
+                message=(
+                    f"Lot {lot_id}{f' ({mat})' if mat else ''}: {kg(d_g)} was drawn at {place}, but only "
+                    f"{kg(a_g)} was ever recorded arriving there: {kg(d_g - a_g)} is unaccounted for."
+                ),
+                evidence=(*capped(draws[key], cfg.max_evidence), *capped(adds[key], cfg.max_evidence)),
+                details={
+                    "place": place,
+                    "drawn_g": d_g,
+                    "added_g": a_g,
+                    "excess_g": d_g - a_g,
+                    "draw_events": list(capped(draws[key], cfg.max_evidence)),
+                    "addition_events": list(capped(adds[key], cfg.max_evidence)),
+                },
+                location=origins.get(place, place),
+                material=mat,
+                stake_g=d_g - a_g,
+                controlled=ctx.is_controlled_material(mat),
+            )
+        )
+    return out

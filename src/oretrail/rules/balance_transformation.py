@@ -1,0 +1,116 @@
+"""balance.transformation: a smelter or plant puts out more of a controlled element than its inputs contained.
+
+Mass is conserved: the element in the outputs cannot exceed the element in the inputs times the best recovery
+the process achieves (the catalogue's `max_recovery` of the output material), plus measurement tolerance.
+More than that means unrecorded feed, i.e. material of unknown origin entering the chain here.
+
+Per event and element: out_mg > in_mg × max_recovery × (1 + relative tolerance) + absolute tolerance.
+An input lot with no grade on record counts at grade 1 (pure element) and an input lot unknown altogether
+counts toward every element: the rule only raises what no charitable reading of the inputs can explain.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import and_, case, func, select
+
+from oretrail.rules.base import Context, Finding, capped, kg, split_agg, text_agg
+from oretrail.rules.scope import TRANSFORMATION
+from oretrail.storage.schema import event_lots as el
+from oretrail.storage.schema import events, lots
+
+RULE = "balance.transformation"
+SCOPE_KIND = TRANSFORMATION  # the scope-table kind its subjects are filtered by
+UNKNOWN = "?"
+
+
+def find(ctx: Context) -> list[Finding]:
+    cfg = ctx.config
+    element = func.coalesce(lots.c.element, UNKNOWN)
+    is_in = el.c.role == "input"
+    is_out = and_(el.c.role == "output", lots.c.element.is_not(None), lots.c.grade.is_not(None))
+    # One pass over the transformations' inputs and outputs, grouped by event and element.
+    per_element = (
+        select(
+            el.c.event_id,
+            element.label("element"),
+            func.sum(case((is_in, el.c.grams * func.coalesce(lots.c.grade, 1.0) * 1000.0))).label("in_mg"),
+            func.sum(case((is_out, el.c.grams * lots.c.grade * 1000.0))).label("out_mg"),
+            func.sum(case((is_out, el.c.grams))).label("out_g"),
+            func.max(case((is_out, ctx.recovery_of(lots.c.material)))).label("recovery"),
+            func.min(case((is_out, lots.c.material))).label("material"),
+            text_agg(ctx, case((is_in, el.c.lot_id))).label("in_lots"),
+            text_agg(ctx, case((is_out, el.c.lot_id))).label("out_lots"),
+        )
+        .outerjoin(lots, lots.c.lot_id == el.c.lot_id)
+        .where(el.c.role.in_(("input", "output")), ctx.within(SCOPE_KIND, el.c.event_id))
+        .group_by(el.c.event_id, element)
+        .subquery("per_element")
+    )
+    # Inputs of unknown element may hold any element: add them to every element's budget of that event.
+    unknown = func.coalesce(
+        func.sum(case((per_element.c.element == UNKNOWN, per_element.c.in_mg))).over(
+            partition_by=per_element.c.event_id
+        ),
+        0.0,
+    )
+    unknown_lots = func.max(case((per_element.c.element == UNKNOWN, per_element.c.in_lots))).over(
+        partition_by=per_element.c.event_id
+    )
+    budget = (
+        select(
+            per_element,
+            (func.coalesce(per_element.c.in_mg, 0.0) + unknown).label("budget_mg"),
+            unknown_lots.label("unknown_lots"),
+        )
+    ).subquery("budget")
+    bound = budget.c.budget_mg * budget.c.recovery * (1.0 + cfg.relative_tolerance) + cfg.absolute_tolerance_g * 1000.0
+    rows = ctx.conn.execute(
+        select(budget, events.c.biz_location, events.c.event_time, events.c.stage)
+        .outerjoin(events, events.c.event_id == budget.c.event_id)
+        .where(budget.c.element != UNKNOWN, budget.c.out_mg.is_not(None), budget.c.out_mg > bound)
+    )
+    out = []
+    for r in rows:
+        in_mg_v, out_mg_v = float(r.budget_mg), float(r.out_mg)
+        allowed = in_mg_v * float(r.recovery)
+        excess = out_mg_v - allowed
+        in_lots = split_agg(r.in_lots) + split_agg(r.unknown_lots)
+        out_lots = split_agg(r.out_lots)
+        stake_g = round(int(r.out_g) * excess / out_mg_v) if out_mg_v > 0 else int(r.out_g)
+        out.append(
+            Finding(
+                rule=RULE,
+                subject_kind="event",
+                subject_id=r.event_id,
+                key=r.element,
+                message=(
+                    f"The {r.stage or 'transformation'} at {r.biz_location or 'an unknown place'} on "
+                    f"{r.event_time:%Y-%m-%d} put out {kg(out_mg_v / 1000)} of {r.element}, but its inputs held "
+                    f"{kg(in_mg_v / 1000)} and at most {float(r.recovery):.0%} can be recovered "
+                    f"({kg(allowed / 1000)}): {kg(excess / 1000)} of {r.element} came from feed that is not on "
+                    f"record."
+                ),
+                evidence=(
+                    r.event_id,
+                    *capped(in_lots, ctx.config.max_evidence),
+                    *capped(out_lots, ctx.config.max_evidence),
+                ),
+                details={
+                    "element": r.element,
+                    "input_element_mg": round(in_mg_v),
+                    "output_element_mg": round(out_mg_v),
+                    "max_recovery": float(r.recovery),
+                    "allowed_mg": round(allowed),
+                    "excess_mg": round(excess),
+                    "relative_tolerance": cfg.relative_tolerance,
+                    "absolute_tolerance_g": cfg.absolute_tolerance_g,
+                    "input_lots": list(capped(in_lots, ctx.config.max_evidence)),
+                    "output_lots": list(capped(out_lots, ctx.config.max_evidence)),
+                },
+                location=r.biz_location,
+                material=r.material,
+                stake_g=stake_g,
+                controlled=ctx.is_controlled_material(r.material),
+            )
+        )
+    return out

@@ -1,0 +1,56 @@
+"""Loading the rules' thresholds: the packaged defaults, overridden key by key by an operator's file.
+
+Keeping every number in one TOML file means a reviewer reads the whole policy in one place, with the reason
+for each default next to it.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+DEFAULTS = Path(__file__).with_name("defaults.toml")
+
+
+@dataclass(frozen=True)
+class Config:
+    transit_limit_days: float
+    relative_tolerance: float
+    absolute_tolerance_g: int
+    overdraw_tolerance_g: int
+    unit_value_factor: float
+    statutory_line_usd: float
+    critical_multiple: float
+    max_evidence: int
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for k, v in over.items():
+        if k not in base:
+            raise ValueError(f"unknown configuration key {k!r}")
+        out[k] = _merge(base[k], v) if isinstance(v, dict) and isinstance(base[k], dict) else v
+    return out
+
+
+def load_config(path: str | Path | None = None) -> Config:
+    raw = tomllib.loads(DEFAULTS.read_text())
+    if path is not None:
+        raw = _merge(raw, tomllib.loads(Path(path).read_text()))
+    cfg = Config(
+        transit_limit_days=float(raw["transit"]["limit_days"]),
+        relative_tolerance=float(raw["balance"]["relative_tolerance"]),
+        absolute_tolerance_g=int(raw["balance"]["absolute_tolerance_g"]),
+        overdraw_tolerance_g=int(raw["licence"]["overdraw_tolerance_g"]),
+        unit_value_factor=float(raw["declaration"]["unit_value_factor"]),
+        statutory_line_usd=float(raw["severity"]["statutory_line_usd"]),
+        critical_multiple=float(raw["severity"]["critical_multiple"]),
+        max_evidence=int(raw["evidence"]["max_items"]),
+    )
+    if cfg.transit_limit_days <= 0 or cfg.relative_tolerance < 0 or cfg.absolute_tolerance_g < 0:
+        raise ValueError("transit limit must be positive and tolerances non-negative")
+    if cfg.unit_value_factor < 1 or cfg.critical_multiple < 1:
+        raise ValueError("unit_value_factor and critical_multiple must be at least 1")
+    return cfg

@@ -1,0 +1,79 @@
+"""declaration.misclassified: an uncontrolled HS code is declared, but the lots that left under it are controlled.
+
+The classic evasion is to declare gallium as "other base metal" or antimony as generic ore: the HS code then
+asks for no licence. The chain knows what the lots really are (their material from the creating event's
+`ilmd`), so the export events under the declaration give the goods away.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from oretrail.rules.base import Context, Finding, capped, kg, split_agg, text_agg
+from oretrail.rules.scope import DECLARATION
+from oretrail.storage.schema import declarations as d
+from oretrail.storage.schema import exports as x
+from oretrail.storage.schema import lots
+
+RULE = "declaration.misclassified"
+SCOPE_KIND = DECLARATION  # the scope-table kind its subjects are filtered by
+
+
+def find(ctx: Context) -> list[Finding]:
+    rows = ctx.conn.execute(
+        select(
+            d.c.declaration_no,
+            d.c.hs_code,
+            d.c.exporter,
+            d.c.net_g,
+            d.c.value_usd,
+            func.min(lots.c.material).label("material"),
+            func.max(lots.c.material).label("material_max"),
+            func.sum(x.c.grams).label("grams"),
+            func.min(x.c.port).label("port"),
+            text_agg(ctx, x.c.lot_id).label("lots"),
+            text_agg(ctx, x.c.event_id).label("events"),
+        )
+        .join(x, x.c.declaration_no == d.c.declaration_no)
+        .join(lots, lots.c.lot_id == x.c.lot_id)
+        .where(
+            d.c.hs_code.not_in(ctx.controlled_hs),
+            lots.c.material.in_(ctx.controlled_materials),
+            ctx.within(SCOPE_KIND, d.c.declaration_no),
+        )
+        .group_by(d.c.declaration_no, d.c.hs_code, d.c.exporter, d.c.net_g, d.c.value_usd)
+    )
+    out = []
+    for r in rows:
+        lot_ids, event_ids = split_agg(r.lots), split_agg(r.events)
+        materials = sorted({r.material, r.material_max})
+        out.append(
+            Finding(
+                rule=RULE,
+                subject_kind="declaration",
+                subject_id=r.declaration_no,
+                message=(
+                    f"Export declaration {r.declaration_no} declares HS {r.hs_code}, which needs no licence, but "
+                    f"the lots exported under it ({kg(r.grams)}) are {' and '.join(materials)}, a "
+                    f"licence-controlled material. The goods appear to be misdeclared."
+                ),
+                evidence=(
+                    r.declaration_no,
+                    *capped(event_ids, ctx.config.max_evidence),
+                    *capped(lot_ids, ctx.config.max_evidence),
+                ),
+                details={
+                    "hs_code": r.hs_code,
+                    "materials": materials,
+                    "controlled_grams": int(r.grams),
+                    "declared_net_g": r.net_g,
+                    "lots": list(capped(lot_ids, ctx.config.max_evidence)),
+                },
+                location=r.port,
+                party=r.exporter,
+                material=r.material,
+                stake_g=int(r.grams),
+                value_usd=r.value_usd,
+            )
+        )
+    return out

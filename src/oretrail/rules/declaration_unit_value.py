@@ -1,0 +1,75 @@
+"""declaration.unit_value: the declared value per kilogram is far outside the catalogue's range for the material.
+
+Gallium declared at the price of aluminium is either misdescribed goods or undervaluation; either way customs
+should look. "Far" is the configured factor beyond the catalogue's reference range (see defaults.toml). The
+comparison is done multiplied out (value × 1000 × factor against net grams × bound) so no row divides by zero.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import case, literal, or_, select
+
+from oretrail.rules.base import Context, Finding, kg, material_for_hs
+from oretrail.rules.scope import DECLARATION
+from oretrail.storage.schema import declarations as d
+
+RULE = "declaration.unit_value"
+SCOPE_KIND = DECLARATION  # the scope-table kind its subjects are filtered by
+
+
+def _range(ctx: Context, hs: str) -> tuple[float, float] | None:
+    """The widest reference range of the materials an HS code may declare."""
+    mats = [m for m in ctx.catalogue.by_hs(hs) if m.unit_value_min is not None and m.unit_value_max is not None]
+    if not mats:
+        return None
+    return min(float(m.unit_value_min) for m in mats), max(float(m.unit_value_max) for m in mats)  # type: ignore[arg-type]
+
+
+def find(ctx: Context) -> list[Finding]:
+    codes = ctx.conn.execute(select(d.c.hs_code).where(ctx.within(SCOPE_KIND, d.c.declaration_no)).distinct()).scalars()
+    ranges = {hs: r for hs in codes if (r := _range(ctx, hs)) is not None}
+    if not ranges:
+        return []
+    lo = case({hs: literal(r[0]) for hs, r in ranges.items()}, value=d.c.hs_code)
+    hi = case({hs: literal(r[1]) for hs, r in ranges.items()}, value=d.c.hs_code)
+    f = ctx.config.unit_value_factor
+    rows = ctx.conn.execute(
+        select(d.c.declaration_no, d.c.hs_code, d.c.exporter, d.c.net_g, d.c.value_usd, d.c.date).where(
+            d.c.hs_code.in_(sorted(ranges)),
+            d.c.net_g > 0,
+            or_(d.c.value_usd * 1000.0 * f < d.c.net_g * lo, d.c.value_usd * 1000.0 > d.c.net_g * hi * f),
+            ctx.within(SCOPE_KIND, d.c.declaration_no),
+        )
+    )
+    out = []
+    for r in rows:
+        low, high = ranges[r.hs_code]
+        unit = r.value_usd * 1000.0 / r.net_g
+        side = "below" if unit < low else "above"
+        out.append(
+            Finding(
+                rule=RULE,
+                subject_kind="declaration",
+                subject_id=r.declaration_no,
+                message=(
+                    f"Export declaration {r.declaration_no} values {kg(r.net_g)} under HS {r.hs_code} at "
+                    f"USD {unit:,.2f}/kg, far {side} the reference range USD {low:,.2f}-{high:,.2f}/kg for that "
+                    f"material: check the goods' identity and the declared value."
+                ),
+                evidence=(r.declaration_no,),
+                details={
+                    "hs_code": r.hs_code,
+                    "unit_value_usd_per_kg": round(unit, 4),
+                    "range_usd_per_kg": [low, high],
+                    "factor": f,
+                    "net_g": r.net_g,
+                    "value_usd": r.value_usd,
+                },
+                party=r.exporter,
+                material=material_for_hs(ctx.catalogue, r.hs_code),
+                stake_g=r.net_g,
+                value_usd=r.value_usd,
+                controlled=ctx.catalogue.is_controlled_hs(r.hs_code),
+            )
+        )
+    return out

@@ -1,0 +1,82 @@
+"""licence.mismatch: a declaration differs from the licence it cites.
+
+A licence authorises one exporter to send one item to one consignee in one country (and, when it says so,
+through one port). Goods declared under it that differ in any of these are not covered by it, whatever the
+quantity. Consignee names are compared after folding case, punctuation and legal forms (`names.fold_name`),
+since those differ between clerks without changing who the consignee is.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from oretrail.rules.base import Context, Finding, kg
+from oretrail.rules.names import fold_name
+from oretrail.rules.scope import DECLARATION
+from oretrail.storage.schema import declarations as d
+from oretrail.storage.schema import licences as lic
+
+RULE = "licence.mismatch"
+SCOPE_KIND = DECLARATION  # the scope-table kind its subjects are filtered by
+
+
+def find(ctx: Context) -> list[Finding]:
+    rows = ctx.conn.execute(
+        select(
+            d.c.declaration_no,
+            d.c.exporter,
+            d.c.hs_code,
+            d.c.destination,
+            d.c.consignee,
+            d.c.port,
+            d.c.net_g,
+            d.c.value_usd,
+            lic.c.licence_no,
+            lic.c.exporter.label("l_exporter"),
+            lic.c.material.label("l_material"),
+            lic.c.hs_code.label("l_hs_code"),
+            lic.c.destination.label("l_destination"),
+            lic.c.consignee.label("l_consignee"),
+            lic.c.port.label("l_port"),
+        )
+        .join(lic, lic.c.licence_no == d.c.licence_no)
+        .where(ctx.within(SCOPE_KIND, d.c.declaration_no))
+    )
+    out = []
+    for r in rows:
+        diffs: dict[str, dict[str, str | None]] = {}
+        if r.exporter != r.l_exporter:
+            diffs["exporter"] = {"declared": r.exporter, "licensed": r.l_exporter}
+        if r.hs_code != r.l_hs_code:
+            diffs["hs_code"] = {"declared": r.hs_code, "licensed": r.l_hs_code}
+        declared_codes = {id(m) for m in ctx.catalogue.by_hs(r.hs_code)}
+        licensed = ctx.catalogue.materials.get(r.l_material)
+        if licensed is not None and declared_codes and id(licensed) not in declared_codes:
+            diffs["material"] = {"declared": f"HS {r.hs_code}", "licensed": r.l_material}
+        if r.destination != r.l_destination:
+            diffs["destination"] = {"declared": r.destination, "licensed": r.l_destination}
+        if fold_name(r.consignee) != fold_name(r.l_consignee):
+            diffs["consignee"] = {"declared": r.consignee, "licensed": r.l_consignee}
+        if r.l_port and r.port != r.l_port:
+            diffs["port"] = {"declared": r.port, "licensed": r.l_port}
+        if not diffs:
+            continue
+        said = "; ".join(f"{k} declared {v['declared']!r}, licensed {v['licensed']!r}" for k, v in diffs.items())
+        out.append(
+            Finding(
+                rule=RULE,
+                subject_kind="declaration",
+                subject_id=r.declaration_no,
+                message=(
+                    f"Export declaration {r.declaration_no} ({kg(r.net_g)}) cites licence {r.licence_no} but does "
+                    f"not match it: {said}. The goods are not covered by that licence."
+                ),
+                evidence=(r.declaration_no, r.licence_no),
+                details={"licence_no": r.licence_no, "differences": diffs, "net_g": r.net_g},
+                party=r.exporter,
+                material=r.l_material,
+                stake_g=r.net_g,
+                value_usd=r.value_usd,
+            )
+        )
+    return out

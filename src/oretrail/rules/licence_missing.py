@@ -1,0 +1,59 @@
+"""licence.missing: a declaration of a licence-controlled HS code cites no licence, or one not on record.
+
+Export of a listed item without a licence is the core offence of the Export Control Law (art. 34); the
+declaration is the subject because that is the act customs can stop at the border.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import exists, or_, select
+
+from oretrail.rules.base import Context, Finding, kg, material_for_hs
+from oretrail.rules.scope import DECLARATION
+from oretrail.storage.schema import declarations as d
+from oretrail.storage.schema import licences
+
+RULE = "licence.missing"
+SCOPE_KIND = DECLARATION  # the scope-table kind its subjects are filtered by
+
+
+def find(ctx: Context) -> list[Finding]:
+    known = exists().where(licences.c.licence_no == d.c.licence_no)
+    rows = ctx.conn.execute(
+        select(d.c.declaration_no, d.c.date, d.c.exporter, d.c.hs_code, d.c.net_g, d.c.value_usd, d.c.licence_no).where(
+            d.c.hs_code.in_(ctx.controlled_hs),
+            or_(d.c.licence_no.is_(None), d.c.licence_no == "", ~known),
+            ctx.within(SCOPE_KIND, d.c.declaration_no),
+        )
+    )
+    out = []
+    for r in rows:
+        cited = (
+            f"cites licence {r.licence_no}, which is not on record at the Ministry of Commerce"
+            if r.licence_no
+            else "cites no export licence"
+        )
+        out.append(
+            Finding(
+                rule=RULE,
+                subject_kind="declaration",
+                subject_id=r.declaration_no,
+                message=(
+                    f"Export declaration {r.declaration_no} of {r.date} declares {kg(r.net_g)} under HS {r.hs_code}, "
+                    f"a licence-controlled code, but {cited}."
+                ),
+                evidence=tuple(x for x in (r.declaration_no, r.licence_no) if x),
+                details={
+                    "hs_code": r.hs_code,
+                    "net_g": r.net_g,
+                    "value_usd": r.value_usd,
+                    "licence_no": r.licence_no,
+                    "exporter": r.exporter,
+                },
+                party=r.exporter,
+                material=material_for_hs(ctx.catalogue, r.hs_code),
+                stake_g=r.net_g,
+                value_usd=r.value_usd,
+            )
+        )
+    return out

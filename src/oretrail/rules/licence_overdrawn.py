@@ -1,0 +1,64 @@
+"""licence.overdrawn: the declarations citing a licence add up to more than the quantity it grants.
+
+Each declaration may be within the licence on its own; only the running total shows the breach, so the
+subject is the licence and the evidence every declaration that drew on it.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from oretrail.rules.base import Context, Finding, capped, kg, split_agg, text_agg
+from oretrail.rules.scope import LICENCE
+from oretrail.storage.schema import declarations as d
+from oretrail.storage.schema import licences as lic
+
+RULE = "licence.overdrawn"
+SCOPE_KIND = LICENCE  # the scope-table kind its subjects are filtered by
+
+
+def find(ctx: Context) -> list[Finding]:
+    drawn = (
+        select(
+            d.c.licence_no,
+            func.sum(d.c.net_g).label("drawn_g"),
+            func.sum(d.c.value_usd).label("value_usd"),
+            func.count().label("uses"),
+            text_agg(ctx, d.c.declaration_no).label("decls"),
+        )
+        .where(d.c.licence_no.is_not(None), ctx.within(SCOPE_KIND, d.c.licence_no))
+        .group_by(d.c.licence_no)
+        .subquery()
+    )
+    rows = ctx.conn.execute(
+        select(lic.c.licence_no, lic.c.exporter, lic.c.material, lic.c.quantity_g, drawn)
+        .join(drawn, drawn.c.licence_no == lic.c.licence_no)
+        .where(drawn.c.drawn_g > lic.c.quantity_g + ctx.config.overdraw_tolerance_g)
+    )
+    out = []
+    for r in rows:
+        excess = int(r.drawn_g) - int(r.quantity_g)
+        decls = split_agg(r.decls)
+        out.append(
+            Finding(
+                rule=RULE,
+                subject_kind="licence",
+                subject_id=r.licence_no,
+                message=(
+                    f"Export licence {r.licence_no} grants {kg(r.quantity_g)} of {r.material}, but {r.uses} "
+                    f"declarations citing it add up to {kg(r.drawn_g)}: {kg(excess)} exported beyond the licence."
+                ),
+                evidence=(r.licence_no, *capped(decls, ctx.config.max_evidence)),
+                details={
+                    "quantity_g": int(r.quantity_g),
+                    "drawn_g": int(r.drawn_g),
+                    "excess_g": excess,
+                    "uses": int(r.uses),
+                    "declarations": list(capped(decls, ctx.config.max_evidence)),
+                },
+                party=r.exporter,
+                material=r.material,
+                stake_g=excess,
+            )
+        )
+    return out

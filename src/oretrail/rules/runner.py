@@ -1,0 +1,86 @@
+"""Running the rules: over everything (a scan) or over what a captured batch touched (early warning).
+
+Both run the same rule functions; a scoped run first widens the batch's subjects (`scope.expand`) and each
+rule then filters on them. Findings come back sorted, so two runs over the same data compare equal whatever
+order the data arrived in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from types import ModuleType
+
+from sqlalchemy import Connection
+
+from oretrail.rules import (
+    balance_lot,
+    balance_transformation,
+    declaration_misclassified,
+    declaration_unit_value,
+    licence_invalid,
+    licence_mismatch,
+    licence_missing,
+    licence_overdrawn,
+    party_unregistered,
+    trace_no_provenance,
+    transit_diverted,
+    transit_not_received,
+)
+from oretrail.rules.base import Catalogue, Context, Finding, sorted_findings
+from oretrail.rules.config import Config, load_config
+from oretrail.rules.scope import Scope, expand
+
+RULES: tuple[ModuleType, ...] = (
+    licence_missing,
+    licence_overdrawn,
+    licence_mismatch,
+    licence_invalid,
+    declaration_misclassified,
+    declaration_unit_value,
+    trace_no_provenance,
+    balance_transformation,
+    balance_lot,
+    transit_not_received,
+    transit_diverted,
+    party_unregistered,
+)
+RULE_IDS: tuple[str, ...] = tuple(m.RULE for m in RULES)
+SCOPE_KINDS: dict[str, str] = {m.RULE: m.SCOPE_KIND for m in RULES}
+
+
+def default_catalogue() -> Catalogue:
+    from oretrail.catalogue import load_catalogue  # imported late: the catalogue package loads a data file
+
+    return load_catalogue()  # type: ignore[no-any-return]
+
+
+def run_rules(
+    conn: Connection,
+    scope: Scope | None = None,
+    config: Config | None = None,
+    *,
+    catalogue: Catalogue | None = None,
+    rules: Sequence[str] | None = None,
+    on_rule: Callable[[str, int], None] | None = None,
+) -> list[Finding]:
+    """Findings of every rule (or of `rules`), for all subjects (`scope=None`) or those a batch could change.
+
+    Runs inside the caller's connection: capture calls it in the same transaction that stored the batch, so an
+    alert exists the moment its evidence does. `on_rule(rule, count)` lets a caller time or log each rule.
+    """
+    ctx = Context(conn, catalogue or default_catalogue(), config or load_config(), scoped=scope is not None)
+    if scope is not None:
+        expand(conn, scope)  # even when empty: the scope table must never describe an earlier batch
+        if not scope:
+            return []
+    unknown = set(rules or ()) - set(RULE_IDS)
+    if unknown:
+        raise ValueError(f"unknown rule(s): {', '.join(sorted(unknown))}")
+    found: list[Finding] = []
+    for module in RULES:
+        if rules is None or module.RULE in rules:
+            got = module.find(ctx)
+            if on_rule is not None:
+                on_rule(module.RULE, len(got))
+            found.extend(got)
+    return sorted_findings(found)

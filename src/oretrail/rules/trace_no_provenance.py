@@ -1,0 +1,111 @@
+"""trace.no_provenance: controlled material is exported, and its lots do not all trace back to mining events.
+
+A lot has provenance when every root of its genealogy (every ancestor not itself made by a transformation) was
+created by a mining event on record. One untraced input is enough to launder material of unknown origin into
+an otherwise clean lot, so "some path reaches a mine" is not enough. The walk goes backward from the exported
+lots, so a capture-time run only visits the ancestry of the lots it was asked about; UNION (not UNION ALL)
+visits each (lot, ancestor) pair once, which also ends the walk on a corrupted, cyclic genealogy.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from sqlalchemy import Row, exists, func, or_, select
+
+from oretrail.rules.base import Context, Finding, capped, kg
+from oretrail.rules.scope import LOT
+from oretrail.storage.schema import declarations, exports, genealogy, lots
+
+RULE = "trace.no_provenance"
+SCOPE_KIND = LOT  # the scope-table kind its subjects are filtered by
+_CHUNK = 400
+
+
+def find(ctx: Context) -> list[Finding]:
+    anc = (
+        select(exports.c.lot_id.label("lot"), exports.c.lot_id.label("anc"))
+        .where(ctx.within(SCOPE_KIND, exports.c.lot_id))
+        .cte("ancestry", recursive=True)
+    )
+    anc = anc.union(select(anc.c.lot, genealogy.c.input_lot).join(genealogy, genealogy.c.output_lot == anc.c.anc))
+    roots = (
+        select(anc.c.lot, anc.c.anc)
+        .outerjoin(lots, lots.c.lot_id == anc.c.anc)
+        .where(
+            ~exists().where(genealogy.c.output_lot == anc.c.anc),
+            or_(lots.c.lot_id.is_(None), func.coalesce(lots.c.created_stage, "") != "mining"),
+        )
+    )
+    untraced: dict[str, set[str]] = defaultdict(set)
+    for lot, root in ctx.conn.execute(roots):
+        untraced[lot].add(root)
+    if not untraced:
+        return []
+
+    controlled_hs = set(ctx.controlled_hs)
+    out = []
+    keys = sorted(untraced)
+    for i in range(0, len(keys), _CHUNK):
+        chunk = keys[i : i + _CHUNK]
+        rows = ctx.conn.execute(
+            select(
+                exports.c.lot_id,
+                exports.c.event_id,
+                exports.c.declaration_no,
+                exports.c.port,
+                exports.c.grams,
+                lots.c.material,
+                declarations.c.hs_code,
+                declarations.c.exporter,
+            )
+            .outerjoin(lots, lots.c.lot_id == exports.c.lot_id)
+            .outerjoin(declarations, declarations.c.declaration_no == exports.c.declaration_no)
+            .where(exports.c.lot_id.in_(chunk))
+        ).all()
+        by_lot: dict[str, list[Row[Any]]] = defaultdict(list)
+        for r in rows:
+            by_lot[r.lot_id].append(r)
+        for lot in chunk:
+            exp = by_lot[lot]
+            material = exp[0].material if exp else None
+            controlled = ctx.is_controlled_material(material) or any(r.hs_code in controlled_hs for r in exp)
+            if not exp or not controlled:
+                continue
+            roots_of = capped(untraced[lot], ctx.config.max_evidence)
+            grams = sum(int(r.grams) for r in exp)
+            events = capped((r.event_id for r in exp), ctx.config.max_evidence)
+            decls = capped((r.declaration_no for r in exp), ctx.config.max_evidence)
+            what = material or f"goods declared under HS {exp[0].hs_code}"
+            if roots_of == (lot,):
+                why = "the lot itself was never created by any mining or processing event on record"
+            else:
+                why = (
+                    f"{len(untraced[lot])} of its source lots ({', '.join(roots_of[:3])}"
+                    f"{', ...' if len(roots_of) > 3 else ''}) were not created by a mining event on record"
+                )
+            out.append(
+                Finding(
+                    rule=RULE,
+                    subject_kind="lot",
+                    subject_id=lot,
+                    message=(
+                        f"Lot {lot} ({what}, {kg(grams)}) was exported under declaration(s) {', '.join(decls)}, "
+                        f"but {why}: its origin cannot be traced to a registered mine."
+                    ),
+                    evidence=(*events, *decls, *roots_of),
+                    details={
+                        "material": material,
+                        "exported_g": grams,
+                        "declarations": list(decls),
+                        "untraced_roots": list(roots_of),
+                        "untraced_root_count": len(untraced[lot]),
+                    },
+                    location=min((r.port for r in exp if r.port), default=None),
+                    party=min((r.exporter for r in exp if r.exporter), default=None),
+                    material=material,
+                    stake_g=grams,
+                )
+            )
+    return out

@@ -1,0 +1,37 @@
+"""Shared by the transit rules: the platform's clock and an engine-neutral interval in seconds.
+
+The clock is the newest event time among non-retracted events, never the wall clock: a scan of an archive,
+or a replay after an outage, must judge the same data the same way on any day it is run.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Integer, cast, func, select
+
+from oretrail.rules.base import Context
+from oretrail.storage.schema import event_lots, events, lots
+
+
+def clock(ctx: Context) -> datetime | None:
+    return ctx.conn.execute(select(func.max(events.c.event_time)).where(events.c.retracted.is_(False))).scalar_one()
+
+
+def seconds_between(ctx: Context, start: ColumnElement[Any], end: ColumnElement[Any]) -> ColumnElement[Any]:
+    """Whole seconds from start to end. Integer seconds, because fractional-day arithmetic makes a receipt
+    exactly 15 days later come out as 15.000000001 days on one engine and not the other."""
+    if ctx.conn.dialect.name == "postgresql":
+        return func.extract("epoch", end - start)
+    return cast(func.strftime("%s", end), Integer) - cast(func.strftime("%s", start), Integer)
+
+
+def material_shipped(dispatch_event: ColumnElement[Any]) -> Any:
+    """The (alphabetically first) material of the lots a dispatch carried, for severity and the message."""
+    return (
+        select(func.min(lots.c.material))
+        .join(event_lots, event_lots.c.lot_id == lots.c.lot_id)
+        .where(event_lots.c.event_id == dispatch_event, event_lots.c.role == "shipped")
+        .scalar_subquery()
+    )

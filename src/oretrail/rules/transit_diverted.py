@@ -1,0 +1,54 @@
+"""transit.diverted: a shipment was received somewhere other than the destination declared at dispatch.
+
+Diversion in transit is how controlled material leaves the monitored chain (to an unlicensed smelter, or to a
+port). The jurisdiction is where the goods actually arrived, since that is where they can still be found.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from oretrail.rules.base import Context, Finding, kg
+from oretrail.rules.scope import WAYBILL
+from oretrail.rules.transit import material_shipped
+from oretrail.storage.schema import shipments as s
+
+RULE = "transit.diverted"
+SCOPE_KIND = WAYBILL  # the scope-table kind its subjects are filtered by
+
+
+def find(ctx: Context) -> list[Finding]:
+    rows = ctx.conn.execute(
+        select(s, material_shipped(s.c.dispatch_event).label("material")).where(
+            s.c.received_location.is_not(None),
+            s.c.dest_location.is_not(None),
+            s.c.received_location != s.c.dest_location,
+            ctx.within(SCOPE_KIND, s.c.waybill),
+        )
+    )
+    return [
+        Finding(
+            rule=RULE,
+            subject_kind="shipment",
+            subject_id=r.waybill,
+            message=(
+                f"Shipment {r.waybill} ({kg(r.grams or 0)}{f' of {r.material}' if r.material else ''}) was "
+                f"dispatched from {r.origin} on {r.dispatched_at:%Y-%m-%d} for {r.dest_location}, but was received "
+                f"at {r.received_location} on {r.received_at:%Y-%m-%d}."
+            ),
+            evidence=tuple(e for e in (r.dispatch_event, r.receipt_event) if e),
+            details={
+                "origin": r.origin,
+                "declared_destination": r.dest_location,
+                "received_location": r.received_location,
+                "dest_party": r.dest_party,
+                "grams": r.grams,
+            },
+            location=r.received_location,
+            party=r.dest_party,
+            material=r.material,
+            stake_g=int(r.grams or 0),
+            controlled=ctx.is_controlled_material(r.material),
+        )
+        for r in rows
+    ]

@@ -1,0 +1,72 @@
+"""transit.not_received: a shipment was dispatched and not received within the transit limit.
+
+Open shipments are judged against the platform clock (newest event time on record); a shipment received late
+raises too, since for the days beyond the limit nobody could say where the material was. Received exactly at
+the limit is in time: only a strictly longer interval raises.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import and_, false, or_, select
+
+from oretrail.rules.base import Context, Finding, kg
+from oretrail.rules.scope import WAYBILL
+from oretrail.rules.transit import clock, material_shipped, seconds_between
+from oretrail.storage.schema import shipments as s
+
+RULE = "transit.not_received"
+SCOPE_KIND = WAYBILL  # the scope-table kind its subjects are filtered by
+
+
+def find(ctx: Context) -> list[Finding]:
+    limit = ctx.config.transit_limit_days
+    now = clock(ctx)
+    open_late = (
+        and_(s.c.received_at.is_(None), s.c.dispatched_at < now - timedelta(days=limit)) if now is not None else false()
+    )
+    received_late = and_(
+        s.c.received_at.is_not(None), seconds_between(ctx, s.c.dispatched_at, s.c.received_at) > limit * 86400
+    )
+    rows = ctx.conn.execute(
+        select(s, material_shipped(s.c.dispatch_event).label("material")).where(
+            s.c.dispatched_at.is_not(None), or_(open_late, received_late), ctx.within(SCOPE_KIND, s.c.waybill)
+        )
+    )
+    out = []
+    for r in rows:
+        if r.received_at is None:
+            assert now is not None
+            days = (now - r.dispatched_at).total_seconds() / 86400
+            state = f"has still not been received {days:.1f} days later (as of the newest record, {now:%Y-%m-%d})"
+        else:
+            days = (r.received_at - r.dispatched_at).total_seconds() / 86400
+            state = f"was only received {days:.1f} days later, at {r.received_location}"
+        out.append(
+            Finding(
+                rule=RULE,
+                subject_kind="shipment",
+                subject_id=r.waybill,
+                message=(
+                    f"Shipment {r.waybill} ({kg(r.grams or 0)}{f' of {r.material}' if r.material else ''}) left "
+                    f"{r.origin} for {r.dest_location or 'an undeclared destination'} on {r.dispatched_at:%Y-%m-%d} "
+                    f"and {state}; the limit is {limit:g} days."
+                ),
+                evidence=tuple(e for e in (r.dispatch_event, r.receipt_event) if e),
+                details={
+                    "origin": r.origin,
+                    "dest_location": r.dest_location,
+                    "dispatched_at": r.dispatched_at.isoformat(),
+                    "received_at": r.received_at.isoformat() if r.received_at else None,
+                    "days": round(days, 3),
+                    "limit_days": limit,
+                    "grams": r.grams,
+                },
+                location=r.origin,
+                material=r.material,
+                stake_g=int(r.grams or 0),
+                controlled=ctx.is_controlled_material(r.material),
+            )
+        )
+    return out
