@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import orjson
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -233,3 +234,53 @@ def rebuild_all(engine: Engine, batch: int = 2000) -> dict[str, int]:
         if chunk:
             flush()
     return counts
+
+
+# --- the other feeds: each file one transaction, rules run for what it changed -------------------------
+def load_trade(
+    engine: Engine, kind: str, lines: list[bytes], name: str, config_path: Path | None = None
+) -> dict[str, int]:
+    """Licences or declarations; alerts for the licences/declarations the file changed, same transaction."""
+    from oretrail.alerts.store import raise_alerts
+    from oretrail.intake import trade
+    from oretrail.rules.config import load_config
+    from oretrail.rules.scope import Scope
+
+    cfg = load_config(config_path)
+    raised: list[int] = []
+
+    def then(conn: Connection, result: trade.LoadResult) -> None:
+        keys = frozenset(result.keys)
+        scope = Scope(licence_nos=keys) if kind == "licences" else Scope(declaration_nos=keys)
+        raised.append(len(raise_alerts(conn, scope, config=cfg).new))
+
+    loader = {"licences": trade.load_licences, "declarations": trade.load_declarations}[kind]
+    return loader(engine, lines, name, then).as_dict() | {"alerts_new": sum(raised)}
+
+
+def rerun_rules(engine: Engine, prefix: str, config_path: Path | None = None) -> int:
+    """Run one family of rules over everything (after a new watch list or new partner statistics); only
+    findings not yet alerted become new alerts."""
+    from oretrail.alerts.store import record_findings
+    from oretrail.rules.config import load_config
+    from oretrail.rules.runner import RULE_IDS, default_catalogue, run_rules
+
+    cfg, cat = load_config(config_path), default_catalogue()
+    chosen = [r for r in RULE_IDS if r.startswith(prefix)]
+    if not chosen:
+        return 0
+    with engine.begin() as conn:
+        findings = run_rules(conn, None, cfg, catalogue=cat, rules=chosen)
+        return len(record_findings(conn, findings, catalogue=cat, config=cfg).new)
+
+
+def scan(engine: Engine, config_path: Path | None = None, rules: list[str] | None = None) -> tuple[list[Any], set[str]]:
+    """Every rule over everything; returns the findings and the ids of the alerts that are new."""
+    from oretrail.alerts.store import record_findings
+    from oretrail.rules.config import load_config
+    from oretrail.rules.runner import default_catalogue, run_rules
+
+    cfg, cat = load_config(config_path), default_catalogue()
+    with engine.begin() as conn:
+        findings = run_rules(conn, None, cfg, catalogue=cat, rules=rules)
+        return findings, set(record_findings(conn, findings, catalogue=cat, config=cfg).new)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection, func, select
 
 from oretrail.chain.model import STAGES
@@ -50,3 +51,48 @@ def summary_rows(conn: Connection) -> list[dict[str, Any]]:
         {"what": "tonnes exported", "count": round(int(conn.execute(exported).scalar_one()) / 1e6, 3)},
     ]
     return rows
+
+
+SEVERITY_WEIGHT = {"low": 1, "medium": 3, "high": 9, "critical": 27}
+
+
+def alert_breakdown(conn: Connection, by: str) -> list[dict[str, Any]]:
+    """Open alerts counted by rule, jurisdiction or department (an alert counts once per department)."""
+    from oretrail.storage.schema import alerts
+
+    if by == "department":
+        counts: dict[str, int] = {}
+        for (deps,) in conn.execute(select(alerts.c.departments)):
+            for d in orjson.loads(deps):
+                counts[d] = counts.get(d, 0) + 1
+        return [{"department": d, "alerts": n} for d, n in sorted(counts.items(), key=lambda x: (-x[1], x[0]))]
+    col = {"rule": alerts.c.rule, "province": alerts.c.jurisdiction}[by]
+    rows = conn.execute(select(col, func.count()).group_by(col).order_by(func.count().desc(), col))
+    return [{by: k, "alerts": n} for k, n in rows]
+
+
+def enterprise_risk(conn: Connection, limit: int = 10) -> list[dict[str, Any]]:
+    """Enterprises ranked by the severity-weighted alerts that concern them (1, 3, 9, 27 for low … critical)."""
+    from oretrail.storage.schema import alerts
+
+    score: dict[str, dict[str, Any]] = {}
+    for party, sev, rule in conn.execute(select(alerts.c.party, alerts.c.severity, alerts.c.rule)):
+        if not party:
+            continue
+        s = score.setdefault(party, {"score": 0, "alerts": 0, "rules": set()})
+        s["score"] += SEVERITY_WEIGHT.get(sev, 1)
+        s["alerts"] += 1
+        s["rules"].add(rule)
+    names = dict(conn.execute(select(enterprises.c.party_id, enterprises.c.name)).tuples().all())
+    provinces = dict(conn.execute(select(enterprises.c.party_id, enterprises.c.province)).tuples().all())
+    ranked = sorted(score.items(), key=lambda kv: (-kv[1]["score"], kv[0]))[:limit]
+    return [
+        {
+            "enterprise": names.get(p, f"{p} (not in the registry)"),
+            "province": provinces.get(p, "?"),
+            "risk score": s["score"],
+            "alerts": s["alerts"],
+            "rules": ", ".join(sorted(s["rules"])),
+        }
+        for p, s in ranked
+    ]

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 
 from sqlalchemy import ColumnElement, Connection, select
 
+from oretrail.registry.records import party_of_location
 from oretrail.rules.base import Finding
 from oretrail.storage.schema import enterprises, facilities
 
@@ -43,8 +44,6 @@ ROUTES: dict[str, tuple[str, ...]] = {
     "mirror.gap": ("central", "customs", "commerce"),
 }
 NATIONAL = "CN"
-LOC_PREFIX = "urn:oretrail:loc:"
-PARTY_PREFIX = "urn:oretrail:party:uscc:"
 _CHUNK = 400
 
 
@@ -56,14 +55,6 @@ def departments(rule: str) -> tuple[str, ...]:
             return found
         parts.pop()
     return ("central",)
-
-
-def owner_of_location(location: str) -> str | None:
-    """The enterprise a facility URI names (`urn:oretrail:loc:<USCC>:<code>`), so an unregistered facility of a
-    registered enterprise still finds its province."""
-    if not location.startswith(LOC_PREFIX):
-        return None
-    return PARTY_PREFIX + location[len(LOC_PREFIX) :].split(":", 1)[0]
 
 
 def _lookup(
@@ -79,10 +70,10 @@ def _lookup(
 def jurisdictions(conn: Connection, findings: Sequence[Finding]) -> list[str]:
     """Province of the facility concerned, else of its owner, else of the enterprise concerned, else CN."""
     fac = _lookup(conn, facilities.c.location_id, facilities.c.province, (f.location or "" for f in findings))
-    parties = [f.party or "" for f in findings] + [owner_of_location(f.location or "") or "" for f in findings]
+    parties = [f.party or "" for f in findings] + [party_of_location(f.location or "") or "" for f in findings]
     ent = _lookup(conn, enterprises.c.party_id, enterprises.c.province, parties)
     out = []
     for f in findings:
         loc = f.location or ""
-        out.append(fac.get(loc) or ent.get(owner_of_location(loc) or "") or ent.get(f.party or "") or NATIONAL)
+        out.append(fac.get(loc) or ent.get(party_of_location(loc) or "") or ent.get(f.party or "") or NATIONAL)
     return out

@@ -22,6 +22,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from oretrail.alerts.routing import departments, jurisdictions
 from oretrail.alerts.severity import LEVELS, severity, value_at_stake
 from oretrail.ledger.store import utcnow
+from oretrail.registry.records import party_of_location
 from oretrail.rules.base import Catalogue, Finding
 from oretrail.rules.config import Config, load_config
 from oretrail.rules.runner import default_catalogue, run_rules
@@ -71,6 +72,7 @@ def record_findings(
                 "subject_kind": f.subject_kind,
                 "subject_id": f.subject_id,
                 "jurisdiction": place,
+                "party": f.party or party_of_location(f.location or ""),
                 "departments": orjson.dumps(list(departments(f.rule))).decode(),
                 "evidence": orjson.dumps(list(f.evidence)).decode(),
                 "message": f.message,

@@ -275,6 +275,7 @@ alerts = Table(
     Column("subject_kind", String(16), nullable=False),
     Column("subject_id", URI, nullable=False),
     Column("jurisdiction", String(8), nullable=False),
+    Column("party", URI),  # the enterprise concerned, when one is: for risk ranking and supervision
     Column("departments", Text, nullable=False),  # JSON list
     Column("evidence", Text, nullable=False),  # JSON list
     Column("message", Text, nullable=False),
@@ -282,6 +283,7 @@ alerts = Table(
 )
 Index("ix_alerts_rule", alerts.c.rule)
 Index("ix_alerts_jurisdiction", alerts.c.jurisdiction)
+Index("ix_alerts_party", alerts.c.party)
 
 alert_actions = Table(
     "alert_actions",

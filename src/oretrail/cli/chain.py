@@ -1,111 +1,15 @@
-"""The `oretrail` command: one verb per command, the same `--db` and `--format` options everywhere."""
+"""Commands over the ledger and the chain: verify, rebuild, trace, summary, and the HTTP server."""
 
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.tree import Tree
-from sqlalchemy import Engine
 
+from oretrail.cli.common import DbOption, FormatOption, app, err, fail, open_db, out
 from oretrail.output import Format, dumps, emit
-
-app = typer.Typer(
-    no_args_is_help=True,
-    add_completion=False,
-    help="oretrail: full-chain export control of strategic minerals (registry, ledger, trace, alerts).",
-)
-load_app = typer.Typer(no_args_is_help=True, help="Load a feed (SPEC.md §1) into the database.")
-app.add_typer(load_app, name="load")
-
-out = Console()
-err = Console(stderr=True)
-
-DbOption = Annotated[
-    str | None,
-    typer.Option("--db", envvar="ORETRAIL_DB", help="Database URL; default a SQLite file oretrail.db here."),
-]
-FormatOption = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
-
-
-def open_db(db: str | None) -> Engine:
-    from oretrail.storage.engine import open_database
-
-    return open_database(db)
-
-
-def progress() -> Progress:
-    return Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[detail]}"),
-        TimeElapsedColumn(),
-        console=err,
-        transient=False,
-        disable=not err.is_terminal and not _force_progress(),
-    )
-
-
-def _force_progress() -> bool:
-    import os
-
-    return os.environ.get("ORETRAIL_PROGRESS") == "1"
-
-
-def fail(message: str, code: int = 1) -> None:
-    err.print(f"[red]error:[/red] {message}", highlight=False)
-    raise typer.Exit(code)
-
-
-# --- intake -------------------------------------------------------------------------------------------
-@load_app.command("events")
-def load_events(
-    paths: Annotated[list[Path], typer.Argument(help="EPCIS 2.0 JSON/JSON-LD documents, or folders of them.")],
-    db: DbOption = None,
-) -> None:
-    """Capture EPCIS documents; each document lands whole or not at all."""
-    from oretrail.intake.errors import IntakeError
-    from oretrail.pipeline import Capture, CaptureReport, alert_hook, document_paths, read_bounded
-
-    engine = open_db(db)
-    files = document_paths(paths)
-    capture = Capture(engine, on_touched=alert_hook())
-    total = CaptureReport()
-    with progress() as bar:
-        task = bar.add_task("events", total=len(files), detail="")
-        for f in files:
-            try:
-                total.add(capture.document(read_bounded(f), str(f)))
-            except IntakeError as exc:
-                total.errors.append(exc)
-                err.print(f"[red]rejected[/red] {exc}", highlight=False)
-            bar.update(task, advance=1, detail=f"{total.new} new, {total.unchanged} unchanged")
-    err.print(
-        f"{total.documents} documents: {total.new} new events, {total.unchanged} unchanged, "
-        f"{total.corrections} corrections, {total.alerts_new} new alerts, {len(total.errors)} rejected documents",
-        highlight=False,
-    )
-    if total.errors:
-        raise typer.Exit(1)
-
-
-@load_app.command("registry")
-def load_registry(file: Path, db: DbOption = None) -> None:
-    """Enterprises and facilities (JSON Lines); re-importing updates, never duplicates."""
-    from oretrail.intake.errors import IntakeError
-    from oretrail.registry.store import load_registry as load
-
-    engine = open_db(db)
-    try:
-        n = load(engine, file.read_bytes().splitlines(), str(file))
-    except IntakeError as exc:
-        fail(str(exc))
-    err.print(f"registry: {n.new} new, {n.changed} changed, {n.unchanged} unchanged", highlight=False)
 
 
 # --- ledger -------------------------------------------------------------------------------------------

@@ -1,0 +1,97 @@
+"""The watch list in the database: each load replaces the list as a whole and is a new version.
+
+OpenSanctions and the departments publish whole lists, not changes, so a load is a replacement. The
+screening index is built once per version and per process (building 50,000 entities takes seconds; a
+capture-time screen of one licence must not).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import orjson
+from sqlalchemy import Connection, Engine, delete, func, insert, select
+
+from oretrail.ledger.canonical import canonical
+from oretrail.screening.entities import WatchlistEntity, read_entities
+from oretrail.screening.matcher import DEFAULT_THRESHOLD, WatchlistIndex
+from oretrail.storage.schema import watchlist
+
+
+@dataclass(frozen=True, slots=True)
+class WatchlistLoad:
+    entities: int
+    version: str
+    added: int
+    removed: int
+
+
+def list_version(entities: Iterable[WatchlistEntity]) -> str:
+    """A digest of the list's content: the same list loaded twice is the same version."""
+    h = hashlib.sha256()
+    for e in sorted(entities, key=lambda e: e.id):
+        h.update(canonical(e.body))
+    return h.hexdigest()[:16]
+
+
+def load_watchlist(engine: Engine, lines: Iterable[bytes | str], name: str) -> WatchlistLoad:
+    entities = list(read_entities(lines, document=name))
+    version = list_version(entities)
+    with engine.begin() as conn:
+        before = set(conn.execute(select(watchlist.c.entity_id)).scalars())
+        conn.execute(delete(watchlist))
+        if entities:
+            conn.execute(
+                insert(watchlist),
+                [
+                    {
+                        "entity_id": e.id,
+                        "schema": e.schema,
+                        "caption": e.caption,
+                        "names": orjson.dumps(list(e.names)).decode(),
+                        "weak_names": orjson.dumps(list(e.weak_names)).decode(),
+                        "countries": orjson.dumps(list(e.countries)).decode(),
+                        "body": orjson.dumps(e.body).decode(),
+                        "version": version,
+                    }
+                    for e in entities
+                ],
+            )
+    after = {e.id for e in entities}
+    return WatchlistLoad(len(entities), version, len(after - before), len(before - after))
+
+
+def current_version(conn: Connection) -> str | None:
+    return conn.execute(select(func.max(watchlist.c.version))).scalar_one()
+
+
+def stored_entities(conn: Connection) -> list[WatchlistEntity]:
+    return [
+        WatchlistEntity(
+            id=r.entity_id,
+            schema=r.schema,
+            caption=r.caption,
+            names=tuple(orjson.loads(r.names)),
+            weak_names=tuple(orjson.loads(r.weak_names)),
+            countries=tuple(orjson.loads(r.countries)),
+            body=orjson.loads(r.body),
+        )
+        for r in conn.execute(select(watchlist).order_by(watchlist.c.entity_id))
+    ]
+
+
+_INDEX: dict[tuple[str, float], WatchlistIndex] = {}
+
+
+def watchlist_index(conn: Connection, threshold: float = DEFAULT_THRESHOLD) -> WatchlistIndex | None:
+    """The index of the stored list version, built once per process; None when no list is loaded."""
+    version = current_version(conn)
+    if version is None:
+        return None
+    key = (version, threshold)
+    if key not in _INDEX:
+        _INDEX.clear()
+        _INDEX[key] = WatchlistIndex(stored_entities(conn), threshold=threshold)
+    return _INDEX[key]
