@@ -162,10 +162,11 @@ def _officer_view(db: str, labels: Path) -> None:
     from oretrail.alerts.explain import explain
     from oretrail.chain.trace import trace
     from oretrail.cli.chain import render_trace
-    from oretrail.reports import alert_breakdown, enterprise_risk
+    from oretrail.reports import alert_breakdown, enterprise_risk, summary_rows
     from oretrail.storage.schema import alerts, exports
 
     with open_db(db).connect() as conn:
+        emit(summary_rows(conn), Format.table, title="what is on record", console=out)
         for by in ("rule", "province", "department"):
             emit(alert_breakdown(conn, by), Format.table, title=f"alerts by {by}", console=out)
         emit(enterprise_risk(conn, 8), Format.table, title="enterprises by risk", console=out)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, NoReturn
@@ -19,13 +19,12 @@ from typing import Any, NoReturn
 import orjson
 import pycountry
 from sqlalchemy import Connection, Engine, func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from stdnum.cn import uscc as uscc_number
 
 from oretrail.intake.errors import IntakeError
-from oretrail.ledger.store import LedgerWriter, Pending
+from oretrail.ledger.store import LedgerWriter, Pending, Record
 from oretrail.storage.schema import declarations, licences
+from oretrail.storage.upsert import upsert
 
 STATUSES = ("approved", "revoked", "refused")
 USCC_PARTY = "urn:oretrail:party:uscc:"
@@ -119,16 +118,15 @@ class _Line:
         self.document, self.index = document, index
         if not isinstance(obj, dict):
             self.fail("*", "a line must be one JSON object")
-        unknown = sorted(set(obj) - set(fields))
-        if unknown:
-            self.fail(unknown[0], "unknown field (check the spelling against SPEC.md §1)")
+        # Fields beyond SPEC.md §1 are kept in the ledger record and otherwise ignored: a department adding
+        # its own annotations must not get a whole file refused.
         for name, required in fields.items():
             if required and obj.get(name) is None:
                 self.fail(name, "required")
         self.obj: dict[str, Any] = obj
 
     def fail(self, name: str, reason: str) -> NoReturn:
-        raise IntakeError(document=self.document, index=self.index, field=name, reason=reason)
+        raise IntakeError(document=self.document, index=self.index, field=name, reason=reason, unit="line")
 
     def text(self, name: str, pattern: re.Pattern[str] | None = None, optional: bool = False) -> str | None:
         value = self.obj.get(name)
@@ -194,7 +192,9 @@ def _lines(document: str, lines: Iterable[str | bytes]) -> Iterable[tuple[int, A
         try:
             yield index, orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
-            raise IntakeError(document=document, index=index, field="*", reason=f"not valid JSON: {exc}") from None
+            raise IntakeError(
+                document=document, index=index, field="*", reason=f"not valid JSON: {exc}", unit="line"
+            ) from None
 
 
 def parse_licences(lines: Iterable[str | bytes], document: str) -> list[tuple[Licence, dict[str, Any]]]:
@@ -250,31 +250,42 @@ def _store(conn: Connection, kind: str, table: Any, key: str, records: list[tupl
     writer = LedgerWriter(conn)
     latest = writer.latest_digests(kind, (getattr(r, key) for r, _ in records))
     result = LoadResult()
-    rows: dict[str, dict[str, Any]] = {}
+    pending: dict[str, tuple[Any, Pending]] = {}
     for rec, obj in records:
         number = getattr(rec, key)
-        pending = Pending.of(kind, number, obj)
-        before = latest.get(number)
-        if before == pending.digest:
+        p = Pending.of(kind, number, obj)
+        if latest.get(number) == p.digest:
             result.unchanged += 1
             continue
-        if before is None:
-            result.new += 1
-        else:
+        if number in pending:
+            pending.pop(number)  # the file's last version of a number is the one that stands
+        elif number in latest:
             result.changed += 1
-        (stored,) = writer.append([pending])
-        latest[number] = pending.digest
-        rows[number] = {f: getattr(rec, f) for f in rec.__slots__} | {"seq": stored.seq}
-        result.keys.append(number)
-    if rows:
-        ins = pg_insert(table) if conn.dialect.name == "postgresql" else sqlite_insert(table)
-        cols = [c for c in next(iter(rows.values())) if c != key]
-        conn.execute(
-            ins.on_conflict_do_update(index_elements=[table.c[key]], set_={c: ins.excluded[c] for c in cols}),
-            list(rows.values()),
-        )
-    result.keys = sorted(set(result.keys))
+        else:
+            result.new += 1
+        pending[number] = (rec, p)
+    stored = writer.append([p for _, p in pending.values()])
+    _upsert(conn, table, key, [(rec, r.seq) for (rec, _), r in zip(pending.values(), stored, strict=True)])
+    result.keys = sorted(pending)
     return result
+
+
+def _upsert(conn: Connection, table: Any, key: str, items: list[tuple[Any, int]]) -> None:
+    rows = [{f: getattr(rec, f) for f in rec.__slots__} | {"seq": seq} for rec, seq in items]
+    if rows:
+        upsert(conn, table, list({r[key]: r for r in rows}.values()))
+
+
+def project_trade(conn: Connection, records: Sequence[Record]) -> None:
+    """Licence and declaration rows from ledger records, for rebuild (newest version wins)."""
+    for kind, table, key, parse in (
+        ("licence", licences, "licence_no", parse_licences),
+        ("declaration", declarations, "declaration_no", parse_declarations),
+    ):
+        mine = [r for r in records if r.kind == kind]
+        if mine:
+            parsed = parse([r.body for r in mine], f"ledger {kind} records")
+            _upsert(conn, table, key, [(rec, r.seq) for (rec, _), r in zip(parsed, mine, strict=True)])
 
 
 Hook = Callable[[Connection, LoadResult], None]
