@@ -32,3 +32,8 @@ def test_canonical_equals_reference(value: object) -> None:
 def test_keys_outside_the_bmp_sort_by_utf16() -> None:
     value = {"\U0001f600": 1, "\ufb01": 2, "a": 3}
     assert canonical(value) == rfc8785.dumps(value)
+
+
+def test_small_fractions_use_the_reference_form() -> None:
+    for x in (2.583514940228413e-6, 1e-6, 9.99e-5, 1e-7, 5e-324, -3.3e-5):
+        assert canonical(x) == rfc8785.dumps(x)

@@ -11,8 +11,11 @@ from collections import defaultdict
 from datetime import date, datetime, timedelta
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection, Table, insert
 
+from oretrail.screening.entities import read_entities
+from oretrail.screening.store import watchlist_rows
 from oretrail.storage import schema as s
 
 T0 = datetime(2025, 6, 1, 8, 0, 0)
@@ -272,6 +275,17 @@ class State:
         } | over
         self._put(s.licences, row)
 
+    def mirror_row(self, reporter: str, cmd: str, period: str, kg: float, value_usd: float) -> None:
+        """A partner's reported imports from China (SPEC.md §1 mirror feed)."""
+        row = dict(reporter=reporter, partner="CN", flow="M", cmd=cmd, period=period, net_kg=kg, value_usd=value_usd)
+        self._put(s.mirror, row)
+
+    def watchlist(self, entities: list[dict[str, Any]]) -> None:
+        """The stored watch list, from FollowTheMoney entities as OpenSanctions publishes them."""
+        listed = list(read_entities((orjson.dumps(e) for e in entities), document="test list"))
+        for row in watchlist_rows(listed):
+            self._put(s.watchlist, row)
+
     def declaration(self, declaration_no: str = "530120250000123456", **over: Any) -> None:
         row = {
             "declaration_no": declaration_no,
@@ -342,4 +356,93 @@ def national_sample(st: State) -> None:
     # party.unregistered.
     st.mine("urn:oretrail:lot:A:s1", "sb.ore", 1000, 0.05)
     st.sale("urn:uuid:sale-2", "urn:oretrail:lot:A:s1", 200, EXPORTER, UNREGISTERED)
+    outside_signals(st)
     st.close()
+
+
+def outside_signals(st: State) -> None:
+    """The rules fed from outside the chain (watch list, partner statistics, export shares), each raised once,
+    on goods and partners of their own so that they do not reach the subjects of the chain rules above."""
+    # screening.watchlist: a licence for a spelling variant of a listed company.
+    st.watchlist(
+        [
+            {
+                "id": "ot-test-zarkon",
+                "schema": "Company",
+                "properties": {"name": ["Zarkon Heavy Industries Co., Ltd."], "country": ["ru"]},
+            }
+        ]
+    )
+    st.licence(
+        "EL2025JX000010",
+        destination="RU",
+        consignee="ZARKON HEAVY INDUSTRY CO LTD",
+        end_user="ZARKON HEAVY INDUSTRY CO LTD",
+        quantity_g=g(10),
+    )
+    # licence.rerouted: APT refused for a US end user, then licensed to Turkey for the same end user.
+    st.licence(
+        "EL2025JX000020",
+        material="w.apt",
+        hs_code="2841801000",
+        destination="US",
+        status="refused",
+        consignee="Apex Tungsten Materials Inc.",
+        end_user="Apex Tungsten Materials Inc.",
+        valid_from=date(2025, 4, 1),
+    )
+    st.licence(
+        "EL2025JX000021",
+        material="w.apt",
+        hs_code="2841801000",
+        destination="TR",
+        consignee="Bosphorus Metal Trading",
+        end_user="APEX TUNGSTEN MATERIALS",
+        valid_from=date(2025, 5, 1),
+    )
+    # mirror.gap: Korea reports 2 t of APT from China that no declaration accounts for; Germany's report of
+    # the gallium declared to it above is within tolerance.
+    st.mirror_row("KR", "284180", "202506", 2000.0, 120_000.0)
+    st.mirror_row("DE", "811292", "202506", 300.0, 215_000.0)
+    # mirror.share_jump and mirror.no_capacity: antimony goes to Japan for three months, then half of it to
+    # Kazakhstan, which has no antimony industry.
+    sb = dict(material="sb.metal", hs_code="8110101000", valid_from=date(2025, 1, 1))
+    st.licence(
+        "EL2025JX000030",
+        destination="JP",
+        consignee="Kanto Antimony K.K.",
+        end_user="Kanto Antimony K.K.",
+        quantity_g=g(20_000),
+        **sb,
+    )
+    st.licence(
+        "EL2025JX000031",
+        destination="KZ",
+        consignee="Steppe Metals LLP",
+        end_user="Steppe Metals LLP",
+        quantity_g=g(3000),
+        **sb,
+    )
+    for month in range(1, 5):
+        st.declaration(
+            f"53012025000000030{month}",
+            date=date(2025, month, 10),
+            hs_code="8110101000",
+            description="antimony, unwrought",
+            net_g=g(3000),
+            value_usd=3000 * 12.0,
+            destination="JP",
+            consignee="Kanto Antimony K.K.",
+            licence_no="EL2025JX000030",
+        )
+    st.declaration(
+        "530120250000000310",
+        date=date(2025, 4, 12),
+        hs_code="8110101000",
+        description="antimony, unwrought",
+        net_g=g(3000),
+        value_usd=3000 * 12.0,
+        destination="KZ",
+        consignee="Steppe Metals LLP",
+        licence_no="EL2025JX000031",
+    )

@@ -14,7 +14,9 @@ from sqlalchemy import Connection, select
 from oretrail.alerts.store import get_alert
 from oretrail.alerts.workflow import state
 from oretrail.rules.base import kg
-from oretrail.storage.schema import declarations, enterprises, events, facilities, licences, lots
+from oretrail.rules.runner import default_catalogue
+from oretrail.rules.trade_flows import country, goods, month_words
+from oretrail.storage.schema import declarations, enterprises, events, facilities, licences, lots, watchlist
 
 CHECKS: dict[str, str] = {
     "licence.missing": "Hold the consignment; ask the exporter for the licence; confirm with MOFCOM that none "
@@ -39,6 +41,16 @@ CHECKS: dict[str, str] = {
     "received them.",
     "party.unregistered": "Identify the enterprise (USCC); check its business licence and premises; have it "
     "register or stop trading in controlled material.",
+    "screening.watchlist": "Compare the counterparty's full name, address and registration with the listed entity; "
+    "if it is the same, suspend the licence or hold the consignment and refer to the coordination office.",
+    "licence.rerouted": "Compare the new end user with the refused one (address, registration, owners); ask the "
+    "exporter for the end-user certificate; hold the licence or consignment until cleared.",
+    "mirror.gap": "List the exporters and declarations of the flow; ask the partner's customs for its import "
+    "records of the month (consignor, quantities); look for the goods declared under other codes or destinations.",
+    "mirror.share_jump": "Ask the exporters to this destination for their buyers and end-user certificates; check "
+    "whether the buyers re-export to a destination that would not get a licence.",
+    "mirror.no_capacity": "Ask the exporters who uses the goods in the destination; check the consignees' line of "
+    "business and onward shipments.",
 }
 
 
@@ -81,10 +93,33 @@ def _describe(conn: Connection, ref: str) -> str:
             f"lot {ref}: {lot.material or '?'}{grade}, {kg(lot.mass_g)} created by {lot.created_stage or '?'} "
             f"event {lot.created_event} at {lot.created_location or '?'} on {lot.created_at:%Y-%m-%d}"
         )
+    listed = conn.execute(select(watchlist).where(watchlist.c.entity_id == ref)).first()
+    if listed is not None:
+        names = [n for n in orjson.loads(listed.names) if n != listed.caption]
+        countries = orjson.loads(listed.countries)
+        return (
+            f"watch-list entity {ref}: {listed.schema} {listed.caption!r}"
+            + (f", also known as {', '.join(repr(n) for n in names[:5])}" if names else "")
+            + (f", countries {', '.join(countries)}" if countries else "")
+            + f" (list version {listed.version})"
+        )
+    if ": " in ref:  # a figure the rule quoted ("score: 0.9412", "consignee name: ..."), not a record id
+        return ref
     return f"{ref}: not (or no longer) on record"
 
 
-def _place(conn: Connection, jurisdiction: str, subject: str) -> str:
+def _trade_flow(subject: str) -> str:
+    """`DE:811292:202506` in words: whose statistics, which goods, which month."""
+    partner, hs6, period = subject.split(":")
+    return (
+        f"{subject}: imports of {goods(default_catalogue(), hs6)} from China into {country(partner)} in "
+        f"{month_words(period)}"
+    )
+
+
+def _place(conn: Connection, jurisdiction: str, subject: str, kind: str = "") -> str:
+    if kind == "trade-flow" and subject.count(":") == 2:
+        return f"{_trade_flow(subject)}, jurisdiction {jurisdiction}"
     name = conn.execute(select(enterprises.c.name).where(enterprises.c.party_id == subject)).scalar()
     fac = conn.execute(select(facilities.c.type).where(facilities.c.location_id == subject)).scalar()
     extra = f" ({name})" if name else f" (a {fac})" if fac else ""
@@ -102,7 +137,7 @@ def explain(conn: Connection, alert: str) -> str:
     lines = [
         f"Alert {row.id}",
         f"  Rule:        {row.rule} ({row.severity}), raised {row.raised_at:%Y-%m-%d %H:%M} UTC",
-        f"  Subject:     {row.subject_kind} {_place(conn, row.jurisdiction, row.subject_id)}",
+        f"  Subject:     {row.subject_kind} {_place(conn, row.jurisdiction, row.subject_id, row.subject_kind)}",
         f"  For:         {', '.join(departments)}",
         f"  Status:      {st.status}" + (f", assigned to {st.assignee}" if st.assignee else ""),
         "",

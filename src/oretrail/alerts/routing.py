@@ -42,6 +42,10 @@ ROUTES: dict[str, tuple[str, ...]] = {
     "party.unregistered": ("market_regulation", "commerce"),
     "screening.watchlist": ("central", "commerce"),
     "mirror.gap": ("central", "customs", "commerce"),
+    # Finer signals whose ids have no listed parent (docs/mirror.md): routed like the family they belong to.
+    "mirror.share_jump": ("central", "customs", "commerce"),
+    "mirror.no_capacity": ("central", "customs", "commerce"),
+    "licence.rerouted": ("commerce", "customs", "central"),
 }
 NATIONAL = "CN"
 _CHUNK = 400

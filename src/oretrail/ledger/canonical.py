@@ -18,6 +18,7 @@ import rfc8785
 
 _MAX_SAFE = 2**53  # RFC 8785 numbers are IEEE doubles; larger integers go to the reference, which refuses them
 _EXP_FROM = 1e21  # ECMAScript writes integral doubles from 1e21 on in exponent form, as orjson does
+_FIXED_FROM = 1e-4  # below this, fractions go to the reference
 
 
 class _NeedsReference(Exception):
@@ -33,6 +34,8 @@ def _prepare(obj: Any) -> Any:
                 return int(obj)
             if abs(obj) < _EXP_FROM:
                 raise _NeedsReference  # ES6 pads shortest digits with zeros; int() would print exact ones
+        elif abs(obj) < _FIXED_FROM:
+            raise _NeedsReference  # ES6 and orjson switch to exponent form at different magnitudes down here
         return obj
     if t is dict:
         out = {}

@@ -39,6 +39,8 @@ class Catalogue(Protocol):
 
     def is_controlled_hs(self, hs: str) -> bool: ...
 
+    def controlled_hs6(self) -> set[str]: ...
+
 
 @dataclass(frozen=True)
 class Finding:

@@ -24,6 +24,16 @@ class Config:
     statutory_line_usd: float
     critical_multiple: float
     max_evidence: int
+    # Outside signals (issue 5): partner statistics and the watch list.
+    mirror_tolerance_pct: float
+    mirror_tolerance_kg: float
+    mirror_lag_months: int
+    mirror_cif_fob_max: float
+    share_jump_ratio: float
+    share_jump_trailing_months: int
+    share_jump_min_history_months: int
+    flow_min_kg: float
+    screening_threshold: float
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
@@ -48,9 +58,22 @@ def load_config(path: str | Path | None = None) -> Config:
         statutory_line_usd=float(raw["severity"]["statutory_line_usd"]),
         critical_multiple=float(raw["severity"]["critical_multiple"]),
         max_evidence=int(raw["evidence"]["max_items"]),
+        mirror_tolerance_pct=float(raw["mirror"]["tolerance_pct"]),
+        mirror_tolerance_kg=float(raw["mirror"]["tolerance_kg"]),
+        mirror_lag_months=int(raw["mirror"]["lag_months"]),
+        mirror_cif_fob_max=float(raw["mirror"]["cif_fob_max"]),
+        share_jump_ratio=float(raw["mirror"]["share_jump_ratio"]),
+        share_jump_trailing_months=int(raw["mirror"]["share_jump_trailing_months"]),
+        share_jump_min_history_months=int(raw["mirror"]["share_jump_min_history_months"]),
+        flow_min_kg=float(raw["mirror"]["flow_min_kg"]),
+        screening_threshold=float(raw["screening"]["threshold"]),
     )
     if cfg.transit_limit_days <= 0 or cfg.relative_tolerance < 0 or cfg.absolute_tolerance_g < 0:
         raise ValueError("transit limit must be positive and tolerances non-negative")
     if cfg.unit_value_factor < 1 or cfg.critical_multiple < 1:
         raise ValueError("unit_value_factor and critical_multiple must be at least 1")
+    if cfg.mirror_lag_months < 0 or cfg.mirror_cif_fob_max < 1 or cfg.share_jump_ratio <= 1:
+        raise ValueError("mirror.lag_months must be >= 0, cif_fob_max >= 1 and share_jump_ratio > 1")
+    if not 0 < cfg.screening_threshold <= 1:
+        raise ValueError("screening.threshold must lie in (0, 1]")
     return cfg

@@ -21,7 +21,12 @@ from oretrail.rules import (
     licence_mismatch,
     licence_missing,
     licence_overdrawn,
+    licence_rerouted,
+    mirror_gap,
+    mirror_no_capacity,
+    mirror_share_jump,
     party_unregistered,
+    screening_watchlist,
     trace_no_provenance,
     transit_diverted,
     transit_not_received,
@@ -43,6 +48,11 @@ RULES: tuple[ModuleType, ...] = (
     transit_not_received,
     transit_diverted,
     party_unregistered,
+    screening_watchlist,
+    licence_rerouted,
+    mirror_gap,
+    mirror_share_jump,
+    mirror_no_capacity,
 )
 RULE_IDS: tuple[str, ...] = tuple(m.RULE for m in RULES)
 SCOPE_KINDS: dict[str, str] = {m.RULE: m.SCOPE_KIND for m in RULES}
@@ -70,7 +80,8 @@ def run_rules(
     """
     ctx = Context(conn, catalogue or default_catalogue(), config or load_config(), scoped=scope is not None)
     if scope is not None:
-        expand(conn, scope)  # even when empty: the scope table must never describe an earlier batch
+        # Even when empty: the scope table must never describe an earlier batch.
+        expand(conn, scope, ctx.config.share_jump_trailing_months)
         if not scope:
             return []
     unknown = set(rules or ()) - set(RULE_IDS)

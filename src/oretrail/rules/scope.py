@@ -9,13 +9,15 @@ capture-time run costs in proportion to the batch and not to the database.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Column, Connection, MetaData, Select, String, Table, and_, literal, select, text
+from sqlalchemy import Column, Connection, MetaData, Select, String, Table, and_, func, literal, select, text
+from sqlalchemy.orm import aliased
 
-from oretrail.storage.schema import declarations, event_lots, events, exports, genealogy, shipments
+from oretrail.storage.schema import declarations, event_lots, events, exports, genealogy, licences, mirror, shipments
 
 # Subject kinds of the scope table, one per rule filter.
 EVENT, LOT, WAYBILL, DECLARATION, LICENCE, PARTY, TRANSFORMATION = (
@@ -27,6 +29,11 @@ EVENT, LOT, WAYBILL, DECLARATION, LICENCE, PARTY, TRANSFORMATION = (
     "party",
     "transformation",
 )
+# Licences and declarations together, by number: the documents naming counterparties (screening,
+# re-routing), whose findings have either as subject. Numbers of the two kinds have different shapes.
+COUNTERPARTY = "counterparty"
+# `<partnerISO>:<HS6>:<YYYYMM>` (SPEC.md §4 `trade-flow`): a destination's month of one HS6.
+TRADE_FLOW = "trade-flow"
 
 rule_scope = Table(
     "rule_scope", MetaData(), Column("kind", String(16)), Column("id", String(512)), prefixes=["TEMPORARY"]
@@ -88,8 +95,12 @@ def _prepare(conn: Connection) -> None:
     conn.execute(rule_scope.delete())
 
 
-def expand(conn: Connection, scope: Scope) -> None:
-    """Fill the scope table with every subject whose findings the batch could have changed."""
+def expand(conn: Connection, scope: Scope, flow_months: int) -> None:
+    """Fill the scope table with every subject whose findings the batch could have changed.
+
+    `flow_months`: how many months after a declaration's month its trade flows can still be judged against
+    it (the share-jump rule's trailing window).
+    """
     _prepare(conn)
     seeds = [
         (EVENT, scope.event_ids),
@@ -164,6 +175,89 @@ def expand(conn: Connection, scope: Scope) -> None:
                 and_(shipments.c.received_at.is_(None), shipments.c.dispatched_at.is_not(None))
             ),
         )
+    _counterparties(conn)
+    _trade_flows(conn, flow_months)
+
+
+def _counterparties(conn: Connection) -> None:
+    """Licences and declarations to screen: those in scope, and, for a refused licence in scope, every later
+    licence and declaration of the same HS heading to another country (`licence.rerouted` asks of each of
+    them whether it is the refused end user coming back; names are matched fuzzily, so SQL cannot narrow
+    further)."""
+    _add(conn, COUNTERPARTY, scope_ids(LICENCE))
+    _add(conn, COUNTERPARTY, scope_ids(DECLARATION))
+    refused = aliased(licences)
+    heading = func.substr(refused.c.hs_code, 1, 4)
+    later = select(licences.c.licence_no).join(
+        refused,
+        and_(
+            func.substr(licences.c.hs_code, 1, 4) == heading,
+            licences.c.valid_from >= refused.c.valid_from,
+            licences.c.destination != refused.c.destination,
+        ),
+    )
+    refused_in_scope = and_(refused.c.status == "refused", refused.c.licence_no.in_(scope_ids(LICENCE)))
+    _add(conn, COUNTERPARTY, later.where(refused_in_scope, licences.c.status != "refused"))
+    _add(
+        conn,
+        COUNTERPARTY,
+        select(declarations.c.declaration_no)
+        .join(
+            refused,
+            and_(
+                func.substr(declarations.c.hs_code, 1, 4) == heading,
+                declarations.c.date >= refused.c.valid_from,
+                declarations.c.destination != refused.c.destination,
+            ),
+        )
+        .where(refused_in_scope),
+    )
+
+
+def _month(day: dt.date, plus: int = 0) -> str:
+    index = day.year * 12 + day.month - 1 + plus
+    return f"{index // 12:04d}{index % 12 + 1:02d}"
+
+
+def _trade_flows(conn: Connection, flow_months: int) -> None:
+    """The trade flows (destination x HS6 x month) the declarations in scope feed.
+
+    mirror.gap draws declarations down oldest first, so a declaration can change the verdict of every later
+    partner month of its series (what it leaves undrawn passes on to the next month): every reported month
+    from its own on. mirror.share_jump judges a month by the shares of all destinations over the trailing
+    window: every destination's flow of the HS6 in the declaration's month and the `flow_months` after.
+    mirror.no_capacity judges the declaration's own flow, which the latter includes.
+    """
+    touched = conn.execute(
+        select(declarations.c.destination, declarations.c.hs_code, declarations.c.date).where(
+            declarations.c.declaration_no.in_(scope_ids(DECLARATION))
+        )
+    ).all()
+    if not touched:
+        return
+    series: dict[tuple[str, str], str] = {}
+    by_hs6: dict[str, str] = {}
+    for dest, hs, day in touched:
+        month = _month(day)
+        series[dest, hs[:6]] = min(month, series.get((dest, hs[:6]), month))
+        by_hs6[hs[:6]] = min(month, by_hs6.get(hs[:6], month))
+    flows: set[str] = set()
+    for (dest, hs6), first in series.items():
+        periods = conn.execute(
+            select(mirror.c.period).where(mirror.c.reporter == dest, mirror.c.cmd == hs6, mirror.c.period >= first)
+        ).scalars()
+        flows.update(f"{dest}:{hs6}:{p}" for p in periods)
+    for hs6, first in by_hs6.items():
+        start = dt.date(int(first[:4]), int(first[4:]), 1)
+        rows = conn.execute(
+            select(declarations.c.destination, declarations.c.date).where(
+                func.substr(declarations.c.hs_code, 1, 6) == hs6, declarations.c.date >= start
+            )
+        )
+        last = _month(start, flow_months)
+        flows.update(f"{dest}:{hs6}:{_month(day)}" for dest, day in rows if _month(day) <= last)
+    if flows:  # the only writer of this kind, so the ids are not there yet
+        conn.execute(rule_scope.insert(), [{"kind": TRADE_FLOW, "id": f} for f in sorted(flows)])
 
 
 def expanded(conn: Connection) -> dict[str, set[str]]:

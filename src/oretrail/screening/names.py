@@ -75,7 +75,12 @@ _LEGAL_ANYWHERE: frozenset[tuple[str, ...]] = frozenset(
         "doo",
         "sro",
         "fze",
+        "free zone establishment",
+        "free zone company",
         "fzco",
+        "limited sirketi",
+        "ltd sti",
+        "anonim sirketi",
         "fzc",
         "dmcc",
         "kabushiki kaisha",
@@ -150,6 +155,18 @@ _ABBREVIATIONS: dict[str, tuple[str, ...]] = {
     "scientific": ("science",),
     "hk": ("hong", "kong"),
     "semicon": ("semiconductor",),
+    "log": ("logistic",),
+    "logist": ("logistic",),
+    "prec": ("precision",),
+    "gen": ("general",),
+    "genl": ("general",),
+    "procure": ("procurement",),
+    "th": ("trading", "house"),  # Trade House (Torgovy Dom), common in CIS company names
+    # Russian transliterations of "technology", and their abbreviation.
+    "tekh": ("technology",),
+    "tekhnologii": ("technology",),
+    "tekhnologiya": ("technology",),
+    "tekhnologiy": ("technology",),
 }
 
 # Chinese legal forms and administrative suffixes (市 city, 省 province) that romanised names leave out.

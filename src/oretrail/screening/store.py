@@ -38,29 +38,38 @@ def list_version(entities: Iterable[WatchlistEntity]) -> str:
 
 def load_watchlist(engine: Engine, lines: Iterable[bytes | str], name: str) -> WatchlistLoad:
     entities = list(read_entities(lines, document=name))
-    version = list_version(entities)
     with engine.begin() as conn:
         before = set(conn.execute(select(watchlist.c.entity_id)).scalars())
-        conn.execute(delete(watchlist))
-        if entities:
-            conn.execute(
-                insert(watchlist),
-                [
-                    {
-                        "entity_id": e.id,
-                        "schema": e.schema,
-                        "caption": e.caption,
-                        "names": orjson.dumps(list(e.names)).decode(),
-                        "weak_names": orjson.dumps(list(e.weak_names)).decode(),
-                        "countries": orjson.dumps(list(e.countries)).decode(),
-                        "body": orjson.dumps(e.body).decode(),
-                        "version": version,
-                    }
-                    for e in entities
-                ],
-            )
+        version = store_entities(conn, entities)
     after = {e.id for e in entities}
     return WatchlistLoad(len(entities), version, len(after - before), len(before - after))
+
+
+def store_entities(conn: Connection, entities: list[WatchlistEntity]) -> str:
+    """Replace the stored list with `entities` in the caller's transaction; returns the new version."""
+    rows = watchlist_rows(entities)
+    conn.execute(delete(watchlist))
+    if rows:
+        conn.execute(insert(watchlist), rows)
+    return list_version(entities)
+
+
+def watchlist_rows(entities: list[WatchlistEntity]) -> list[dict[str, str]]:
+    """The table rows of a list, each carrying the list's version (its content digest)."""
+    version = list_version(entities)
+    return [
+        {
+            "entity_id": e.id,
+            "schema": e.schema,
+            "caption": e.caption,
+            "names": orjson.dumps(list(e.names)).decode(),
+            "weak_names": orjson.dumps(list(e.weak_names)).decode(),
+            "countries": orjson.dumps(list(e.countries)).decode(),
+            "body": orjson.dumps(e.body).decode(),
+            "version": version,
+        }
+        for e in entities
+    ]
 
 
 def current_version(conn: Connection) -> str | None:

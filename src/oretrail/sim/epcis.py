@@ -9,11 +9,13 @@ replaying what it already sent.
 from __future__ import annotations
 
 import random
+import shutil
+import tempfile
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import orjson
 
@@ -199,27 +201,62 @@ def error_declaration(original: Event, declared: datetime, zulu: bool, correctiv
 
 @dataclass
 class DocumentWriter:
-    """Streams events into numbered EPCISDocument files, re-sending a few as sender systems do."""
+    """Streams events into numbered EPCISDocument files in the order they were sent, re-sending a few as
+    sender systems do.
+
+    The simulator makes one batch at a time, from the mine to its end months later, but no sender can report
+    an event before it happens: a feed that carried December's receipts before January's dispatches would let
+    a platform's clock (the newest event time) run months ahead of shipments still on the road. So events are
+    spooled to disk by the day they are sent and written out in send order once no batch can still send on
+    that day (`release`); memory holds one day's events, whatever the scale.
+    """
 
     folder: Path
     rng: random.Random
     resend_rate: float = 0.004
-    events: int = 0  # events written, re-sends included
+    events: int = 0  # events written to documents, re-sends included
+    generated: int = 0  # events handed to `add`
     documents: int = 0
     resends: int = 0
-    newest: datetime = datetime.min  # newest eventTime written, naive UTC
+    newest: datetime = datetime.min  # newest eventTime handed to `add`, naive UTC
     _buffer: list[Event] = field(default_factory=list)
     _limit: int = 0
     _pending: list[tuple[int, Event]] = field(default_factory=list)  # (write after this many events, event)
+    _last_sent: datetime = datetime.min  # send time of the newest event written, naive UTC
+    _spool: Path = field(init=False)
+    _days: dict[str, IO[bytes]] = field(default_factory=dict)  # send day (UTC) → its spool file
 
     def __post_init__(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         self._limit = self.rng.randint(300, 1000)
+        self._spool = Path(tempfile.mkdtemp(prefix="oretrail-sim-spool-"))
 
-    def add(self, event: Event, utc: datetime, resendable: bool = True) -> None:
-        """Write one event; `resendable=False` for one about to be corrected, whose re-send would be ambiguous."""
-        self._append(event)
+    def add(self, event: Event, utc: datetime, resendable: bool = True, sent: datetime | None = None) -> None:
+        """Queue one event that happened at `utc` and was sent at `sent` (default: as it happened);
+        `resendable=False` for one about to be corrected, whose re-send would be ambiguous."""
+        sent = sent or utc
+        day = sent.strftime("%Y-%m-%d")
+        fh = self._days.get(day)
+        if fh is None:
+            fh = self._days[day] = (self._spool / day).open("ab")
+        fh.write(orjson.dumps([sent.isoformat(), self.generated, resendable, event]) + b"\n")
+        self.generated += 1
         self.newest = max(self.newest, utc)
+
+    def release(self, before: datetime) -> None:
+        """Write out every event sent on a (UTC) day before `before`'s: the caller promises no more will come."""
+        cutoff = before.strftime("%Y-%m-%d")
+        for day in sorted(d for d in self._days if d < cutoff):
+            self._days.pop(day).close()
+            path = self._spool / day
+            rows = [orjson.loads(line) for line in path.read_bytes().splitlines()]
+            path.unlink()
+            for sent, _, resendable, event in sorted(rows, key=lambda r: (r[0], r[1])):
+                self._last_sent = datetime.fromisoformat(sent)
+                self._write(event, resendable)
+
+    def _write(self, event: Event, resendable: bool) -> None:
+        self._append(event)
         if resendable and self.rng.random() < self.resend_rate:
             self._pending.append((self.events + self.rng.randint(5, 400), event))
         due = [e for n, e in self._pending if n <= self.events]
@@ -243,7 +280,7 @@ class DocumentWriter:
             "@context": [EPCIS_CONTEXT, {"ot": OT_NS}],
             "type": "EPCISDocument",
             "schemaVersion": "2.0",
-            "creationDate": stamp(self.newest + timedelta(hours=1), True),
+            "creationDate": stamp(self._last_sent + timedelta(hours=1), True),
             "epcisBody": {"eventList": self._buffer},
         }
         (self.folder / f"epcis-{self.documents:05d}.json").write_bytes(orjson.dumps(doc))
@@ -251,6 +288,8 @@ class DocumentWriter:
         self._limit = self.rng.randint(300, 1000)
 
     def close(self) -> None:
+        self.release(datetime.max)
+        shutil.rmtree(self._spool, ignore_errors=True)
         for _, e in self._pending:
             self._append(e)
             self.resends += 1

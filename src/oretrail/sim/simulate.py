@@ -181,8 +181,10 @@ class _Simulation:
         self.summary.violations[rule] += 1
         self.summary.labels += 1
 
-    def _emit(self, event: epcis.Event, when: datetime, resendable: bool = True) -> None:
-        self.writer.add(event, when - epcis.CST, resendable)
+    def _emit(
+        self, event: epcis.Event, when: datetime, resendable: bool = True, sent: datetime | None = None
+    ) -> None:
+        self.writer.add(event, when - epcis.CST, resendable, None if sent is None else sent - epcis.CST)
 
     # --- the year -----------------------------------------------------------------------------------------
     def run(self) -> None:
@@ -199,11 +201,14 @@ class _Simulation:
         weights = [SEASONALITY[(self.start + timedelta(days=d)).month - 1] for d in range(self.days)]
         rest = sum(weights)
         for d in range(self.days):
-            per_batch = self.writer.events / self.summary.batches if self.summary.batches else 12.0
-            lam = max(0.0, self.target - self.writer.events) / per_batch * weights[d] / rest
+            per_batch = self.writer.generated / self.summary.batches if self.summary.batches else 12.0
+            lam = max(0.0, self.target - self.writer.generated) / per_batch * weights[d] / rest
             rest -= weights[d]
             for _ in range(_poisson(self.rng, lam)):
                 self._batch(self.start + timedelta(days=d))
+            # Batches of later days start at 07:00 Beijing time at the earliest, which is later than this
+            # day's start in UTC: whatever was sent on earlier UTC days is final.
+            self.writer.release(self.start + timedelta(days=d) - epcis.CST)
         self.writer.close()
         self._write_mirror()
         s = self.summary
@@ -392,7 +397,9 @@ class _Simulation:
         self._line("declarations", record)
         self.summary.declarations += 1
         self._mirror(destination, hs[:6], when, grams, value)
-        if planted:
+        if planted and rule == "licence.overdrawn":  # SPEC.md §4: the licence is what was overdrawn
+            self._label(rule, "licence", licence_no, f"{note} (declaration {number})")  # type: ignore[arg-type]
+        elif planted:
             self._label(rule, "declaration", number, note)  # type: ignore[arg-type]
         return number, planted
 
@@ -788,7 +795,7 @@ class _Batch:
         good["eventID"] = epcis.new_event_id(self.rng)
         zulu = bad["eventTime"].endswith("Z")
         sim._emit(epcis.error_declaration(bad, declared - epcis.CST, zulu, good["eventID"]), declared, False)
-        sim._emit(good, when)
+        sim._emit(good, when, sent=declared)  # the corrective event travels with the declaration
         sim.summary.corrections += 1
 
     def _transform(self, step: Step, plant: Facility, held: list[_Held], index: int) -> _Held:
