@@ -1,0 +1,99 @@
+"""mirror.gap: a partner reports more imports from China of a controlled HS6 in a month than China's
+declarations to it can account for, beyond tolerance.
+
+The partner's customs saw goods arrive that Chinese customs never saw leave under that code and destination:
+smuggled, misdeclared or declared to another country. The subject is the trade flow (SPEC.md §4), a national
+matter: no province is responsible for a partner's statistics, so the alert goes to the central level.
+The reconciliation itself (roll-up, lag, CIF/FOB, tolerances) is `oretrail.mirror.gap`.
+"""
+
+from __future__ import annotations
+
+from oretrail.mirror.gap import GapSettings, reconcile
+from oretrail.mirror.rows import MirrorRow
+from oretrail.mirror.store import mirror_rows
+from oretrail.rules.base import Context, Finding, kg
+from oretrail.rules.scope import TRADE_FLOW
+from oretrail.rules.trade_flows import (
+    controlled_hs6,
+    country,
+    goods,
+    in_scope,
+    materials_of,
+    month_words,
+    read_declarations,
+    scoped_flows,
+)
+
+RULE = "mirror.gap"
+SCOPE_KIND = TRADE_FLOW
+
+
+def find(ctx: Context) -> list[Finding]:
+    cfg = ctx.config
+    controlled = controlled_hs6(ctx)
+    flows = scoped_flows(ctx)
+    rows: list[MirrorRow] = mirror_rows(ctx.conn)
+    if flows is not None:
+        series = {tuple(f.split(":")[:2]) for f in flows}
+        rows = [r for r in rows if (r.reporter, r.cmd) in series]
+    rows = [r for r in rows if r.cmd in controlled]
+    if not rows:
+        return []
+    declared = read_declarations(ctx, {r.cmd for r in rows}, {r.reporter for r in rows})
+    settings = GapSettings(
+        tolerance_pct=cfg.mirror_tolerance_pct,
+        tolerance_kg=cfg.mirror_tolerance_kg,
+        lag_months=cfg.mirror_lag_months,
+        cif_fob_max=cfg.mirror_cif_fob_max,
+    )
+    out = []
+    for gap in reconcile(rows, declared, controlled, settings):
+        materials = materials_of(ctx.catalogue, gap.hs6)
+        material = materials[0] if materials else None
+        excess_value = gap.partner_value_usd * gap.excess_kg / gap.partner_kg if gap.partner_kg else None
+        share = f" ({gap.excess_pct:,.0f} % more)" if gap.excess_pct is not None else ""
+        value = (
+            f" The partner's value (CIF) USD {gap.partner_value_usd:,.0f} also exceeds the drawn declarations' "
+            f"FOB value USD {gap.drawn_value_usd:,.0f} by more than freight and insurance explain."
+            if gap.value_confirms
+            else ""
+        )
+        window = f"{month_words(gap.window[0])} to {month_words(gap.window[-1])}"
+        out.append(
+            Finding(
+                rule=RULE,
+                subject_kind="trade-flow",
+                subject_id=gap.subject_id,
+                message=(
+                    f"{country(gap.partner)} reports importing {kg(gap.partner_kg * 1000)} of "
+                    f"{goods(ctx.catalogue, gap.hs6)} from China in {month_words(gap.period)}, but China's export "
+                    f"declarations to it from {window} ({kg(gap.declared_kg_window * 1000)} in all, "
+                    f"{len(gap.evidence)} declarations) leave only {kg(gap.drawn_kg * 1000)} to account for it: "
+                    f"{kg(gap.excess_kg * 1000)} unexplained{share}.{value}"
+                ),
+                evidence=gap.evidence[: cfg.max_evidence],
+                details={
+                    "partner": gap.partner,
+                    "hs6": gap.hs6,
+                    "period": gap.period,
+                    "partner_kg": gap.partner_kg,
+                    "partner_value_usd": gap.partner_value_usd,
+                    "declared_kg_window": round(gap.declared_kg_window, 3),
+                    "drawn_kg": round(gap.drawn_kg, 3),
+                    "drawn_value_usd": gap.drawn_value_usd,
+                    "excess_kg": round(gap.excess_kg, 3),
+                    "excess_pct": gap.excess_pct,
+                    "value_confirms": gap.value_confirms,
+                    "window": list(gap.window),
+                    "declarations": len(gap.evidence),
+                    "tolerance_pct": cfg.mirror_tolerance_pct,
+                    "tolerance_kg": cfg.mirror_tolerance_kg,
+                },
+                material=material,
+                stake_g=round(gap.excess_kg * 1000),
+                value_usd=None if excess_value is None else round(excess_value, 2),
+                controlled=ctx.is_controlled_material(material),
+            )
+        )
+    return in_scope(out, flows)

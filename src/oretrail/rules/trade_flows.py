@@ -1,0 +1,74 @@
+"""What the outside-signal rules share: declarations as the mirror logic reads them, the trade flows a scoped
+run may judge, and the plain words officers read (country and goods names).
+
+The mirror rules judge trade flows (`<partnerISO>:<HS6>:<YYYYMM>`), which are not rows of any table, so
+they compute in Python over the series a scoped run touches and keep the findings whose subject is in scope.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pycountry
+from sqlalchemy import func, select
+
+from oretrail.mirror.gap import Declaration
+from oretrail.rules.base import Catalogue, Context, Finding
+from oretrail.rules.scope import TRADE_FLOW, scope_ids
+from oretrail.storage.schema import declarations as d
+
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+          "November", "December")  # fmt: skip
+
+
+def controlled_hs6(ctx: Context) -> set[str]:
+    """Subheadings holding a licence-controlled code, asked of the catalogue (partners report HS6 only)."""
+    return set(ctx.catalogue.controlled_hs6())
+
+
+def scoped_flows(ctx: Context) -> set[str] | None:
+    """Trade-flow ids a scoped run may judge; None in a scan (everything)."""
+    if not ctx.scoped:
+        return None
+    return set(ctx.conn.execute(scope_ids(TRADE_FLOW)).scalars())
+
+
+def read_declarations(ctx: Context, hs6: Iterable[str], destinations: Iterable[str] | None = None) -> list[Declaration]:
+    """Declarations of the given HS6 (and destinations), in kilograms, for the pure mirror functions."""
+    q = select(
+        d.c.declaration_no, d.c.date, d.c.destination, d.c.hs_code, d.c.net_g, d.c.value_usd, d.c.consignee
+    ).where(func.substr(d.c.hs_code, 1, 6).in_(sorted(hs6)))
+    if destinations is not None:
+        q = q.where(d.c.destination.in_(sorted(destinations)))
+    return [
+        Declaration(r.declaration_no, r.date, r.destination, r.hs_code, r.net_g / 1000, r.value_usd, r.consignee)
+        for r in ctx.conn.execute(q.order_by(d.c.declaration_no))
+    ]
+
+
+def in_scope(findings: list[Finding], flows: set[str] | None) -> list[Finding]:
+    return findings if flows is None else [f for f in findings if f.subject_id in flows]
+
+
+def country(code: str) -> str:
+    """A country as officers read it, "Germany (DE)"; the record keeps the code."""
+    found = pycountry.countries.get(alpha_2=code)
+    name = (getattr(found, "common_name", None) or getattr(found, "name", None)) if found else None
+    return f"{name} ({code})" if name else code
+
+
+def month_words(period: str) -> str:
+    return f"{MONTHS[int(period[4:]) - 1]} {period[:4]}"
+
+
+def materials_of(catalogue: Catalogue, hs: str) -> list[str]:
+    """Catalogue codes an HS code (6 or 10 digits) can stand for, controlled first: what the goods may be."""
+    found = {id(m) for m in catalogue.by_hs(hs)}
+    ranked = sorted((not m.licence_required, code) for code, m in catalogue.materials.items() if id(m) in found)
+    return [code for _, code in ranked]
+
+
+def goods(catalogue: Catalogue, hs6: str) -> str:
+    """A subheading with what it may hold, "HS 811292 (ga.metal, ge.metal)": six digits mean little to a reader."""
+    codes = materials_of(catalogue, hs6)
+    return f"HS {hs6} ({', '.join(codes[:4])})" if codes else f"HS {hs6}"
