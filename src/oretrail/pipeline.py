@@ -38,11 +38,21 @@ TouchedHook = Callable[[Connection, Touched], int]
 
 def alert_hook() -> TouchedHook:
     """Early warning at capture: the rules for exactly what the batch touched, in the batch's transaction."""
-    from oretrail.alerts.store import raise_alerts
+    from oretrail.alerts.store import ids_citing, raise_alerts, reconcile
     from oretrail.rules.scope import Scope
 
     def hook(conn: Connection, touched: Touched) -> int:
-        return len(raise_alerts(conn, Scope.of(touched)).new)
+        recorded = raise_alerts(conn, Scope.of(touched))
+        if touched.retracted:
+            # Alerts resting on an event that was just declared erroneous are re-judged by this very run
+            # (its scope covers the retracted event's lots and waybill): those not found again are withdrawn.
+            reconcile(
+                conn,
+                [*recorded.new, *recorded.existing],
+                ids_citing(conn, touched.retracted),
+                "withdrawn: its evidence was declared erroneous (EPCIS errorDeclaration); the finding no longer holds",
+            )
+        return len(recorded.new)
 
     return hook
 
@@ -261,26 +271,27 @@ def load_trade(
 def rerun_rules(engine: Engine, prefix: str, config_path: Path | None = None) -> int:
     """Run one family of rules over everything (after a new watch list or new partner statistics); only
     findings not yet alerted become new alerts."""
-    from oretrail.alerts.store import record_findings
+    from oretrail.rules.runner import RULE_IDS
+
+    chosen = [r for r in RULE_IDS if r.startswith(prefix)]
+    if not chosen:
+        return 0
+    _, new = scan(engine, config_path, chosen)
+    return len(new)
+
+
+def scan(engine: Engine, config_path: Path | None = None, rules: list[str] | None = None) -> tuple[list[Any], set[str]]:
+    """The chosen rules (default all) over everything; returns the findings and the ids of new alerts.
+
+    A full run judges every alert of its rules: one whose finding no longer holds is withdrawn."""
+    from oretrail.alerts.store import alert_id, ids_of_rules, reconcile, record_findings
     from oretrail.rules.config import load_config
     from oretrail.rules.runner import RULE_IDS, default_catalogue, run_rules
 
     cfg, cat = load_config(config_path), default_catalogue()
-    chosen = [r for r in RULE_IDS if r.startswith(prefix)]
-    if not chosen:
-        return 0
-    with engine.begin() as conn:
-        findings = run_rules(conn, None, cfg, catalogue=cat, rules=chosen)
-        return len(record_findings(conn, findings, catalogue=cat, config=cfg).new)
-
-
-def scan(engine: Engine, config_path: Path | None = None, rules: list[str] | None = None) -> tuple[list[Any], set[str]]:
-    """Every rule over everything; returns the findings and the ids of the alerts that are new."""
-    from oretrail.alerts.store import record_findings
-    from oretrail.rules.config import load_config
-    from oretrail.rules.runner import default_catalogue, run_rules
-
-    cfg, cat = load_config(config_path), default_catalogue()
     with engine.begin() as conn:
         findings = run_rules(conn, None, cfg, catalogue=cat, rules=rules)
-        return findings, set(record_findings(conn, findings, catalogue=cat, config=cfg).new)
+        new = set(record_findings(conn, findings, catalogue=cat, config=cfg).new)
+        judged = ids_of_rules(conn, rules or RULE_IDS)
+        reconcile(conn, [alert_id(*f.ident) for f in findings], judged, "withdrawn: a full scan no longer finds it")
+        return findings, new

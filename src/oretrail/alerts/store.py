@@ -9,7 +9,7 @@ current figures are always one `explain` away.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,6 +21,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from oretrail.alerts.routing import departments, jurisdictions
 from oretrail.alerts.severity import LEVELS, severity, value_at_stake
+from oretrail.alerts.workflow import REINSTATE, WITHDRAW, system_entries, withdrawn_ids
 from oretrail.ledger.store import utcnow
 from oretrail.registry.records import party_of_location
 from oretrail.rules.base import Catalogue, Finding
@@ -124,8 +125,12 @@ def query_alerts(
     province: str | None = None,
     department: str | None = None,
     severity_at_least: str | None = None,
+    include_withdrawn: bool = False,
 ) -> Iterator[dict[str, Any]]:
-    """Alerts as SPEC records, newest first; `rule` matches the id and its finer sub-rules."""
+    """Standing alerts as SPEC records, newest first; `rule` matches the id and its finer sub-rules.
+
+    Withdrawn alerts (their finding no longer holds after a correction) are left out unless asked for."""
+    hidden = set() if include_withdrawn else withdrawn_ids(conn)
     q = select(alerts).order_by(alerts.c.raised_at.desc(), alerts.c.id)
     if rule:
         q = q.where((alerts.c.rule == rule) | alerts.c.rule.startswith(rule + "."))
@@ -136,7 +141,34 @@ def query_alerts(
     if severity_at_least:
         q = q.where(alerts.c.severity.in_(LEVELS[LEVELS.index(severity_at_least) :]))
     for row in conn.execute(q):
-        yield as_record(row)
+        if row.id not in hidden:
+            yield as_record(row)
+
+
+def reconcile(conn: Connection, current: Iterable[str], judged: Iterable[str], reason: str) -> tuple[int, int]:
+    """After a run: alerts it judged but no longer finds are withdrawn; withdrawn ones it finds again are
+    reinstated. Returns (withdrawn, reinstated). Both are system entries in the append-only workflow log."""
+    now_found = set(current)
+    already = withdrawn_ids(conn)
+    gone = set(judged) - now_found - already
+    back = now_found & already
+    system_entries(conn, gone, WITHDRAW, reason)
+    system_entries(conn, back, REINSTATE, "found again by a later run")
+    return len(gone), len(back)
+
+
+def ids_of_rules(conn: Connection, rules: Iterable[str]) -> list[str]:
+    chosen = list(rules)
+    return list(conn.execute(select(alerts.c.id).where(alerts.c.rule.in_(chosen))).scalars()) if chosen else []
+
+
+def ids_citing(conn: Connection, evidence: Iterable[str]) -> set[str]:
+    """Alerts whose evidence names any of these records (event ids, declaration numbers, …)."""
+    found: set[str] = set()
+    for ref in sorted(set(evidence)):
+        needle = orjson.dumps(ref).decode()
+        found.update(conn.execute(select(alerts.c.id).where(alerts.c.evidence.contains(needle))).scalars())
+    return found
 
 
 def get_alert(conn: Connection, alert: str) -> Any:

@@ -7,6 +7,7 @@ afterwards; reopening is an escalation, which is itself on record.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -18,6 +19,10 @@ from oretrail.storage.schema import alert_actions, alerts
 
 ACTIONS = ("assign", "escalate", "share", "dismiss", "act", "note")
 CLOSING = ("dismiss", "act")
+# The platform's own entries: a finding that no longer holds once its evidence was corrected is withdrawn,
+# and reinstated if it comes back. Officers' decisions stay untouched either way.
+SYSTEM_ACTOR = "oretrail"
+WITHDRAW, REINSTATE = "withdraw", "reinstate"
 
 
 class WorkflowError(ValueError):
@@ -40,6 +45,7 @@ class AlertState:
     assignee: str | None = None
     escalations: int = 0
     shared_with: list[str] = field(default_factory=list)
+    withdrawn: bool = False  # the finding no longer holds (its evidence was corrected); see `reconcile`
     history: list[Action] = field(default_factory=list)
 
 
@@ -94,4 +100,29 @@ def state(conn: Connection, alert_id: str) -> AlertState:
             st.status = "dismissed"
         elif r.action == "act":
             st.status = "acted"
+        elif r.action == WITHDRAW:
+            st.withdrawn = True
+        elif r.action == REINSTATE:
+            st.withdrawn = False
     return st
+
+
+def withdrawn_ids(conn: Connection, among: Iterable[str] | None = None) -> set[str]:
+    """Alerts whose latest system entry is a withdrawal (the finding no longer holds)."""
+    q = select(alert_actions.c.alert_id, alert_actions.c.action).where(
+        alert_actions.c.action.in_((WITHDRAW, REINSTATE))
+    )
+    last: dict[str, str] = {}
+    for alert_id, action in conn.execute(q.order_by(alert_actions.c.id)):
+        last[alert_id] = action
+    ids = {a for a, act in last.items() if act == WITHDRAW}
+    return ids if among is None else ids & set(among)
+
+
+def system_entries(conn: Connection, alert_ids: Iterable[str], action: str, note: str) -> None:
+    rows = [
+        {"alert_id": a, "action": action, "actor": SYSTEM_ACTOR, "department": None, "note": note, "at": utcnow()}
+        for a in sorted(set(alert_ids))
+    ]
+    if rows:
+        conn.execute(insert(alert_actions), rows)

@@ -51,9 +51,10 @@ class Touched:
     declaration_nos: set[str] = field(default_factory=set)
     parties: set[str] = field(default_factory=set)
     places: set[str] = field(default_factory=set)
+    retracted: set[str] = field(default_factory=set)  # events an errorDeclaration withdrew in this batch
 
     def update(self, other: Touched) -> None:
-        for name in ("event_ids", "lot_ids", "waybills", "declaration_nos", "parties", "places"):
+        for name in ("event_ids", "lot_ids", "waybills", "declaration_nos", "parties", "places", "retracted"):
             getattr(self, name).update(getattr(other, name))
 
 
@@ -91,6 +92,7 @@ class Projector:
         for seq, ev in items:
             self._touch(ev)
             if ev.error_declaration is not None:
+                self.touched.retracted.add(ev.event_id)
                 self.flush()
                 self._retract(seq, ev)
             else:

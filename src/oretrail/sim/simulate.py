@@ -181,9 +181,7 @@ class _Simulation:
         self.summary.violations[rule] += 1
         self.summary.labels += 1
 
-    def _emit(
-        self, event: epcis.Event, when: datetime, resendable: bool = True, sent: datetime | None = None
-    ) -> None:
+    def _emit(self, event: epcis.Event, when: datetime, resendable: bool = True, sent: datetime | None = None) -> None:
         self.writer.add(event, when - epcis.CST, resendable, None if sent is None else sent - epcis.CST)
 
     # --- the year -----------------------------------------------------------------------------------------
