@@ -65,3 +65,34 @@ def test_verify_and_openapi(client: TestClient) -> None:
     assert v["ok"] and v["records"] == 2 and v["checkpoints"] == 1
     paths = client.get("/openapi.json").json()["paths"]
     assert {"/capture/events", "/alerts", "/alerts/{alert_id}/explain", "/summary"} <= set(paths)
+
+
+def test_declaration_without_licence_alerts_at_intake(client: TestClient) -> None:
+    decl = {
+        "declaration_no": "530120250000000077",
+        "date": "2025-06-03",
+        "exporter": "urn:oretrail:party:uscc:91360700MA35F0AX28",
+        "hs_code": "8112929010",
+        "description": "gallium, unwrought",
+        "net_kg": 50.0,
+        "value_usd": 30000.0,
+        "destination": "DE",
+        "consignee": "Example Semiconductor GmbH",
+        "port": "CNSZX",
+        "licence_no": None,
+    }
+    import orjson
+
+    r = client.post("/capture/declarations", content=orjson.dumps(decl) + b"\n")
+    assert r.status_code == 200, r.text
+    assert r.json()["alerts_new"] == 1
+    (alert,) = client.get("/alerts", params={"rule": "licence.missing"}).json()
+    assert alert["subject"] == {"kind": "declaration", "id": "530120250000000077"}
+    explained = client.get(f"/alerts/{alert['id']}/explain").json()["explanation"]
+    assert "cites no export licence" in explained
+    acted = client.post(
+        f"/alerts/{alert['id']}/actions", json={"action": "share", "actor": "li", "department": "customs"}
+    )
+    assert acted.json()["shared_with"] == ["customs"]
+    bad = client.post("/capture/declarations", content=b'{"declaration_no": "1"}\n')
+    assert bad.status_code == 422 and bad.json()["detail"]["index"] == 1

@@ -101,3 +101,20 @@ def test_value_is_a_second_opinion_within_cif_margin() -> None:
 def test_longer_lag_is_configurable() -> None:
     declared = [decl("D1", "2025-04-28", 1000)]
     assert reconcile([row(1000, "202506")], declared, CONTROLLED, GapSettings(lag_months=2)) == []
+
+
+def test_a_month_in_surplus_does_not_pass_its_gap_on_to_the_next() -> None:
+    # 3 t reported in November against 1 t declared: a gap whatever November draws. The consignment declared
+    # on 29 November arrives in December; November must not take it from December, or one gap would
+    # raise two alerts.
+    declared = [decl("D1", "2025-11-05", 500), decl("D2", "2025-11-29", 500)]
+    findings = reconcile([row(3000, "202511"), row(500, "202512")], declared, CONTROLLED)
+    assert [(f.subject_id, f.drawn_kg, f.excess_kg) for f in findings] == [("DE:811292:202511", 1000, 2000)]
+
+
+def test_a_gap_month_still_takes_what_expires_with_it() -> None:
+    # October's declaration can serve only October and November (lag 1): November, in surplus anyway,
+    # takes it, so December cannot claim it.
+    declared = [decl("D1", "2025-10-20", 1000)]
+    findings = reconcile([row(3000, "202511"), row(1000, "202512")], declared, CONTROLLED)
+    assert [(f.subject_id, f.excess_kg) for f in findings] == [("DE:811292:202511", 2000), ("DE:811292:202512", 1000)]

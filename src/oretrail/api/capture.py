@@ -73,3 +73,26 @@ def capture_registry(
     except IntakeError as exc:
         raise refusal(exc) from None
     return {"new": n.new, "changed": n.changed, "unchanged": n.unchanged}
+
+
+@router.post("/licences", summary="Load licences (JSON Lines); screened and checked as they land")
+def capture_licences(
+    eng: Annotated[Engine, Depends(engine)], body: Annotated[str, Body(media_type="application/x-ndjson")]
+) -> dict[str, int]:
+    return _trade(eng, "licences", body)
+
+
+@router.post("/declarations", summary="Load customs declarations (JSON Lines); licence rules run as they land")
+def capture_declarations(
+    eng: Annotated[Engine, Depends(engine)], body: Annotated[str, Body(media_type="application/x-ndjson")]
+) -> dict[str, int]:
+    return _trade(eng, "declarations", body)
+
+
+def _trade(eng: Engine, kind: str, body: str) -> dict[str, int]:
+    from oretrail.pipeline import load_trade
+
+    try:
+        return load_trade(eng, kind, body.encode().splitlines(), f"http-{kind}")
+    except IntakeError as exc:
+        raise refusal(exc) from None

@@ -115,6 +115,29 @@ def reconcile(
     return findings
 
 
+def _could_draw(queue: deque[_Open], need: float) -> tuple[float, float]:
+    """Kilograms and value this month would draw, oldest first, if it took everything it may."""
+    kg = value = 0.0
+    for item in queue:
+        if kg >= need:
+            break
+        take = min(need - kg, item.kg)
+        kg += take
+        value += take * item.value_per_kg
+    return kg, value
+
+
+def _draw(queue: deque[_Open], need: float, until: int) -> None:
+    """Draw `need` kilograms oldest first from declarations of months up to `until`."""
+    while need > 0 and queue and queue[0].month <= until:
+        head = queue[0]
+        take = min(need, head.kg)
+        head.kg -= take
+        need -= take
+        if head.kg <= 0:
+            queue.popleft()
+
+
 def _series(
     series: tuple[str, str],
     reported: dict[int, tuple[float, float]],
@@ -130,22 +153,18 @@ def _series(
             queue.append(_Open(month, d.declaration_no, d.net_kg, d.value_usd / d.net_kg if d.net_kg else 0.0))
         while queue and queue[0].month < month - settings.lag_months:
             queue.popleft()
-        partner_kg, partner_value = reported.get(month, (0.0, 0.0))
-        need, drawn_kg, drawn_value = partner_kg, 0.0, 0.0
-        while need > 0 and queue:
-            head = queue[0]
-            take = min(need, head.kg)
-            head.kg -= take
-            need -= take
-            drawn_kg += take
-            drawn_value += take * head.value_per_kg
-            if head.kg <= 0:
-                queue.popleft()
         if month not in reported:
             continue
+        partner_kg, partner_value = reported[month]
+        drawn_kg, drawn_value = _could_draw(queue, partner_kg)
         excess = partner_kg - drawn_kg
         pct = excess / drawn_kg * 100 if drawn_kg > 0 else None
-        if excess <= settings.tolerance_kg or (pct is not None and pct <= settings.tolerance_pct):
+        gap = excess > settings.tolerance_kg and (pct is None or pct > settings.tolerance_pct)
+        # A month in surplus whatever it draws keeps its hands off what later months can still use: its
+        # surplus is unexplained in any case, and drawing the later months' declarations would only pass
+        # it on to them as a second alert for one gap. It takes only what expires now.
+        _draw(queue, partner_kg, until=month - settings.lag_months if gap else month)
+        if not gap:
             continue
         window = range(month - settings.lag_months, month + 1)
         in_window = [d for m in window for d in declared.get(m, [])]
