@@ -58,26 +58,36 @@ SEVERITY_WEIGHT = {"low": 1, "medium": 3, "high": 9, "critical": 27}
 
 def alert_breakdown(conn: Connection, by: str) -> list[dict[str, Any]]:
     """Open alerts counted by rule, jurisdiction or department (an alert counts once per department)."""
+    from oretrail.alerts.workflow import withdrawn_ids
     from oretrail.storage.schema import alerts
 
+    hidden = withdrawn_ids(conn)
     if by == "department":
         counts: dict[str, int] = {}
-        for (deps,) in conn.execute(select(alerts.c.departments)):
+        for aid, deps in conn.execute(select(alerts.c.id, alerts.c.departments)):
+            if aid in hidden:
+                continue
             for d in orjson.loads(deps):
                 counts[d] = counts.get(d, 0) + 1
         return [{"department": d, "alerts": n} for d, n in sorted(counts.items(), key=lambda x: (-x[1], x[0]))]
     col = {"rule": alerts.c.rule, "province": alerts.c.jurisdiction}[by]
-    rows = conn.execute(select(col, func.count()).group_by(col).order_by(func.count().desc(), col))
-    return [{by: k, "alerts": n} for k, n in rows]
+    counts = {}
+    for aid, key in conn.execute(select(alerts.c.id, col)):
+        if aid not in hidden:
+            counts[key] = counts.get(key, 0) + 1
+    return [{by: k, "alerts": n} for k, n in sorted(counts.items(), key=lambda x: (-x[1], x[0]))]
 
 
 def enterprise_risk(conn: Connection, limit: int = 10) -> list[dict[str, Any]]:
-    """Enterprises ranked by the severity-weighted alerts that concern them (1, 3, 9, 27 for low … critical)."""
+    """Enterprises ranked by the severity-weighted standing alerts that concern them (1, 3, 9, 27 for low …
+    critical)."""
+    from oretrail.alerts.workflow import withdrawn_ids
     from oretrail.storage.schema import alerts
 
+    hidden = withdrawn_ids(conn)
     score: dict[str, dict[str, Any]] = {}
-    for party, sev, rule in conn.execute(select(alerts.c.party, alerts.c.severity, alerts.c.rule)):
-        if not party:
+    for aid, party, sev, rule in conn.execute(select(alerts.c.id, alerts.c.party, alerts.c.severity, alerts.c.rule)):
+        if not party or aid in hidden:
             continue
         s = score.setdefault(party, {"score": 0, "alerts": 0, "rules": set()})
         s["score"] += SEVERITY_WEIGHT.get(sev, 1)

@@ -7,6 +7,8 @@ Policy (docs/rules.md §Severity):
   `medium` below it or when the value cannot be told;
 - not licence-controlled (an ore, an uncontrolled code): `medium` from the line, `low` below it.
 The statutory line is the turnover from which the Export Control Law (art. 34) fines by multiples of it.
+Statistical signals (a destination's share jumping, a country without known processing capacity) point
+analysts at a trade flow; they prove no violation by themselves, so they are always `low`.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from oretrail.rules.base import Catalogue, Finding
 from oretrail.rules.config import Config
 
 LEVELS = ("low", "medium", "high", "critical")
+SIGNALS = frozenset({"mirror.share_jump", "mirror.no_capacity"})
 
 
 def value_at_stake(finding: Finding, catalogue: Catalogue) -> float | None:
@@ -25,6 +28,8 @@ def value_at_stake(finding: Finding, catalogue: Catalogue) -> float | None:
 
 
 def severity(finding: Finding, catalogue: Catalogue, config: Config) -> str:
+    if finding.rule in SIGNALS:
+        return "low"
     value = value_at_stake(finding, catalogue)
     line = config.statutory_line_usd
     if not finding.controlled:

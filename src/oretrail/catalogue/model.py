@@ -88,12 +88,7 @@ class Catalogue:
 
     def controlled_hs6(self) -> set[str]:
         """Subheadings that hold a controlled code: partners' mirror statistics only report HS6."""
-        return {
-            code[:6]
-            for m in self.materials.values()
-            if m.licence_required
-            for code in (m.hs10 or m.hs6)
-        }
+        return {code[:6] for m in self.materials.values() if m.licence_required for code in (m.hs10 or m.hs6)}
 
     def elements(self) -> set[str]:
         return {m.element for m in self.materials.values()}

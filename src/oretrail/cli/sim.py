@@ -37,13 +37,13 @@ def simulate(
 
 def evaluation_rows(db: str | None, labels_path: Path) -> tuple[object, list[dict[str, object]]]:
     from oretrail.alerts.store import query_alerts
-    from oretrail.rules.runner import RULE_IDS
+    from oretrail.sim import RULES as LABELLED_RULES
     from oretrail.sim.evaluate import evaluate as run
     from oretrail.sim.evaluate import read_labels
 
     labels = read_labels(labels_path.read_bytes().splitlines())
     with open_db(db).connect() as conn:
-        ev = run(labels, list(query_alerts(conn)), rules=[r for r in RULE_IDS if r.count(".") == 1])
+        ev = run(labels, list(query_alerts(conn)), rules=LABELLED_RULES)
     rows: list[dict[str, object]] = [
         {
             "rule": s.rule,
@@ -81,6 +81,7 @@ def evaluate(
         return
     emit(rows, fmt, title="detection against labels")
     out.print(f"overall recall {_pct(ev.recall)}, precision {_pct(ev.precision)}")  # type: ignore[attr-defined]
+    _unjudged(ev)
     for m in ev.misses[:show]:  # type: ignore[attr-defined]
         out.print(f"[yellow]missed[/yellow] {m.rule} {m.subject[0]} {m.subject[1]} — {m.note}", highlight=False)
     for a in ev.false_alarms[:show]:  # type: ignore[attr-defined]
@@ -181,3 +182,11 @@ def _officer_view(db: str, labels: Path) -> None:
     ev, rows_ = evaluation_rows(db, labels)
     emit(rows_, Format.table, title="detection against the planted violations", console=out)
     out.print(f"overall recall {_pct(ev.recall)}, precision {_pct(ev.precision)}")  # type: ignore[attr-defined]
+    _unjudged(ev)
+
+
+def _unjudged(ev: object) -> None:
+    extra = ev.unjudged  # type: ignore[attr-defined]
+    if extra:
+        listed = ", ".join(f"{n} {r}" for r, n in sorted(extra.items()))
+        out.print(f"signals the labels do not speak about (not counted either way): {listed}", highlight=False)

@@ -71,8 +71,10 @@ def share_jumps(
     ratio: float = 3.0,
     min_kg: float = 1000.0,
     min_history_months: int = 3,
+    min_points: float = 0.0,
 ) -> list[ShareJump]:
-    """Months where a destination's share exceeds `ratio` x its share over the trailing months.
+    """Months where a destination's share exceeds `ratio` x its share over the trailing months and has
+    risen by at least `min_points` (a fraction: 0.2 = 20 percentage points).
 
     `min_kg` keeps a jump from 1 kg to 5 kg quiet; `min_history_months` (months with any export of the
     HS6 in the trailing window) keeps the first months of a new trade from all looking like jumps.
@@ -94,7 +96,7 @@ def share_jumps(
                     continue
                 share = kg / totals[month]
                 trailing = sum(months[m].get(destination, 0.0) for m in history) / history_total
-                if share > ratio * trailing:
+                if share > ratio * trailing and share - trailing >= min_points:
                     findings.append(
                         ShareJump(destination, hs6, month_period(month), kg, round(share, 4), round(trailing, 4))
                     )

@@ -32,6 +32,7 @@ class Config:
     share_jump_ratio: float
     share_jump_trailing_months: int
     share_jump_min_history_months: int
+    share_jump_min_points: float
     flow_min_kg: float
     screening_threshold: float
 
@@ -65,6 +66,7 @@ def load_config(path: str | Path | None = None) -> Config:
         share_jump_ratio=float(raw["mirror"]["share_jump_ratio"]),
         share_jump_trailing_months=int(raw["mirror"]["share_jump_trailing_months"]),
         share_jump_min_history_months=int(raw["mirror"]["share_jump_min_history_months"]),
+        share_jump_min_points=float(raw["mirror"]["share_jump_min_points"]),
         flow_min_kg=float(raw["mirror"]["flow_min_kg"]),
         screening_threshold=float(raw["screening"]["threshold"]),
     )

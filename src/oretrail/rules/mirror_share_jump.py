@@ -41,6 +41,7 @@ def find(ctx: Context) -> list[Finding]:
         ratio=cfg.share_jump_ratio,
         min_kg=cfg.flow_min_kg,
         min_history_months=cfg.share_jump_min_history_months,
+        min_points=cfg.share_jump_min_points,
     )
     out = []
     for j in jumps:
