@@ -88,13 +88,14 @@ class Projector:
     # --- entry points ------------------------------------------------------------------------------
     def apply(self, items: Iterable[tuple[int, ChainEvent]]) -> Touched:
         items = list(items)
-        self._prefetch({q.lot for _, ev in items for q in (*ev.quantities, *ev.inputs)})
-        for seq, ev in items:
+        self._prefetch(_drawn_lots(items))
+        for i, (seq, ev) in enumerate(items):
             self._touch(ev)
             if ev.error_declaration is not None:
                 self.touched.retracted.add(ev.event_id)
                 self.flush()
                 self._retract(seq, ev)
+                self._prefetch(_drawn_lots(items[i + 1 :]))  # the flush emptied the read cache
             else:
                 self._apply(seq, ev)
         self.flush()
@@ -461,6 +462,10 @@ class Projector:
                 )
         if info:
             self._merge_shipments({waybill: info})
+
+
+def _drawn_lots(items: Sequence[tuple[int, ChainEvent]]) -> set[str]:
+    return {q.lot for _, ev in items for q in (*ev.quantities, *ev.inputs)}
 
 
 def clear_projections(conn: Connection) -> None:
