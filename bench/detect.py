@@ -39,8 +39,8 @@ def detect_run(data: Path) -> dict[str, Any]:
     from oretrail.mirror.store import load_mirror
     from oretrail.pipeline import Capture, alert_hook, document_paths, load_trade, read_bounded, rerun_rules, scan
     from oretrail.registry.store import load_registry
-    from oretrail.rules.runner import RULE_IDS
     from oretrail.screening.store import load_watchlist
+    from oretrail.sim import RULES as LABELLED_RULES
     from oretrail.sim.evaluate import evaluate, read_labels
 
     with tempfile.TemporaryDirectory() as tmp, fresh_database("sqlite", Path(tmp)) as engine:
@@ -61,7 +61,7 @@ def detect_run(data: Path) -> dict[str, Any]:
         standing = {(f.rule, f.subject_kind, f.subject_id) for f in findings}
         labels = read_labels((data / "labels.jsonl").read_bytes().splitlines())
         with engine.connect() as conn:
-            ev = evaluate(labels, list(query_alerts(conn)), rules=[r for r in RULE_IDS if r.count(".") == 1])
+            ev = evaluate(labels, list(query_alerts(conn)), rules=LABELLED_RULES)
     return {
         "events": events,
         "load_s": load_s,
@@ -72,6 +72,7 @@ def detect_run(data: Path) -> dict[str, Any]:
                           "message": a["message"],
                           "stale": (a["rule"], a["subject"]["kind"], a["subject"]["id"]) not in standing}
                          for a in ev.false_alarms],
+        "signals": ev.unjudged,
     }  # fmt: skip
 
 
@@ -131,6 +132,10 @@ def report(scale: float, runs: dict[int, dict[str, Any]]) -> None:
             f"{rule:28} {median(labels):>7g} {median(alerts):>7g} {_span(recalls):>14} {_span(precisions):>14} "
             f"{_span(standing):>15}"
         )
+    for seed, run in runs.items():
+        if run.get("signals"):
+            listed = ", ".join(f"{n} {r}" for r, n in sorted(run["signals"].items()))
+            print(f"  seed {seed} signals no label speaks about (counted neither way): {listed}")
     for seed, run in runs.items():
         for m in run["misses"]:
             print(f"  seed {seed} missed      {m['rule']} {m['subject'][0]} {m['subject'][1]} — {m['note']}")

@@ -8,6 +8,7 @@ All names are invented; any likeness to a real company is accidental.
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import dataclass
 
 from pypinyin import lazy_pinyin
@@ -122,8 +123,9 @@ def variant(rng: random.Random, entity: Listed, how: str) -> tuple[str, str]:
         return (" ".join(words) if rng.random() < 0.5 else " ".join(words).upper()), how
     if how == "legal_form":
         for old, new in _LEGAL_SWAPS:
-            if old in name:
-                return name.replace(old, new, 1), how
+            word = re.compile(rf"(?<![\w.]){re.escape(old)}(?![\w])")  # whole words: JSC is not in OJSC
+            if word.search(name):
+                return word.sub(new, name, count=1), how
     if how == "abbreviation":
         for old, new in _ABBREVIATIONS:
             if old in name:
