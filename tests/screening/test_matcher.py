@@ -79,3 +79,11 @@ def test_pinyin_spacing_meets_in_blocking_keys() -> None:
 def test_screen_all_screens_each_distinct_name_once(index: WatchlistIndex) -> None:
     hits = index.screen_all(["Apex Materials", "Apex Materials", "Unrelated Plumbing Supplies"])
     assert [hit.entity_id for hit in hits] == ["e-apex"]
+
+
+def test_spelled_out_russian_legal_forms_fold_like_their_abbreviations() -> None:
+    from oretrail.screening.names import normalise
+
+    short = {f.tokens for f in normalise("Minsk Optoelektron OJSC")}
+    for long in ("Minsk Optoelektron Open Joint-Stock Company", "Minsk Optoelektron Public Joint Stock Company"):
+        assert {f.tokens for f in normalise(long)} == short
