@@ -245,17 +245,29 @@ def main() -> None:
             for rule, times in per_rule.items():
                 print(f"    {rule:28s} {statistics.median(times):7.3f} s")
             batch = []
+            scoped_rule: dict[str, list[float]] = {}
             for i in (chains // 3, chains // 2, chains - 7):
                 scope = Scope(
                     event_ids=frozenset({f"urn:uuid:{i}-mine-0", f"urn:uuid:{i}-conc", f"urn:uuid:{i}-export"}),
                     lot_ids=frozenset({f"urn:oretrail:lot:{USCC}:ore-{i}-0"}),
                     declaration_nos=frozenset({f"{5301_2025_0_000000000 + i:018d}"}),
                 )
+                scoped_marks: list[tuple[str, float]] = []
+
+                def smark(rule: str, _count: int, marks: list[tuple[str, float]] = scoped_marks) -> None:
+                    marks.append((rule, time.perf_counter()))
+
                 start = time.perf_counter()
                 with engine.begin() as conn:
-                    run_rules(conn, scope, catalogue=cat, config=cfg)
+                    run_rules(conn, scope, catalogue=cat, config=cfg, on_rule=smark)
                 batch.append(time.perf_counter() - start)
+                prev = start
+                for rule, at in scoped_marks:
+                    scoped_rule.setdefault(rule, []).append(at - prev)
+                    prev = at
             print(f"  capture-time run for one chain's batch: {statistics.median(batch) * 1000:.0f} ms median")
+            slowest = sorted(scoped_rule.items(), key=lambda kv: -statistics.median(kv[1]))[:4]
+            print("    slowest there: " + ", ".join(f"{r} {statistics.median(t) * 1000:.0f} ms" for r, t in slowest))
             engine.dispose()
     sizes = sorted(scans)
     for a, b in itertools.pairwise(sizes):

@@ -17,6 +17,7 @@ from oretrail.rules.scope import TRADE_FLOW
 from oretrail.rules.trade_flows import (
     controlled_hs6,
     country,
+    flow_window,
     goods,
     materials_of,
     month_words,
@@ -40,7 +41,13 @@ def find(ctx: Context) -> list[Finding]:
     cfg = ctx.config
     flows = scoped_flows(ctx)
     hs6 = controlled_hs6(ctx)
-    declared = read_declarations(ctx, hs6, None if flows is None else {f.split(":")[0] for f in flows})
+    if flows is not None:
+        hs6 &= {f.split(":")[1] for f in flows}
+    if not hs6:
+        return []
+    declared = read_declarations(
+        ctx, hs6, None if flows is None else {f.split(":")[0] for f in flows}, window=flow_window(flows, 0)
+    )
     by_element: dict[str, list[Declaration]] = defaultdict(list)
     prefixes = {code: element_prefix(ctx, code) for code in {x.hs_code for x in declared}}
     for x in declared:

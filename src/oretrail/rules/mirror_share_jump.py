@@ -14,6 +14,7 @@ from oretrail.rules.scope import TRADE_FLOW
 from oretrail.rules.trade_flows import (
     controlled_hs6,
     country,
+    flow_window,
     goods,
     in_scope,
     materials_of,
@@ -34,7 +35,7 @@ def find(ctx: Context) -> list[Finding]:
         hs6 &= {f.split(":")[1] for f in flows}
     if not hs6:
         return []
-    declared = read_declarations(ctx, hs6)
+    declared = read_declarations(ctx, hs6, window=flow_window(flows, cfg.share_jump_trailing_months))
     jumps = share_jumps(
         monthly_flows(declared, hs6),
         trailing_months=cfg.share_jump_trailing_months,

@@ -7,6 +7,7 @@ they compute in Python over the series a scoped run touches and keep the finding
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 
 import pycountry
@@ -33,17 +34,37 @@ def scoped_flows(ctx: Context) -> set[str] | None:
     return set(ctx.conn.execute(scope_ids(TRADE_FLOW)).scalars())
 
 
-def read_declarations(ctx: Context, hs6: Iterable[str], destinations: Iterable[str] | None = None) -> list[Declaration]:
-    """Declarations of the given HS6 (and destinations), in kilograms, for the pure mirror functions."""
+def read_declarations(
+    ctx: Context,
+    hs6: Iterable[str],
+    destinations: Iterable[str] | None = None,
+    window: tuple[dt.date, dt.date] | None = None,
+) -> list[Declaration]:
+    """Declarations of the given HS6 (and destinations, and dates within `window`, both ends included), in
+    kilograms, for the pure mirror functions."""
     q = select(
         d.c.declaration_no, d.c.date, d.c.destination, d.c.hs_code, d.c.net_g, d.c.value_usd, d.c.consignee
     ).where(func.substr(d.c.hs_code, 1, 6).in_(sorted(hs6)))
     if destinations is not None:
         q = q.where(d.c.destination.in_(sorted(destinations)))
+    if window is not None:
+        q = q.where(d.c.date.between(*window))
     return [
         Declaration(r.declaration_no, r.date, r.destination, r.hs_code, r.net_g / 1000, r.value_usd, r.consignee)
         for r in ctx.conn.execute(q.order_by(d.c.declaration_no))
     ]
+
+
+def flow_window(flows: set[str] | None, months_before: int) -> tuple[dt.date, dt.date] | None:
+    """The dates a scoped run must read: from the first day of the earliest scoped month less
+    `months_before`, to the last day of the latest scoped month. None in a scan (everything)."""
+    if not flows:
+        return None
+    months = [int(f.rsplit(":", 1)[1]) for f in flows]
+    first, last = min(months), max(months)
+    start = (first // 100) * 12 + first % 100 - 1 - months_before
+    after = (last // 100) * 12 + last % 100  # the month after the latest, as a month index
+    return dt.date(start // 12, start % 12 + 1, 1), dt.date(after // 12, after % 12 + 1, 1) - dt.timedelta(days=1)
 
 
 def in_scope(findings: list[Finding], flows: set[str] | None) -> list[Finding]:
