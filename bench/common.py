@@ -31,7 +31,7 @@ def dataset(scale: float, seed: int = 7) -> Path:
 @contextmanager
 def fresh_database(kind: str, tmp: Path) -> Iterator[Engine]:
     """A migrated, empty database: a new SQLite file, or a new PostgreSQL schema dropped afterwards."""
-    from oretrail.storage.engine import make_engine, migrate
+    from oretrail.storage.engine import POSTGRES_CONNECT_ARGS, make_engine, migrate
 
     if kind == "sqlite":
         path = tmp / f"bench-{uuid.uuid4().hex[:8]}.db"
@@ -48,7 +48,7 @@ def fresh_database(kind: str, tmp: Path) -> Iterator[Engine]:
     admin = create_engine(PG_URL)
     with admin.begin() as conn:
         conn.execute(text(f"CREATE SCHEMA {schema}"))
-    engine = create_engine(PG_URL, connect_args={"options": f"-csearch_path={schema}"})
+    engine = create_engine(PG_URL, connect_args={**POSTGRES_CONNECT_ARGS, "options": f"-csearch_path={schema}"})
     migrate(engine)
     try:
         yield engine

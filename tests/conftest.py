@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, create_engine, text
 
-from oretrail.storage.engine import make_engine, migrate
+from oretrail.storage.engine import POSTGRES_CONNECT_ARGS, make_engine, migrate
 
 PG_URL = os.environ.get("ORETRAIL_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
@@ -40,7 +40,7 @@ def postgres_engine() -> tuple[Engine, str]:
     with admin.begin() as conn:
         conn.execute(text(f"CREATE SCHEMA {schema}"))
     admin.dispose()
-    engine = create_engine(PG_URL, connect_args={"options": f"-csearch_path={schema}"})
+    engine = create_engine(PG_URL, connect_args={**POSTGRES_CONNECT_ARGS, "options": f"-csearch_path={schema}"})
     migrate(engine)
     return engine, schema
 

