@@ -148,10 +148,10 @@ def demo(
     out.print(
         Panel.fit(
             f"finished in {time.perf_counter() - started:.0f} s. Explore it:\n"
-            f"  uv run oretrail alerts --db {db} --format jsonl\n"
-            f"  uv run oretrail explain ALERT_ID --db {db}\n"
-            f"  uv run oretrail trace LOT --backward --db {db}\n"
-            f"  uv run oretrail serve --db {db}     # HTTP API, OpenAPI docs at http://127.0.0.1:8000/docs",
+            f"  python3 -m uv run oretrail alerts --db {db} --format jsonl\n"
+            f"  python3 -m uv run oretrail explain ALERT_ID --db {db}\n"
+            f"  python3 -m uv run oretrail trace LOT --backward --db {db}\n"
+            f"  python3 -m uv run oretrail serve --db {db}     # HTTP API, OpenAPI docs at http://127.0.0.1:8000/docs",
             title="next",
         )
     )
