@@ -405,14 +405,16 @@ class Projector:
             return
         if row.retracted:
             return
+        # Movements are indexed by lot, not by event (an event-id index costs a random B-tree write per
+        # movement at capture, for the rare correction): reach the event's movements through its lots.
+        its_lots = list(c.execute(select(event_lots.c.lot_id).where(event_lots.c.event_id == eid).distinct()).scalars())
+        mine = and_(movements.c.lot_id.in_(its_lots), movements.c.event_id == eid)
         undo: dict[tuple[str, str, str], int] = defaultdict(int)
         for lot, place, owner, delta in c.execute(
-            select(movements.c.lot_id, movements.c.place, movements.c.owner, movements.c.delta_g).where(
-                movements.c.event_id == eid
-            )
+            select(movements.c.lot_id, movements.c.place, movements.c.owner, movements.c.delta_g).where(mine)
         ):
             undo[(lot, place, owner)] -= delta
-        c.execute(delete(movements).where(movements.c.event_id == eid))
+        c.execute(delete(movements).where(mine))
         self._add_positions(undo)
         self._undo_rows(eid)
         c.execute(update(events).where(events.c.event_id == eid).values(retracted=True, seq=seq))

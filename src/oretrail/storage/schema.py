@@ -151,7 +151,6 @@ movements = Table(
     Column("event_time", DateTime, nullable=False),
 )
 Index("ix_movements_lot_place", movements.c.lot_id, movements.c.place)
-Index("ix_movements_event", movements.c.event_id)
 
 positions = Table(
     "positions",
@@ -161,7 +160,6 @@ positions = Table(
     Column("owner", URI, primary_key=True),
     Column("grams", BigInteger, nullable=False),
 )
-Index("ix_positions_place", positions.c.place)
 
 shipments = Table(
     "shipments",
