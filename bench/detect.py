@@ -36,26 +36,14 @@ SEEDS = (1, 2, 3)
 def detect_run(data: Path) -> dict[str, Any]:
     """Load one dataset into a fresh database, scan, evaluate; returns scores, misses and false alarms."""
     from oretrail.alerts.store import query_alerts
-    from oretrail.mirror.store import load_mirror
-    from oretrail.pipeline import Capture, alert_hook, document_paths, load_trade, read_bounded, rerun_rules, scan
-    from oretrail.registry.store import load_registry
-    from oretrail.screening.store import load_watchlist
+    from oretrail.pipeline import load_dataset, scan
     from oretrail.sim import RULES as LABELLED_RULES
     from oretrail.sim.evaluate import evaluate, read_labels
 
     with tempfile.TemporaryDirectory() as tmp, fresh_database("sqlite", Path(tmp)) as engine:
         os.environ["ORETRAIL_SIGNING_KEY"] = str(Path(tmp) / "signing.key")
         t0 = time.perf_counter()
-        load_registry(engine, (data / "registry.jsonl").read_bytes().splitlines(), "registry.jsonl")
-        capture, events = Capture(engine, on_touched=alert_hook()), 0
-        for f in document_paths([data / "events"]):
-            events += capture.document(read_bounded(f), f.name).events
-        for kind in ("licences", "declarations"):
-            load_trade(engine, kind, (data / f"{kind}.jsonl").read_bytes().splitlines(), f"{kind}.jsonl")
-        load_mirror(engine, (data / "mirror.csv").read_text().splitlines(), "mirror.csv")
-        load_watchlist(engine, (data / "watchlist.jsonl").read_bytes().splitlines(), "watchlist.jsonl")
-        rerun_rules(engine, "screening.")
-        rerun_rules(engine, "mirror.")
+        events = load_dataset(engine, data).events.events
         load_s = time.perf_counter() - t0
         findings, _ = scan(engine)
         standing = {(f.rule, f.subject_kind, f.subject_id) for f in findings}

@@ -295,3 +295,48 @@ def scan(engine: Engine, config_path: Path | None = None, rules: list[str] | Non
         judged = ids_of_rules(conn, rules or RULE_IDS)
         reconcile(conn, [alert_id(*f.ident) for f in findings], judged, "withdrawn: a full scan no longer finds it")
         return findings, new
+
+
+@dataclass
+class DatasetLoad:
+    """What loading a folder of the six feeds did (the layout `oretrail simulate` writes)."""
+
+    registry_new: int = 0
+    events: CaptureReport = field(default_factory=CaptureReport)
+    trade: dict[str, dict[str, int]] = field(default_factory=dict)
+    mirror_rows: int = 0
+    watchlist_entities: int = 0
+    outside_alerts: int = 0  # raised by the screening and mirror rules after their feeds
+
+
+def load_dataset(
+    engine: Engine,
+    root: Path,
+    *,
+    early_alerts: bool = True,
+    on_document: Callable[[int, int, CaptureReport], None] | None = None,
+) -> DatasetLoad:
+    """Every feed of a dataset folder, in the order a national load runs: registry, events, licences,
+    declarations, partner statistics, watch list; then the outside-signal rules over everything.
+
+    `on_document(done, total, running)` reports progress after each EPCIS document."""
+    from oretrail.mirror.store import load_mirror
+    from oretrail.registry.store import load_registry
+    from oretrail.screening.store import load_watchlist
+
+    out = DatasetLoad()
+    out.registry_new = load_registry(engine, (root / "registry.jsonl").read_bytes().splitlines(), "registry.jsonl").new
+    capture = Capture(engine, on_touched=alert_hook() if early_alerts else None)
+    files = document_paths([root / "events"])
+    for i, f in enumerate(files, 1):
+        out.events.add(capture.document(read_bounded(f), f.name))
+        if on_document is not None:
+            on_document(i, len(files), out.events)
+    for kind in ("licences", "declarations"):
+        out.trade[kind] = load_trade(engine, kind, (root / f"{kind}.jsonl").read_bytes().splitlines(), f"{kind}.jsonl")
+    out.mirror_rows = load_mirror(engine, (root / "mirror.csv").read_text().splitlines(), "mirror.csv").rows
+    out.watchlist_entities = load_watchlist(
+        engine, (root / "watchlist.jsonl").read_bytes().splitlines(), "watchlist.jsonl"
+    ).entities
+    out.outside_alerts = rerun_rules(engine, "screening.") + rerun_rules(engine, "mirror.")
+    return out

@@ -14,10 +14,7 @@ import pytest
 from sqlalchemy import Engine, exists, select, union
 
 from oretrail.alerts.store import query_alerts
-from oretrail.mirror.store import load_mirror
-from oretrail.pipeline import Capture, alert_hook, document_paths, load_trade, read_bounded, rerun_rules, scan
-from oretrail.registry.store import load_registry
-from oretrail.screening.store import load_watchlist
+from oretrail.pipeline import load_dataset, scan
 from oretrail.sim import RULES, simulate
 from oretrail.sim.evaluate import Label, evaluate, read_labels
 from oretrail.storage.engine import make_engine, migrate
@@ -35,16 +32,8 @@ def _load(root: Path, db: Path, early_alerts: bool) -> Engine:
     """Every feed, in the demo's order; `early_alerts` runs the rules at capture as the demo does."""
     engine = make_engine(f"sqlite:///{db}")
     migrate(engine)
-    load_registry(engine, (root / "registry.jsonl").read_bytes().splitlines(), "registry.jsonl")
-    capture = Capture(engine, on_touched=alert_hook() if early_alerts else None)
-    for f in document_paths([root / "events"]):
-        assert not capture.document(read_bounded(f), f.name).errors
-    for kind in ("licences", "declarations"):
-        load_trade(engine, kind, (root / f"{kind}.jsonl").read_bytes().splitlines(), f"{kind}.jsonl")
-    load_mirror(engine, (root / "mirror.csv").read_text().splitlines(), "mirror.csv")
-    load_watchlist(engine, (root / "watchlist.jsonl").read_bytes().splitlines(), "watchlist.jsonl")
-    rerun_rules(engine, "screening.")
-    rerun_rules(engine, "mirror.")
+    loaded = load_dataset(engine, root, early_alerts=early_alerts)
+    assert not loaded.events.errors
     scan(engine)
     return engine
 

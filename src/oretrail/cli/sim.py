@@ -102,11 +102,8 @@ def demo(
     import os
 
     from oretrail.intake.errors import IntakeError
-    from oretrail.mirror.store import load_mirror
-    from oretrail.pipeline import Capture, alert_hook, document_paths, load_trade, read_bounded, rerun_rules
+    from oretrail.pipeline import CaptureReport, load_dataset
     from oretrail.pipeline import scan as run_scan
-    from oretrail.registry.store import load_registry
-    from oretrail.screening.store import load_watchlist
     from oretrail.sim import simulate as run_sim
 
     started = time.perf_counter()
@@ -122,24 +119,21 @@ def demo(
     )
     engine = open_db(db)
     try:
-        reg = load_registry(engine, (data / "registry.jsonl").read_bytes().splitlines(), "registry.jsonl")
-        out.print(f"registry: {reg.new} enterprises and facilities")
-        files = document_paths([data / "events"])
-        capture = Capture(engine, on_touched=alert_hook())
-        new = alerts_new = 0
         with progress(out) as bar:
-            task = bar.add_task("EPCIS events", total=len(files), detail="")
-            for f in files:
-                r = capture.document(read_bounded(f), f.name)
-                new, alerts_new = new + r.new, alerts_new + r.alerts_new
-                bar.update(task, advance=1, detail=f"{new:,} events, {alerts_new} early alerts")
-        for kind in ("licences", "declarations"):
-            c = load_trade(engine, kind, (data / f"{kind}.jsonl").read_bytes().splitlines(), f"{kind}.jsonl")
+            task = bar.add_task("EPCIS events", total=None, detail="")
+
+            def step(done: int, total: int, running: CaptureReport) -> None:
+                bar.update(task, completed=done, total=total,
+                           detail=f"{running.new:,} events, {running.alerts_new} early alerts")  # fmt: skip
+
+            loaded = load_dataset(engine, data, on_document=step)
+        out.print(f"registry: {loaded.registry_new} enterprises and facilities")
+        for kind, c in loaded.trade.items():
             out.print(f"{kind}: {c['new']} loaded, {c['alerts_new']} alerts at intake")
-        m = load_mirror(engine, (data / "mirror.csv").read_text().splitlines(), "mirror.csv")
-        w = load_watchlist(engine, (data / "watchlist.jsonl").read_bytes().splitlines(), "watchlist.jsonl")
-        screened = rerun_rules(engine, "screening.") + rerun_rules(engine, "mirror.")
-        out.print(f"mirror: {m.rows} partner rows; watch list: {w.entities} entities; {screened} alerts")
+        out.print(
+            f"mirror: {loaded.mirror_rows} partner rows; watch list: {loaded.watchlist_entities} entities; "
+            f"{loaded.outside_alerts} alerts"
+        )
     except IntakeError as exc:
         fail(str(exc))
     findings, fresh = run_scan(engine)
