@@ -42,8 +42,10 @@ def capture_run(data: Path, kind: str, trace_samples: int) -> dict[str, float]:
         load_registry(engine, (data / "registry.jsonl").read_bytes().splitlines(), "registry")
         cap = Capture(engine, signing_key=load_or_create_key(Path(tmp) / "k.pem"))
         n, t0 = 0, time.perf_counter()
-        for f in files:
-            n += cap.document(read_bounded(f), str(f)).events
+        for report in cap.documents(files):
+            n += report.events
+            if report.errors:
+                raise SystemExit(f"capture refused {report.errors[0]}")
         out["events"] = n
         out["capture_s"] = time.perf_counter() - t0
 

@@ -194,3 +194,49 @@ def test_property_rebuild_equals_incremental_and_mass_is_conserved(sqlite_engine
         )
     for lot, grams in made.items():
         assert held.get(lot, 0) == grams - used.get(lot, 0), lot
+
+
+def _docs(*groups: list[dict[str, Any]]) -> list[tuple[bytes, str]]:
+    return [(b.encode(b.document(*evs)), f"doc-{i}.jsonld") for i, evs in enumerate(groups)]
+
+
+def test_documents_commit_in_groups_and_refuse_documents_one_by_one(engine: Engine) -> None:
+    e1, e2, e3, e4 = chain_events()
+    rewritten = {**e2, "eventTime": "2025-03-02T00:00:00Z"}  # e2 again with other content: refused
+    items = [*_docs([e1], [e2]), (b"{not json", "broken.json"), *_docs([rewritten, e3]), *_docs([e3, e4])]
+    reports = list(Capture(engine, signing_key=KEY).documents(items, group_events=2))
+    assert [len(r.errors) for r in reports] == [0, 0, 1, 1, 0]
+    assert reports[2].errors[0].document == "broken.json"
+    assert reports[3].errors[0].field == "eventID" and reports[3].errors[0].document == "doc-0.jsonld"
+    assert [r.new for r in reports] == [1, 1, 0, 0, 2]
+    with engine.connect() as conn:
+        assert count(conn, "event") == 4  # nothing of the refused document, e3 once
+        assert verify(conn).ok
+
+
+def test_documents_are_reported_only_once_their_group_is_committed(engine: Engine) -> None:
+    e1, e2, e3, e4 = chain_events()
+    stream = Capture(engine, signing_key=KEY).documents(_docs([e1, e2], [e3], [e4]), group_events=3)
+    first = next(stream)
+    assert first.new == 2
+    with engine.connect() as other:  # another connection sees the whole first group, committed
+        assert count(other, "event") == 3
+    assert [r.new for r in stream] == [1, 1]
+
+
+def test_an_unexpected_failure_rolls_the_open_group_back(engine: Engine) -> None:
+    e1, e2, e3, e4 = chain_events()
+    calls = itertools.count()
+
+    def hook(conn: Any, touched: Any) -> int:
+        if next(calls) == 2:
+            raise RuntimeError("rule engine crashed")
+        return 0
+
+    stream = Capture(engine, on_touched=hook, signing_key=KEY).documents(_docs([e1], [e2], [e3], [e4]), group_events=2)
+    assert [r.new for r in itertools.islice(stream, 2)] == [1, 1]
+    with pytest.raises(RuntimeError):
+        next(stream)
+    with engine.connect() as conn:
+        assert count(conn, "event") == 2  # the first group only; the second was never acknowledged
+        assert verify(conn).ok

@@ -15,6 +15,7 @@ scalars = (
     | st.floats(allow_nan=False, allow_infinity=False)
     | st.sampled_from([100.0, -0.0, 1e16, 1e21, 1e-7, 2.5e-5, 0.1 + 0.2, 5e-324, 1.7976931348623157e308])
     | st.text()
+    | st.sampled_from(["1.0", 'say "2.0"', "urn:epc:class:lgtin:4012345.012345.9", "\\", 'a\\"b', "1e5", "-0.0"])
 )
 json_values = st.recursive(
     scalars,
@@ -37,3 +38,9 @@ def test_keys_outside_the_bmp_sort_by_utf16() -> None:
 def test_small_fractions_use_the_reference_form() -> None:
     for x in (2.583514940228413e-6, 1e-6, 9.99e-5, 1e-7, 5e-324, -3.3e-5):
         assert canonical(x) == rfc8785.dumps(x)
+
+
+def test_numbers_inside_strings_are_left_alone() -> None:
+    value = {"q": 100.0, "id": "lot 100.0 of 1e5", "quote": 'a "3.0" b', "n": [1.5, -0.0, 1234567890123456]}
+    assert canonical(value) == rfc8785.dumps(value)
+    assert b'"lot 100.0 of 1e5"' in canonical(value)

@@ -51,7 +51,10 @@ class ChainEvent:
     error_declaration: ErrorDeclaration | None = None
 
     def transaction(self, kind: str) -> str | None:
-        return next((tid for t, tid in self.biz_transactions if t == kind), None)
+        for t, tid in self.biz_transactions:
+            if t == kind:
+                return tid
+        return None
 
     @property
     def waybill(self) -> str | None:

@@ -12,14 +12,15 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Connection, and_, delete, func, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.sql.dml import Insert
 
 from oretrail.chain.model import DECLARATION_PREFIX, ChainEvent, LotQty
 from oretrail.registry.records import party_of_location
+from oretrail.storage.bulk import execute_rows, insert_rows
 from oretrail.storage.schema import (
     event_lots,
     events,
@@ -30,7 +31,7 @@ from oretrail.storage.schema import (
     positions,
     shipments,
 )
-from oretrail.storage.upsert import upsert
+from oretrail.storage.upsert import insert_or, upsert
 
 TRANSFORMING_STAGES = ("smelting", "processing", "manufacturing")
 PROJECTION_TABLES = (events, lots, event_lots, movements, positions, shipments, genealogy, exports)
@@ -106,20 +107,14 @@ class Projector:
         if not b:
             return
         c = self.conn
-        c.execute(insert(events), b.events)
+        insert_rows(c, events, b.events)
         if b.lots:
             existing = self._existing(lots.c.lot_id, list(b.lots))
-            rows = [r for k, r in b.lots.items() if k not in existing]
-            if rows:
-                c.execute(insert(lots), rows)
-        if b.event_lots:
-            c.execute(insert(event_lots), list(b.event_lots.values()))
-        if b.movements:
-            c.execute(insert(movements), b.movements)
-        if b.genealogy:
-            c.execute(insert(genealogy), [{"event_id": e, "input_lot": i, "output_lot": o} for e, i, o in b.genealogy])
-        if b.exports:
-            c.execute(insert(exports), list(b.exports.values()))
+            insert_rows(c, lots, [r for k, r in b.lots.items() if k not in existing])
+        insert_rows(c, event_lots, list(b.event_lots.values()))
+        insert_rows(c, movements, b.movements)
+        insert_rows(c, genealogy, [{"event_id": e, "input_lot": i, "output_lot": o} for e, i, o in b.genealogy])
+        insert_rows(c, exports, list(b.exports.values()))
         self._add_positions(b.positions)
         self._merge_shipments(b.shipments)
         self.buf = _Buffer()
@@ -360,12 +355,7 @@ class Projector:
         rows = [{"lot_id": k[0], "place": k[1], "owner": k[2], "grams": g} for k, g in deltas.items() if g]
         if not rows:
             return
-        ins = pg_insert(positions) if self.conn.dialect.name == "postgresql" else sqlite_insert(positions)
-        stmt = ins.on_conflict_do_update(
-            index_elements=[positions.c.lot_id, positions.c.place, positions.c.owner],
-            set_={"grams": positions.c.grams + ins.excluded.grams},
-        )
-        self.conn.execute(stmt, rows)
+        execute_rows(self.conn, _add_to_position(self.conn.dialect.name), rows)
         touched_lots = sorted({k[0] for k in deltas})
         for i in range(0, len(touched_lots), 400):
             chunk = touched_lots[i : i + 400]
@@ -416,15 +406,16 @@ class Projector:
             undo[(lot, place, owner)] -= delta
         c.execute(delete(movements).where(mine))
         self._add_positions(undo)
-        self._undo_rows(eid)
+        self._undo_rows(eid, its_lots)
         c.execute(update(events).where(events.c.event_id == eid).values(retracted=True, seq=seq))
         self._rebuild_shipment(row.waybill)
 
-    def _undo_rows(self, eid: str) -> None:
+    def _undo_rows(self, eid: str, its_lots: list[str]) -> None:
         c = self.conn
         for table in (event_lots, genealogy, exports):
             c.execute(delete(table).where(table.c.event_id == eid))
-        c.execute(delete(lots).where(lots.c.created_event == eid))
+        # The lots it created are among its lots: found by key, not by scanning every lot for its creator.
+        c.execute(delete(lots).where(lots.c.lot_id.in_(its_lots), lots.c.created_event == eid))
 
     def _rebuild_shipment(self, waybill: str | None) -> None:
         if not waybill:
@@ -464,6 +455,16 @@ class Projector:
                 )
         if info:
             self._merge_shipments({waybill: info})
+
+
+@cache
+def _add_to_position(dialect: str) -> Insert:
+    """Adds a delta to a holding, creating it when new."""
+    ins = insert_or(dialect, positions)
+    return ins.on_conflict_do_update(
+        index_elements=[positions.c.lot_id, positions.c.place, positions.c.owner],
+        set_={"grams": positions.c.grams + ins.excluded.grams},
+    )
 
 
 def _drawn_lots(items: Sequence[tuple[int, ChainEvent]]) -> set[str]:

@@ -18,7 +18,7 @@ def load_events(
 ) -> None:
     """Capture EPCIS documents; each document lands whole or not at all; rejected ones are named on stderr."""
     from oretrail.intake.errors import IntakeError
-    from oretrail.pipeline import Capture, CaptureReport, alert_hook, document_paths, read_bounded
+    from oretrail.pipeline import Capture, CaptureReport, alert_hook, document_paths
 
     engine = open_db(db)
     try:
@@ -29,11 +29,9 @@ def load_events(
     total = CaptureReport()
     with progress() as bar:
         task = bar.add_task("events", total=len(files), detail="")
-        for f in files:
-            try:
-                total.add(capture.document(read_bounded(f), str(f)))
-            except IntakeError as exc:
-                total.errors.append(exc)
+        for report in capture.documents(files):
+            total.add(report)
+            for exc in report.errors:
                 err.print(f"[red]rejected[/red] {exc}", highlight=False)
             bar.update(task, advance=1, detail=f"{total.new:,} new events, {total.alerts_new:,} alerts")
     err.print(

@@ -3,9 +3,10 @@
 Hashes must be reproducible by anyone holding the records, on any engine and in any language, so the
 form is the published standard rather than whatever a JSON library happens to emit. The reference
 implementation (`rfc8785`) is pure Python and costs ~150 µs for a typical event, which alone would cap
-intake near 6,000 events/s; orjson with sorted keys emits the same bytes once integral floats are written
-as integers, so that is the fast path, and anything it could get wrong goes to the reference. A property
-test holds the two to byte equality.
+intake near 6,000 events/s. orjson with sorted keys emits the same bytes once numbers are written the
+ES6 way, so that is the fast path: integral floats become integers, fractions between 1e-6 and 1e-4 are
+spelled out in fixed form, and anything it could still get wrong goes to the reference. A property test
+holds the two to byte equality.
 """
 
 from __future__ import annotations
@@ -18,24 +19,28 @@ import rfc8785
 
 _MAX_SAFE = 2**53  # RFC 8785 numbers are IEEE doubles; larger integers go to the reference, which refuses them
 _EXP_FROM = 1e21  # ECMAScript writes integral doubles from 1e21 on in exponent form, as orjson does
-_FIXED_FROM = 1e-4  # below this, fractions go to the reference
+_FIXED_FROM = 1e-4  # below this orjson writes an exponent, while ES6 keeps the fixed form down to 1e-6
 
 
 class _NeedsReference(Exception):
     pass
 
 
+def _small(value: float) -> orjson.Fragment:
+    """ES6's fixed form of a fraction below 1e-4: the same shortest round-trip digits as Python's repr,
+    placed after '0.' and zeros. Below 1e-6 ES6 switches to its own exponent spelling: the reference."""
+    mantissa, _, exponent = repr(abs(value)).partition("e")
+    zeros = -int(exponent or 0) - 1
+    if not 0 < zeros < 6:
+        raise _NeedsReference
+    sign = "-" if value < 0 else ""
+    return orjson.Fragment(f"{sign}0.{'0' * zeros}{mantissa.replace('.', '')}")
+
+
 def _prepare(obj: Any) -> Any:
-    """Integral floats become ints (ES6 prints 100.0 as 100, -0.0 as 0); odd cases are handed over."""
+    """Numbers rewritten the ES6 way; odd cases are handed over. Strings, the commonest leaf, go first."""
     t = type(obj)
-    if t is float:
-        if obj.is_integer():
-            if abs(obj) < _MAX_SAFE:
-                return int(obj)
-            if abs(obj) < _EXP_FROM:
-                raise _NeedsReference  # ES6 pads shortest digits with zeros; int() would print exact ones
-        elif abs(obj) < _FIXED_FROM:
-            raise _NeedsReference  # ES6 and orjson switch to exponent form at different magnitudes down here
+    if t is str or t is bool or obj is None:
         return obj
     if t is dict:
         out = {}
@@ -46,9 +51,18 @@ def _prepare(obj: Any) -> Any:
         return out
     if t is list or t is tuple:
         return [_prepare(v) for v in obj]
-    if t is int and abs(obj) >= _MAX_SAFE:
-        raise _NeedsReference
-    if t is str or t is int or t is bool or obj is None:
+    if t is float:
+        if obj.is_integer():
+            if abs(obj) < _MAX_SAFE:
+                return int(obj)  # ES6 prints 100.0 as 100, -0.0 as 0
+            if abs(obj) < _EXP_FROM:
+                raise _NeedsReference  # ES6 pads shortest digits with zeros; int() would print exact ones
+        elif abs(obj) < _FIXED_FROM:
+            return _small(obj)
+        return obj
+    if t is int:
+        if abs(obj) >= _MAX_SAFE:
+            raise _NeedsReference
         return obj
     raise _NeedsReference
 

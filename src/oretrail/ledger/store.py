@@ -13,10 +13,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, func, insert, select, text, tuple_
+from sqlalchemy import Connection, func, select, text, tuple_
 
 from oretrail.ledger.canonical import canonical, sha256_hex
 from oretrail.ledger.chain import GENESIS, link_hash
+from oretrail.storage.bulk import insert_rows
 from oretrail.storage.schema import ledger
 
 _LOOKUP_CHUNK = 400
@@ -91,8 +92,9 @@ class LedgerWriter:
             self.seq += 1
             self.hash = link_hash(self.hash, self.seq, rec.kind, rec.key, rec.digest, now)
             out.append(Record(self.seq, rec.kind, rec.key, rec.digest, rec.body, now, self.hash))
-        self.conn.execute(
-            insert(ledger),
+        insert_rows(
+            self.conn,
+            ledger,
             [
                 {
                     "seq": r.seq,

@@ -8,16 +8,28 @@ from typing import Any
 from sqlalchemy import Connection, Table
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.dialects.sqlite.dml import Insert
+
+from oretrail.storage.bulk import execute_rows
+
+_STATEMENTS: dict[tuple[str, str], Insert] = {}
+
+
+def insert_or(dialect: str, table: Table) -> Insert:
+    """INSERT for the engine's dialect, on which `on_conflict_do_update` can be called."""
+    return pg_insert(table) if dialect == "postgresql" else sqlite_insert(table)  # type: ignore[return-value]
 
 
 def upsert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
     """Insert rows; where the primary key exists, overwrite every other column with the new values."""
     if not rows:
         return
-    ins = pg_insert(table) if conn.dialect.name == "postgresql" else sqlite_insert(table)
-    keys = [c.name for c in table.primary_key.columns]
-    stmt = ins.on_conflict_do_update(
-        index_elements=keys,
-        set_={c.name: ins.excluded[c.name] for c in table.columns if c.name not in keys},
-    )
-    conn.execute(stmt, list(rows))
+    stmt = _STATEMENTS.get((conn.dialect.name, table.name))
+    if stmt is None or stmt.table is not table:
+        ins = insert_or(conn.dialect.name, table)
+        keys = [c.name for c in table.primary_key.columns]
+        stmt = _STATEMENTS[conn.dialect.name, table.name] = ins.on_conflict_do_update(
+            index_elements=keys,
+            set_={c.name: ins.excluded[c.name] for c in table.columns if c.name not in keys},
+        )
+    execute_rows(conn, stmt, rows)
