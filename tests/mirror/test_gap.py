@@ -9,6 +9,7 @@ from oretrail.mirror.rows import MirrorRow
 
 GA = "811292"
 CONTROLLED = {GA}
+LAG_2 = GapSettings(lag_months=2)
 
 
 def row(kg: float, period: str = "202506", value: float | None = None, cmd: str = GA) -> MirrorRow:
@@ -107,9 +108,11 @@ def test_a_month_in_surplus_does_not_pass_its_gap_on_to_the_next() -> None:
     # 3 t reported in November against 1 t declared: a gap whatever November draws. The consignment declared
     # on 29 November arrives in December; November must not take it from December, or one gap would
     # raise two alerts.
+    # December keeps the 500 kg it needs, so November accounts for the rest: all 2,500 kg unexplained sit on
+    # the one alert.
     declared = [decl("D1", "2025-11-05", 500), decl("D2", "2025-11-29", 500)]
     findings = reconcile([row(3000, "202511"), row(500, "202512")], declared, CONTROLLED)
-    assert [(f.subject_id, f.drawn_kg, f.excess_kg) for f in findings] == [("DE:811292:202511", 1000, 2000)]
+    assert [(f.subject_id, f.drawn_kg, f.excess_kg) for f in findings] == [("DE:811292:202511", 500, 2500)]
 
 
 def test_a_gap_month_still_takes_what_expires_with_it() -> None:
@@ -118,3 +121,27 @@ def test_a_gap_month_still_takes_what_expires_with_it() -> None:
     declared = [decl("D1", "2025-10-20", 1000)]
     findings = reconcile([row(3000, "202511"), row(1000, "202512")], declared, CONTROLLED)
     assert [(f.subject_id, f.excess_kg) for f in findings] == [("DE:811292:202511", 2000), ("DE:811292:202512", 1000)]
+
+
+def test_a_gap_month_still_consumes_the_goods_that_reached_it() -> None:
+    # Half of each month's 1,000 kg arrives in the month, half in the next; February reports 5 t extra, May
+    # 1.5 t. Had February left its own goods undrawn, every later month could be explained by declarations a
+    # month older than the ones that really reached it, May's surplus would vanish and June, which only
+    # receives May's second half, would look short instead.
+    declared = [decl(f"D{m}", f"2025-{m:02d}-15", 1000) for m in range(1, 6)]
+    reports = {"202501": 500, "202502": 6000, "202503": 1000, "202504": 1000, "202505": 2500, "202506": 500}
+    findings = reconcile([row(kg, period) for period, kg in reports.items()], declared, CONTROLLED, LAG_2)
+    assert [(f.subject_id, f.drawn_kg, f.excess_kg) for f in findings] == [
+        ("DE:811292:202502", 1500, 4500),
+        ("DE:811292:202505", 500, 2000),
+    ]
+
+
+def test_a_gap_leaves_its_goods_in_transit_to_the_months_after_it() -> None:
+    # 4 t of February's declarations are still at sea when February ends; March and April receive them. Had
+    # February, in surplus anyway, taken all it could, March would come up 1 t short: a second alert for the
+    # one gap.
+    declared = [decl(f"D{m}", f"2025-{m:02d}-15", kg) for m, kg in enumerate([10_000, 10_000, 8000, 8000, 8000], 1)]
+    reports = {"202501": 6000, "202502": 56_000, "202503": 9000, "202504": 8000, "202505": 8000, "202506": 3000}
+    findings = reconcile([row(kg, period) for period, kg in reports.items()], declared, CONTROLLED, LAG_2)
+    assert [(f.subject_id, f.drawn_kg) for f in findings] == [("DE:811292:202502", 10_000)]
