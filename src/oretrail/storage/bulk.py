@@ -1,17 +1,19 @@
 """Many rows in one statement, without SQLAlchemy's per-row work.
 
 `conn.execute(insert(table), rows)` compiles the statement and runs every value of every row through
-SQLAlchemy's parameter machinery; at capture rates that cost more than SQLite's own insert. Here the
-statement is compiled once per dialect and column set, only the columns whose type needs a conversion on
-that engine (datetimes on SQLite) are converted, with SQLAlchemy's own processors so stored values are the
-same as every other write's, and the rows go to the driver's `executemany` inside the caller's transaction.
+SQLAlchemy's parameter machinery; at capture rates that costs more than SQLite's own insert. Here the
+statement is compiled once per dialect and column set and the rows go as tuples to the driver's
+`executemany`, inside the caller's transaction. Values need no conversion on the way: psycopg adapts
+datetimes itself, and for SQLite the adapters below write exactly the text SQLAlchemy's DateTime and Date
+types write, so bulk-inserted rows compare equal to every other write (a test holds the two together).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import sqlite3
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from datetime import date, datetime
 from operator import itemgetter
 from typing import Any
 
@@ -20,59 +22,52 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.dml import Insert
 
 
+def sqlite_datetime(moment: datetime) -> str:
+    """SQLAlchemy's SQLite DATETIME text: always six fractional digits, times naive UTC."""
+    if moment.tzinfo is not None:
+        raise ValueError(f"times are stored as naive UTC, got {moment.isoformat()}")
+    return moment.isoformat(" ", "microseconds")
+
+
+sqlite3.register_adapter(datetime, sqlite_datetime)
+sqlite3.register_adapter(date, date.isoformat)
+
+
 @dataclass(frozen=True, slots=True)
 class _Compiled:
     stmt: Insert  # held so that its id, the cache key, is never reused by another statement
     sql: str
-    names: tuple[str, ...]  # parameter order
-    convert: tuple[Callable[[Any], Any] | None, ...]
+    values: itemgetter[Any]  # a row's values in the statement's parameter order
+    names: tuple[str, ...]
     positional: bool
 
 
 _CACHE: dict[tuple[str, int, tuple[str, ...]], _Compiled] = {}
 
 
-def _compile(dialect: Dialect, stmt: Insert, table: Table, keys: tuple[str, ...]) -> _Compiled:
+def _compile(dialect: Dialect, stmt: Insert, keys: tuple[str, ...]) -> _Compiled:
     compiled = stmt.compile(dialect=dialect, column_keys=list(keys))
     names = tuple(compiled.positiontup or ()) if compiled.positional else tuple(compiled.binds)
     if set(names) != set(keys):
-        raise ValueError(f"rows for {table.name} must give exactly the columns {sorted(names)}, not {sorted(keys)}")
-    convert = tuple(_memo(table.c[n].type.dialect_impl(dialect).bind_processor(dialect)) for n in names)
-    return _Compiled(stmt, compiled.string, names, convert, compiled.positional)
-
-
-def _memo(processor: Callable[[Any], Any] | None) -> Callable[[Any], Any] | None:
-    """An event's time is bound four or five times (event, lots, movements): convert each value once."""
-    return None if processor is None else lru_cache(maxsize=4096)(processor)
+        raise ValueError(f"rows for {stmt.table} must give exactly the columns {sorted(names)}, not {sorted(keys)}")
+    return _Compiled(stmt, compiled.string, itemgetter(*names), names, compiled.positional)
 
 
 def execute_rows(conn: Connection, stmt: Insert, rows: Sequence[Mapping[str, Any]]) -> None:
     """Run an INSERT (plain or with ON CONFLICT) for rows that all have the same keys, which name columns."""
     if not rows:
         return
-    table = stmt.table
-    assert isinstance(table, Table)
     keys = tuple(rows[0])
     cache_key = (conn.dialect.name, id(stmt), keys)
     c = _CACHE.get(cache_key)
     if c is None:
-        c = _CACHE[cache_key] = _compile(conn.dialect, stmt, table, keys)
-    convert = [(i, f) for i, f in enumerate(c.convert) if f is not None]
-    get = itemgetter(*c.names)
+        c = _CACHE[cache_key] = _compile(conn.dialect, stmt, keys)
+    get = c.values
     values = [get(r) for r in rows] if len(c.names) > 1 else [(get(r),) for r in rows]
-    if convert:
-        values = [_converted(v, convert) for v in values]
     if c.positional:
         conn.exec_driver_sql(c.sql, values)
     else:
         conn.exec_driver_sql(c.sql, [dict(zip(c.names, v, strict=True)) for v in values])
-
-
-def _converted(values: tuple[Any, ...], convert: list[tuple[int, Callable[[Any], Any]]]) -> tuple[Any, ...]:
-    out = list(values)
-    for i, f in convert:
-        out[i] = f(out[i])
-    return tuple(out)
 
 
 _INSERTS: dict[str, Insert] = {}
