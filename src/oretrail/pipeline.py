@@ -28,8 +28,9 @@ from oretrail.ledger.store import LedgerWriter, Pending, Record, records
 from oretrail.storage.schema import declarations, enterprises, events, facilities, licences
 
 EVENT = "event"
-# Events per commit when many documents are captured together: ~8 documents of the simulator's size.
-GROUP_EVENTS = 5000
+# Events per commit when many documents are captured together (about 30 documents of the simulator's
+# size). Measured at 390,000 events: 3,105 events/s with groups of 5,000, 3,341 with 20,000.
+GROUP_EVENTS = 20_000
 # A timestamp no stored event can be "in the future" of: replaying the ledger must never re-judge time.
 _REPLAY_NOW = datetime(9999, 1, 1)
 

@@ -14,6 +14,7 @@ import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from operator import itemgetter
 from typing import Any
 
@@ -22,8 +23,10 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.dml import Insert
 
 
+@lru_cache(maxsize=65536)
 def sqlite_datetime(moment: datetime) -> str:
-    """SQLAlchemy's SQLite DATETIME text: always six fractional digits, times naive UTC."""
+    """SQLAlchemy's SQLite DATETIME text: always six fractional digits, times naive UTC. An event's time is
+    bound four or five times (event, lots, movements): remembered, it is formatted once."""
     if moment.tzinfo is not None:
         raise ValueError(f"times are stored as naive UTC, got {moment.isoformat()}")
     return moment.isoformat(" ", "microseconds")
