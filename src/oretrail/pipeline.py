@@ -1,8 +1,9 @@
 """The data's way through the system, composed: intake → ledger → chain → rules → alerts.
 
-Each document (or feed file) is one transaction: it lands whole or not at all, and the alerts its
-evidence raises are written in the same transaction, so an alert appears the moment its evidence lands
-and a crash can never leave evidence without its alerts or the other way round.
+Each document (or feed file) lands whole or not at all, and the alerts its evidence raises are written in
+the same transaction, so an alert appears the moment its evidence lands and a crash can never leave
+evidence without its alerts or the other way round. Documents captured together share a transaction per
+group (`Capture.documents`); a refused one leaves nothing behind.
 """
 
 from __future__ import annotations

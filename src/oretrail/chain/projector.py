@@ -15,7 +15,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, func, insert, select, update
 from sqlalchemy.sql.dml import Insert
 
 from oretrail.chain.model import DECLARATION_PREFIX, ChainEvent, LotQty
@@ -352,13 +352,31 @@ class Projector:
         return found
 
     def _add_positions(self, deltas: dict[tuple[str, str, str], int]) -> None:
-        rows = [{"lot_id": k[0], "place": k[1], "owner": k[2], "grams": g} for k, g in deltas.items() if g]
-        if not rows:
-            return
+        """Add the batch's changes to the stored holdings and drop holdings that reach zero.
+
+        For a lot whose stored holdings were read this batch the new amount is known, so an emptied holding
+        is deleted by its key; other lots (after a correction) are swept for emptied rows after the upsert.
+        """
+        rows: list[dict[str, Any]] = []
+        emptied: list[dict[str, Any]] = []
+        unknown: set[str] = set()
+        for (lot, place, owner), g in deltas.items():
+            if not g:
+                continue
+            key = {"lot_id": lot, "place": place, "owner": owner}
+            if lot in self._prefetched:
+                if self._base.get((lot, place), {}).get(owner, 0) + g == 0:
+                    emptied.append(key)
+                    continue
+            elif g < 0:
+                unknown.add(lot)
+            rows.append(key | {"grams": g})
         execute_rows(self.conn, _add_to_position(self.conn.dialect.name), rows)
-        touched_lots = sorted({k[0] for k in deltas})
-        for i in range(0, len(touched_lots), 400):
-            chunk = touched_lots[i : i + 400]
+        if emptied:
+            self.conn.execute(_DELETE_POSITION, emptied)
+        swept = sorted(unknown)
+        for i in range(0, len(swept), 400):
+            chunk = swept[i : i + 400]
             self.conn.execute(delete(positions).where(positions.c.grams == 0, positions.c.lot_id.in_(chunk)))
 
     def _merge_shipments(self, infos: dict[str, dict[str, Any]]) -> None:
@@ -455,6 +473,13 @@ class Projector:
                 )
         if info:
             self._merge_shipments({waybill: info})
+
+
+_DELETE_POSITION = delete(positions).where(
+    positions.c.lot_id == bindparam("lot_id"),
+    positions.c.place == bindparam("place"),
+    positions.c.owner == bindparam("owner"),
+)
 
 
 @cache
