@@ -177,7 +177,7 @@ class _Reader:
         prefixes = self.prefixes if own is None else voc.context_prefixes(own, dict(self.prefixes))
         ot = self.extensions(ev, "", _EVENT_OT_KEYS, prefixes)
         for key in ("readPoint", "bizLocation", "errorDeclaration"):
-            if key in ev:
+            if key in ev and len(ev[key]) > 1:  # a bare {"id": ...} has no extension keys
                 self.extensions(ev[key], key + ".", _NO_OT_KEYS, prefixes)
         for i, element in enumerate(ev.get("sensorElementList", ())):
             self.extensions(element, f"sensorElementList[{i}].", _NO_OT_KEYS, prefixes)
@@ -331,8 +331,11 @@ def _optional_term(
 def _lots(ev: dict[str, Any], key: str, strict: bool) -> tuple[LotQty, ...]:
     """Integer grams per lot. Profile events must state every quantity in a mass unit; other events keep
     only the positive quantities we can convert, since the chain reads mass and nothing else."""
+    elements = ev.get(key)
+    if not elements:
+        return ()
     lots = []
-    for i, element in enumerate(ev.get(key, ())):
+    for i, element in enumerate(elements):
         quantity, uom = element.get("quantity"), element.get("uom")
         factor = GRAMS_PER_UNIT.get(uom) if uom is not None else None
         field = f"{key}[{i}]"
@@ -347,7 +350,10 @@ def _lots(ev: dict[str, Any], key: str, strict: bool) -> tuple[LotQty, ...]:
                 raise _Bad(field + ".quantity", f"quantity must be positive, got {quantity}")
         elif factor is None or quantity is None or quantity <= 0:
             continue
-        grams = int((Decimal(str(quantity)) * factor).to_integral_value(ROUND_HALF_UP))
+        if type(quantity) is int or (type(quantity) is float and quantity.is_integer() and quantity < 2**53):
+            grams = int(quantity) * factor  # exact; a decimal detour only for fractions
+        else:
+            grams = int((Decimal(str(quantity)) * factor).to_integral_value(ROUND_HALF_UP))
         if grams == 0:
             if strict:
                 raise _Bad(field + ".quantity", f"{quantity} {uom} is less than half a gram")
