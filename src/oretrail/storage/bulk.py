@@ -14,7 +14,7 @@ import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import lru_cache
+from functools import cache, lru_cache
 from operator import itemgetter
 from typing import Any
 
@@ -38,33 +38,26 @@ sqlite3.register_adapter(date, date.isoformat)
 
 @dataclass(frozen=True, slots=True)
 class _Compiled:
-    stmt: Insert  # held so that its id, the cache key, is never reused by another statement
     sql: str
     values: itemgetter[Any]  # a row's values in the statement's parameter order
     names: tuple[str, ...]
     positional: bool
 
 
-_CACHE: dict[tuple[str, int, tuple[str, ...]], _Compiled] = {}
-
-
+@lru_cache(maxsize=256)
 def _compile(dialect: Dialect, stmt: Insert, keys: tuple[str, ...]) -> _Compiled:
     compiled = stmt.compile(dialect=dialect, column_keys=list(keys))
     names = tuple(compiled.positiontup or ()) if compiled.positional else tuple(compiled.binds)
     if set(names) != set(keys):
         raise ValueError(f"rows for {stmt.table} must give exactly the columns {sorted(names)}, not {sorted(keys)}")
-    return _Compiled(stmt, compiled.string, itemgetter(*names), names, compiled.positional)
+    return _Compiled(compiled.string, itemgetter(*names), names, compiled.positional)
 
 
 def execute_rows(conn: Connection, stmt: Insert, rows: Sequence[Mapping[str, Any]]) -> None:
     """Run an INSERT (plain or with ON CONFLICT) for rows that all have the same keys, which name columns."""
     if not rows:
         return
-    keys = tuple(rows[0])
-    cache_key = (conn.dialect.name, id(stmt), keys)
-    c = _CACHE.get(cache_key)
-    if c is None:
-        c = _CACHE[cache_key] = _compile(conn.dialect, stmt, keys)
+    c = _compile(conn.dialect, stmt, tuple(rows[0]))
     get = c.values
     values = [get(r) for r in rows] if len(c.names) > 1 else [(get(r),) for r in rows]
     if c.positional:
@@ -73,12 +66,11 @@ def execute_rows(conn: Connection, stmt: Insert, rows: Sequence[Mapping[str, Any
         conn.exec_driver_sql(c.sql, [dict(zip(c.names, v, strict=True)) for v in values])
 
 
-_INSERTS: dict[str, Insert] = {}
+@cache
+def _insert(table: Table) -> Insert:
+    return insert(table)  # one statement object per table, so its compiled form is found again
 
 
 def insert_rows(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
     """A plain INSERT of many rows."""
-    stmt = _INSERTS.get(table.name)
-    if stmt is None or stmt.table is not table:
-        stmt = _INSERTS[table.name] = insert(table)
-    execute_rows(conn, stmt, rows)
+    execute_rows(conn, _insert(table), rows)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Connection, Table
@@ -12,8 +13,6 @@ from sqlalchemy.dialects.sqlite.dml import Insert
 
 from oretrail.storage.bulk import execute_rows
 
-_STATEMENTS: dict[tuple[str, str], Insert] = {}
-
 
 def insert_or(dialect: str, table: Table) -> Insert:
     """INSERT for the engine's dialect, on which `on_conflict_do_update` can be called."""
@@ -22,14 +21,15 @@ def insert_or(dialect: str, table: Table) -> Insert:
 
 def upsert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
     """Insert rows; where the primary key exists, overwrite every other column with the new values."""
-    if not rows:
-        return
-    stmt = _STATEMENTS.get((conn.dialect.name, table.name))
-    if stmt is None or stmt.table is not table:
-        ins = insert_or(conn.dialect.name, table)
-        keys = [c.name for c in table.primary_key.columns]
-        stmt = _STATEMENTS[conn.dialect.name, table.name] = ins.on_conflict_do_update(
-            index_elements=keys,
-            set_={c.name: ins.excluded[c.name] for c in table.columns if c.name not in keys},
-        )
-    execute_rows(conn, stmt, rows)
+    if rows:
+        execute_rows(conn, _replace(conn.dialect.name, table), rows)
+
+
+@cache
+def _replace(dialect: str, table: Table) -> Insert:
+    ins = insert_or(dialect, table)
+    keys = [c.name for c in table.primary_key.columns]
+    return ins.on_conflict_do_update(
+        index_elements=keys,
+        set_={c.name: ins.excluded[c.name] for c in table.columns if c.name not in keys},
+    )
