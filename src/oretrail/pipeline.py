@@ -195,7 +195,7 @@ class Capture:
         pending: list[Pending] = []
         chains: list[ChainEvent] = []
         items = [(c, Pending.of(EVENT, c.event_id, c.body)) for c in captured]
-        stored = writer.latest_digests(EVENT, [c.event_id for c in captured])
+        stored = writer.latest_digests(events.c.event_id, [c.event_id for c in captured])
         changed = [c.event_id for c, p in items if c.event_id in stored and stored[c.event_id] != p.digest]
         retracted = _retracted(conn, changed)
         for index, (c, p) in enumerate(items):

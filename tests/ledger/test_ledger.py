@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import Engine, delete, select, update
+from sqlalchemy import Engine, delete, insert, select, update
 
 from oretrail.ledger.chain import GENESIS, link_hash
 from oretrail.ledger.checkpoints import load_or_create_key, public_hex, sign_head
 from oretrail.ledger.store import LedgerWriter, Pending, count, head, records
 from oretrail.ledger.verify import verify
-from oretrail.storage.schema import checkpoints, ledger
+from oretrail.storage.schema import checkpoints, events, ledger
 
 
 def fill(engine: Engine, n: int = 10, key: Ed25519PrivateKey | None = None) -> None:
@@ -36,14 +37,16 @@ def test_append_chains_records_in_order(engine: Engine) -> None:
         assert verify(conn).ok
 
 
-def test_latest_digest_is_newest_version(engine: Engine) -> None:
+def test_latest_digest_is_the_version_the_projection_names(engine: Engine) -> None:
     with engine.begin() as conn:
         w = LedgerWriter(conn)
-        w.append([Pending.of("licence", "L1", {"v": 1})])
-        w.append([Pending.of("licence", "L1", {"v": 2})])
-        assert w.latest_digests("licence", ["L1", "L2"]) == {"L1": Pending.of("licence", "L1", {"v": 2}).digest}
+        w.append([Pending.of("event", "e1", {"v": 1})])
+        (newest,) = w.append([Pending.of("event", "e1", {"v": 2})])
+        row = {"event_id": "e1", "event_type": "ObjectEvent", "event_time": datetime(2025, 1, 1), "retracted": False}
+        conn.execute(insert(events).values(row | {"seq": newest.seq}))
+        assert w.latest_digests(events.c.event_id, ["e1", "e2"]) == {"e1": Pending.of("event", "e1", {"v": 2}).digest}
     with engine.connect() as conn:
-        assert count(conn, "licence") == 2
+        assert count(conn, "event") == 2
 
 
 def test_writer_continues_chain_across_transactions(engine: Engine) -> None:

@@ -35,6 +35,7 @@ class State:
         """With a connection rows go in at once; without one they are kept for `write` (in any order)."""
         self.conn = conn
         self.seq = 0
+        self.event_seq: dict[str, int] = {}  # event_lots rows name their event's ledger seq, as the projector's do
         self.rows: list[tuple[Table, dict[str, Any]]] = []
         self.positions: dict[tuple[str, str, str], int] = defaultdict(int)
 
@@ -88,11 +89,12 @@ class State:
         retracted: bool = False,
         **extra: Any,
     ) -> None:
+        self.event_seq[event_id] = self._seq()
         self._put(
             s.events,
             dict(
                 event_id=event_id,
-                seq=self._seq(),
+                seq=self.event_seq[event_id],
                 event_type=event_type,
                 stage=stage,
                 biz_step=biz_step,
@@ -136,7 +138,10 @@ class State:
         )
 
     def event_lot(self, event_id: str, lot_id: str, role: str, kg: float, time: datetime = T0) -> None:
-        self._put(s.event_lots, dict(event_id=event_id, lot_id=lot_id, role=role, grams=g(kg), event_time=time))
+        row = dict(
+            seq=self.event_seq[event_id], event_id=event_id, lot_id=lot_id, role=role, grams=g(kg), event_time=time
+        )
+        self._put(s.event_lots, row)
 
     def move(
         self, event_id: str, lot_id: str, place: str, kg: float, owner: str = EXPORTER, time: datetime = T0

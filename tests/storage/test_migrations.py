@@ -45,3 +45,51 @@ def test_downgrade_to_0002_and_back(sqlite_engine: Engine) -> None:
     migrate(sqlite_engine)
     with sqlite_engine.connect() as conn:
         assert "WITHOUT ROWID" in conn.exec_driver_sql("SELECT sql FROM sqlite_master WHERE name='positions'").scalar()
+
+
+def test_0004_keys_event_lots_by_the_events_seq_and_back(engine: Engine) -> None:
+    """Rows written under 0003 (event_lots keyed by eventID) survive the re-keying both ways, on both engines."""
+    from alembic import command
+
+    from oretrail.storage.engine import alembic_config
+
+    cfg = alembic_config(engine)
+    command.downgrade(cfg, "0003")
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO events (event_id, seq, event_type, event_time, retracted) "
+            "VALUES ('urn:uuid:e1', 7, 'TransformationEvent', '2025-06-01 08:00:00', false)"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO event_lots (event_id, lot_id, role, grams, event_time) "
+            "VALUES ('urn:uuid:e1', 'lot:a', 'input', 5000, '2025-06-01 08:00:00'), "
+            "('urn:uuid:e1', 'lot:b', 'output', 4000, '2025-06-01 08:00:00')"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO genealogy (event_id, input_lot, output_lot) VALUES ('urn:uuid:e1', 'lot:a', 'lot:b')"
+        )
+    migrate(engine)
+    with engine.connect() as conn:
+        rows = conn.exec_driver_sql("SELECT seq, lot_id, role, event_id, grams FROM event_lots ORDER BY lot_id").all()
+        assert [tuple(r) for r in rows] == [
+            (7, "lot:a", "input", "urn:uuid:e1", 5000),
+            (7, "lot:b", "output", "urn:uuid:e1", 4000),
+        ]
+        assert conn.exec_driver_sql("SELECT output_lot, input_lot, event_id FROM genealogy").all() == [
+            ("lot:b", "lot:a", "urn:uuid:e1")
+        ]
+        assert "ix_ledger_kind_key" not in {i["name"] for i in inspect(conn).get_indexes("ledger")}
+    command.downgrade(cfg, "0003")
+    with engine.connect() as conn:
+        rows = conn.exec_driver_sql("SELECT event_id, lot_id, role, grams FROM event_lots ORDER BY lot_id").all()
+        assert [tuple(r) for r in rows] == [
+            ("urn:uuid:e1", "lot:a", "input", 5000),
+            ("urn:uuid:e1", "lot:b", "output", 4000),
+        ]
+        assert "ix_ledger_kind_key" in {i["name"] for i in inspect(conn).get_indexes("ledger")}
+    migrate(engine)
+    with engine.connect() as conn:
+        from alembic.autogenerate import compare_metadata
+        from alembic.migration import MigrationContext
+
+        assert compare_metadata(MigrationContext.configure(conn), metadata) == []

@@ -63,11 +63,11 @@ class Touched:
 class _Buffer:
     events: list[dict[str, Any]] = field(default_factory=list)
     lots: dict[str, dict[str, Any]] = field(default_factory=dict)
-    event_lots: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
+    event_lots: dict[tuple[int, str, str], dict[str, Any]] = field(default_factory=dict)
     movements: list[dict[str, Any]] = field(default_factory=list)
     positions: dict[tuple[str, str, str], int] = field(default_factory=lambda: defaultdict(int))
     pending_at: dict[tuple[str, str], dict[str, int]] = field(default_factory=dict)  # (lot, place) → owner → Δ
-    genealogy: set[tuple[str, str, str]] = field(default_factory=set)
+    genealogy: set[tuple[str, str, str]] = field(default_factory=set)  # (output lot, input lot, event)
     exports: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     shipments: dict[str, dict[str, Any]] = field(default_factory=dict)
 
@@ -113,7 +113,7 @@ class Projector:
             insert_rows(c, lots, [r for k, r in b.lots.items() if k not in existing])
         insert_rows(c, event_lots, list(b.event_lots.values()))
         insert_rows(c, movements, b.movements)
-        insert_rows(c, genealogy, [{"event_id": e, "input_lot": i, "output_lot": o} for e, i, o in b.genealogy])
+        insert_rows(c, genealogy, [{"output_lot": o, "input_lot": i, "event_id": e} for o, i, e in b.genealogy])
         insert_rows(c, exports, list(b.exports.values()))
         self._add_positions(b.positions)
         self._merge_shipments(b.shipments)
@@ -164,29 +164,29 @@ class Projector:
         if ev.event_type == "TransformationEvent":
             holder = ""
             for q in ev.inputs:
-                self._role(ev, q, "input")
+                self._role(seq, ev, q, "input")
                 holder = self._draw(ev, q.lot, place, q.grams, src_owner) or holder
             for q in ev.outputs:
-                self._role(ev, q, "output")
+                self._role(seq, ev, q, "output")
                 self._create(ev, q, place)
                 self._put(ev, q.lot, place, q.grams, dst_owner or holder or party_of_place(place))
             for i in {q.lot for q in ev.inputs}:
                 for o in {q.lot for q in ev.outputs}:
-                    b.genealogy.add((ev.event_id, i, o))
+                    b.genealogy.add((o, i, ev.event_id))
             return
 
         step = ev.biz_step
         if ev.event_type == "ObjectEvent" and ev.action == "ADD" and (ev.stage == "mining" or step == "commissioning"):
             for q in ev.quantities:
-                self._role(ev, q, "created")
+                self._role(seq, ev, q, "created")
                 self._create(ev, q, place)
                 self._put(ev, q.lot, place, q.grams, dst_owner or party_of_place(place))
         elif ev.stage == "transportation" and ev.waybill and step in ("shipping", "receiving"):
-            self._transport(ev, place)
+            self._transport(seq, ev, place)
         elif ev.event_type == "TransactionEvent" and ev.stage == "sales":
             seller, buyer = src_owner or "", dst_owner or ""
             for q in ev.quantities:
-                self._role(ev, q, "sold")
+                self._role(seq, ev, q, "sold")
                 where = ev.biz_location or self._held_at(q.lot, seller)
                 if where:
                     self._draw(ev, q.lot, where, q.grams, seller)
@@ -194,7 +194,7 @@ class Projector:
         elif ev.stage == "export" and ev.declaration_no:
             abroad = DECLARATION_PREFIX + ev.declaration_no
             for q in ev.quantities:
-                self._role(ev, q, "exported")
+                self._role(seq, ev, q, "exported")
                 owner = self._draw(ev, q.lot, place, q.grams, src_owner)
                 self._put(ev, q.lot, abroad, q.grams, owner)
                 key = (ev.event_id, q.lot)
@@ -209,15 +209,15 @@ class Projector:
                 }
         else:
             for q in ev.quantities:
-                self._role(ev, q, "observed")
+                self._role(seq, ev, q, "observed")
 
-    def _transport(self, ev: ChainEvent, place: str) -> None:
+    def _transport(self, seq: int, ev: ChainEvent, place: str) -> None:
         waybill = ev.waybill or ""
         src_owner = ev.sources.get("owning_party")
         info = self.buf.shipments.setdefault(waybill, {})
         if ev.biz_step == "shipping":
             for q in ev.quantities:
-                self._role(ev, q, "shipped")
+                self._role(seq, ev, q, "shipped")
                 owner = self._draw(ev, q.lot, place, q.grams, src_owner)
                 self._put(ev, q.lot, waybill, q.grams, owner)
             info.setdefault("dispatch", []).append(
@@ -232,23 +232,24 @@ class Projector:
             )
         else:
             for q in ev.quantities:
-                self._role(ev, q, "received")
+                self._role(seq, ev, q, "received")
                 owner = self._draw(ev, q.lot, waybill, q.grams, src_owner)
                 self._put(ev, q.lot, place, q.grams, ev.destinations.get("owning_party") or owner)
             info.setdefault("receipt", []).append(
                 {"receipt_event": ev.event_id, "received_at": ev.event_time, "received_location": place}
             )
 
-    def _role(self, ev: ChainEvent, q: LotQty, role: str) -> None:
-        key = (ev.event_id, q.lot, role)
+    def _role(self, seq: int, ev: ChainEvent, q: LotQty, role: str) -> None:
+        key = (seq, q.lot, role)
         row = self.buf.event_lots.get(key)
         if row:
             row["grams"] += q.grams
         else:
             self.buf.event_lots[key] = {
-                "event_id": ev.event_id,
+                "seq": seq,
                 "lot_id": q.lot,
                 "role": role,
+                "event_id": ev.event_id,
                 "grams": q.grams,
                 "event_time": ev.event_time,
             }
@@ -406,16 +407,20 @@ class Projector:
     def _retract(self, seq: int, ev: ChainEvent) -> None:
         """An errorDeclaration: undo everything the original produced; keep the event row, flagged."""
         c, eid = self.conn, ev.event_id
-        row = c.execute(select(events.c.waybill, events.c.retracted).where(events.c.event_id == eid)).first()
+        row = c.execute(
+            select(events.c.seq, events.c.waybill, events.c.retracted).where(events.c.event_id == eid)
+        ).first()
         if row is None:
             # Declared erroneous before (or without) the original arriving: it never counts.
             c.execute(insert(events).values(**self._event_row(seq, ev, retracted=True)))
             return
         if row.retracted:
+            # A further declaration is the newest record of the event: `seq` names it, for `latest_digests`.
+            c.execute(update(events).where(events.c.event_id == eid).values(seq=seq))
             return
         # Movements are indexed by lot, not by event (an event-id index costs a random B-tree write per
         # movement at capture, for the rare correction): reach the event's movements through its lots.
-        its_lots = list(c.execute(select(event_lots.c.lot_id).where(event_lots.c.event_id == eid).distinct()).scalars())
+        its_lots = list(c.execute(select(event_lots.c.lot_id).where(event_lots.c.seq == row.seq).distinct()).scalars())
         mine = and_(movements.c.lot_id.in_(its_lots), movements.c.event_id == eid)
         undo: dict[tuple[str, str, str], int] = defaultdict(int)
         for lot, place, owner, delta in c.execute(
@@ -424,15 +429,16 @@ class Projector:
             undo[(lot, place, owner)] -= delta
         c.execute(delete(movements).where(mine))
         self._add_positions(undo)
-        self._undo_rows(eid, its_lots)
+        self._undo_rows(eid, row.seq, its_lots)
         c.execute(update(events).where(events.c.event_id == eid).values(retracted=True, seq=seq))
         self._rebuild_shipment(row.waybill)
 
-    def _undo_rows(self, eid: str, its_lots: list[str]) -> None:
+    def _undo_rows(self, eid: str, seq: int, its_lots: list[str]) -> None:
         c = self.conn
-        for table in (event_lots, genealogy, exports):
-            c.execute(delete(table).where(table.c.event_id == eid))
-        # The lots it created are among its lots: found by key, not by scanning every lot for its creator.
+        c.execute(delete(event_lots).where(event_lots.c.seq == seq))
+        c.execute(delete(exports).where(exports.c.event_id == eid))
+        # The lots it made are among its lots: found by key, not by scanning every lot for its maker.
+        c.execute(delete(genealogy).where(genealogy.c.output_lot.in_(its_lots), genealogy.c.event_id == eid))
         c.execute(delete(lots).where(lots.c.lot_id.in_(its_lots), lots.c.created_event == eid))
 
     def _rebuild_shipment(self, waybill: str | None) -> None:
@@ -450,7 +456,7 @@ class Projector:
             if e["biz_step"] == "shipping":
                 grams = c.execute(
                     select(func.coalesce(func.sum(event_lots.c.grams), 0)).where(
-                        and_(event_lots.c.event_id == e["event_id"], event_lots.c.role == "shipped")
+                        and_(event_lots.c.seq == e["seq"], event_lots.c.role == "shipped")
                     )
                 ).scalar_one()
                 info.setdefault("dispatch", []).append(

@@ -248,7 +248,7 @@ def parse_declarations(lines: Iterable[str | bytes], document: str) -> list[tupl
 
 def _store(conn: Connection, kind: str, table: Any, key: str, records: list[tuple[Any, dict[str, Any]]]) -> LoadResult:
     writer = LedgerWriter(conn)
-    latest = writer.latest_digests(kind, (getattr(r, key) for r, _ in records))
+    latest = writer.latest_digests(table.c[key], (getattr(r, key) for r, _ in records))
     result = LoadResult()
     pending: dict[str, tuple[Any, Pending]] = {}
     for rec, obj in records:

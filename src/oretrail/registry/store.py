@@ -50,8 +50,8 @@ def load_registry(engine: Engine, lines: Iterable[bytes | str], name: str) -> Lo
         writer = LedgerWriter(conn)
         pending: list[Pending] = []
         latest = {
-            kind: writer.latest_digests(kind, [k for (kd, k) in seen if kd == kind])
-            for kind in ("enterprise", "facility")
+            kind: writer.latest_digests(column, [k for (kd, k) in seen if kd == kind])
+            for kind, column in (("enterprise", enterprises.c.party_id), ("facility", facilities.c.location_id))
         }
         for (kind, key), i in seen.items():
             p = Pending.of(kind, key, bodies[i])

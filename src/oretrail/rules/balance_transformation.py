@@ -11,7 +11,7 @@ counts toward every element: the rule only raises what no charitable reading of 
 
 from __future__ import annotations
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, select, true
 
 from oretrail.rules.base import Context, Finding, capped, kg, split_agg, text_agg
 from oretrail.rules.scope import TRANSFORMATION
@@ -28,6 +28,9 @@ def find(ctx: Context) -> list[Finding]:
     element = func.coalesce(lots.c.element, UNKNOWN)
     is_in = el.c.role == "input"
     is_out = and_(el.c.role == "output", lots.c.element.is_not(None), lots.c.grade.is_not(None))
+    # Scoped, the transformations' rows are reached by their events' sequence numbers, the table's key.
+    scoped = select(events.c.seq).where(ctx.within(SCOPE_KIND, events.c.event_id))
+    in_scope = el.c.seq.in_(scoped) if ctx.scoped else true()
     # One pass over the transformations' inputs and outputs, grouped by event and element.
     per_element = (
         select(
@@ -42,7 +45,7 @@ def find(ctx: Context) -> list[Finding]:
             text_agg(ctx, case((is_out, el.c.lot_id))).label("out_lots"),
         )
         .outerjoin(lots, lots.c.lot_id == el.c.lot_id)
-        .where(el.c.role.in_(("input", "output")), ctx.within(SCOPE_KIND, el.c.event_id))
+        .where(el.c.role.in_(("input", "output")), in_scope)
         .group_by(el.c.event_id, element)
         .subquery("per_element")
     )

@@ -42,7 +42,7 @@ def find(ctx: Context) -> list[Finding]:
             func.min(e.c.event_time).label("first"),
             text_agg(ctx, e.c.event_id).label("events"),
         )
-        .join(event_lots, event_lots.c.event_id == e.c.event_id)
+        .join(event_lots, event_lots.c.seq == e.c.seq)
         .join(lots, lots.c.lot_id == event_lots.c.lot_id)
         .where(
             e.c.dest_party.in_(unregistered),

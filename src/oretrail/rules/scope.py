@@ -116,7 +116,13 @@ def expand(conn: Connection, scope: Scope, flow_months: int) -> None:
     touched_events = scope_ids(EVENT)
 
     # Events → the lots, waybills, declarations and receiving parties they carry.
-    _add(conn, LOT, select(event_lots.c.lot_id).where(event_lots.c.event_id.in_(touched_events)))
+    _add(
+        conn,
+        LOT,
+        select(event_lots.c.lot_id)
+        .join(events, events.c.seq == event_lots.c.seq)
+        .where(events.c.event_id.in_(touched_events)),
+    )
     _add(conn, WAYBILL, select(events.c.waybill).where(events.c.event_id.in_(touched_events)))
     _add(conn, DECLARATION, select(events.c.declaration_no).where(events.c.event_id.in_(touched_events)))
     # Lots whose material or grade changed → who received them (party.unregistered).

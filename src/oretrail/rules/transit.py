@@ -29,9 +29,11 @@ def seconds_between(ctx: Context, start: ColumnElement[Any], end: ColumnElement[
 
 def material_shipped(dispatch_event: ColumnElement[Any]) -> Any:
     """The (alphabetically first) material of the lots a dispatch carried, for severity and the message."""
+    dispatch = events.alias("dispatch")  # its own name, so the outer query's events are not correlated in
     return (
         select(func.min(lots.c.material))
         .join(event_lots, event_lots.c.lot_id == lots.c.lot_id)
-        .where(event_lots.c.event_id == dispatch_event, event_lots.c.role == "shipped")
+        .join(dispatch, dispatch.c.seq == event_lots.c.seq)
+        .where(dispatch.c.event_id == dispatch_event, event_lots.c.role == "shipped")
         .scalar_subquery()
     )

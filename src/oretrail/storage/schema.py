@@ -52,7 +52,8 @@ ledger = Table(
     Column("recorded_at", DateTime, nullable=False),
     Column("hash", String(64), nullable=False),  # SHA-256(previous hash ‖ canonical record)
 )
-Index("ix_ledger_kind_key", ledger.c.kind, ledger.c.key)
+# No (kind, key) index: the newest record of a key is the one its projection row names by `seq` (see
+# `LedgerWriter.latest_digests`); an index led by random eventIDs cost a random page write per record.
 
 checkpoints = Table(
     "checkpoints",
@@ -140,12 +141,16 @@ lots = Table(
 
 # What each event did to each lot: the atoms every other projection and rule is summed from.
 # role: created | input | output | observed | shipped | received | sold | exported | other
+# Keyed by the ledger sequence number of the event's capture (equal to `events.seq` while the event is live,
+# and its rows are removed when it is retracted): captures append at the end of this B-tree, where a key
+# led by the random eventID would write one random page per row (migration 0004). By event: join on seq.
 event_lots = Table(
     "event_lots",
     metadata,
-    Column("event_id", URI, primary_key=True),
+    Column("seq", BigInteger, primary_key=True),
     Column("lot_id", URI, primary_key=True),
     Column("role", String(16), primary_key=True),
+    Column("event_id", URI, nullable=False),
     Column("grams", BigInteger, nullable=False),
     Column("event_time", DateTime, nullable=False),
     sqlite_with_rowid=False,
@@ -191,16 +196,17 @@ shipments = Table(
     Column("received_location", URI),
 )
 
+# Keyed by the output lot, which the transformation just made (new lots sort after their maker's earlier ones,
+# so captures write near a few ends of the B-tree); that key also serves backward traces (migration 0004).
 genealogy = Table(
     "genealogy",
     metadata,
-    Column("event_id", URI, primary_key=True),
-    Column("input_lot", URI, primary_key=True),
     Column("output_lot", URI, primary_key=True),
+    Column("input_lot", URI, primary_key=True),
+    Column("event_id", URI, primary_key=True),
     sqlite_with_rowid=False,
 )
 Index("ix_genealogy_input", genealogy.c.input_lot)
-Index("ix_genealogy_output", genealogy.c.output_lot)
 
 exports = Table(
     "exports",
