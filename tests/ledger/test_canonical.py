@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+from datetime import datetime
+
 import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from oretrail.ledger.canonical import canonical
+from oretrail.ledger.canonical import canonical, sha256_hex
+from oretrail.ledger.chain import GENESIS, link_hash
 
 scalars = (
     st.none()
@@ -44,3 +48,12 @@ def test_numbers_inside_strings_are_left_alone() -> None:
     value = {"q": 100.0, "id": "lot 100.0 of 1e5", "quote": 'a "3.0" b', "n": [1.5, -0.0, 1234567890123456]}
     assert canonical(value) == rfc8785.dumps(value)
     assert b'"lot 100.0 of 1e5"' in canonical(value)
+
+
+@settings(max_examples=300)
+@given(st.text(), st.text(), st.integers(1, 2**53 - 1), st.datetimes())
+def test_link_header_is_the_canonical_form(kind: str, key: str, seq: int, at: datetime) -> None:
+    digest = sha256_hex(key.encode("utf-8", "surrogatepass"))
+    header = {"seq": seq, "kind": kind, "key": key, "digest": digest, "recorded_at": at.isoformat()}
+    expected = hashlib.sha256(bytes.fromhex(GENESIS) + rfc8785.dumps(header)).hexdigest()
+    assert link_hash(GENESIS, seq, kind, key, digest, at) == expected

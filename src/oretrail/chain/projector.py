@@ -109,7 +109,7 @@ class Projector:
         c = self.conn
         insert_rows(c, events, b.events)
         if b.lots:
-            existing = self._existing(lots.c.lot_id, list(b.lots))
+            existing = self._existing_lots(list(b.lots))
             insert_rows(c, lots, [r for k, r in b.lots.items() if k not in existing])
         insert_rows(c, event_lots, list(b.event_lots.values()))
         insert_rows(c, movements, b.movements)
@@ -307,11 +307,7 @@ class Projector:
         if base is None and lot in self._prefetched:
             base = {}
         if base is None:
-            rows = self.conn.execute(
-                select(positions.c.owner, positions.c.grams).where(
-                    positions.c.lot_id == lot, positions.c.place == place
-                )
-            )
+            rows = self.conn.execute(_HOLDINGS_AT, {"lot": lot, "place": place})
             base = self._base[key] = dict(rows.tuples().all())
         held = dict(base)
         for owner, g in self.buf.pending_at.get(key, {}).items():
@@ -322,23 +318,14 @@ class Projector:
     def _prefetch(self, lot_ids: set[str]) -> None:
         """Read the stored holdings of every lot a batch draws from in a few queries, not one per draw."""
         ids = sorted(lot_ids)
-        for i in range(0, len(ids), 400):
-            chunk = ids[i : i + 400]
-            rows = self.conn.execute(
-                select(positions.c.lot_id, positions.c.place, positions.c.owner, positions.c.grams).where(
-                    positions.c.lot_id.in_(chunk)
-                )
-            )
-            for lot, place, owner, grams in rows:
+        for i in range(0, len(ids), _CHUNK):
+            for lot, place, owner, grams in self.conn.execute(_HOLDINGS_OF, {"ids": ids[i : i + _CHUNK]}).tuples():
                 self._base.setdefault((lot, place), {})[owner] = grams
         self._prefetched.update(ids)
 
     def _held_at(self, lot: str, owner: str) -> str | None:
         """Where the seller holds a lot, for sales that name no place: the largest holding wins."""
-        rows = self.conn.execute(
-            select(positions.c.place, positions.c.grams).where(positions.c.lot_id == lot, positions.c.owner == owner)
-        )
-        held: dict[str, int] = dict(rows.tuples().all())
+        held: dict[str, int] = dict(self.conn.execute(_HELD_BY, {"lot": lot, "owner": owner}).tuples().all())
         for (lt, place), owners in self.buf.pending_at.items():
             if lt == lot and owner in owners:
                 held[place] = held.get(place, 0) + owners[owner]
@@ -346,10 +333,10 @@ class Projector:
         return best[1] if best else None
 
     # --- storage helpers -----------------------------------------------------------------------------
-    def _existing(self, col: Any, keys: Sequence[str]) -> set[str]:
+    def _existing_lots(self, keys: Sequence[str]) -> set[str]:
         found: set[str] = set()
-        for i in range(0, len(keys), 400):
-            found.update(r[0] for r in self.conn.execute(select(col).where(col.in_(keys[i : i + 400]))))
+        for i in range(0, len(keys), _CHUNK):
+            found.update(self.conn.execute(_LOTS_AMONG, {"ids": keys[i : i + _CHUNK]}).scalars())
         return found
 
     def _add_positions(self, deltas: dict[tuple[str, str, str], int]) -> None:
@@ -373,8 +360,7 @@ class Projector:
                 unknown.add(lot)
             rows.append(key | {"grams": g})
         execute_rows(self.conn, _add_to_position(self.conn.dialect.name), rows)
-        if emptied:
-            self.conn.execute(_DELETE_POSITION, emptied)
+        execute_rows(self.conn, _DELETE_POSITION, emptied)
         swept = sorted(unknown)
         for i in range(0, len(swept), 400):
             chunk = swept[i : i + 400]
@@ -386,8 +372,8 @@ class Projector:
             return
         waybills = list(infos)
         current: dict[str, dict[str, Any]] = {}
-        for i in range(0, len(waybills), 400):
-            rows = self.conn.execute(select(shipments).where(shipments.c.waybill.in_(waybills[i : i + 400])))
+        for i in range(0, len(waybills), _CHUNK):
+            rows = self.conn.execute(_SHIPMENTS_AMONG, {"ids": waybills[i : i + _CHUNK]})
             current.update({r["waybill"]: dict(r) for r in rows.mappings()})
         merged = []
         for waybill, info in infos.items():
@@ -481,6 +467,19 @@ class Projector:
             self._merge_shipments({waybill: info})
 
 
+# The batch's reads, built once: a statement built per call spends more in SQLAlchemy than SQLite spends on it.
+_CHUNK = 400  # values per IN list
+_HOLDINGS_OF = select(positions.c.lot_id, positions.c.place, positions.c.owner, positions.c.grams).where(
+    positions.c.lot_id.in_(bindparam("ids", expanding=True))
+)
+_HOLDINGS_AT = select(positions.c.owner, positions.c.grams).where(
+    positions.c.lot_id == bindparam("lot"), positions.c.place == bindparam("place")
+)
+_HELD_BY = select(positions.c.place, positions.c.grams).where(
+    positions.c.lot_id == bindparam("lot"), positions.c.owner == bindparam("owner")
+)
+_LOTS_AMONG = select(lots.c.lot_id).where(lots.c.lot_id.in_(bindparam("ids", expanding=True)))
+_SHIPMENTS_AMONG = select(shipments).where(shipments.c.waybill.in_(bindparam("ids", expanding=True)))
 _DELETE_POSITION = delete(positions).where(
     positions.c.lot_id == bindparam("lot_id"),
     positions.c.place == bindparam("place"),

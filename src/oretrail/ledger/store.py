@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 import orjson
-from sqlalchemy import Column, Connection, func, select, text, tuple_
+from sqlalchemy import Column, Connection, Select, bindparam, func, select, text, tuple_
 
 from oretrail.ledger.canonical import canonical, sha256_hex
 from oretrail.ledger.chain import GENESIS, link_hash
@@ -75,11 +76,10 @@ class LedgerWriter:
         through it spares the ledger a (kind, key) index, whose random eventIDs cost a page write per record.
         """
         keys = list(dict.fromkeys(keys))
-        table = key.table
+        stmt = _newest_digests(key)
         found: dict[str, str] = {}
         for i in range(0, len(keys), _LOOKUP_CHUNK):
-            q = select(key, ledger.c.digest).join(ledger, ledger.c.seq == table.c.seq)
-            found.update(self.conn.execute(q.where(key.in_(keys[i : i + _LOOKUP_CHUNK]))).tuples().all())
+            found.update(self.conn.execute(stmt, {"keys": keys[i : i + _LOOKUP_CHUNK]}).tuples().all())
         return found
 
     def append(self, records: Sequence[Pending]) -> list[Record]:
@@ -108,6 +108,16 @@ class LedgerWriter:
             ],
         )
         return out
+
+
+@cache
+def _newest_digests(key: Column[Any]) -> Select[tuple[str, str]]:
+    """Built once per key column: built per call, the statement costs more in SQLAlchemy than in the database."""
+    return (
+        select(key, ledger.c.digest)
+        .join(ledger, ledger.c.seq == key.table.c.seq)
+        .where(key.in_(bindparam("keys", expanding=True)))
+    )
 
 
 def head(conn: Connection) -> tuple[int, str]:

@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, insert
 from sqlalchemy.engine import Dialect
-from sqlalchemy.sql.dml import Insert
+from sqlalchemy.sql.dml import Insert, UpdateBase
 
 
 @lru_cache(maxsize=65536)
@@ -45,16 +45,17 @@ class _Compiled:
 
 
 @lru_cache(maxsize=256)
-def _compile(dialect: Dialect, stmt: Insert, keys: tuple[str, ...]) -> _Compiled:
+def _compile(dialect: Dialect, stmt: UpdateBase, keys: tuple[str, ...]) -> _Compiled:
     compiled = stmt.compile(dialect=dialect, column_keys=list(keys))
     names = tuple(compiled.positiontup or ()) if compiled.positional else tuple(compiled.binds)
     if set(names) != set(keys):
-        raise ValueError(f"rows for {stmt.table} must give exactly the columns {sorted(names)}, not {sorted(keys)}")
+        raise ValueError(f"rows for {stmt.table} must give exactly the parameters {sorted(names)}, not {sorted(keys)}")
     return _Compiled(compiled.string, itemgetter(*names), names, compiled.positional)
 
 
-def execute_rows(conn: Connection, stmt: Insert, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Run an INSERT (plain or with ON CONFLICT) for rows that all have the same keys, which name columns."""
+def execute_rows(conn: Connection, stmt: UpdateBase, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Run an INSERT (plain or with ON CONFLICT), UPDATE or DELETE once per row, for rows that all have the same
+    keys, which name the statement's parameters (for an INSERT: columns)."""
     if not rows:
         return
     c = _compile(conn.dialect, stmt, tuple(rows[0]))
