@@ -319,7 +319,9 @@ class Projector:
         """Read the stored holdings of every lot a batch draws from in a few queries, not one per draw."""
         ids = sorted(lot_ids)
         for i in range(0, len(ids), _CHUNK):
-            for lot, place, owner, grams in self.conn.execute(_HOLDINGS_OF, {"ids": ids[i : i + _CHUNK]}).tuples():
+            for lot, place, owner, grams in (
+                self.conn.execute(_HOLDINGS_OF, {"ids": ids[i : i + _CHUNK]}).tuples().all()
+            ):
                 self._base.setdefault((lot, place), {})[owner] = grams
         self._prefetched.update(ids)
 
@@ -336,7 +338,7 @@ class Projector:
     def _existing_lots(self, keys: Sequence[str]) -> set[str]:
         found: set[str] = set()
         for i in range(0, len(keys), _CHUNK):
-            found.update(self.conn.execute(_LOTS_AMONG, {"ids": keys[i : i + _CHUNK]}).scalars())
+            found.update(self.conn.execute(_LOTS_AMONG, {"ids": keys[i : i + _CHUNK]}).scalars().all())
         return found
 
     def _add_positions(self, deltas: dict[tuple[str, str, str], int]) -> None:
@@ -374,7 +376,7 @@ class Projector:
         current: dict[str, dict[str, Any]] = {}
         for i in range(0, len(waybills), _CHUNK):
             rows = self.conn.execute(_SHIPMENTS_AMONG, {"ids": waybills[i : i + _CHUNK]})
-            current.update({r["waybill"]: dict(r) for r in rows.mappings()})
+            current.update({r["waybill"]: dict(r) for r in rows.mappings().all()})
         merged = []
         for waybill, info in infos.items():
             cur = current.get(waybill) or {c.name: None for c in shipments.columns} | {"waybill": waybill}
