@@ -94,6 +94,40 @@ def test_correction_retracts_and_corrective_event_applies(engine: Engine) -> Non
     assert capture(engine, evs[0]).unchanged == 1
 
 
+def _declared_wrong(ev: dict[str, Any], at: str = "2025-06-02T00:00:00Z") -> dict[str, Any]:
+    return {**ev, "errorDeclaration": {"declarationTime": at, "reason": "incorrect_data"}}
+
+
+def test_a_correction_inside_a_document_leaves_the_rest_reading_current_holdings(engine: Engine) -> None:
+    ore = b.lot("ore-9")
+    mined = b.mining([(ore, 1000.0)], "w.ore", 0.005, event_id="urn:uuid:m9", location=b.MINE)
+    wrong = b.shipping([(ore, 400.0)], "urn:oretrail:waybill:W1", origin=b.MINE, destination=b.SMELTER,
+                       event_id="urn:uuid:s1")  # fmt: skip
+    first = b.shipping([(ore, 300.0)], "urn:oretrail:waybill:W2", origin=b.MINE, destination=b.SMELTER,
+                       event_id="urn:uuid:s2")  # fmt: skip
+    rest = b.shipping([(ore, 700.0)], "urn:oretrail:waybill:W3", origin=b.MINE, destination=b.SMELTER,
+                      event_id="urn:uuid:s3")  # fmt: skip
+    capture(engine, mined, wrong, _declared_wrong(wrong), first, rest)
+    with engine.connect() as conn:
+        held = {(r.place, r.grams) for r in conn.execute(select(positions.c.place, positions.c.grams))}
+    # The mine's holding, emptied by the last shipment, is gone; the withdrawn shipment left nothing.
+    assert held == {("urn:oretrail:waybill:W2", 300_000), ("urn:oretrail:waybill:W3", 700_000)}
+    before = snapshot(engine)
+    rebuild_all(engine)
+    assert snapshot(engine) == before
+
+
+def test_a_further_declaration_becomes_the_newest_version_of_its_event(engine: Engine) -> None:
+    evs = chain_events()[:1]
+    capture(engine, *evs)
+    capture(engine, _declared_wrong(evs[0]))
+    later = _declared_wrong(evs[0], at="2025-06-03T00:00:00Z")
+    assert capture(engine, later).corrections == 1
+    assert capture(engine, later).unchanged == 1  # re-sent: judged against the newest version, a no-op
+    with engine.connect() as conn:
+        assert count(conn, "event") == 3
+
+
 def test_a_bad_event_lands_nothing_of_its_document(engine: Engine) -> None:
     evs = chain_events()
     evs[2]["quantityList"][0]["quantity"] = -1

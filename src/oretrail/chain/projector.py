@@ -90,13 +90,12 @@ class Projector:
     def apply(self, items: Iterable[tuple[int, ChainEvent]]) -> Touched:
         items = list(items)
         self._prefetch(_drawn_lots(items))
-        for i, (seq, ev) in enumerate(items):
+        for seq, ev in items:
             self._touch(ev)
             if ev.error_declaration is not None:
                 self.touched.retracted.add(ev.event_id)
                 self.flush()
                 self._retract(seq, ev)
-                self._prefetch(_drawn_lots(items[i + 1 :]))  # the flush emptied the read cache
             else:
                 self._apply(seq, ev)
         self.flush()
@@ -118,8 +117,21 @@ class Projector:
         self._add_positions(b.positions)
         self._merge_shipments(b.shipments)
         self.buf = _Buffer()
-        self._base.clear()
-        self._prefetched.clear()
+
+    def _settle(self, deltas: dict[tuple[str, str, str], int]) -> None:
+        """Fold changes just written to `positions` into the holdings read this batch, which then match the
+        table again: a correction in the middle of a document does not make the rest read them anew."""
+        for (lot, place, owner), g in deltas.items():
+            held = self._base.get((lot, place))
+            if held is None:
+                if lot not in self._prefetched:
+                    continue
+                held = self._base[(lot, place)] = {}
+            now = held.get(owner, 0) + g
+            if now:
+                held[owner] = now
+            else:
+                held.pop(owner, None)
 
     # --- one event -----------------------------------------------------------------------------------
     def _touch(self, ev: ChainEvent) -> None:
@@ -346,6 +358,7 @@ class Projector:
 
         For a lot whose stored holdings were read this batch the new amount is known, so an emptied holding
         is deleted by its key; other lots (after a correction) are swept for emptied rows after the upsert.
+        The holdings read this batch are brought up to date with what was written.
         """
         rows: list[dict[str, Any]] = []
         emptied: list[dict[str, Any]] = []
@@ -367,6 +380,7 @@ class Projector:
         for i in range(0, len(swept), 400):
             chunk = swept[i : i + 400]
             self.conn.execute(delete(positions).where(positions.c.grams == 0, positions.c.lot_id.in_(chunk)))
+        self._settle(deltas)
 
     def _merge_shipments(self, infos: dict[str, dict[str, Any]]) -> None:
         """Fold this batch's dispatches and receipts into the stored shipment rows, earliest of each winning."""

@@ -38,19 +38,39 @@ def _small(value: float) -> orjson.Fragment:
 
 
 def _prepare(obj: Any) -> Any:
-    """Numbers rewritten the ES6 way; odd cases are handed over. Strings, the commonest leaf, go first."""
+    """Numbers rewritten the ES6 way; odd cases are handed over.
+
+    A container is copied only when a number inside it changes, and the leaves orjson already writes as
+    RFC 8785 does (strings, the commonest, small integers, booleans, null) are passed over without a call:
+    an event has a few dozen leaves and one or two numbers to rewrite.
+    """
     t = type(obj)
-    if t is str or t is bool or obj is None:
-        return obj
     if t is dict:
-        out = {}
+        out = None
         for k, v in obj.items():
             if type(k) is not str or (not k.isascii() and max(k) > "\uffff"):
                 raise _NeedsReference  # UTF-16 key order differs from code point order only here
-            out[k] = _prepare(v)
-        return out
+            tv = type(v)
+            if tv is str or v is None or tv is bool or (tv is int and -_MAX_SAFE < v < _MAX_SAFE):
+                continue
+            new = _prepare(v)
+            if new is not v:
+                if out is None:
+                    out = dict(obj)
+                out[k] = new
+        return obj if out is None else out
     if t is list or t is tuple:
-        return [_prepare(v) for v in obj]
+        seq = None
+        for i, v in enumerate(obj):
+            tv = type(v)
+            if tv is str or v is None or tv is bool or (tv is int and -_MAX_SAFE < v < _MAX_SAFE):
+                continue
+            new = _prepare(v)
+            if new is not v:
+                if seq is None:
+                    seq = list(obj)
+                seq[i] = new
+        return obj if seq is None else seq
     if t is float:
         if obj.is_integer():
             if abs(obj) < _MAX_SAFE:
@@ -60,9 +80,7 @@ def _prepare(obj: Any) -> Any:
         elif abs(obj) < _FIXED_FROM:
             return _small(obj)
         return obj
-    if t is int:
-        if abs(obj) >= _MAX_SAFE:
-            raise _NeedsReference
+    if t is str or t is bool or obj is None or (t is int and -_MAX_SAFE < obj < _MAX_SAFE):
         return obj
     raise _NeedsReference
 
