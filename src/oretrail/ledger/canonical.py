@@ -45,10 +45,11 @@ def _prepare(obj: Any) -> Any:
     an event has a few dozen leaves and one or two numbers to rewrite.
     """
     t = type(obj)
-    if t is dict:
-        out = None
-        for k, v in obj.items():
-            if type(k) is not str or (not k.isascii() and max(k) > "\uffff"):
+    if t is dict or t is list or t is tuple:
+        keyed = t is dict
+        out: Any = None
+        for k, v in obj.items() if keyed else enumerate(obj):
+            if keyed and (type(k) is not str or (not k.isascii() and max(k) > "\uffff")):
                 raise _NeedsReference  # UTF-16 key order differs from code point order only here
             tv = type(v)
             if tv is str or v is None or tv is bool or (tv is int and -_MAX_SAFE < v < _MAX_SAFE):
@@ -56,21 +57,9 @@ def _prepare(obj: Any) -> Any:
             new = _prepare(v)
             if new is not v:
                 if out is None:
-                    out = dict(obj)
+                    out = dict(obj) if keyed else list(obj)
                 out[k] = new
         return obj if out is None else out
-    if t is list or t is tuple:
-        seq = None
-        for i, v in enumerate(obj):
-            tv = type(v)
-            if tv is str or v is None or tv is bool or (tv is int and -_MAX_SAFE < v < _MAX_SAFE):
-                continue
-            new = _prepare(v)
-            if new is not v:
-                if seq is None:
-                    seq = list(obj)
-                seq[i] = new
-        return obj if seq is None else seq
     if t is float:
         if obj.is_integer():
             if abs(obj) < _MAX_SAFE:

@@ -55,6 +55,13 @@ def _event_lots(by_seq: bool) -> list[sa.Column[object]]:
     ]
 
 
+def _genealogy(key: tuple[str, str, str]) -> None:
+    """Genealogy re-keyed: every column is part of the key, in the order given."""
+    _replace(
+        "genealogy", [sa.Column(c, URI, nullable=False) for c in key], key, f"SELECT {', '.join(key)} FROM genealogy"
+    )
+
+
 def upgrade() -> None:
     op.drop_index("ix_ledger_kind_key", table_name="ledger")
     op.drop_index("ix_event_lots_lot", table_name="event_lots")
@@ -68,23 +75,13 @@ def upgrade() -> None:
     op.create_index("ix_event_lots_lot", "event_lots", ["lot_id"])
     op.drop_index("ix_genealogy_input", table_name="genealogy")
     op.drop_index("ix_genealogy_output", table_name="genealogy")
-    _replace(
-        "genealogy",
-        [sa.Column(c, URI, nullable=False) for c in ("output_lot", "input_lot", "event_id")],
-        ("output_lot", "input_lot", "event_id"),
-        "SELECT output_lot, input_lot, event_id FROM genealogy",
-    )
+    _genealogy(("output_lot", "input_lot", "event_id"))
     op.create_index("ix_genealogy_input", "genealogy", ["input_lot"])
 
 
 def downgrade() -> None:
     op.drop_index("ix_genealogy_input", table_name="genealogy")
-    _replace(
-        "genealogy",
-        [sa.Column(c, URI, nullable=False) for c in ("event_id", "input_lot", "output_lot")],
-        ("event_id", "input_lot", "output_lot"),
-        "SELECT event_id, input_lot, output_lot FROM genealogy",
-    )
+    _genealogy(("event_id", "input_lot", "output_lot"))
     op.create_index("ix_genealogy_input", "genealogy", ["input_lot"])
     op.create_index("ix_genealogy_output", "genealogy", ["output_lot"])
     op.drop_index("ix_event_lots_lot", table_name="event_lots")
