@@ -93,8 +93,8 @@ def enterprise_risk(conn: Connection, limit: int = 10) -> list[dict[str, Any]]:
         s["score"] += SEVERITY_WEIGHT.get(sev, 1)
         s["alerts"] += 1
         s["rules"].add(rule)
-    names = dict(conn.execute(select(enterprises.c.party_id, enterprises.c.name)).tuples().all())
-    provinces = dict(conn.execute(select(enterprises.c.party_id, enterprises.c.province)).tuples().all())
+    names = dict(conn.execute(select(enterprises.c.party_id, enterprises.c.name)).all())
+    provinces = dict(conn.execute(select(enterprises.c.party_id, enterprises.c.province)).all())
     ranked = sorted(score.items(), key=lambda kv: (-kv[1]["score"], kv[0]))[:limit]
     return [
         {

@@ -320,7 +320,7 @@ class Projector:
             base = {}
         if base is None:
             rows = self.conn.execute(_HOLDINGS_AT, {"lot": lot, "place": place})
-            base = self._base[key] = dict(rows.tuples().all())
+            base = self._base[key] = dict(rows.all())
         held = dict(base)
         for owner, g in self.buf.pending_at.get(key, {}).items():
             held[owner] = held.get(owner, 0) + g
@@ -331,15 +331,13 @@ class Projector:
         """Read the stored holdings of every lot a batch draws from in a few queries, not one per draw."""
         ids = sorted(lot_ids)
         for i in range(0, len(ids), _CHUNK):
-            for lot, place, owner, grams in (
-                self.conn.execute(_HOLDINGS_OF, {"ids": ids[i : i + _CHUNK]}).tuples().all()
-            ):
+            for lot, place, owner, grams in self.conn.execute(_HOLDINGS_OF, {"ids": ids[i : i + _CHUNK]}).all():
                 self._base.setdefault((lot, place), {})[owner] = grams
         self._prefetched.update(ids)
 
     def _held_at(self, lot: str, owner: str) -> str | None:
         """Where the seller holds a lot, for sales that name no place: the largest holding wins."""
-        held: dict[str, int] = dict(self.conn.execute(_HELD_BY, {"lot": lot, "owner": owner}).tuples().all())
+        held: dict[str, int] = dict(self.conn.execute(_HELD_BY, {"lot": lot, "owner": owner}).all())
         for (lt, place), owners in self.buf.pending_at.items():
             if lt == lot and owner in owners:
                 held[place] = held.get(place, 0) + owners[owner]

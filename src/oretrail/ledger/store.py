@@ -79,7 +79,7 @@ class LedgerWriter:
         stmt = _newest_digests(key)
         found: dict[str, str] = {}
         for i in range(0, len(keys), _LOOKUP_CHUNK):
-            found.update(self.conn.execute(stmt, {"keys": keys[i : i + _LOOKUP_CHUNK]}).tuples().all())
+            found.update(self.conn.execute(stmt, {"keys": keys[i : i + _LOOKUP_CHUNK]}).all())
         return found
 
     def append(self, records: Sequence[Pending]) -> list[Record]:
