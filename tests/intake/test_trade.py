@@ -6,14 +6,19 @@ from typing import Any
 
 import orjson
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, select
 
 from oretrail.intake.errors import IntakeError
 from oretrail.intake.trade import drawdown, load_declarations, load_licences, parse_declarations, parse_licences
-from oretrail.ledger.store import versions
+from oretrail.ledger.store import Record, records
 from oretrail.storage.schema import declarations, licences
 
 EXPORTER = "urn:oretrail:party:uscc:91360700MA35F0AX28"
+
+
+def _versions(conn: Connection, licence_no: str) -> list[Record]:
+    """Every ledger record of one licence, oldest first."""
+    return [r for r in records(conn, kinds=["licence"]) if r.key == licence_no]
 
 
 def licence(**over: Any) -> dict[str, Any]:
@@ -126,7 +131,7 @@ def test_whole_batch_or_nothing(engine: Engine) -> None:
         load_licences(engine, lines(good), "l.jsonl", then=boom)
     with engine.connect() as conn:
         assert conn.execute(select(licences)).all() == []
-        assert versions(conn, "licence", ["EL2025JX000001"]) == []
+        assert _versions(conn, "EL2025JX000001") == []
 
 
 def test_idempotent_and_changed_record_is_a_new_version(engine: Engine) -> None:
@@ -137,7 +142,7 @@ def test_idempotent_and_changed_record_is_a_new_version(engine: Engine) -> None:
     assert again.as_dict() == {"new": 0, "unchanged": 2, "changed": 0} and again.keys == []
     assert amended.as_dict() == {"new": 0, "unchanged": 0, "changed": 1} and amended.keys == ["EL2025JX000123"]
     with engine.connect() as conn:
-        kept = versions(conn, "licence", ["EL2025JX000123"])
+        kept = _versions(conn, "EL2025JX000123")
         row = conn.execute(select(licences).where(licences.c.licence_no == "EL2025JX000123")).one()
     assert [v.json()["quantity_kg"] for v in kept] == [500, 800]  # the old version stays in the ledger
     assert row.quantity_g == 800_000 and row.port == "CNSHA" and row.seq == kept[-1].seq

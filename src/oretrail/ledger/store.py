@@ -14,7 +14,7 @@ from functools import cache
 from typing import Any
 
 import orjson
-from sqlalchemy import Column, Connection, Select, bindparam, func, select, text, tuple_
+from sqlalchemy import Column, Connection, Select, bindparam, func, select, text
 
 from oretrail.ledger.canonical import canonical, sha256_hex
 from oretrail.ledger.chain import GENESIS, link_hash
@@ -147,11 +147,3 @@ def records(
         for r in rows:
             yield Record(r.seq, r.kind, r.key, r.digest, r.body.encode(), r.recorded_at, r.hash)
         last = rows[-1].seq
-
-
-def versions(conn: Connection, kind: str, keys: Sequence[str]) -> list[Record]:
-    """Every stored version of the given keys, oldest first."""
-    rows = conn.execute(
-        select(ledger).where(tuple_(ledger.c.kind, ledger.c.key).in_([(kind, k) for k in keys])).order_by(ledger.c.seq)
-    ).all()
-    return [Record(r.seq, r.kind, r.key, r.digest, r.body.encode(), r.recorded_at, r.hash) for r in rows]
