@@ -118,21 +118,6 @@ class Projector:
         self._merge_shipments(b.shipments)
         self.buf = _Buffer()
 
-    def _settle(self, deltas: dict[tuple[str, str, str], int]) -> None:
-        """Fold changes just written to `positions` into the holdings read this batch, which then match the
-        table again: a correction in the middle of a document does not make the rest read them anew."""
-        for (lot, place, owner), g in deltas.items():
-            held = self._base.get((lot, place))
-            if held is None:
-                if lot not in self._prefetched:
-                    continue
-                held = self._base[(lot, place)] = {}
-            now = held.get(owner, 0) + g
-            if now:
-                held[owner] = now
-            else:
-                held.pop(owner, None)
-
     # --- one event -----------------------------------------------------------------------------------
     def _touch(self, ev: ChainEvent) -> None:
         t = self.touched
@@ -356,7 +341,8 @@ class Projector:
 
         For a lot whose stored holdings were read this batch the new amount is known, so an emptied holding
         is deleted by its key; other lots (after a correction) are swept for emptied rows after the upsert.
-        The holdings read this batch are brought up to date with what was written.
+        The holdings read this batch are brought up to date with what is written, so a correction in the
+        middle of a document does not make the rest of it read them anew.
         """
         rows: list[dict[str, Any]] = []
         emptied: list[dict[str, Any]] = []
@@ -364,9 +350,17 @@ class Projector:
         for (lot, place, owner), g in deltas.items():
             if not g:
                 continue
+            held = self._base.get((lot, place))
+            if held is None and lot in self._prefetched:
+                held = self._base[(lot, place)] = {}
+            now = None
+            if held is not None:  # read this batch: kept equal to the table, so later draws need no new read
+                now = held.pop(owner, 0) + g
+                if now:
+                    held[owner] = now
             key = {"lot_id": lot, "place": place, "owner": owner}
             if lot in self._prefetched:
-                if self._base.get((lot, place), {}).get(owner, 0) + g == 0:
+                if now == 0:
                     emptied.append(key)
                     continue
             elif g < 0:
@@ -375,10 +369,9 @@ class Projector:
         execute_rows(self.conn, _add_to_position(self.conn.dialect.name), rows)
         execute_rows(self.conn, _DELETE_POSITION, emptied)
         swept = sorted(unknown)
-        for i in range(0, len(swept), 400):
-            chunk = swept[i : i + 400]
+        for i in range(0, len(swept), _CHUNK):
+            chunk = swept[i : i + _CHUNK]
             self.conn.execute(delete(positions).where(positions.c.grams == 0, positions.c.lot_id.in_(chunk)))
-        self._settle(deltas)
 
     def _merge_shipments(self, infos: dict[str, dict[str, Any]]) -> None:
         """Fold this batch's dispatches and receipts into the stored shipment rows, earliest of each winning."""
