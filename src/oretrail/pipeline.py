@@ -179,7 +179,8 @@ class Capture:
         writer = LedgerWriter(conn)
         pending, chains = self._triage(conn, writer, captured, name, report)
         stored = writer.append(pending)
-        touched = Projector(conn, self.elements).apply(zip((r.seq for r in stored), chains, strict=True))
+        projector = Projector(conn, self.elements, track=self.on_touched is not None)
+        touched = projector.apply(zip((r.seq for r in stored), chains, strict=True))
         if self.on_touched is not None and stored:
             report.alerts_new = self.on_touched(conn, touched)
 

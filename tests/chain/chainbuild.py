@@ -121,9 +121,7 @@ def export(eid: str, lots: dict[str, float], declaration: str, days: float, port
 
 
 def retraction(original: ChainEvent, days: float, corrective: tuple[str, ...] = ()) -> ChainEvent:
-    from dataclasses import replace
-
-    return replace(original, error_declaration=ErrorDeclaration(at(days), "incorrect_data", corrective))
+    return original._replace(error_declaration=ErrorDeclaration(at(days), "incorrect_data", corrective))
 
 
 def full_chain() -> list[ChainEvent]:

@@ -15,12 +15,12 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, case, delete, func, literal_column, or_, select, update
 from sqlalchemy.sql.dml import Insert
 
 from oretrail.chain.model import DECLARATION_PREFIX, ChainEvent, LotQty
 from oretrail.registry.records import party_of_location
-from oretrail.storage.bulk import execute_rows, insert_rows
+from oretrail.storage.bulk import execute_rows, execute_values, insert_values
 from oretrail.storage.schema import (
     event_lots,
     events,
@@ -31,7 +31,7 @@ from oretrail.storage.schema import (
     positions,
     shipments,
 )
-from oretrail.storage.upsert import insert_or, upsert
+from oretrail.storage.upsert import insert_new, insert_or
 
 TRANSFORMING_STAGES = ("smelting", "processing", "manufacturing")
 PROJECTION_TABLES = (events, lots, event_lots, movements, positions, shipments, genealogy, exports)
@@ -59,17 +59,36 @@ class Touched:
             getattr(self, name).update(getattr(other, name))
 
 
+# Buffered rows are value lists in these column orders, not dicts: at capture rates building a dict per row
+# and picking it apart again for the driver costs more than the insert itself.
+_EVENT_COLUMNS = (
+    "event_id", "seq", "event_type", "action", "biz_step", "stage", "event_time", "biz_location", "read_point",
+    "waybill", "declaration_no", "source_party", "dest_party", "dest_location", "retracted",
+)  # fmt: skip
+_LOT_COLUMNS = (
+    "lot_id", "material", "element", "grade", "mass_g", "element_mg", "created_event", "created_stage",
+    "created_location", "created_at",
+)  # fmt: skip
+_GRADE, _MASS, _ELEMENT_MG, _CREATED_EVENT = 3, 4, 5, 6
+_EVENT_LOT_COLUMNS = ("seq", "lot_id", "role", "event_id", "grams", "event_time")
+_GRAMS = 4  # in event_lots and exports rows
+_MOVEMENT_COLUMNS = ("event_id", "lot_id", "place", "owner", "delta_g", "event_time")
+_GENEALOGY_COLUMNS = ("output_lot", "input_lot", "event_id")
+_EXPORT_COLUMNS = ("event_id", "lot_id", "declaration_no", "port", "grams", "event_time")
+
+
 @dataclass
 class _Buffer:
-    events: list[dict[str, Any]] = field(default_factory=list)
-    lots: dict[str, dict[str, Any]] = field(default_factory=dict)
-    event_lots: dict[tuple[int, str, str], dict[str, Any]] = field(default_factory=dict)
-    movements: list[dict[str, Any]] = field(default_factory=list)
+    events: list[tuple[Any, ...]] = field(default_factory=list)
+    lots: dict[str, list[Any]] = field(default_factory=dict)
+    event_lots: dict[tuple[int, str, str], list[Any]] = field(default_factory=dict)
+    movements: list[tuple[Any, ...]] = field(default_factory=list)
     positions: dict[tuple[str, str, str], int] = field(default_factory=lambda: defaultdict(int))
     pending_at: dict[tuple[str, str], dict[str, int]] = field(default_factory=dict)  # (lot, place) → owner → Δ
     genealogy: set[tuple[str, str, str]] = field(default_factory=set)  # (output lot, input lot, event)
-    exports: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
-    shipments: dict[str, dict[str, Any]] = field(default_factory=dict)
+    exports: dict[tuple[str, str], list[Any]] = field(default_factory=dict)
+    dispatches: list[tuple[Any, ...]] = field(default_factory=list)  # in _DISPATCH_COLUMNS order
+    receipts: list[tuple[Any, ...]] = field(default_factory=list)  # in _RECEIPT_COLUMNS order
 
     def __bool__(self) -> bool:
         return bool(self.events)
@@ -78,9 +97,10 @@ class _Buffer:
 class Projector:
     """Applies chain readings to the projection tables inside the caller's transaction."""
 
-    def __init__(self, conn: Connection, element_of: dict[str, str]) -> None:
+    def __init__(self, conn: Connection, element_of: dict[str, str], track: bool = True) -> None:
         self.conn = conn
         self.element_of = element_of  # material code → element symbol, from the catalogue
+        self.track = track  # collect what the batch touched (for the rules); retracted events are always noted
         self.buf = _Buffer()
         self.touched = Touched()
         self._base: dict[tuple[str, str], dict[str, int]] = {}  # stored holdings read during this batch
@@ -91,7 +111,8 @@ class Projector:
         items = list(items)
         self._prefetch(_drawn_lots(items))
         for seq, ev in items:
-            self._touch(ev)
+            if self.track:
+                self._touch(ev)
             if ev.error_declaration is not None:
                 self.touched.retracted.add(ev.event_id)
                 self.flush()
@@ -106,16 +127,15 @@ class Projector:
         if not b:
             return
         c = self.conn
-        insert_rows(c, events, b.events)
-        if b.lots:
-            existing = self._existing_lots(list(b.lots))
-            insert_rows(c, lots, [r for k, r in b.lots.items() if k not in existing])
-        insert_rows(c, event_lots, list(b.event_lots.values()))
-        insert_rows(c, movements, b.movements)
-        insert_rows(c, genealogy, [{"output_lot": o, "input_lot": i, "event_id": e} for o, i, e in b.genealogy])
-        insert_rows(c, exports, list(b.exports.values()))
+        insert_values(c, events, _EVENT_COLUMNS, b.events)
+        # A lot keeps the event that first created it.
+        execute_values(c, insert_new(c.dialect.name, lots), _LOT_COLUMNS, [tuple(r) for r in b.lots.values()])
+        insert_values(c, event_lots, _EVENT_LOT_COLUMNS, [tuple(r) for r in b.event_lots.values()])
+        insert_values(c, movements, _MOVEMENT_COLUMNS, b.movements)
+        insert_values(c, genealogy, _GENEALOGY_COLUMNS, list(b.genealogy))
+        insert_values(c, exports, _EXPORT_COLUMNS, [tuple(r) for r in b.exports.values()])
         self._add_positions(b.positions)
-        self._merge_shipments(b.shipments)
+        self._merge_shipments(b.dispatches, b.receipts)
         self.buf = _Buffer()
 
     # --- one event -----------------------------------------------------------------------------------
@@ -132,24 +152,25 @@ class Projector:
             t.places.add(ev.biz_location)
 
     @staticmethod
-    def _event_row(seq: int, ev: ChainEvent, retracted: bool) -> dict[str, Any]:
-        return {
-            "event_id": ev.event_id,
-            "seq": seq,
-            "event_type": ev.event_type,
-            "action": ev.action,
-            "biz_step": ev.biz_step,
-            "stage": ev.stage,
-            "event_time": ev.event_time,
-            "biz_location": ev.biz_location,
-            "read_point": ev.read_point,
-            "waybill": ev.waybill,
-            "declaration_no": ev.declaration_no,
-            "source_party": ev.sources.get("owning_party") or ev.sources.get("possessing_party"),
-            "dest_party": ev.destinations.get("owning_party") or ev.destinations.get("possessing_party"),
-            "dest_location": ev.destinations.get("location"),
-            "retracted": retracted,
-        }
+    def _event_row(seq: int, ev: ChainEvent, retracted: bool) -> tuple[Any, ...]:
+        src, dst = ev.sources, ev.destinations
+        return (
+            ev.event_id,
+            seq,
+            ev.event_type,
+            ev.action,
+            ev.biz_step,
+            ev.stage,
+            ev.event_time,
+            ev.biz_location,
+            ev.read_point,
+            ev.waybill,
+            ev.declaration_no,
+            src.get("owning_party") or src.get("possessing_party"),
+            dst.get("owning_party") or dst.get("possessing_party"),
+            dst.get("location"),
+            retracted,
+        )
 
     def _apply(self, seq: int, ev: ChainEvent) -> None:
         b = self.buf
@@ -196,14 +217,10 @@ class Projector:
                 self._put(ev, q.lot, abroad, q.grams, owner)
                 key = (ev.event_id, q.lot)
                 row = b.exports.get(key)
-                b.exports[key] = {
-                    "event_id": ev.event_id,
-                    "lot_id": q.lot,
-                    "declaration_no": ev.declaration_no,
-                    "port": ev.biz_location,
-                    "grams": q.grams + (row["grams"] if row else 0),
-                    "event_time": ev.event_time,
-                }
+                if row:
+                    row[_GRAMS] += q.grams
+                else:
+                    b.exports[key] = [ev.event_id, q.lot, ev.declaration_no, ev.biz_location, q.grams, ev.event_time]
         else:
             for q in ev.quantities:
                 self._role(seq, ev, q, "observed")
@@ -211,67 +228,59 @@ class Projector:
     def _transport(self, seq: int, ev: ChainEvent, place: str) -> None:
         waybill = ev.waybill or ""
         src_owner = ev.sources.get("owning_party")
-        info = self.buf.shipments.setdefault(waybill, {})
         if ev.biz_step == "shipping":
             for q in ev.quantities:
                 self._role(seq, ev, q, "shipped")
                 owner = self._draw(ev, q.lot, place, q.grams, src_owner)
                 self._put(ev, q.lot, waybill, q.grams, owner)
-            info.setdefault("dispatch", []).append(
-                {
-                    "origin": place,
-                    "dest_location": ev.destinations.get("location"),
-                    "dest_party": ev.destinations.get("possessing_party") or ev.destinations.get("owning_party"),
-                    "dispatch_event": ev.event_id,
-                    "dispatched_at": ev.event_time,
-                    "grams": sum(q.grams for q in ev.quantities),
-                }
+            dst = ev.destinations
+            self.buf.dispatches.append(
+                (
+                    waybill,
+                    place,
+                    dst.get("location"),
+                    dst.get("possessing_party") or dst.get("owning_party"),
+                    ev.event_id,
+                    ev.event_time,
+                    sum(q.grams for q in ev.quantities),
+                )
             )
         else:
             for q in ev.quantities:
                 self._role(seq, ev, q, "received")
                 owner = self._draw(ev, q.lot, waybill, q.grams, src_owner)
                 self._put(ev, q.lot, place, q.grams, ev.destinations.get("owning_party") or owner)
-            info.setdefault("receipt", []).append(
-                {"receipt_event": ev.event_id, "received_at": ev.event_time, "received_location": place}
-            )
+            self.buf.receipts.append((waybill, ev.event_id, ev.event_time, place))
 
     def _role(self, seq: int, ev: ChainEvent, q: LotQty, role: str) -> None:
         key = (seq, q.lot, role)
         row = self.buf.event_lots.get(key)
         if row:
-            row["grams"] += q.grams
+            row[_GRAMS] += q.grams
         else:
-            self.buf.event_lots[key] = {
-                "seq": seq,
-                "lot_id": q.lot,
-                "role": role,
-                "event_id": ev.event_id,
-                "grams": q.grams,
-                "event_time": ev.event_time,
-            }
+            self.buf.event_lots[key] = [seq, q.lot, role, ev.event_id, q.grams, ev.event_time]
 
     def _create(self, ev: ChainEvent, q: LotQty, place: str) -> None:
         row = self.buf.lots.get(q.lot)
         if row is not None:
-            if row["created_event"] == ev.event_id:
-                row["mass_g"] += q.grams
-                if row["grade"] is not None:
-                    row["element_mg"] = round(row["mass_g"] * 1000 * row["grade"])
+            if row[_CREATED_EVENT] == ev.event_id:
+                row[_MASS] += q.grams
+                if row[_GRADE] is not None:
+                    row[_ELEMENT_MG] = round(row[_MASS] * 1000 * row[_GRADE])
             return
         grade = ev.grade
-        self.buf.lots[q.lot] = {
-            "lot_id": q.lot,
-            "material": ev.material,
-            "element": self.element_of.get(ev.material or ""),
-            "grade": grade,
-            "mass_g": q.grams,
-            "element_mg": round(q.grams * 1000 * grade) if grade is not None else None,
-            "created_event": ev.event_id,
-            "created_stage": ev.stage,
-            "created_location": place or None,
-            "created_at": ev.event_time,
-        }
+        self.buf.lots[q.lot] = [
+            q.lot,
+            ev.material,
+            self.element_of.get(ev.material or ""),
+            grade,
+            q.grams,
+            round(q.grams * 1000 * grade) if grade is not None else None,
+            ev.event_id,
+            ev.stage,
+            place or None,
+            ev.event_time,
+        ]
 
     def _draw(self, ev: ChainEvent, lot: str, place: str, grams: int, owner: str | None) -> str:
         """Take goods from a place; without a named owner, from whoever holds most of the lot there."""
@@ -283,19 +292,14 @@ class Projector:
         self._move(ev, lot, place, owner, grams)
 
     def _move(self, ev: ChainEvent, lot: str, place: str, owner: str, delta: int) -> None:
-        self.buf.movements.append(
-            {
-                "event_id": ev.event_id,
-                "lot_id": lot,
-                "place": place,
-                "owner": owner,
-                "delta_g": delta,
-                "event_time": ev.event_time,
-            }
-        )
-        self.buf.positions[(lot, place, owner)] += delta
-        at = self.buf.pending_at.setdefault((lot, place), {})
-        at[owner] = at.get(owner, 0) + delta
+        b = self.buf
+        b.movements.append((ev.event_id, lot, place, owner, delta, ev.event_time))
+        b.positions[(lot, place, owner)] += delta
+        at = b.pending_at.get((lot, place))
+        if at is None:
+            b.pending_at[(lot, place)] = {owner: delta}
+        else:
+            at[owner] = at.get(owner, 0) + delta
 
     def _holder(self, lot: str, place: str) -> str:
         """Whoever holds most of a lot at a place now: stored holdings (read once a batch) plus pending ones."""
@@ -330,12 +334,6 @@ class Projector:
         return best[1] if best else None
 
     # --- storage helpers -----------------------------------------------------------------------------
-    def _existing_lots(self, keys: Sequence[str]) -> set[str]:
-        found: set[str] = set()
-        for i in range(0, len(keys), _CHUNK):
-            found.update(self.conn.execute(_LOTS_AMONG, {"ids": keys[i : i + _CHUNK]}).scalars().all())
-        return found
-
     def _add_positions(self, deltas: dict[tuple[str, str, str], int]) -> None:
         """Add the batch's changes to the stored holdings and drop holdings that reach zero.
 
@@ -373,28 +371,12 @@ class Projector:
             chunk = swept[i : i + _CHUNK]
             self.conn.execute(delete(positions).where(positions.c.grams == 0, positions.c.lot_id.in_(chunk)))
 
-    def _merge_shipments(self, infos: dict[str, dict[str, Any]]) -> None:
-        """Fold this batch's dispatches and receipts into the stored shipment rows, earliest of each winning."""
-        if not infos:
-            return
-        waybills = list(infos)
-        current: dict[str, dict[str, Any]] = {}
-        for i in range(0, len(waybills), _CHUNK):
-            rows = self.conn.execute(_SHIPMENTS_AMONG, {"ids": waybills[i : i + _CHUNK]})
-            current.update({r["waybill"]: dict(r) for r in rows.mappings().all()})
-        merged = []
-        for waybill, info in infos.items():
-            cur = current.get(waybill) or {c.name: None for c in shipments.columns} | {"waybill": waybill}
-            for d in info.get("dispatch", []):
-                if cur["dispatched_at"] is None or d["dispatched_at"] < cur["dispatched_at"]:
-                    cur.update(d)
-                elif d["dispatch_event"] != cur["dispatch_event"]:
-                    cur["grams"] = (cur["grams"] or 0) + d["grams"]
-            for r in info.get("receipt", []):
-                if cur["received_at"] is None or r["received_at"] < cur["received_at"]:
-                    cur.update(r)
-            merged.append(cur)
-        upsert(self.conn, shipments, merged)
+    def _merge_shipments(self, dispatches: list[tuple[Any, ...]], receipts: list[tuple[Any, ...]]) -> None:
+        """Fold dispatches and receipts into the shipment rows in the database itself, earliest of each winning
+        (a later dispatch under the same waybill adds its grams): no row is read back into Python."""
+        dispatch, receipt = _shipment_merges(self.conn.dialect.name)
+        execute_values(self.conn, dispatch, _DISPATCH_COLUMNS, dispatches)
+        execute_values(self.conn, receipt, _RECEIPT_COLUMNS, receipts)
 
     # --- corrections ---------------------------------------------------------------------------------
     def _retract(self, seq: int, ev: ChainEvent) -> None:
@@ -405,7 +387,7 @@ class Projector:
         ).first()
         if row is None:
             # Declared erroneous before (or without) the original arriving: it never counts.
-            c.execute(insert(events).values(**self._event_row(seq, ev, retracted=True)))
+            insert_values(c, events, _EVENT_COLUMNS, [self._event_row(seq, ev, retracted=True)])
             return
         if row.retracted:
             # A further declaration is the newest record of the event: `seq` names it, for `latest_digests`.
@@ -444,7 +426,8 @@ class Projector:
             .where(events.c.waybill == waybill, events.c.retracted.is_(False))
             .order_by(events.c.event_time)
         ).mappings()
-        info: dict[str, list[dict[str, Any]]] = {}
+        dispatches: list[tuple[Any, ...]] = []
+        receipts: list[tuple[Any, ...]] = []
         for e in live:
             if e["biz_step"] == "shipping":
                 grams = c.execute(
@@ -452,26 +435,20 @@ class Projector:
                         and_(event_lots.c.seq == e["seq"], event_lots.c.role == "shipped")
                     )
                 ).scalar_one()
-                info.setdefault("dispatch", []).append(
-                    {
-                        "origin": e["biz_location"],
-                        "dest_location": e["dest_location"],
-                        "dest_party": e["dest_party"],
-                        "dispatch_event": e["event_id"],
-                        "dispatched_at": e["event_time"],
-                        "grams": int(grams),
-                    }
+                dispatches.append(
+                    (
+                        waybill,
+                        e["biz_location"],
+                        e["dest_location"],
+                        e["dest_party"],
+                        e["event_id"],
+                        e["event_time"],
+                        int(grams),
+                    )
                 )
             elif e["biz_step"] == "receiving":
-                info.setdefault("receipt", []).append(
-                    {
-                        "receipt_event": e["event_id"],
-                        "received_at": e["event_time"],
-                        "received_location": e["biz_location"],
-                    }
-                )
-        if info:
-            self._merge_shipments({waybill: info})
+                receipts.append((waybill, e["event_id"], e["event_time"], e["biz_location"]))
+        self._merge_shipments(dispatches, receipts)
 
 
 # The batch's reads, built once: a statement built per call spends more in SQLAlchemy than SQLite spends on it.
@@ -485,13 +462,44 @@ _HOLDINGS_AT = select(positions.c.owner, positions.c.grams).where(
 _HELD_BY = select(positions.c.place, positions.c.grams).where(
     positions.c.lot_id == bindparam("lot"), positions.c.owner == bindparam("owner")
 )
-_LOTS_AMONG = select(lots.c.lot_id).where(lots.c.lot_id.in_(bindparam("ids", expanding=True)))
-_SHIPMENTS_AMONG = select(shipments).where(shipments.c.waybill.in_(bindparam("ids", expanding=True)))
 _DELETE_POSITION = delete(positions).where(
     positions.c.lot_id == bindparam("lot_id"),
     positions.c.place == bindparam("place"),
     positions.c.owner == bindparam("owner"),
 )
+
+
+_DISPATCH_COLUMNS = ("waybill", "origin", "dest_location", "dest_party", "dispatch_event", "dispatched_at", "grams")
+_RECEIPT_COLUMNS = ("waybill", "receipt_event", "received_at", "received_location")
+
+
+@cache
+def _shipment_merges(dialect: str) -> tuple[Insert, Insert]:
+    """Upserts of a dispatch and of a receipt into a shipment row; the earliest dispatch (receipt) names the
+    shipment's origin and destination (its receipt), and every later dispatch under the waybill adds its grams."""
+    t = shipments
+    ins = insert_or(dialect, t)
+    x = ins.excluded
+    first = or_(t.c.dispatched_at.is_(None), x.dispatched_at < t.c.dispatched_at)
+    dispatch = ins.on_conflict_do_update(
+        index_elements=[t.c.waybill],
+        set_={name: case((first, x[name]), else_=t.c[name]) for name in _DISPATCH_COLUMNS[1:-1]}
+        | {
+            "grams": case(
+                (first, x.grams),
+                (x.dispatch_event != t.c.dispatch_event, func.coalesce(t.c.grams, literal_column("0")) + x.grams),
+                else_=t.c.grams,
+            )
+        },
+    )
+    ins = insert_or(dialect, t)
+    x = ins.excluded
+    first = or_(t.c.received_at.is_(None), x.received_at < t.c.received_at)
+    receipt = ins.on_conflict_do_update(
+        index_elements=[t.c.waybill],
+        set_={name: case((first, x[name]), else_=t.c[name]) for name in _RECEIPT_COLUMNS[1:]},
+    )
+    return dispatch, receipt
 
 
 @cache

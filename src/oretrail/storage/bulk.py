@@ -39,8 +39,8 @@ sqlite3.register_adapter(date, date.isoformat)
 @dataclass(frozen=True, slots=True)
 class _Compiled:
     sql: str
-    values: itemgetter[Any]  # a row's values in the statement's parameter order
-    names: tuple[str, ...]
+    order: itemgetter[Any] | None  # picks a row's values into the statement's parameter order; None: already
+    names: tuple[str, ...]  # the row's keys
     positional: bool
 
 
@@ -48,23 +48,36 @@ class _Compiled:
 def _compile(dialect: Dialect, stmt: UpdateBase, keys: tuple[str, ...]) -> _Compiled:
     compiled = stmt.compile(dialect=dialect, column_keys=list(keys))
     names = tuple(compiled.positiontup or ()) if compiled.positional else tuple(compiled.binds)
-    if set(names) != set(keys):
+    if set(names) != set(keys) or len(names) != len(keys):
         raise ValueError(f"rows for {stmt.table} must give exactly the parameters {sorted(names)}, not {sorted(keys)}")
-    return _Compiled(compiled.string, itemgetter(*names), names, compiled.positional)
+    order = None if names == keys else itemgetter(*(keys.index(n) for n in names))
+    return _Compiled(compiled.string, order, keys, compiled.positional)
+
+
+def execute_values(conn: Connection, stmt: UpdateBase, keys: tuple[str, ...], rows: Sequence[tuple[Any, ...]]) -> None:
+    """Run an INSERT (plain or with ON CONFLICT), UPDATE or DELETE once per row; each row is a tuple of values
+    in the order of `keys`, which name the statement's parameters (for an INSERT: columns). Rows in the
+    statement's own order go to the driver untouched."""
+    if not rows:
+        return
+    c = _compile(conn.dialect, stmt, keys)
+    if not c.positional:
+        conn.exec_driver_sql(c.sql, [dict(zip(keys, r, strict=True)) for r in rows])
+    elif c.order is None:
+        conn.exec_driver_sql(c.sql, rows if isinstance(rows, list) else list(rows))
+    elif len(keys) == 1:
+        conn.exec_driver_sql(c.sql, [(c.order(r),) for r in rows])
+    else:
+        conn.exec_driver_sql(c.sql, [c.order(r) for r in rows])
 
 
 def execute_rows(conn: Connection, stmt: UpdateBase, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Run an INSERT (plain or with ON CONFLICT), UPDATE or DELETE once per row, for rows that all have the same
-    keys, which name the statement's parameters (for an INSERT: columns)."""
+    """`execute_values` for rows given as mappings, which all have the same keys."""
     if not rows:
         return
-    c = _compile(conn.dialect, stmt, tuple(rows[0]))
-    get = c.values
-    values = [get(r) for r in rows] if len(c.names) > 1 else [(get(r),) for r in rows]
-    if c.positional:
-        conn.exec_driver_sql(c.sql, values)
-    else:
-        conn.exec_driver_sql(c.sql, [dict(zip(c.names, v, strict=True)) for v in values])
+    keys = tuple(rows[0])
+    get = itemgetter(*keys)
+    execute_values(conn, stmt, keys, [get(r) for r in rows] if len(keys) > 1 else [(get(r),) for r in rows])
 
 
 @cache
@@ -75,3 +88,9 @@ def _insert(table: Table) -> Insert:
 def insert_rows(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
     """A plain INSERT of many rows."""
     execute_rows(conn, _insert(table), rows)
+
+
+def insert_values(conn: Connection, table: Table, keys: tuple[str, ...], rows: Sequence[tuple[Any, ...]]) -> None:
+    """A plain INSERT of many rows given as values in the order of `keys` (columns): the capture path, where
+    building a dict per row and picking it apart again costs more than the insert."""
+    execute_values(conn, _insert(table), keys, rows)

@@ -1,4 +1,4 @@
-"""INSERT … ON CONFLICT DO UPDATE on both engines: the one way a projection row is replaced."""
+"""INSERT … ON CONFLICT on both engines: the one way a projection row is replaced, or kept when it exists."""
 
 from __future__ import annotations
 
@@ -23,6 +23,12 @@ def upsert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> No
     """Insert rows; where the primary key exists, overwrite every other column with the new values."""
     if rows:
         execute_rows(conn, _replace(conn.dialect.name, table), rows)
+
+
+@cache
+def insert_new(dialect: str, table: Table) -> Insert:
+    """INSERT that keeps the stored row where the primary key exists: first written wins, with no read."""
+    return insert_or(dialect, table).on_conflict_do_nothing(index_elements=list(table.primary_key.columns))
 
 
 @cache
