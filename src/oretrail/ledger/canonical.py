@@ -49,8 +49,6 @@ def _prepare(obj: Any) -> Any:
         keyed = t is dict
         out: Any = None
         for k, v in obj.items() if keyed else enumerate(obj):
-            if keyed and (type(k) is not str or (not k.isascii() and max(k) > "\uffff")):
-                raise _NeedsReference  # UTF-16 key order differs from code point order only here
             tv = type(v)
             if tv is str or v is None or tv is bool or (tv is int and -_MAX_SAFE < v < _MAX_SAFE):
                 continue
@@ -74,11 +72,24 @@ def _prepare(obj: Any) -> Any:
     raise _NeedsReference
 
 
+def _utf16_order_differs(obj: Any) -> bool:
+    """True when a key outside the BMP makes UTF-16 order (RFC 8785) differ from orjson's code point order."""
+    if isinstance(obj, dict):
+        return any((not k.isascii() and max(k) > "\uffff") or _utf16_order_differs(v) for k, v in obj.items())
+    if isinstance(obj, list | tuple):
+        return any(_utf16_order_differs(v) for v in obj)
+    return False
+
+
 def canonical(obj: Any) -> bytes:
     try:
-        return orjson.dumps(_prepare(obj), option=orjson.OPT_SORT_KEYS)
-    except _NeedsReference:
+        out = orjson.dumps(_prepare(obj), option=orjson.OPT_SORT_KEYS)
+    except (_NeedsReference, TypeError):  # orjson refuses keys that are not strings with a TypeError
         return rfc8785.dumps(obj)
+    # Keys are checked only when the output is not plain ASCII: checking every key of every event cost more.
+    if out.isascii() or not _utf16_order_differs(obj):
+        return out
+    return rfc8785.dumps(obj)
 
 
 def sha256_hex(data: bytes) -> str:
