@@ -369,7 +369,7 @@ class Projector:
         swept = sorted(unknown)
         for i in range(0, len(swept), _CHUNK):
             chunk = swept[i : i + _CHUNK]
-            self.conn.execute(delete(positions).where(positions.c.grams == 0, positions.c.lot_id.in_(chunk)))
+            self.conn.execute(_SWEEP_EMPTIED, {"ids": chunk})
 
     def _merge_shipments(self, dispatches: list[tuple[Any, ...]], receipts: list[tuple[Any, ...]]) -> None:
         """Fold dispatches and receipts into the shipment rows in the database itself, earliest of each winning
@@ -382,72 +382,42 @@ class Projector:
     def _retract(self, seq: int, ev: ChainEvent) -> None:
         """An errorDeclaration: undo everything the original produced; keep the event row, flagged."""
         c, eid = self.conn, ev.event_id
-        row = c.execute(
-            select(events.c.seq, events.c.waybill, events.c.retracted).where(events.c.event_id == eid)
-        ).first()
+        row = c.execute(_EVENT_STATE, {"eid": eid}).first()
         if row is None:
             # Declared erroneous before (or without) the original arriving: it never counts.
             insert_values(c, events, _EVENT_COLUMNS, [self._event_row(seq, ev, retracted=True)])
             return
-        if row.retracted:
+        original, waybill, retracted = row
+        if retracted:
             # A further declaration is the newest record of the event: `seq` names it, for `latest_digests`.
-            c.execute(update(events).where(events.c.event_id == eid).values(seq=seq))
+            c.execute(_MARK_RETRACTED, {"eid": eid, "seq": seq})
             return
         # Movements are indexed by lot, not by event (an event-id index costs a random B-tree write per
         # movement at capture, for the rare correction): reach the event's movements through its lots.
-        its_lots = list(c.execute(select(event_lots.c.lot_id).where(event_lots.c.seq == row.seq).distinct()).scalars())
-        mine = and_(movements.c.lot_id.in_(its_lots), movements.c.event_id == eid)
+        its = {"eid": eid, "seq": original, "lots": list(c.execute(_LOTS_OF_EVENT, {"seq": original}).scalars())}
         undo: dict[tuple[str, str, str], int] = defaultdict(int)
-        for lot, place, owner, delta in c.execute(
-            select(movements.c.lot_id, movements.c.place, movements.c.owner, movements.c.delta_g).where(mine)
-        ):
+        for lot, place, owner, delta in c.execute(_MOVEMENTS_OF_EVENT, its).all():
             undo[(lot, place, owner)] -= delta
-        c.execute(delete(movements).where(mine))
+        for stmt in _UNDO:
+            c.execute(stmt, its)
         self._add_positions(undo)
-        self._undo_rows(eid, row.seq, its_lots)
-        c.execute(update(events).where(events.c.event_id == eid).values(retracted=True, seq=seq))
-        self._rebuild_shipment(row.waybill)
-
-    def _undo_rows(self, eid: str, seq: int, its_lots: list[str]) -> None:
-        c = self.conn
-        c.execute(delete(event_lots).where(event_lots.c.seq == seq))
-        c.execute(delete(exports).where(exports.c.event_id == eid))
-        # The lots it made are among its lots: found by key, not by scanning every lot for its maker.
-        c.execute(delete(genealogy).where(genealogy.c.output_lot.in_(its_lots), genealogy.c.event_id == eid))
-        c.execute(delete(lots).where(lots.c.lot_id.in_(its_lots), lots.c.created_event == eid))
+        c.execute(_MARK_RETRACTED, {"eid": eid, "seq": seq})
+        self._rebuild_shipment(waybill)
 
     def _rebuild_shipment(self, waybill: str | None) -> None:
         if not waybill:
             return
         c = self.conn
-        c.execute(delete(shipments).where(shipments.c.waybill == waybill))
-        live = c.execute(
-            select(events)
-            .where(events.c.waybill == waybill, events.c.retracted.is_(False))
-            .order_by(events.c.event_time)
-        ).mappings()
+        c.execute(_DELETE_SHIPMENT, {"waybill": waybill})
         dispatches: list[tuple[Any, ...]] = []
         receipts: list[tuple[Any, ...]] = []
-        for e in live:
-            if e["biz_step"] == "shipping":
-                grams = c.execute(
-                    select(func.coalesce(func.sum(event_lots.c.grams), 0)).where(
-                        and_(event_lots.c.seq == e["seq"], event_lots.c.role == "shipped")
-                    )
-                ).scalar_one()
-                dispatches.append(
-                    (
-                        waybill,
-                        e["biz_location"],
-                        e["dest_location"],
-                        e["dest_party"],
-                        e["event_id"],
-                        e["event_time"],
-                        int(grams),
-                    )
-                )
-            elif e["biz_step"] == "receiving":
-                receipts.append((waybill, e["event_id"], e["event_time"], e["biz_location"]))
+        for eid, step, place, dest_location, dest_party, at, shipped in c.execute(
+            _LIVE_ON_WAYBILL, {"waybill": waybill}
+        ).all():
+            if step == "shipping":
+                dispatches.append((waybill, place, dest_location, dest_party, eid, at, int(shipped)))
+            elif step == "receiving":
+                receipts.append((waybill, eid, at, place))
         self._merge_shipments(dispatches, receipts)
 
 
@@ -461,6 +431,50 @@ _HOLDINGS_AT = select(positions.c.owner, positions.c.grams).where(
 )
 _HELD_BY = select(positions.c.place, positions.c.grams).where(
     positions.c.lot_id == bindparam("lot"), positions.c.owner == bindparam("owner")
+)
+_SWEEP_EMPTIED = delete(positions).where(
+    positions.c.grams == 0, positions.c.lot_id.in_(bindparam("ids", expanding=True))
+)
+# Corrections.
+_EVENT_STATE = select(events.c.seq, events.c.waybill, events.c.retracted).where(events.c.event_id == bindparam("eid"))
+_MARK_RETRACTED = (
+    update(events).where(events.c.event_id == bindparam("eid")).values(retracted=True, seq=bindparam("seq"))
+)
+_LOTS_OF_EVENT = select(event_lots.c.lot_id).where(event_lots.c.seq == bindparam("seq")).distinct()
+_ITS_MOVEMENTS = and_(
+    movements.c.lot_id.in_(bindparam("lots", expanding=True)), movements.c.event_id == bindparam("eid")
+)
+_MOVEMENTS_OF_EVENT = select(movements.c.lot_id, movements.c.place, movements.c.owner, movements.c.delta_g).where(
+    _ITS_MOVEMENTS
+)
+_UNDO = (  # each takes the event's id, its capture's seq and its lots
+    delete(movements).where(_ITS_MOVEMENTS),
+    delete(event_lots).where(event_lots.c.seq == bindparam("seq")),
+    delete(exports).where(exports.c.event_id == bindparam("eid")),
+    # The lots it made are among its lots: found by key, not by scanning every lot for its maker.
+    delete(genealogy).where(
+        genealogy.c.output_lot.in_(bindparam("lots", expanding=True)), genealogy.c.event_id == bindparam("eid")
+    ),
+    delete(lots).where(lots.c.lot_id.in_(bindparam("lots", expanding=True)), lots.c.created_event == bindparam("eid")),
+)
+_DELETE_SHIPMENT = delete(shipments).where(shipments.c.waybill == bindparam("waybill"))
+_SHIPPED_GRAMS = (
+    select(func.coalesce(func.sum(event_lots.c.grams), 0))
+    .where(event_lots.c.seq == events.c.seq, event_lots.c.role == "shipped")
+    .scalar_subquery()
+)
+_LIVE_ON_WAYBILL = (
+    select(
+        events.c.event_id,
+        events.c.biz_step,
+        events.c.biz_location,
+        events.c.dest_location,
+        events.c.dest_party,
+        events.c.event_time,
+        _SHIPPED_GRAMS,
+    )
+    .where(events.c.waybill == bindparam("waybill"), events.c.retracted.is_(False))
+    .order_by(events.c.event_time)
 )
 _DELETE_POSITION = delete(positions).where(
     positions.c.lot_id == bindparam("lot_id"),
