@@ -93,3 +93,41 @@ def test_0004_keys_event_lots_by_the_events_seq_and_back(engine: Engine) -> None
         assert "ix_ledger_kind_key" in {i["name"] for i in inspect(conn).get_indexes("ledger")}
     migrate(engine)
     assert _schema_differences(engine) == []
+
+
+def test_0005_gives_movements_their_capture_seq_and_back(engine: Engine) -> None:
+    """Movements written under 0004 get the seq of their event's capture; the lot index returns on downgrade."""
+    from alembic import command
+
+    from oretrail.storage.engine import alembic_config
+
+    cfg = alembic_config(engine)
+    command.downgrade(cfg, "0004")
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO events (event_id, seq, event_type, event_time, retracted) "
+            "VALUES ('urn:uuid:e1', 7, 'ObjectEvent', '2025-06-01 08:00:00', false), "
+            "('urn:uuid:e2', 9, 'ObjectEvent', '2025-06-02 08:00:00', false)"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO movements (event_id, lot_id, place, owner, delta_g, event_time) "
+            "VALUES ('urn:uuid:e1', 'lot:a', 'loc:1', 'p', -5000, '2025-06-01 08:00:00'), "
+            "('urn:uuid:e1', 'lot:a', 'waybill:1', 'p', 5000, '2025-06-01 08:00:00'), "
+            "('urn:uuid:e2', 'lot:a', 'waybill:1', 'p', -5000, '2025-06-02 08:00:00')"
+        )
+    migrate(engine)
+    with engine.connect() as conn:
+        rows = conn.exec_driver_sql("SELECT event_id, place, seq FROM movements ORDER BY id").all()
+        assert [tuple(r) for r in rows] == [
+            ("urn:uuid:e1", "loc:1", 7),
+            ("urn:uuid:e1", "waybill:1", 7),
+            ("urn:uuid:e2", "waybill:1", 9),
+        ]
+        assert {i["name"] for i in inspect(conn).get_indexes("movements")} == {"ix_movements_seq"}
+    command.downgrade(cfg, "0004")
+    with engine.connect() as conn:
+        assert "seq" not in {c["name"] for c in inspect(conn).get_columns("movements")}
+        assert {i["name"] for i in inspect(conn).get_indexes("movements")} == {"ix_movements_lot_place"}
+        assert conn.exec_driver_sql("SELECT count(*) FROM movements").scalar() == 3
+    migrate(engine)
+    assert _schema_differences(engine) == []

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from oretrail.rules.base import Context, Finding, capped, kg
 from oretrail.rules.scope import LOT
+from oretrail.storage.schema import event_lots as el
 from oretrail.storage.schema import lots, shipments
 from oretrail.storage.schema import movements as m
 from oretrail.storage.schema import positions as p
@@ -45,9 +46,11 @@ def find(ctx: Context) -> list[Finding]:
     wanted = set(pairs)
     lot_ids = sorted({lot for lot, _ in pairs})
     for i in range(0, len(lot_ids), _CHUNK):
-        # By lot alone, which the (lot_id, place) index serves; a row-value IN makes SQLite scan the table.
+        # Movements are indexed by capture, not by lot: the captures that touched a lot are its event_lots.
+        chunk = lot_ids[i : i + _CHUNK]
+        touched = select(el.c.seq).where(el.c.lot_id.in_(chunk))
         for lot, place, event, delta in ctx.conn.execute(
-            select(m.c.lot_id, m.c.place, m.c.event_id, m.c.delta_g).where(m.c.lot_id.in_(lot_ids[i : i + _CHUNK]))
+            select(m.c.lot_id, m.c.place, m.c.event_id, m.c.delta_g).where(m.c.seq.in_(touched), m.c.lot_id.in_(chunk))
         ):
             if (lot, place) not in wanted:
                 continue
