@@ -148,15 +148,7 @@ class State:
     ) -> None:
         self._put(
             s.movements,
-            dict(
-                event_id=event_id,
-                lot_id=lot_id,
-                place=place,
-                owner=owner,
-                delta_g=g(kg),
-                event_time=time,
-                seq=self.event_seq[event_id],
-            ),
+            dict(event_id=event_id, lot_id=lot_id, place=place, owner=owner, delta_g=g(kg), event_time=time),
         )
         self.positions[(lot_id, place, owner)] += g(kg)
 
@@ -361,7 +353,7 @@ def national_sample(st: State) -> None:
     st.declaration("530120250000000051", hs_code="8112929099", licence_no=None, net_g=200_000, value_usd=140_000.0)
     st.export("urn:uuid:exp-51", "urn:oretrail:lot:A:m2", 200, "530120250000000051")
     # balance.lot: drawn twice.
-    st.transform("urn:uuid:draw-x", [("urn:oretrail:lot:A:c2", 30)], [], location=MINE)
+    st.move("urn:uuid:draw-x", "urn:oretrail:lot:A:c2", MINE, -30)
     # transit: one overdue, one diverted.
     st.shipment("urn:oretrail:waybill:late", dispatched=T0 + days(1))
     st.shipment("urn:oretrail:waybill:div", received=T0 + days(2), received_at_location=OTHER_SMELTER)

@@ -15,7 +15,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, case, delete, func, literal_column, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, case, delete, func, literal_column, or_, select, update
 from sqlalchemy.sql.dml import Insert
 
 from oretrail.chain.model import DECLARATION_PREFIX, ChainEvent, LotQty
@@ -72,7 +72,7 @@ _LOT_COLUMNS = (
 _GRADE, _MASS, _ELEMENT_MG, _CREATED_EVENT = 3, 4, 5, 6
 _EVENT_LOT_COLUMNS = ("seq", "lot_id", "role", "event_id", "grams", "event_time")
 _GRAMS = 4  # in event_lots and exports rows
-_MOVEMENT_COLUMNS = ("event_id", "lot_id", "place", "owner", "delta_g", "event_time", "seq")
+_MOVEMENT_COLUMNS = ("event_id", "lot_id", "place", "owner", "delta_g", "event_time")
 _GENEALOGY_COLUMNS = ("output_lot", "input_lot", "event_id")
 _EXPORT_COLUMNS = ("event_id", "lot_id", "declaration_no", "port", "grams", "event_time")
 
@@ -183,11 +183,11 @@ class Projector:
             holder = ""
             for q in ev.inputs:
                 self._role(seq, ev, q, "input")
-                holder = self._draw(seq, ev, q.lot, place, q.grams, src_owner) or holder
+                holder = self._draw(ev, q.lot, place, q.grams, src_owner) or holder
             for q in ev.outputs:
                 self._role(seq, ev, q, "output")
                 self._create(ev, q, place)
-                self._put(seq, ev, q.lot, place, q.grams, dst_owner or holder or party_of_place(place))
+                self._put(ev, q.lot, place, q.grams, dst_owner or holder or party_of_place(place))
             for i in {q.lot for q in ev.inputs}:
                 for o in {q.lot for q in ev.outputs}:
                     b.genealogy.add((o, i, ev.event_id))
@@ -198,7 +198,7 @@ class Projector:
             for q in ev.quantities:
                 self._role(seq, ev, q, "created")
                 self._create(ev, q, place)
-                self._put(seq, ev, q.lot, place, q.grams, dst_owner or party_of_place(place))
+                self._put(ev, q.lot, place, q.grams, dst_owner or party_of_place(place))
         elif ev.stage == "transportation" and ev.waybill and step in ("shipping", "receiving"):
             self._transport(seq, ev, place)
         elif ev.event_type == "TransactionEvent" and ev.stage == "sales":
@@ -207,14 +207,14 @@ class Projector:
                 self._role(seq, ev, q, "sold")
                 where = ev.biz_location or self._held_at(q.lot, seller)
                 if where:
-                    self._draw(seq, ev, q.lot, where, q.grams, seller)
-                    self._put(seq, ev, q.lot, where, q.grams, buyer)
+                    self._draw(ev, q.lot, where, q.grams, seller)
+                    self._put(ev, q.lot, where, q.grams, buyer)
         elif ev.stage == "export" and ev.declaration_no:
             abroad = DECLARATION_PREFIX + ev.declaration_no
             for q in ev.quantities:
                 self._role(seq, ev, q, "exported")
-                owner = self._draw(seq, ev, q.lot, place, q.grams, src_owner)
-                self._put(seq, ev, q.lot, abroad, q.grams, owner)
+                owner = self._draw(ev, q.lot, place, q.grams, src_owner)
+                self._put(ev, q.lot, abroad, q.grams, owner)
                 key = (ev.event_id, q.lot)
                 row = b.exports.get(key)
                 if row:
@@ -231,8 +231,8 @@ class Projector:
         if ev.biz_step == "shipping":
             for q in ev.quantities:
                 self._role(seq, ev, q, "shipped")
-                owner = self._draw(seq, ev, q.lot, place, q.grams, src_owner)
-                self._put(seq, ev, q.lot, waybill, q.grams, owner)
+                owner = self._draw(ev, q.lot, place, q.grams, src_owner)
+                self._put(ev, q.lot, waybill, q.grams, owner)
             dst = ev.destinations
             self.buf.dispatches.append(
                 (
@@ -248,8 +248,8 @@ class Projector:
         else:
             for q in ev.quantities:
                 self._role(seq, ev, q, "received")
-                owner = self._draw(seq, ev, q.lot, waybill, q.grams, src_owner)
-                self._put(seq, ev, q.lot, place, q.grams, ev.destinations.get("owning_party") or owner)
+                owner = self._draw(ev, q.lot, waybill, q.grams, src_owner)
+                self._put(ev, q.lot, place, q.grams, ev.destinations.get("owning_party") or owner)
             self.buf.receipts.append((waybill, ev.event_id, ev.event_time, place))
 
     def _role(self, seq: int, ev: ChainEvent, q: LotQty, role: str) -> None:
@@ -282,18 +282,18 @@ class Projector:
             ev.event_time,
         ]
 
-    def _draw(self, seq: int, ev: ChainEvent, lot: str, place: str, grams: int, owner: str | None) -> str:
+    def _draw(self, ev: ChainEvent, lot: str, place: str, grams: int, owner: str | None) -> str:
         """Take goods from a place; without a named owner, from whoever holds most of the lot there."""
         who = owner if owner is not None else self._holder(lot, place)
-        self._move(seq, ev, lot, place, who, -grams)
+        self._move(ev, lot, place, who, -grams)
         return who
 
-    def _put(self, seq: int, ev: ChainEvent, lot: str, place: str, grams: int, owner: str) -> None:
-        self._move(seq, ev, lot, place, owner, grams)
+    def _put(self, ev: ChainEvent, lot: str, place: str, grams: int, owner: str) -> None:
+        self._move(ev, lot, place, owner, grams)
 
-    def _move(self, seq: int, ev: ChainEvent, lot: str, place: str, owner: str, delta: int) -> None:
+    def _move(self, ev: ChainEvent, lot: str, place: str, owner: str, delta: int) -> None:
         b = self.buf
-        b.movements.append((ev.event_id, lot, place, owner, delta, ev.event_time, seq))
+        b.movements.append((ev.event_id, lot, place, owner, delta, ev.event_time))
         b.positions[(lot, place, owner)] += delta
         at = b.pending_at.get((lot, place))
         if at is None:
@@ -392,6 +392,8 @@ class Projector:
             # A further declaration is the newest record of the event: `seq` names it, for `latest_digests`.
             c.execute(_MARK_RETRACTED, {"eid": eid, "seq": seq})
             return
+        # Movements are indexed by lot, not by event (an event-id index costs a random B-tree write per
+        # movement at capture, for the rare correction): reach the event's movements through its lots.
         its = {"eid": eid, "seq": original, "lots": list(c.execute(_LOTS_OF_EVENT, {"seq": original}).scalars())}
         undo: dict[tuple[str, str, str], int] = defaultdict(int)
         for lot, place, owner, delta in c.execute(_MOVEMENTS_OF_EVENT, its).all():
@@ -439,11 +441,14 @@ _MARK_RETRACTED = (
     update(events).where(events.c.event_id == bindparam("eid")).values(retracted=True, seq=bindparam("seq"))
 )
 _LOTS_OF_EVENT = select(event_lots.c.lot_id).where(event_lots.c.seq == bindparam("seq")).distinct()
+_ITS_MOVEMENTS = and_(
+    movements.c.lot_id.in_(bindparam("lots", expanding=True)), movements.c.event_id == bindparam("eid")
+)
 _MOVEMENTS_OF_EVENT = select(movements.c.lot_id, movements.c.place, movements.c.owner, movements.c.delta_g).where(
-    movements.c.seq == bindparam("seq")
+    _ITS_MOVEMENTS
 )
 _UNDO = (  # each takes the event's id, its capture's seq and its lots
-    delete(movements).where(movements.c.seq == bindparam("seq")),
+    delete(movements).where(_ITS_MOVEMENTS),
     delete(event_lots).where(event_lots.c.seq == bindparam("seq")),
     delete(exports).where(exports.c.event_id == bindparam("eid")),
     # The lots it made are among its lots: found by key, not by scanning every lot for its maker.

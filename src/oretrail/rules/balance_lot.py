@@ -16,7 +16,6 @@ from sqlalchemy import func, select
 
 from oretrail.rules.base import Context, Finding, capped, kg
 from oretrail.rules.scope import LOT
-from oretrail.storage.schema import event_lots as el
 from oretrail.storage.schema import lots, shipments
 from oretrail.storage.schema import movements as m
 from oretrail.storage.schema import positions as p
@@ -46,11 +45,9 @@ def find(ctx: Context) -> list[Finding]:
     wanted = set(pairs)
     lot_ids = sorted({lot for lot, _ in pairs})
     for i in range(0, len(lot_ids), _CHUNK):
-        # Movements are indexed by capture, not by lot: the captures that touched a lot are its event_lots.
-        chunk = lot_ids[i : i + _CHUNK]
-        touched = select(el.c.seq).where(el.c.lot_id.in_(chunk))
+        # By lot alone, which the (lot_id, place) index serves; a row-value IN makes SQLite scan the table.
         for lot, place, event, delta in ctx.conn.execute(
-            select(m.c.lot_id, m.c.place, m.c.event_id, m.c.delta_g).where(m.c.seq.in_(touched), m.c.lot_id.in_(chunk))
+            select(m.c.lot_id, m.c.place, m.c.event_id, m.c.delta_g).where(m.c.lot_id.in_(lot_ids[i : i + _CHUNK]))
         ):
             if (lot, place) not in wanted:
                 continue

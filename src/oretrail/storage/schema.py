@@ -168,10 +168,8 @@ movements = Table(
     Column("owner", URI, nullable=False),  # '' when unknown
     Column("delta_g", BigInteger, nullable=False),
     Column("event_time", DateTime, nullable=False),
-    Column("seq", BigInteger, nullable=False),  # ledger record of the event's capture, as in event_lots
 )
-# By capture (appended to), not by lot (random): a lot's movements are reached through event_lots.
-Index("ix_movements_seq", movements.c.seq)
+Index("ix_movements_lot_place", movements.c.lot_id, movements.c.place)
 
 positions = Table(
     "positions",
