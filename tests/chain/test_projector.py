@@ -7,7 +7,20 @@ from sqlalchemy import Connection, Engine, func, select
 from oretrail.chain.projector import Projector, party_of_place
 from oretrail.chain.trace import mining_sources, trace
 from oretrail.storage.schema import events, exports, genealogy, lots, movements, positions, shipments
-from tests.chain.chainbuild import BUYER, ELEMENTS, MINE, MINER, PORT, SMELTER, full_chain, mine, retraction, ship
+from tests.chain.chainbuild import (
+    BUYER,
+    ELEMENTS,
+    MINE,
+    MINER,
+    PORT,
+    SMELTER,
+    at,
+    full_chain,
+    mine,
+    receive,
+    retraction,
+    ship,
+)
 
 
 def apply(engine: Engine, evs: list) -> None:  # type: ignore[type-arg]
@@ -153,3 +166,22 @@ def test_shipping_to_an_unknown_place_keeps_declared_destination(engine: Engine)
     with engine.connect() as conn:
         s = conn.execute(select(shipments)).mappings().one()
         assert (s["dest_location"], s["dest_party"]) == (SMELTER, MINER)
+
+
+def test_shipment_keeps_the_earliest_dispatch_and_receipt_whatever_the_arrival_order(engine: Engine) -> None:
+    """Shipments are merged by an upsert in the database: the earliest dispatch names the origin (replacing
+    a later one that arrived first), later dispatches add their grams, the earliest receipt wins."""
+    w = "urn:oretrail:waybill:W9"
+    batches = [
+        [mine("m1", "L1", 50), mine("m2", "L2", 50, place=SMELTER)],
+        [ship("s-late", {"L2": 5}, w, SMELTER, PORT, days=3)],  # arrives first, dispatched later
+        [ship("s-early", {"L1": 10}, w, MINE, PORT, days=1), receive("r-late", {"L1": 10}, w, PORT, days=6)],
+        [ship("s-last", {"L1": 4}, w, MINE, PORT, days=4), receive("r-early", {"L1": 4}, w, PORT, days=5)],
+    ]
+    for batch in batches:
+        apply(engine, batch)
+    with engine.connect() as conn:
+        s = conn.execute(select(shipments).where(shipments.c.waybill == w)).mappings().one()
+    assert (s["origin"], s["dispatch_event"], s["dispatched_at"]) == (MINE, "s-early", at(1))
+    assert s["grams"] == 14_000  # the earliest dispatch's 10 kg, then the 4 kg dispatched after it
+    assert (s["receipt_event"], s["received_at"], s["received_location"]) == ("r-early", at(5), PORT)

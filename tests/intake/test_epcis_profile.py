@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import pickle
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import orjson
@@ -448,3 +448,19 @@ def test_documents_from_the_builders_round_trip_through_json() -> None:
     assert [c.chain.stage for c in captured] == [
         "mining", "smelting", "processing", "manufacturing", "transportation", "transportation", "sales", "export"
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("written", "utc"),
+    [
+        ("2025-06-01T07:03:48.000+08:00", datetime(2025, 5, 31, 23, 3, 48)),
+        ("2025-06-01T07:03:48-05:30", datetime(2025, 6, 1, 12, 33, 48)),
+        ("2025-06-01T07:03:48.250Z", datetime(2025, 6, 1, 7, 3, 48, 250_000)),
+        ("2025-06-01T07:03:48+00:00", datetime(2025, 6, 1, 7, 3, 48)),
+    ],
+)
+def test_event_time_is_read_as_naive_utc(written: str, utc: datetime) -> None:
+    """Offsets are subtracted by hand for speed: the result must be what a timezone conversion gives."""
+    (ev,) = read_document(b.encode(b.document(b.mining(time=written))), "doc.json")
+    assert ev.chain.event_time == utc
+    assert utc == datetime.fromisoformat(written).astimezone(UTC).replace(tzinfo=None)

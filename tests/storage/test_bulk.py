@@ -33,3 +33,20 @@ def test_bulk_inserted_times_read_back_like_any_other_write(engine: Engine) -> N
         assert got == moments
         on_day = select(declarations.c.declaration_no).where(declarations.c.date == date(2025, 6, 1))
         assert conn.execute(on_day).scalars().all() == ["D1"]
+
+
+def test_value_rows_in_any_key_order_land_in_the_right_columns(engine: Engine) -> None:
+    """insert_values takes tuples in the caller's key order; a key that names no column is refused."""
+    import pytest
+    from sqlalchemy import select
+
+    from oretrail.storage.bulk import insert_values
+    from oretrail.storage.schema import genealogy
+
+    with engine.begin() as conn:
+        insert_values(conn, genealogy, ("output_lot", "input_lot", "event_id"), [("o1", "i1", "e1")])
+        insert_values(conn, genealogy, ("event_id", "input_lot", "output_lot"), [("e2", "i2", "o2")])
+        rows = conn.execute(select(genealogy.c.output_lot, genealogy.c.input_lot, genealogy.c.event_id)).all()
+        assert sorted(tuple(r) for r in rows) == [("o1", "i1", "e1"), ("o2", "i2", "e2")]
+        with pytest.raises(ValueError, match="genealogy"):
+            insert_values(conn, genealogy, ("output_lot", "input_lot", "evnt_id"), [("o3", "i3", "e3")])
