@@ -75,6 +75,8 @@ _GRAMS = 4  # in event_lots and exports rows
 _MOVEMENT_COLUMNS = ("event_id", "lot_id", "place", "owner", "delta_g", "event_time")
 _GENEALOGY_COLUMNS = ("output_lot", "input_lot", "event_id")
 _EXPORT_COLUMNS = ("event_id", "lot_id", "declaration_no", "port", "grams", "event_time")
+_DISPATCH_COLUMNS = ("waybill", "origin", "dest_location", "dest_party", "dispatch_event", "dispatched_at", "grams")
+_RECEIPT_COLUMNS = ("waybill", "receipt_event", "received_at", "received_location")
 
 
 @dataclass
@@ -483,37 +485,28 @@ _DELETE_POSITION = delete(positions).where(
 )
 
 
-_DISPATCH_COLUMNS = ("waybill", "origin", "dest_location", "dest_party", "dispatch_event", "dispatched_at", "grams")
-_RECEIPT_COLUMNS = ("waybill", "receipt_event", "received_at", "received_location")
+def _earliest_wins(dialect: str, columns: tuple[str, ...], at: str) -> Insert:
+    """Upsert of a shipment row's `columns` (the waybill first) that takes the new values only when its time
+    `at` is earlier than the stored one; a dispatch's grams add up over later dispatches under the waybill."""
+    t = shipments
+    ins = insert_or(dialect, t)
+    x = ins.excluded
+    first = or_(t.c[at].is_(None), x[at] < t.c[at])
+    keep_first = {name: case((first, x[name]), else_=t.c[name]) for name in columns[1:]}
+    if "grams" in keep_first:
+        later = (x.dispatch_event != t.c.dispatch_event, func.coalesce(t.c.grams, literal_column("0")) + x.grams)
+        keep_first["grams"] = case((first, x.grams), later, else_=t.c.grams)
+    return ins.on_conflict_do_update(index_elements=[t.c.waybill], set_=keep_first)
 
 
 @cache
 def _shipment_merges(dialect: str) -> tuple[Insert, Insert]:
-    """Upserts of a dispatch and of a receipt into a shipment row; the earliest dispatch (receipt) names the
-    shipment's origin and destination (its receipt), and every later dispatch under the waybill adds its grams."""
-    t = shipments
-    ins = insert_or(dialect, t)
-    x = ins.excluded
-    first = or_(t.c.dispatched_at.is_(None), x.dispatched_at < t.c.dispatched_at)
-    dispatch = ins.on_conflict_do_update(
-        index_elements=[t.c.waybill],
-        set_={name: case((first, x[name]), else_=t.c[name]) for name in _DISPATCH_COLUMNS[1:-1]}
-        | {
-            "grams": case(
-                (first, x.grams),
-                (x.dispatch_event != t.c.dispatch_event, func.coalesce(t.c.grams, literal_column("0")) + x.grams),
-                else_=t.c.grams,
-            )
-        },
+    """The upserts of a dispatch and of a receipt: the earliest of each names the shipment's origin and
+    destination (its receipt)."""
+    return (
+        _earliest_wins(dialect, _DISPATCH_COLUMNS, "dispatched_at"),
+        _earliest_wins(dialect, _RECEIPT_COLUMNS, "received_at"),
     )
-    ins = insert_or(dialect, t)
-    x = ins.excluded
-    first = or_(t.c.received_at.is_(None), x.received_at < t.c.received_at)
-    receipt = ins.on_conflict_do_update(
-        index_elements=[t.c.waybill],
-        set_={name: case((first, x[name]), else_=t.c[name]) for name in _RECEIPT_COLUMNS[1:]},
-    )
-    return dispatch, receipt
 
 
 @cache

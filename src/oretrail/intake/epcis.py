@@ -195,7 +195,7 @@ class _Reader:
             event_type=ev["type"],
             event_time=self._time(ev["eventTime"], "eventTime"),
             action=ev.get("action"),
-            biz_step=_optional_term(voc.BIZ_STEP, ev, "bizStep", "bizStep", prefixes),
+            biz_step=_optional_term(voc.BIZ_STEP, ev, "bizStep", prefixes),
             stage=stage,
             biz_location=ev["bizLocation"]["id"] if "bizLocation" in ev else None,
             read_point=ev["readPoint"]["id"] if "readPoint" in ev else None,
@@ -209,10 +209,10 @@ class _Reader:
             biz_transactions=_transactions(ev, prefixes),
             error_declaration=self._error_declaration(ev.get("errorDeclaration"), prefixes),
         )
-        _optional_term(voc.DISPOSITION, ev, "disposition", "disposition", prefixes)
+        _optional_term(voc.DISPOSITION, ev, "disposition", prefixes)
         for part, values in ev.get("persistentDisposition", {}).items():
             for i, value in enumerate(values):
-                _term(voc.DISPOSITION, value, f"persistentDisposition.{part}[{i}]", prefixes)
+                _term(voc.DISPOSITION, value, prefixes, "persistentDisposition", part, i)
         if stage is not None:
             _check_profile(chain, ev, lot_data)
         return chain
@@ -302,7 +302,7 @@ class _Reader:
             return None
         return ErrorDeclaration(
             declaration_time=self._time(declaration["declarationTime"], "errorDeclaration.declarationTime"),
-            reason=_optional_term(voc.ERROR_REASON, declaration, "reason", "errorDeclaration.reason", prefixes),
+            reason=_optional_term(voc.ERROR_REASON, declaration, "reason", prefixes, "errorDeclaration"),
             corrective_event_ids=tuple(declaration.get("correctiveEventIDs", ())),
         )
 
@@ -335,18 +335,20 @@ def _offset(suffix: str) -> timedelta:
     return offset
 
 
-def _term(vocabulary: voc.Vocabulary, value: str, field: str, prefixes: Mapping[str, str]) -> str:
+def _term(vocabulary: voc.Vocabulary, value: str, prefixes: Mapping[str, str], *path: str | int) -> str:
+    """The folded term; `path` names the field, spelled out only for a refusal (the common bare CBV word costs
+    no more than a set lookup)."""
     try:
         return vocabulary.normalise(value, prefixes)
     except voc.VocabularyError as exc:
-        raise _Bad(field, str(exc)) from None
+        raise _Bad(_json_path(list(path)), str(exc)) from None
 
 
 def _optional_term(
-    vocabulary: voc.Vocabulary, obj: Mapping[str, Any], key: str, field: str, prefixes: Mapping[str, str]
+    vocabulary: voc.Vocabulary, obj: Mapping[str, Any], key: str, prefixes: Mapping[str, str], *within: str | int
 ) -> str | None:
     value = obj.get(key)
-    return None if value is None else _term(vocabulary, value, field, prefixes)
+    return None if value is None else _term(vocabulary, value, prefixes, *within, key)
 
 
 def _lots(ev: dict[str, Any], key: str, strict: bool) -> tuple[LotQty, ...]:
@@ -396,9 +398,7 @@ def _parties(ev: dict[str, Any], key: str, id_key: str, strict: bool, prefixes: 
     (who sold?), so they are refused there; other events keep the first."""
     parties: dict[str, str] = {}
     for i, entry in enumerate(ev.get(key, ())):
-        kind = entry["type"]
-        if kind not in voc.SOURCE_DEST_TYPES:  # the bare CBV word, the common case, needs no folding
-            kind = _term(voc.SOURCE_DEST_TYPE, kind, f"{key}[{i}].type", prefixes)
+        kind = _term(voc.SOURCE_DEST_TYPE, entry["type"], prefixes, key, i, "type")
         if kind in parties:
             if strict and parties[kind] != entry[id_key]:
                 raise _Bad(f"{key}[{i}]", f"a second {kind} ({entry[id_key]}) besides {parties[kind]}")
@@ -409,15 +409,13 @@ def _parties(ev: dict[str, Any], key: str, id_key: str, strict: bool, prefixes: 
 
 def _transactions(ev: dict[str, Any], prefixes: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
     """(type, id) pairs; an untyped business transaction (EPCIS allows it) has the type ''."""
-    out = []
-    for i, entry in enumerate(ev.get("bizTransactionList", ())):
-        kind = entry.get("type")
-        if kind is None:
-            kind = ""
-        elif kind not in voc.BIZ_TRANSACTION_TYPES:
-            kind = _term(voc.BIZ_TRANSACTION_TYPE, kind, f"bizTransactionList[{i}].type", prefixes)
-        out.append((kind, entry["bizTransaction"]))
-    return tuple(out)
+    return tuple(
+        (
+            _optional_term(voc.BIZ_TRANSACTION_TYPE, entry, "type", prefixes, "bizTransactionList", i) or "",
+            entry["bizTransaction"],
+        )
+        for i, entry in enumerate(ev.get("bizTransactionList", ()))
+    )
 
 
 @dataclass(frozen=True, slots=True)
