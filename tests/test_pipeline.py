@@ -16,7 +16,7 @@ from oretrail.intake.errors import IntakeError
 from oretrail.ledger.store import count
 from oretrail.ledger.verify import verify
 from oretrail.pipeline import Capture, rebuild_all
-from oretrail.storage.schema import event_lots, events, exports, genealogy, lots, movements, positions, shipments
+from oretrail.storage.schema import event_lots, events, exports, genealogy, lots, positions, shipments
 from tests.intake import builders as b
 
 KEY = Ed25519PrivateKey.generate()
@@ -34,14 +34,6 @@ def snapshot(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
         for t in PROJECTIONS:
             cols = [c for c in t.columns if c.name != "seq"]
             out[t.name] = sorted(tuple(r) for r in conn.execute(select(*cols)))
-        out["movements"] = sorted(
-            tuple(r)
-            for r in conn.execute(
-                select(
-                    movements.c.event_id, movements.c.lot_id, movements.c.place, movements.c.owner, movements.c.delta_g
-                )
-            )
-        )
     return out
 
 

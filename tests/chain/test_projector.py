@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, Engine, func, select
 
+from oretrail.chain.model import LotQty
 from oretrail.chain.projector import Projector, party_of_place
 from oretrail.chain.trace import mining_sources, trace
-from oretrail.storage.schema import events, exports, genealogy, lots, movements, positions, shipments
+from oretrail.storage.schema import event_lots, events, exports, genealogy, lots, positions, shipments
 from tests.chain.chainbuild import (
     BUYER,
     ELEMENTS,
@@ -33,6 +34,20 @@ def holdings(conn: Connection) -> dict[tuple[str, str, str], int]:
     return {(r.lot_id, r.place, r.owner): r.grams for r in conn.execute(select(positions))}
 
 
+def moved(conn: Connection) -> dict[tuple[str, str, str], int]:
+    """Positions summed again from the draws and additions on the event_lots rows; emptied holdings left out."""
+    net: dict[tuple[str, str, str], int] = {}
+    el = event_lots.c
+    for lot, source, giver, target, taker, grams in conn.execute(
+        select(el.lot_id, el.from_place, el.from_owner, el.to_place, el.to_owner, el.grams)
+    ):
+        if source is not None:
+            net[(lot, source, giver)] = net.get((lot, source, giver), 0) - grams
+        if target is not None:
+            net[(lot, target, taker)] = net.get((lot, target, taker), 0) + grams
+    return {k: v for k, v in net.items() if v}
+
+
 def test_full_chain_positions(engine: Engine) -> None:
     apply(engine, full_chain())
     with engine.connect() as conn:
@@ -43,7 +58,7 @@ def test_full_chain_positions(engine: Engine) -> None:
             ("L-met-2", SMELTER, MINER): 60_000,
             ("L-met-1", "urn:oretrail:declaration:530120250000000001", BUYER): 300_000,
         }
-        assert conn.execute(select(func.sum(movements.c.delta_g))).scalar_one() == sum(pos.values())
+        assert moved(conn) == pos
 
 
 def test_lot_creation_and_element_content(engine: Engine) -> None:
@@ -185,3 +200,24 @@ def test_shipment_keeps_the_earliest_dispatch_and_receipt_whatever_the_arrival_o
     assert (s["origin"], s["dispatch_event"], s["dispatched_at"]) == (MINE, "s-early", at(1))
     assert s["grams"] == 14_000  # the earliest dispatch's 10 kg, then the 4 kg dispatched after it
     assert (s["receipt_event"], s["received_at"], s["received_location"]) == ("r-early", at(5), PORT)
+
+
+def test_a_lot_listed_twice_moves_once_with_the_sum(engine: Engine) -> None:
+    """One event naming a lot twice moved their sum: one event_lots row, its draw and its put, and a retraction
+    of it gives back exactly that."""
+    twice = ship("e-ship", {}, "urn:oretrail:waybill:W2", MINE, SMELTER, 1)
+    twice = twice._replace(quantities=(LotQty("L-x", 300_000), LotQty("L-x", 200_000)))
+    apply(engine, [mine("e-mine", "L-x", 1000), twice])
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(event_lots.c.grams, event_lots.c.from_place, event_lots.c.to_place).where(
+                event_lots.c.role == "shipped"
+            )
+        ).all()
+        assert [tuple(r) for r in rows] == [(500_000, MINE, "urn:oretrail:waybill:W2")]
+        assert holdings(conn) == {("L-x", MINE, MINER): 500_000, ("L-x", "urn:oretrail:waybill:W2", MINER): 500_000}
+        assert moved(conn) == holdings(conn)
+        assert conn.execute(select(shipments.c.grams)).scalar_one() == 500_000
+    apply(engine, [retraction(twice, 2)])
+    with engine.connect() as conn:
+        assert holdings(conn) == {("L-x", MINE, MINER): 1_000_000}

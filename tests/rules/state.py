@@ -46,7 +46,7 @@ class State:
             self.conn.execute(insert(table).values(**row))
 
     def close(self) -> None:
-        """Write `positions`, the per-owner sums of the movements so far (docs/projections.md)."""
+        """Write `positions`, the per-owner sums of the draws and additions so far (docs/projections.md)."""
         for (lot, place, owner), grams in sorted(self.positions.items()):
             if grams:
                 self._put(s.positions, {"lot_id": lot, "place": place, "owner": owner, "grams": grams})
@@ -137,20 +137,42 @@ class State:
             ),
         )
 
-    def event_lot(self, event_id: str, lot_id: str, role: str, kg: float, time: datetime = T0) -> None:
+    def event_lot(
+        self,
+        event_id: str,
+        lot_id: str,
+        role: str,
+        kg: float,
+        time: datetime = T0,
+        *,
+        drawn_at: str | None = None,
+        put_at: str | None = None,
+        owner: str = EXPORTER,
+    ) -> None:
+        """What an event did to a lot, with the place it drew the lot from and the place it put it, if any."""
+        if event_id not in self.event_seq:  # a draw whose event is not recorded still has a capture
+            self.event_seq[event_id] = self._seq()
         row = dict(
-            seq=self.event_seq[event_id], event_id=event_id, lot_id=lot_id, role=role, grams=g(kg), event_time=time
+            seq=self.event_seq[event_id],
+            event_id=event_id,
+            lot_id=lot_id,
+            role=role,
+            grams=g(kg),
+            event_time=time,
+            from_place=drawn_at,
+            from_owner=owner if drawn_at is not None else None,
+            to_place=put_at,
+            to_owner=owner if put_at is not None else None,
         )
         self._put(s.event_lots, row)
+        if drawn_at is not None:
+            self.positions[(lot_id, drawn_at, owner)] -= g(kg)
+        if put_at is not None:
+            self.positions[(lot_id, put_at, owner)] += g(kg)
 
-    def move(
-        self, event_id: str, lot_id: str, place: str, kg: float, owner: str = EXPORTER, time: datetime = T0
-    ) -> None:
-        self._put(
-            s.movements,
-            dict(event_id=event_id, lot_id=lot_id, place=place, owner=owner, delta_g=g(kg), event_time=time),
-        )
-        self.positions[(lot_id, place, owner)] += g(kg)
+    def draw(self, event_id: str, lot_id: str, place: str, kg: float) -> None:
+        """A lot consumed at a place by an event of which nothing else is recorded."""
+        self.event_lot(event_id, lot_id, "input", kg, drawn_at=place)
 
     def genealogy(self, event_id: str, inputs: list[str], outputs: list[str]) -> None:
         for i in inputs:
@@ -162,8 +184,7 @@ class State:
         eid = event_id or f"urn:uuid:mine-{lot_id.rsplit(':', 1)[-1]}"
         self.event(eid, stage="mining", biz_step="commissioning", location=MINE, action="ADD")
         self.lot(lot_id, material, kg, grade, created_event=eid, stage="mining", location=MINE)
-        self.event_lot(eid, lot_id, "created", kg)
-        self.move(eid, lot_id, MINE, kg)
+        self.event_lot(eid, lot_id, "created", kg, put_at=MINE)
         return eid
 
     def transform(
@@ -179,12 +200,10 @@ class State:
         """inputs: (lot, kg consumed); outputs: (lot, material, kg, grade)."""
         self.event(event_id, stage=stage, event_type="TransformationEvent", location=location, time=time)
         for lot, kg in inputs:
-            self.event_lot(event_id, lot, "input", kg, time)
-            self.move(event_id, lot, location, -kg, time=time)
+            self.event_lot(event_id, lot, "input", kg, time, drawn_at=location)
         for lot, material, kg, grade in outputs:
             self.lot(lot, material, kg, grade, created_event=event_id, stage=stage, location=location, time=time)
-            self.event_lot(event_id, lot, "output", kg, time)
-            self.move(event_id, lot, location, kg, time=time)
+            self.event_lot(event_id, lot, "output", kg, time, put_at=location)
         self.genealogy(event_id, [i for i, _ in inputs], [o[0] for o in outputs])
 
     def export(self, event_id: str, lot_id: str, kg: float, declaration_no: str, port: str = PORT) -> None:
@@ -223,9 +242,7 @@ class State:
             dest_party=dest_party,
         )
         if lot:
-            self.event_lot(dispatch, lot, "shipped", kg, dispatched)
-            self.move(dispatch, lot, origin, -kg, time=dispatched)
-            self.move(dispatch, lot, waybill, kg, time=dispatched)
+            self.event_lot(dispatch, lot, "shipped", kg, dispatched, drawn_at=origin, put_at=waybill)
         if received:
             self.event(
                 receipt,
@@ -236,9 +253,8 @@ class State:
                 waybill=waybill,
             )
             if lot:
-                self.event_lot(receipt, lot, "received", kg, received)
-                self.move(receipt, lot, waybill, -kg, time=received)
-                self.move(receipt, lot, received_at_location or dest or "", kg, time=received)
+                put_at = received_at_location or dest or ""
+                self.event_lot(receipt, lot, "received", kg, received, drawn_at=waybill, put_at=put_at)
         self._put(
             s.shipments,
             dict(
@@ -353,7 +369,7 @@ def national_sample(st: State) -> None:
     st.declaration("530120250000000051", hs_code="8112929099", licence_no=None, net_g=200_000, value_usd=140_000.0)
     st.export("urn:uuid:exp-51", "urn:oretrail:lot:A:m2", 200, "530120250000000051")
     # balance.lot: drawn twice.
-    st.move("urn:uuid:draw-x", "urn:oretrail:lot:A:c2", MINE, -30)
+    st.draw("urn:uuid:draw-x", "urn:oretrail:lot:A:c2", MINE, 30)
     # transit: one overdue, one diverted.
     st.shipment("urn:oretrail:waybill:late", dispatched=T0 + days(1))
     st.shipment("urn:oretrail:waybill:div", received=T0 + days(2), received_at_location=OTHER_SMELTER)

@@ -218,12 +218,12 @@ def test_transformation_output_from_no_input_of_the_element_raises(engine: Engin
 def test_lot_balance_raises_only_beyond_tolerance(engine: Engine, cat: Catalogue, cfg: Config) -> None:
     def build(st: State) -> None:
         st.mine("urn:oretrail:lot:A:l1", "ga.crude", 100, 0.99)
-        st.move("urn:uuid:draw-1", "urn:oretrail:lot:A:l1", MINE, -100 * (1 + cfg.relative_tolerance) - 1)  # at edge
+        st.draw("urn:uuid:draw-1", "urn:oretrail:lot:A:l1", MINE, 100 * (1 + cfg.relative_tolerance) + 1)  # at edge
         st.mine("urn:oretrail:lot:A:l2", "ga.crude", 100, 0.99)
-        st.move("urn:uuid:draw-2", "urn:oretrail:lot:A:l2", MINE, -60)
-        st.move("urn:uuid:draw-3", "urn:oretrail:lot:A:l2", MINE, -60)  # 120 drawn of 100
+        st.draw("urn:uuid:draw-2", "urn:oretrail:lot:A:l2", MINE, 60)
+        st.draw("urn:uuid:draw-3", "urn:oretrail:lot:A:l2", MINE, 60)  # 120 drawn of 100
         # Drawn at a place the lot never reached.
-        st.move("urn:uuid:draw-4", "urn:oretrail:lot:A:l2", REFINERY, -5)
+        st.draw("urn:uuid:draw-4", "urn:oretrail:lot:A:l2", REFINERY, 5)
 
     found = judge(engine, build, "balance.lot", cat, cfg)
     assert subjects(found) == [

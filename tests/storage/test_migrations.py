@@ -93,3 +93,52 @@ def test_0004_keys_event_lots_by_the_events_seq_and_back(engine: Engine) -> None
         assert "ix_ledger_kind_key" in {i["name"] for i in inspect(conn).get_indexes("ledger")}
     migrate(engine)
     assert _schema_differences(engine) == []
+
+
+def test_0005_moves_movements_onto_event_lots_and_back(engine: Engine) -> None:
+    """A shipment's draw and put, and a transformation's input and output of the same lot, stored as movements
+    under 0004, land on the right sides of the right event_lots rows, and come back as the same movements."""
+    from alembic import command
+
+    from oretrail.storage.engine import alembic_config
+
+    cfg = alembic_config(engine)
+    command.downgrade(cfg, "0004")
+    at = "'2025-06-01 08:00:00'"
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO event_lots (seq, lot_id, role, event_id, grams, event_time) VALUES "
+            f"(3, 'lot:a', 'shipped', 'urn:uuid:s', 5000, {at}), (4, 'lot:a', 'input', 'urn:uuid:t', 2000, {at}), "
+            f"(4, 'lot:a', 'output', 'urn:uuid:t', 1500, {at}), (5, 'lot:a', 'observed', 'urn:uuid:o', 1500, {at})"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO movements (event_id, lot_id, place, owner, delta_g, event_time) VALUES "
+            f"('urn:uuid:s', 'lot:a', 'loc:mine', 'party:m', -5000, {at}), "
+            f"('urn:uuid:s', 'lot:a', 'waybill:1', 'party:m', 5000, {at}), "
+            f"('urn:uuid:t', 'lot:a', 'loc:plant', '', -2000, {at}), "
+            f"('urn:uuid:t', 'lot:a', 'loc:plant', 'party:p', 1500, {at})"
+        )
+    migrate(engine)
+    with engine.connect() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT seq, role, from_place, from_owner, to_place, to_owner FROM event_lots ORDER BY seq, role"
+        ).all()
+        assert [tuple(r) for r in rows] == [
+            (3, "shipped", "loc:mine", "party:m", "waybill:1", "party:m"),
+            (4, "input", "loc:plant", "", None, None),
+            (4, "output", None, None, "loc:plant", "party:p"),
+            (5, "observed", None, None, None, None),
+        ]
+        assert "movements" not in inspect(conn).get_table_names()
+    command.downgrade(cfg, "0004")
+    with engine.connect() as conn:
+        moves = conn.exec_driver_sql("SELECT event_id, place, owner, delta_g FROM movements ORDER BY id").all()
+        assert [tuple(r) for r in moves] == [
+            ("urn:uuid:s", "loc:mine", "party:m", -5000),
+            ("urn:uuid:s", "waybill:1", "party:m", 5000),
+            ("urn:uuid:t", "loc:plant", "", -2000),
+            ("urn:uuid:t", "loc:plant", "party:p", 1500),
+        ]
+        assert "from_place" not in {c["name"] for c in inspect(conn).get_columns("event_lots")}
+    migrate(engine)
+    assert _schema_differences(engine) == []

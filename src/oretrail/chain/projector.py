@@ -15,7 +15,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, case, delete, func, literal_column, or_, select, update
+from sqlalchemy import Connection, bindparam, case, delete, func, literal_column, or_, select, update
 from sqlalchemy.sql.dml import Insert
 
 from oretrail.chain.model import DECLARATION_PREFIX, ChainEvent, LotQty
@@ -27,14 +27,13 @@ from oretrail.storage.schema import (
     exports,
     genealogy,
     lots,
-    movements,
     positions,
     shipments,
 )
 from oretrail.storage.upsert import insert_new, insert_or
 
 TRANSFORMING_STAGES = ("smelting", "processing", "manufacturing")
-PROJECTION_TABLES = (events, lots, event_lots, movements, positions, shipments, genealogy, exports)
+PROJECTION_TABLES = (events, lots, event_lots, positions, shipments, genealogy, exports)
 
 
 def party_of_place(place: str | None) -> str:
@@ -70,9 +69,10 @@ _LOT_COLUMNS = (
     "created_location", "created_at",
 )  # fmt: skip
 _GRADE, _MASS, _ELEMENT_MG, _CREATED_EVENT = 3, 4, 5, 6
-_EVENT_LOT_COLUMNS = ("seq", "lot_id", "role", "event_id", "grams", "event_time")
-_GRAMS = 4  # in event_lots and exports rows
-_MOVEMENT_COLUMNS = ("event_id", "lot_id", "place", "owner", "delta_g", "event_time")
+_EVENT_LOT_COLUMNS = (
+    "seq", "lot_id", "role", "event_id", "grams", "event_time", "from_place", "from_owner", "to_place", "to_owner",
+)  # fmt: skip
+_FROM_PLACE, _FROM_OWNER, _TO_PLACE, _TO_OWNER = 6, 7, 8, 9
 _GENEALOGY_COLUMNS = ("output_lot", "input_lot", "event_id")
 _EXPORT_COLUMNS = ("event_id", "lot_id", "declaration_no", "port", "grams", "event_time")
 _DISPATCH_COLUMNS = ("waybill", "origin", "dest_location", "dest_party", "dispatch_event", "dispatched_at", "grams")
@@ -83,8 +83,7 @@ _RECEIPT_COLUMNS = ("waybill", "receipt_event", "received_at", "received_locatio
 class _Buffer:
     events: list[tuple[Any, ...]] = field(default_factory=list)
     lots: dict[str, list[Any]] = field(default_factory=dict)
-    event_lots: dict[tuple[int, str, str], list[Any]] = field(default_factory=dict)
-    movements: list[tuple[Any, ...]] = field(default_factory=list)
+    event_lots: list[list[Any]] = field(default_factory=list)
     positions: dict[tuple[str, str, str], int] = field(default_factory=lambda: defaultdict(int))
     pending_at: dict[tuple[str, str], dict[str, int]] = field(default_factory=dict)  # (lot, place) → owner → Δ
     genealogy: set[tuple[str, str, str]] = field(default_factory=set)  # (output lot, input lot, event)
@@ -132,8 +131,7 @@ class Projector:
         insert_values(c, events, _EVENT_COLUMNS, b.events)
         # A lot keeps the event that first created it.
         execute_values(c, insert_new(c.dialect.name, lots), _LOT_COLUMNS, [tuple(r) for r in b.lots.values()])
-        insert_values(c, event_lots, _EVENT_LOT_COLUMNS, [tuple(r) for r in b.event_lots.values()])
-        insert_values(c, movements, _MOVEMENT_COLUMNS, b.movements)
+        insert_values(c, event_lots, _EVENT_LOT_COLUMNS, [tuple(r) for r in b.event_lots])
         insert_values(c, genealogy, _GENEALOGY_COLUMNS, list(b.genealogy))
         insert_values(c, exports, _EXPORT_COLUMNS, [tuple(r) for r in b.exports.values()])
         self._add_positions(b.positions)
@@ -183,58 +181,57 @@ class Projector:
 
         if ev.event_type == "TransformationEvent":
             holder = ""
-            for q in ev.inputs:
-                self._role(seq, ev, q, "input")
-                holder = self._draw(ev, q.lot, place, q.grams, src_owner) or holder
-            for q in ev.outputs:
-                self._role(seq, ev, q, "output")
+            inputs, outputs = _merged(ev.inputs), _merged(ev.outputs)
+            for q in inputs:
+                row = self._role(seq, ev, q, "input")
+                holder = self._draw(row, q.lot, place, q.grams, src_owner) or holder
+            for q in outputs:
+                row = self._role(seq, ev, q, "output")
                 self._create(ev, q, place)
-                self._put(ev, q.lot, place, q.grams, dst_owner or holder or party_of_place(place))
-            for i in {q.lot for q in ev.inputs}:
-                for o in {q.lot for q in ev.outputs}:
-                    b.genealogy.add((o, i, ev.event_id))
+                self._put(row, q.lot, place, q.grams, dst_owner or holder or party_of_place(place))
+            for i in inputs:
+                for o in outputs:
+                    b.genealogy.add((o.lot, i.lot, ev.event_id))
             return
 
         step = ev.biz_step
+        quantities = _merged(ev.quantities)
         if ev.event_type == "ObjectEvent" and ev.action == "ADD" and (ev.stage == "mining" or step == "commissioning"):
-            for q in ev.quantities:
-                self._role(seq, ev, q, "created")
+            for q in quantities:
+                row = self._role(seq, ev, q, "created")
                 self._create(ev, q, place)
-                self._put(ev, q.lot, place, q.grams, dst_owner or party_of_place(place))
+                self._put(row, q.lot, place, q.grams, dst_owner or party_of_place(place))
         elif ev.stage == "transportation" and ev.waybill and step in ("shipping", "receiving"):
-            self._transport(seq, ev, place)
+            self._transport(seq, ev, quantities, place)
         elif ev.event_type == "TransactionEvent" and ev.stage == "sales":
             seller, buyer = src_owner or "", dst_owner or ""
-            for q in ev.quantities:
-                self._role(seq, ev, q, "sold")
+            for q in quantities:
+                row = self._role(seq, ev, q, "sold")
                 where = ev.biz_location or self._held_at(q.lot, seller)
                 if where:
-                    self._draw(ev, q.lot, where, q.grams, seller)
-                    self._put(ev, q.lot, where, q.grams, buyer)
+                    self._draw(row, q.lot, where, q.grams, seller)
+                    self._put(row, q.lot, where, q.grams, buyer)
         elif ev.stage == "export" and ev.declaration_no:
             abroad = DECLARATION_PREFIX + ev.declaration_no
-            for q in ev.quantities:
-                self._role(seq, ev, q, "exported")
-                owner = self._draw(ev, q.lot, place, q.grams, src_owner)
-                self._put(ev, q.lot, abroad, q.grams, owner)
-                key = (ev.event_id, q.lot)
-                row = b.exports.get(key)
-                if row:
-                    row[_GRAMS] += q.grams
-                else:
-                    b.exports[key] = [ev.event_id, q.lot, ev.declaration_no, ev.biz_location, q.grams, ev.event_time]
+            for q in quantities:
+                row = self._role(seq, ev, q, "exported")
+                owner = self._draw(row, q.lot, place, q.grams, src_owner)
+                self._put(row, q.lot, abroad, q.grams, owner)
+                b.exports[(ev.event_id, q.lot)] = [
+                    ev.event_id, q.lot, ev.declaration_no, ev.biz_location, q.grams, ev.event_time
+                ]  # fmt: skip
         else:
-            for q in ev.quantities:
+            for q in quantities:
                 self._role(seq, ev, q, "observed")
 
-    def _transport(self, seq: int, ev: ChainEvent, place: str) -> None:
+    def _transport(self, seq: int, ev: ChainEvent, quantities: Sequence[LotQty], place: str) -> None:
         waybill = ev.waybill or ""
         src_owner = ev.sources.get("owning_party")
         if ev.biz_step == "shipping":
-            for q in ev.quantities:
-                self._role(seq, ev, q, "shipped")
-                owner = self._draw(ev, q.lot, place, q.grams, src_owner)
-                self._put(ev, q.lot, waybill, q.grams, owner)
+            for q in quantities:
+                row = self._role(seq, ev, q, "shipped")
+                owner = self._draw(row, q.lot, place, q.grams, src_owner)
+                self._put(row, q.lot, waybill, q.grams, owner)
             dst = ev.destinations
             self.buf.dispatches.append(
                 (
@@ -244,23 +241,21 @@ class Projector:
                     dst.get("possessing_party") or dst.get("owning_party"),
                     ev.event_id,
                     ev.event_time,
-                    sum(q.grams for q in ev.quantities),
+                    sum(q.grams for q in quantities),
                 )
             )
         else:
-            for q in ev.quantities:
-                self._role(seq, ev, q, "received")
-                owner = self._draw(ev, q.lot, waybill, q.grams, src_owner)
-                self._put(ev, q.lot, place, q.grams, ev.destinations.get("owning_party") or owner)
+            for q in quantities:
+                row = self._role(seq, ev, q, "received")
+                owner = self._draw(row, q.lot, waybill, q.grams, src_owner)
+                self._put(row, q.lot, place, q.grams, ev.destinations.get("owning_party") or owner)
             self.buf.receipts.append((waybill, ev.event_id, ev.event_time, place))
 
-    def _role(self, seq: int, ev: ChainEvent, q: LotQty, role: str) -> None:
-        key = (seq, q.lot, role)
-        row = self.buf.event_lots.get(key)
-        if row:
-            row[_GRAMS] += q.grams
-        else:
-            self.buf.event_lots[key] = [seq, q.lot, role, ev.event_id, q.grams, ev.event_time]
+    def _role(self, seq: int, ev: ChainEvent, q: LotQty, role: str) -> list[Any]:
+        """The event_lots row of a lot in one role; its lists are merged, so each (lot, role) comes once."""
+        row = [seq, q.lot, role, ev.event_id, q.grams, ev.event_time, None, None, None, None]
+        self.buf.event_lots.append(row)
+        return row
 
     def _create(self, ev: ChainEvent, q: LotQty, place: str) -> None:
         row = self.buf.lots.get(q.lot)
@@ -284,18 +279,19 @@ class Projector:
             ev.event_time,
         ]
 
-    def _draw(self, ev: ChainEvent, lot: str, place: str, grams: int, owner: str | None) -> str:
+    def _draw(self, row: list[Any], lot: str, place: str, grams: int, owner: str | None) -> str:
         """Take goods from a place; without a named owner, from whoever holds most of the lot there."""
         who = owner if owner is not None else self._holder(lot, place)
-        self._move(ev, lot, place, who, -grams)
+        row[_FROM_PLACE], row[_FROM_OWNER] = place, who
+        self._move(lot, place, who, -grams)
         return who
 
-    def _put(self, ev: ChainEvent, lot: str, place: str, grams: int, owner: str) -> None:
-        self._move(ev, lot, place, owner, grams)
+    def _put(self, row: list[Any], lot: str, place: str, grams: int, owner: str) -> None:
+        row[_TO_PLACE], row[_TO_OWNER] = place, owner
+        self._move(lot, place, owner, grams)
 
-    def _move(self, ev: ChainEvent, lot: str, place: str, owner: str, delta: int) -> None:
+    def _move(self, lot: str, place: str, owner: str, delta: int) -> None:
         b = self.buf
-        b.movements.append((ev.event_id, lot, place, owner, delta, ev.event_time))
         b.positions[(lot, place, owner)] += delta
         at = b.pending_at.get((lot, place))
         if at is None:
@@ -394,12 +390,15 @@ class Projector:
             # A further declaration is the newest record of the event: `seq` names it, for `latest_digests`.
             c.execute(_MARK_RETRACTED, {"eid": eid, "seq": seq})
             return
-        # Movements are indexed by lot, not by event (an event-id index costs a random B-tree write per
-        # movement at capture, for the rare correction): reach the event's movements through its lots.
-        its = {"eid": eid, "seq": original, "lots": list(c.execute(_LOTS_OF_EVENT, {"seq": original}).scalars())}
         undo: dict[tuple[str, str, str], int] = defaultdict(int)
-        for lot, place, owner, delta in c.execute(_MOVEMENTS_OF_EVENT, its).all():
-            undo[(lot, place, owner)] -= delta
+        its_lots: set[str] = set()
+        for lot, from_place, from_owner, to_place, to_owner, grams in c.execute(_MOVES_OF_EVENT, {"seq": original}):
+            its_lots.add(lot)
+            if from_place is not None:
+                undo[(lot, from_place, from_owner)] += grams
+            if to_place is not None:
+                undo[(lot, to_place, to_owner)] -= grams
+        its = {"eid": eid, "seq": original, "lots": sorted(its_lots)}
         for stmt in _UNDO:
             c.execute(stmt, its)
         self._add_positions(undo)
@@ -442,15 +441,15 @@ _EVENT_STATE = select(events.c.seq, events.c.waybill, events.c.retracted).where(
 _MARK_RETRACTED = (
     update(events).where(events.c.event_id == bindparam("eid")).values(retracted=True, seq=bindparam("seq"))
 )
-_LOTS_OF_EVENT = select(event_lots.c.lot_id).where(event_lots.c.seq == bindparam("seq")).distinct()
-_ITS_MOVEMENTS = and_(
-    movements.c.lot_id.in_(bindparam("lots", expanding=True)), movements.c.event_id == bindparam("eid")
-)
-_MOVEMENTS_OF_EVENT = select(movements.c.lot_id, movements.c.place, movements.c.owner, movements.c.delta_g).where(
-    _ITS_MOVEMENTS
-)
+_MOVES_OF_EVENT = select(
+    event_lots.c.lot_id,
+    event_lots.c.from_place,
+    event_lots.c.from_owner,
+    event_lots.c.to_place,
+    event_lots.c.to_owner,
+    event_lots.c.grams,
+).where(event_lots.c.seq == bindparam("seq"))
 _UNDO = (  # each takes the event's id, its capture's seq and its lots
-    delete(movements).where(_ITS_MOVEMENTS),
     delete(event_lots).where(event_lots.c.seq == bindparam("seq")),
     delete(exports).where(exports.c.event_id == bindparam("eid")),
     # The lots it made are among its lots: found by key, not by scanning every lot for its maker.
@@ -517,6 +516,16 @@ def _add_to_position(dialect: str) -> Insert:
         index_elements=[positions.c.lot_id, positions.c.place, positions.c.owner],
         set_={"grams": positions.c.grams + ins.excluded.grams},
     )
+
+
+def _merged(quantities: tuple[LotQty, ...]) -> Sequence[LotQty]:
+    """A lot listed twice in one list is one quantity, their sum: the event moved that much of it, once."""
+    if len(quantities) < 2 or len({q.lot for q in quantities}) == len(quantities):
+        return quantities
+    total: dict[str, int] = {}
+    for q in quantities:
+        total[q.lot] = total.get(q.lot, 0) + q.grams
+    return [LotQty(lot, grams) for lot, grams in total.items()]
 
 
 def _drawn_lots(items: Sequence[tuple[int, ChainEvent]]) -> set[str]:

@@ -1,11 +1,11 @@
 """balance.lot: more was drawn from a lot at a place than was ever put there.
 
-Every draw (shipping out, consuming in a transformation, exporting, selling) and every addition is a signed
-row in `movements`. Over a lot's whole life at one place, draws can exceed additions only by measurement
-error; beyond that, material was handled that the records never brought there. The comparison is of totals,
-not of a running balance in time order, so the result does not depend on the order feeds arrived in (a
-receipt recorded after the dispatch it preceded must not raise). Places of the form
-`urn:oretrail:declaration:…` stand for "abroad" and only ever receive.
+Every draw (shipping out, consuming in a transformation, exporting, selling) and every addition is a side of
+an `event_lots` row (`from_place` and `to_place`). Over a lot's whole life at one place, draws can exceed
+additions only by measurement error; beyond that, material was handled that the records never brought there.
+The comparison is of totals, not of a running balance in time order, so the result does not depend on the
+order feeds arrived in (a receipt recorded after the dispatch it preceded must not raise). Places of the
+form `urn:oretrail:declaration:…` stand for "abroad" and only ever receive.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from sqlalchemy import func, select
 
 from oretrail.rules.base import Context, Finding, capped, kg
 from oretrail.rules.scope import LOT
+from oretrail.storage.schema import event_lots as el
 from oretrail.storage.schema import lots, shipments
-from oretrail.storage.schema import movements as m
 from oretrail.storage.schema import positions as p
 
 RULE = "balance.lot"
@@ -28,9 +28,9 @@ ABROAD = "urn:oretrail:declaration:"
 
 def find(ctx: Context) -> list[Finding]:
     cfg = ctx.config
-    # Candidates from `positions` (the per-owner sums of `movements`): drawing more than was added needs a
-    # negative net at the place, so only those (lot, place) pairs are summed again from their movements.
-    # `positions` holds only non-zero balances, which keeps a scan off the millions of settled movements.
+    # Candidates from `positions` (the per-owner sums of the draws and additions): drawing more than was added
+    # needs a negative net at the place, so only those (lot, place) pairs are summed again from their events.
+    # `positions` holds only non-zero balances, which keeps a scan off the millions of settled event rows.
     candidates = ctx.conn.execute(
         select(p.c.lot_id, p.c.place)
         .where(~p.c.place.startswith(ABROAD), ctx.within(SCOPE_KIND, p.c.lot_id))
@@ -45,18 +45,17 @@ def find(ctx: Context) -> list[Finding]:
     wanted = set(pairs)
     lot_ids = sorted({lot for lot, _ in pairs})
     for i in range(0, len(lot_ids), _CHUNK):
-        # By lot alone, which the (lot_id, place) index serves; a row-value IN makes SQLite scan the table.
-        for lot, place, event, delta in ctx.conn.execute(
-            select(m.c.lot_id, m.c.place, m.c.event_id, m.c.delta_g).where(m.c.lot_id.in_(lot_ids[i : i + _CHUNK]))
+        for lot, event, grams, source, target in ctx.conn.execute(
+            select(el.c.lot_id, el.c.event_id, el.c.grams, el.c.from_place, el.c.to_place).where(
+                el.c.lot_id.in_(lot_ids[i : i + _CHUNK])
+            )
         ):
-            if (lot, place) not in wanted:
-                continue
-            if delta < 0:
-                drawn[(lot, place)] -= delta
-                draws[(lot, place)].add(event)
-            else:
-                added[(lot, place)] += delta
-                adds[(lot, place)].add(event)
+            if (lot, source) in wanted:
+                drawn[(lot, source)] += grams
+                draws[(lot, source)].add(event)
+            if (lot, target) in wanted:
+                added[(lot, target)] += grams
+                adds[(lot, target)].add(event)
     over = [k for k in pairs if drawn[k] > added[k] * (1.0 + cfg.relative_tolerance) + cfg.absolute_tolerance_g]
     if not over:
         return []

@@ -26,7 +26,7 @@ from sqlalchemy.sql.dml import Insert, UpdateBase
 @lru_cache(maxsize=65536)
 def sqlite_datetime(moment: datetime) -> str:
     """SQLAlchemy's SQLite DATETIME text: always six fractional digits, times naive UTC. An event's time is
-    bound four or five times (event, lots, movements): remembered, it is formatted once."""
+    bound three or four times (event, lots, event_lots): remembered, it is formatted once."""
     if moment.tzinfo is not None:
         raise ValueError(f"times are stored as naive UTC, got {moment.isoformat()}")
     return moment.isoformat(" ", "microseconds")

@@ -140,10 +140,14 @@ lots = Table(
 )
 
 # What each event did to each lot: the atoms every other projection and rule is summed from.
-# role: created | input | output | observed | shipped | received | sold | exported | other
+# role: created | input | output | observed | shipped | received | sold | exported
 # Keyed by the ledger sequence number of the event's capture (equal to `events.seq` while the event is live,
 # and its rows are removed when it is retracted): captures append at the end of this B-tree, where a key
 # led by the random eventID would write one random page per row (migration 0004). By event: join on seq.
+# A row also says where the event took the lot from and put it to, and whose it was on each side: the
+# signed movements that `positions` sums (a draw of `grams` from `from_place`, an addition at `to_place`;
+# NULL where the role has no such side). Kept here, not in a table of their own, they cost capture no
+# extra rows (migration 0005).
 event_lots = Table(
     "event_lots",
     metadata,
@@ -153,23 +157,13 @@ event_lots = Table(
     Column("event_id", URI, nullable=False),
     Column("grams", BigInteger, nullable=False),
     Column("event_time", DateTime, nullable=False),
+    Column("from_place", URI),
+    Column("from_owner", URI),  # '' when the holder is unknown
+    Column("to_place", URI),
+    Column("to_owner", URI),
     sqlite_with_rowid=False,
 )
 Index("ix_event_lots_lot", event_lots.c.lot_id)
-
-# Signed quantity changes per lot and place (a facility, or a waybill URI while in transit).
-movements = Table(
-    "movements",
-    metadata,
-    Column("id", Seq, primary_key=True, autoincrement=True),
-    Column("event_id", URI, nullable=False),
-    Column("lot_id", URI, nullable=False),
-    Column("place", URI, nullable=False),
-    Column("owner", URI, nullable=False),  # '' when unknown
-    Column("delta_g", BigInteger, nullable=False),
-    Column("event_time", DateTime, nullable=False),
-)
-Index("ix_movements_lot_place", movements.c.lot_id, movements.c.place)
 
 positions = Table(
     "positions",
