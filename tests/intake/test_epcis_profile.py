@@ -5,10 +5,13 @@ from __future__ import annotations
 import copy
 import pickle
 from datetime import UTC, datetime, timedelta, timezone
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from oretrail.chain.model import ErrorDeclaration, LotQty
 from oretrail.intake import epcis
@@ -118,6 +121,20 @@ def test_tonnes_and_grams_become_integer_grams() -> None:
     assert t.chain.quantities == (LotQty(b.lot("t"), 1_500_000), LotQty(b.lot("t2"), 2))  # 1.5 g → 2
     assert g.chain.quantities == (LotQty(b.lot("g"), 3), LotQty(b.lot("g2"), 3))  # half away from zero
     assert k.chain.quantities == (LotQty(b.lot("k"), 1),)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(
+    st.one_of(
+        st.floats(min_value=1e-9, max_value=1e9, allow_nan=False, allow_infinity=False),
+        # Decimal fractions near half a gram in every unit: where the float product alone could round wrong.
+        st.builds(lambda n, e: (n + 0.5) / 10**e, st.integers(0, 10**9), st.integers(0, 6)),
+    ),
+    st.sampled_from(sorted(epcis.GRAMS_PER_UNIT.values())),
+)
+def test_grams_round_half_up_on_the_decimal_spelling(quantity: float, factor: int) -> None:
+    exact = int((Decimal(str(quantity)) * factor).to_integral_value(ROUND_HALF_UP))
+    assert epcis._grams(quantity, factor) == exact
 
 
 def test_offsets_are_converted_to_naive_utc() -> None:

@@ -20,7 +20,7 @@ from sqlalchemy.sql.dml import Insert
 
 from oretrail.chain.model import DECLARATION_PREFIX, ChainEvent, LotQty
 from oretrail.registry.records import party_of_location
-from oretrail.storage.bulk import execute_rows, execute_values, insert_values
+from oretrail.storage.bulk import execute_values, insert_values
 from oretrail.storage.schema import (
     event_lots,
     events,
@@ -77,6 +77,7 @@ _GENEALOGY_COLUMNS = ("output_lot", "input_lot", "event_id")
 _EXPORT_COLUMNS = ("event_id", "lot_id", "declaration_no", "port", "grams", "event_time")
 _DISPATCH_COLUMNS = ("waybill", "origin", "dest_location", "dest_party", "dispatch_event", "dispatched_at", "grams")
 _RECEIPT_COLUMNS = ("waybill", "receipt_event", "received_at", "received_location")
+_POSITION_COLUMNS = ("lot_id", "place", "owner", "grams")
 
 
 @dataclass
@@ -340,8 +341,8 @@ class Projector:
         The holdings read this batch are brought up to date with what is written, so a correction in the
         middle of a document does not make the rest of it read them anew.
         """
-        rows: list[dict[str, Any]] = []
-        emptied: list[dict[str, Any]] = []
+        rows: list[tuple[str, str, str, int]] = []
+        emptied: list[tuple[str, str, str]] = []
         unknown: set[str] = set()
         for (lot, place, owner), g in deltas.items():
             if not g:
@@ -354,16 +355,15 @@ class Projector:
                 now = held.pop(owner, 0) + g
                 if now:
                     held[owner] = now
-            key = {"lot_id": lot, "place": place, "owner": owner}
             if lot in self._prefetched:
                 if now == 0:
-                    emptied.append(key)
+                    emptied.append((lot, place, owner))
                     continue
             elif g < 0:
                 unknown.add(lot)
-            rows.append(key | {"grams": g})
-        execute_rows(self.conn, _add_to_position(self.conn.dialect.name), rows)
-        execute_rows(self.conn, _DELETE_POSITION, emptied)
+            rows.append((lot, place, owner, g))
+        execute_values(self.conn, _add_to_position(self.conn.dialect.name), _POSITION_COLUMNS, rows)
+        execute_values(self.conn, _DELETE_POSITION, _POSITION_COLUMNS[:3], emptied)
         swept = sorted(unknown)
         for i in range(0, len(swept), _CHUNK):
             chunk = swept[i : i + _CHUNK]

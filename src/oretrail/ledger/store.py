@@ -66,8 +66,7 @@ class LedgerWriter:
         if conn.dialect.name == "postgresql":
             # One appender at a time: the chain is a total order. Released at commit/rollback.
             conn.execute(text("SELECT pg_advisory_xact_lock(727001)"))
-        row = conn.execute(select(ledger.c.seq, ledger.c.hash).order_by(ledger.c.seq.desc()).limit(1)).first()
-        self.seq, self.hash = (row[0], row[1]) if row else (0, GENESIS)
+        self.seq, self.hash = head(conn)
 
     def latest_digests(self, key: Column[Any], keys: Iterable[str]) -> dict[str, str]:
         """Digest of the newest stored version of each key that exists, found through `key`, the key column of
@@ -111,8 +110,12 @@ def _newest_digests(key: Column[Any]) -> Select[tuple[str, str]]:
     )
 
 
+# Built once: every captured document reads the head, and building the statement cost more than running it.
+_HEAD = select(ledger.c.seq, ledger.c.hash).order_by(ledger.c.seq.desc()).limit(1)
+
+
 def head(conn: Connection) -> tuple[int, str]:
-    row = conn.execute(select(ledger.c.seq, ledger.c.hash).order_by(ledger.c.seq.desc()).limit(1)).first()
+    row = conn.execute(_HEAD).first()
     return (row[0], row[1]) if row else (0, GENESIS)
 
 
