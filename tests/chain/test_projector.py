@@ -221,3 +221,17 @@ def test_a_lot_listed_twice_moves_once_with_the_sum(engine: Engine) -> None:
     apply(engine, [retraction(twice, 2)])
     with engine.connect() as conn:
         assert holdings(conn) == {("L-x", MINE, MINER): 1_000_000}
+
+
+def test_a_shipment_recomputed_after_a_correction_keeps_a_read_point_origin(engine: Engine) -> None:
+    """A dispatch that names only its readPoint (transport events need no bizLocation) has that place as its
+    origin, at capture and again when a correction makes the shipment be recomputed from its live events."""
+    w = "urn:oretrail:waybill:W7"
+    first = ship("s-1", {"L1": 10}, w, MINE, PORT, days=1)._replace(biz_location=None, read_point=MINE)
+    second = ship("s-2", {"L1": 5}, w, MINE, PORT, days=2)
+    apply(engine, [mine("m1", "L1", 50), first, second])
+    with engine.connect() as conn:
+        assert conn.execute(select(shipments.c.origin, shipments.c.grams)).one() == (MINE, 15_000)
+    apply(engine, [retraction(second, 3)])
+    with engine.connect() as conn:
+        assert conn.execute(select(shipments.c.origin, shipments.c.grams)).one() == (MINE, 10_000)

@@ -468,7 +468,7 @@ _LIVE_ON_WAYBILL = (
     select(
         events.c.event_id,
         events.c.biz_step,
-        events.c.biz_location,
+        func.coalesce(events.c.biz_location, events.c.read_point, ""),  # the place capture used
         events.c.dest_location,
         events.c.dest_party,
         events.c.event_time,
