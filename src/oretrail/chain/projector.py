@@ -88,7 +88,7 @@ class _Buffer:
     positions: dict[tuple[str, str, str], int] = field(default_factory=lambda: defaultdict(int))
     pending_at: dict[tuple[str, str], dict[str, int]] = field(default_factory=dict)  # (lot, place) → owner → Δ
     genealogy: set[tuple[str, str, str]] = field(default_factory=set)  # (output lot, input lot, event)
-    exports: dict[tuple[str, str], list[Any]] = field(default_factory=dict)
+    exports: list[tuple[Any, ...]] = field(default_factory=list)  # one per (event, lot): lists are merged
     dispatches: list[tuple[Any, ...]] = field(default_factory=list)  # in _DISPATCH_COLUMNS order
     receipts: list[tuple[Any, ...]] = field(default_factory=list)  # in _RECEIPT_COLUMNS order
 
@@ -134,7 +134,7 @@ class Projector:
         execute_values(c, insert_new(c.dialect.name, lots), _LOT_COLUMNS, [tuple(r) for r in b.lots.values()])
         insert_values(c, event_lots, _EVENT_LOT_COLUMNS, [tuple(r) for r in b.event_lots])
         insert_values(c, genealogy, _GENEALOGY_COLUMNS, list(b.genealogy))
-        insert_values(c, exports, _EXPORT_COLUMNS, [tuple(r) for r in b.exports.values()])
+        insert_values(c, exports, _EXPORT_COLUMNS, b.exports)
         self._add_positions(b.positions)
         self._merge_shipments(b.dispatches, b.receipts)
         self.buf = _Buffer()
@@ -218,9 +218,7 @@ class Projector:
                 row = self._role(seq, ev, q, "exported")
                 owner = self._draw(row, q.lot, place, q.grams, src_owner)
                 self._put(row, q.lot, abroad, q.grams, owner)
-                b.exports[(ev.event_id, q.lot)] = [
-                    ev.event_id, q.lot, ev.declaration_no, ev.biz_location, q.grams, ev.event_time
-                ]  # fmt: skip
+                b.exports.append((ev.event_id, q.lot, ev.declaration_no, ev.biz_location, q.grams, ev.event_time))
         else:
             for q in quantities:
                 self._role(seq, ev, q, "observed")
