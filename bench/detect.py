@@ -10,7 +10,15 @@ leaves out the false alarms that the final full scan no longer finds: alerts rai
 later document corrected (EPCIS errorDeclaration), which the alert store keeps but a scan of the complete
 data does not support.
 
+The documents are first re-cut one per enterprise and month, as real senders send them, and loaded in three
+arrival orders: in time order as a reporting calendar (each month's documents one load, settled as of that
+month's reporting deadline), per enterprise (all of one enterprise's months, then the next), and shuffled;
+the last two as one backfill load. Besides recall and precision it reports the churn of the alert
+lifecycle (raised, withdrawn, settled, settled then withdrawn: the target is 0) and whether the final queue
+is the same whatever the order.
+
     uv run python bench/detect.py --scales 1          # three seeds at ≈ 100,000 events each
+    uv run python bench/detect.py --scales 1 --seeds 1 --orders time shuffled
     uv run python bench/detect.py --scales 10 --seeds 1 --jobs 1
 """
 
@@ -24,6 +32,7 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -33,26 +42,125 @@ from common import dataset, fresh_database, median
 SEEDS = (1, 2, 3)
 
 
-def detect_run(data: Path) -> dict[str, Any]:
-    """Load one dataset into a fresh database, scan, evaluate; returns scores, misses and false alarms."""
-    from oretrail.alerts.store import query_alerts
-    from oretrail.pipeline import load_dataset, scan
+ORDERS = ("time", "enterprise", "shuffled")
+
+
+def repack(data: Path, out: Path) -> list[tuple[str, str, Path]]:
+    """The simulator's documents re-cut as real senders send them: one document per enterprise and month
+    (the enterprise whose facility the event happened at, or that sent it abroad; a correction in the month it
+    was declared). Returns (enterprise, month, file) for every document."""
+    import orjson
+
+    from oretrail.pipeline import document_paths
+    from oretrail.registry.records import party_of_location
+
+    groups: dict[tuple[str, str], list[Any]] = {}
+    context: Any = None
+    for path in document_paths([data / "events"]):
+        doc = orjson.loads(path.read_bytes())
+        context = doc["@context"]
+        for ev in doc["epcisBody"]["eventList"]:
+            place = (ev.get("bizLocation") or ev.get("readPoint") or {}).get("id", "")
+            sources = {s["type"].rsplit(":", 1)[-1].rsplit("-", 1)[-1]: s["source"] for s in ev.get("sourceList", [])}
+            who = party_of_location(place) or sources.get("owning_party") or sources.get("party") or "other"
+            when = ev.get("errorDeclaration", {}).get("declarationTime") or ev["eventTime"]
+            groups.setdefault((who, when[:7]), []).append(ev)
+    out.mkdir(parents=True, exist_ok=True)
+    files = []
+    for n, ((who, month), evs) in enumerate(sorted(groups.items())):
+        doc = {"@context": context, "type": "EPCISDocument", "schemaVersion": "2.0",
+               "creationDate": f"{month}-28T00:00:00Z", "epcisBody": {"eventList": evs}}  # fmt: skip
+        path = out / f"doc-{n:05d}.json"
+        path.write_bytes(orjson.dumps(doc))
+        files.append((who, month, path))
+    return files
+
+
+def _ordered(files: list[tuple[str, str, Path]], order: str) -> list[list[Path]]:
+    """Loads, each a list of documents: in time order one load per month (a reporting calendar); per
+    enterprise and shuffled, one load of everything (a backfill)."""
+    import random
+
+    if order == "time":
+        months = sorted({m for _, m, _ in files})
+        return [[p for w, m, p in sorted(files, key=lambda f: (f[1], f[0])) if m == month] for month in months]
+    if order == "enterprise":
+        return [[p for _, _, p in sorted(files, key=lambda f: (f[0], f[1]))]]
+    shuffled = [p for _, _, p in files]
+    random.Random(7).shuffle(shuffled)
+    return [shuffled]
+
+
+def _churn(engine: Any) -> dict[str, int]:
+    """From the workflow log: alerts raised, ever withdrawn, settled, and withdrawn after they had settled."""
+    from sqlalchemy import func, select
+
+    from oretrail.alerts.workflow import SETTLE, WITHDRAW
+    from oretrail.storage.schema import alert_actions as a
+    from oretrail.storage.schema import alerts
+
+    with engine.connect() as conn:
+        raised = conn.execute(select(func.count()).select_from(alerts)).scalar_one()
+        log: dict[str, list[str]] = {}
+        for aid, action in conn.execute(select(a.c.alert_id, a.c.action).order_by(a.c.id)):
+            log.setdefault(aid, []).append(action)
+    withdrawn = sum(1 for acts in log.values() if WITHDRAW in acts)
+    settled = sum(1 for acts in log.values() if SETTLE in acts)
+    after = sum(1 for acts in log.values() if SETTLE in acts and WITHDRAW in acts[acts.index(SETTLE) :])
+    return {"raised": raised, "withdrawn": withdrawn, "settled": settled, "settled_then_withdrawn": after}
+
+
+def detect_run(data: Path, order: str) -> dict[str, Any]:
+    """Load one dataset into a fresh database in one order, scan, evaluate; returns scores, misses, false
+    alarms, the churn of the alert lifecycle and the final queue."""
+    from oretrail.alerts.store import month_end, query_alerts
+    from oretrail.pipeline import Capture, load_trade, rejudge, scan
+    from oretrail.registry.store import load_registry
+    from oretrail.rules.config import Settings, load_settings
     from oretrail.sim import RULES as LABELLED_RULES
     from oretrail.sim.evaluate import evaluate, read_labels
 
+    settings = load_settings()
     with tempfile.TemporaryDirectory() as tmp, fresh_database("sqlite", Path(tmp)) as engine:
         os.environ["ORETRAIL_SIGNING_KEY"] = str(Path(tmp) / "signing.key")
+        loads = _ordered(repack(data, Path(tmp) / "docs"), order)
         t0 = time.perf_counter()
-        events = load_dataset(engine, data).events.events
+        load_registry(engine, (data / "registry.jsonl").read_bytes().splitlines(), "registry.jsonl")
+        rejudge(engine, "registry", settings)
+        events = 0
+        for docs in loads:
+            as_of = None
+            if order == "time":  # the month's reporting deadline has passed when its load ends
+                month = datetime.fromisoformat(json.loads(docs[0].read_bytes())["creationDate"][:10])
+                as_of = month_end(month) + timedelta(days=settings.config.report_deadline_days)
+            capture = Capture(engine, Settings(settings.config, settings.catalogue, as_of))
+            for report in capture.documents(docs):
+                if report.errors:
+                    raise report.errors[0]
+                events += report.events
         load_s = time.perf_counter() - t0
-        findings, _ = scan(engine)
-        standing = {(f.rule, f.subject_kind, f.subject_id) for f in findings}
+        for kind in ("licences", "declarations"):
+            load_trade(engine, kind, (data / f"{kind}.jsonl").read_bytes().splitlines(), kind, settings)
+        from oretrail.mirror.store import load_mirror
+        from oretrail.screening.store import load_watchlist
+
+        load_mirror(engine, (data / "mirror.csv").read_text().splitlines(), "mirror.csv")
+        load_watchlist(engine, (data / "watchlist.jsonl").read_bytes().splitlines(), "watchlist.jsonl")
+        for feed in ("mirror", "watchlist"):
+            rejudge(engine, feed, settings)
+        judged = scan(engine, settings)
+        standing = {(f.rule, f.subject_kind, f.subject_id) for f in judged.findings}
         labels = read_labels((data / "labels.jsonl").read_bytes().splitlines())
         with engine.connect() as conn:
-            ev = evaluate(labels, list(query_alerts(conn)), rules=LABELLED_RULES)
+            queue = list(query_alerts(conn))
+        ev = evaluate(labels, queue, rules=LABELLED_RULES)
+        churn = _churn(engine)
     return {
         "events": events,
         "load_s": load_s,
+        "order": order,
+        "churn": churn,
+        "queue": sorted(a["id"] for a in queue),
         "rules": {r: {"labels": s.labels, "found": s.found, "alerts": s.alerts, "true": s.true_alerts}
                   for r, s in ev.rules.items()},
         "misses": [{"rule": m.rule, "subject": list(m.subject), "note": m.note} for m in ev.misses],
@@ -64,15 +172,18 @@ def detect_run(data: Path) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _run_child(scale: float, seed: int) -> dict[str, Any]:
+def _run_child(scale: float, seed: int, order: str) -> dict[str, Any]:
     proc = subprocess.run(
-        [sys.executable, __file__, "--worker", f"{scale:g}", str(seed)], capture_output=True, text=True, check=False
+        [sys.executable, __file__, "--worker", f"{scale:g}", str(seed), order], capture_output=True, text=True,
+        check=False,
     )  # fmt: skip
     if proc.returncode:
-        raise RuntimeError(f"scale {scale:g} seed {seed} failed:\n{proc.stderr}")
+        raise RuntimeError(f"scale {scale:g} seed {seed} order {order} failed:\n{proc.stderr}")
     result = json.loads(proc.stdout.strip().splitlines()[-1])
-    print(f"scale {scale:g} seed {seed}: {result['events']:,} events loaded in {result['load_s']:.0f} s",
-          file=sys.stderr)  # fmt: skip
+    c = result["churn"]
+    print(f"scale {scale:g} seed {seed} {order}: {result['events']:,} events loaded in {result['load_s']:.0f} s; "
+          f"alerts raised {c['raised']}, withdrawn {c['withdrawn']}, settled {c['settled']}, "
+          f"settled then withdrawn {c['settled_then_withdrawn']}", file=sys.stderr)  # fmt: skip
     return result
 
 
@@ -137,16 +248,30 @@ def main() -> None:
     ap.add_argument("--scales", type=float, nargs="+", default=[1.0, 10.0], help="simulator scales (1 ≈ 100k events)")
     ap.add_argument("--seeds", type=int, default=len(SEEDS), help="how many seeds per scale (1-3)")
     ap.add_argument("--jobs", type=int, default=2, help="runs side by side (each needs one core)")
-    ap.add_argument("--worker", nargs=2, metavar=("SCALE", "SEED"), help=argparse.SUPPRESS)
+    ap.add_argument("--orders", nargs="+", choices=ORDERS, default=list(ORDERS), help="arrival orders to load in")
+    ap.add_argument("--worker", nargs=3, metavar=("SCALE", "SEED", "ORDER"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
-        print(json.dumps(detect_run(dataset(float(args.worker[0]), int(args.worker[1])))))
+        print(json.dumps(detect_run(dataset(float(args.worker[0]), int(args.worker[1])), args.worker[2])))
         return
     seeds = SEEDS[: args.seeds]
     for scale in args.scales:
+        jobs = [(seed, order) for seed in seeds for order in args.orders]
         with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-            results = list(pool.map(lambda seed, s=scale: _run_child(s, seed), seeds))
-        report(scale, dict(zip(seeds, results, strict=True)))
+            results = list(pool.map(lambda job, s=scale: _run_child(s, *job), jobs))
+        by_job = dict(zip(jobs, results, strict=True))
+        for order in args.orders:
+            print(f"\n=== arrival order: {order} ===")
+            report(scale, {seed: by_job[(seed, order)] for seed in seeds})
+        print("\nchurn (alerts raised / ever withdrawn / settled / settled then withdrawn) and the final queue:")
+        for seed in seeds:
+            queues = {order: by_job[(seed, order)]["queue"] for order in args.orders}
+            same = len({tuple(q) for q in queues.values()}) == 1
+            for order in args.orders:
+                c = by_job[(seed, order)]["churn"]
+                print(f"  seed {seed} {order:10} {c['raised']:>6} / {c['withdrawn']:>6} / {c['settled']:>6} / "
+                      f"{c['settled_then_withdrawn']:>4}   queue {len(queues[order])} alerts")  # fmt: skip
+            print(f"  seed {seed}: final queue {'identical' if same else 'DIFFERS'} across orders")
 
 
 if __name__ == "__main__":

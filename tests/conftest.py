@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, create_engine, text
 
+from oretrail.rules.config import Settings, load_settings
 from oretrail.storage.engine import POSTGRES_CONNECT_ARGS, make_engine, migrate
 
 PG_URL = os.environ.get("ORETRAIL_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -81,3 +82,9 @@ def shared_dir() -> Path:
     if not SHARED.is_dir():
         pytest.fail(f"../shared is missing (looked in {SHARED})")
     return SHARED
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    """The packaged thresholds and catalogue, as an entry point builds them."""
+    return load_settings()

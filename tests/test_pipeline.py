@@ -12,10 +12,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select
 
+from oretrail import pipeline
 from oretrail.intake.errors import IntakeError
 from oretrail.ledger.store import count
 from oretrail.ledger.verify import verify
 from oretrail.pipeline import Capture, rebuild_all
+from oretrail.rules.config import Settings
 from oretrail.storage.schema import event_lots, events, exports, genealogy, lots, positions, shipments
 from tests.intake import builders as b
 
@@ -252,16 +254,20 @@ def test_documents_are_reported_only_once_their_group_is_committed(engine: Engin
     assert [r.new for r in stream] == [1, 1]
 
 
-def test_an_unexpected_failure_rolls_the_open_group_back(engine: Engine) -> None:
+def test_an_unexpected_failure_rolls_the_open_group_back(
+    engine: Engine, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
     e1, e2, e3, e4 = chain_events()
     calls = itertools.count()
+    real = pipeline.judge
 
-    def hook(conn: Any, touched: Any) -> int:
-        if next(calls) == 2:
+    def judge(*args: Any, **kwargs: Any) -> Any:
+        if next(calls) == 1:  # the second group's judgement
             raise RuntimeError("rule engine crashed")
-        return 0
+        return real(*args, **kwargs)
 
-    stream = Capture(engine, on_touched=hook, signing_key=KEY).documents(_docs([e1], [e2], [e3], [e4]), group_events=2)
+    monkeypatch.setattr(pipeline, "judge", judge)
+    stream = Capture(engine, settings, signing_key=KEY).documents(_docs([e1], [e2], [e3], [e4]), group_events=2)
     assert [r.new for r in itertools.islice(stream, 2)] == [1, 1]
     with pytest.raises(RuntimeError):
         next(stream)

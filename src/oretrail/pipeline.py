@@ -13,12 +13,12 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import orjson
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Connection, Engine, delete, select
 
+from oretrail.alerts.judge import Judged, judge
 from oretrail.catalogue import load_catalogue
 from oretrail.chain.model import ChainEvent
 from oretrail.chain.projector import Projector, Touched, clear_projections
@@ -26,6 +26,9 @@ from oretrail.intake.epcis import CapturedEvent, read_document
 from oretrail.intake.errors import MAX_DOCUMENT_BYTES, IntakeError
 from oretrail.ledger.checkpoints import load_or_create_key, sign_head
 from oretrail.ledger.store import LedgerWriter, Pending, Record, records
+from oretrail.rules.config import Settings, load_settings
+from oretrail.rules.runner import RULES
+from oretrail.rules.scope import Scope
 from oretrail.storage.schema import declarations, enterprises, events, facilities, licences
 
 EVENT = "event"
@@ -38,29 +41,6 @@ _REPLAY_NOW = datetime(9999, 1, 1)
 # Tables filled from non-event ledger records; cleared with the chain projections on rebuild.
 FEED_TABLES = (enterprises, facilities, licences, declarations)
 
-TouchedHook = Callable[[Connection, Touched], int]
-
-
-def alert_hook() -> TouchedHook:
-    """Early warning at capture: the rules for exactly what the batch touched, in the batch's transaction."""
-    from oretrail.alerts.store import ids_citing, raise_alerts, reconcile
-    from oretrail.rules.scope import Scope
-
-    def hook(conn: Connection, touched: Touched) -> int:
-        recorded = raise_alerts(conn, Scope.of(touched))
-        if touched.retracted:
-            # Alerts resting on an event that was just declared erroneous are re-judged by this very run
-            # (its scope covers the retracted event's lots and waybill): those not found again are withdrawn.
-            reconcile(
-                conn,
-                [*recorded.new, *recorded.existing],
-                ids_citing(conn, touched.retracted),
-                "withdrawn: its evidence was declared erroneous (EPCIS errorDeclaration); the finding no longer holds",
-            )
-        return len(recorded.new)
-
-    return hook
-
 
 @dataclass
 class CaptureReport:
@@ -69,7 +49,7 @@ class CaptureReport:
     new: int = 0
     unchanged: int = 0
     corrections: int = 0
-    alerts_new: int = 0
+    alerts_new: int = 0  # raised by the judgement of the group this document closed (0 for the others)
     errors: list[IntakeError] = field(default_factory=list)
 
     def add(self, other: CaptureReport) -> None:
@@ -101,20 +81,24 @@ class Capture:
     def __init__(
         self,
         engine: Engine,
-        on_touched: TouchedHook | None = None,
+        settings: Settings | None = None,
         signing_key: Ed25519PrivateKey | None = None,
     ) -> None:
+        """`settings`: judge what each document or group touched with them (early warning); None captures
+        without judging (benchmarks of capture alone, rebuild)."""
         self.engine = engine
-        self.on_touched = on_touched
+        self.settings = settings
         self.key = signing_key or load_or_create_key()
         self.elements = element_map()
+        self.judged = Judged()  # everything this capture's judgements did, summed
 
     def document(self, data: bytes, name: str, now: datetime | None = None) -> CaptureReport:
         """One document, one transaction. Raises IntakeError; nothing of a rejected document is stored."""
         captured = read_document(data, name, now=now)
         report = CaptureReport(documents=1, events=len(captured))
         with self.engine.begin() as conn:
-            self._land(conn, captured, name, report)
+            touched = self._land(conn, captured, name, report)
+            report.alerts_new = self._judge(conn, touched, settle=True)
             sign_head(conn, self.key)
         return report
 
@@ -139,6 +123,7 @@ class Capture:
         """
         reports: list[CaptureReport] = []
         events = 0
+        touched = Touched()
         conn: Connection | None = None
         collecting = gc.isenabled()
         gc.disable()
@@ -152,12 +137,14 @@ class Capture:
                     captured = read_document(data, name)
                     report.events = len(captured)
                     conn = conn or self.engine.connect()  # begins a transaction at its first statement
-                    self._land(conn, captured, name, report)
+                    touched.update(self._land(conn, captured, name, report))
                 except IntakeError as exc:
                     report.errors.append(exc)
                     continue
                 events += report.events
                 if events >= group_events:
+                    report.alerts_new = self._judge(conn, touched, settle=False)
+                    touched = Touched()
                     sign_head(conn, self.key)
                     conn.commit()
                     if collecting:
@@ -165,7 +152,11 @@ class Capture:
                         gc.freeze()  # what outlived the group (caches, mostly) is not traversed again
                     yield from reports
                     reports, events = [], 0
-            if conn is not None and conn.in_transaction():
+            if conn is not None:
+                # The load's last judgement settles what is due: nothing settles on evidence that the same
+                # load was still bringing.
+                closing = reports[-1] if reports else CaptureReport()
+                closing.alerts_new = self._judge(conn, touched, settle=True)
                 sign_head(conn, self.key)
                 conn.commit()
             yield from reports
@@ -176,15 +167,22 @@ class Capture:
             if collecting:
                 gc.enable()
 
-    def _land(self, conn: Connection, captured: list[CapturedEvent], name: str, report: CaptureReport) -> None:
-        """Ledger, projections and early warning for one read document. Refusals are raised before any write."""
+    def _land(self, conn: Connection, captured: list[CapturedEvent], name: str, report: CaptureReport) -> Touched:
+        """Ledger and projections for one read document; returns what it touched. Refusals are raised before
+        any write."""
         writer = LedgerWriter(conn)
         pending, chains = self._triage(conn, writer, captured, name, report)
         stored = writer.append(pending)
-        projector = Projector(conn, self.elements, track=self.on_touched is not None)
-        touched = projector.apply(zip((r.seq for r in stored), chains, strict=True))
-        if self.on_touched is not None and stored:
-            report.alerts_new = self.on_touched(conn, touched)
+        projector = Projector(conn, self.elements, track=self.settings is not None)
+        return projector.apply(zip((r.seq for r in stored), chains, strict=True))
+
+    def _judge(self, conn: Connection, touched: Touched, *, settle: bool) -> int:
+        """Early warning for what a document or group touched, in the transaction that stores it."""
+        if self.settings is None:
+            return 0
+        judged = judge(conn, Scope.of(touched), self.settings, settle=settle)
+        self.judged.add(judged)
+        return len(judged.new)
 
     def _triage(
         self,
@@ -288,8 +286,10 @@ def record_projectors() -> dict[str, RecordProjector]:
     return projectors
 
 
-def rebuild_all(engine: Engine, batch: int = 2000) -> dict[str, int]:
-    """Clear every projection and replay the whole ledger in sequence order, in one transaction."""
+def rebuild_all(engine: Engine, settings: Settings | None = None, batch: int = 2000) -> dict[str, int]:
+    """Clear every projection and replay the whole ledger in sequence order, in one transaction; with
+    `settings`, then judge everything on the rebuilt state in the same transaction (alerts are not a
+    projection: their workflow log stays, and what no longer holds is withdrawn)."""
     projectors = record_projectors()
     counts: dict[str, int] = {}
     with engine.begin() as conn:
@@ -311,58 +311,41 @@ def rebuild_all(engine: Engine, batch: int = 2000) -> dict[str, int]:
             chunk.append(rec)
         if chunk:
             flush()
+        if settings is not None:
+            counts["alerts_new"] = len(judge(conn, None, settings).new)
     return counts
 
 
-# --- the other feeds: each file one transaction, rules run for what it changed -------------------------
-def load_trade(
-    engine: Engine, kind: str, lines: list[bytes], name: str, config_path: Path | None = None
-) -> dict[str, int]:
-    """Licences or declarations; alerts for the licences/declarations the file changed, same transaction."""
-    from oretrail.alerts.store import raise_alerts
+# --- the other feeds: each file one transaction, judged for what it changed ------------------------------
+def load_trade(engine: Engine, kind: str, lines: list[bytes], name: str, settings: Settings) -> dict[str, int]:
+    """Licences or declarations; the licences/declarations the file changed are judged in its transaction."""
     from oretrail.intake import trade
-    from oretrail.rules.config import load_config
-    from oretrail.rules.scope import Scope
 
-    cfg = load_config(config_path)
-    raised: list[int] = []
+    raised: list[Judged] = []
 
     def then(conn: Connection, result: trade.LoadResult) -> None:
         keys = frozenset(result.keys)
         scope = Scope(licence_nos=keys) if kind == "licences" else Scope(declaration_nos=keys)
-        raised.append(len(raise_alerts(conn, scope, config=cfg).new))
+        raised.append(judge(conn, scope, settings))
 
     loader = {"licences": trade.load_licences, "declarations": trade.load_declarations}[kind]
-    return loader(engine, lines, name, then).as_dict() | {"alerts_new": sum(raised)}
+    return loader(engine, lines, name, then).as_dict() | {"alerts_new": sum(len(j.new) for j in raised)}
 
 
-def rerun_rules(engine: Engine, prefix: str, config_path: Path | None = None) -> int:
-    """Run one family of rules over everything (after a new watch list or new partner statistics); only
-    findings not yet alerted become new alerts."""
-    from oretrail.rules.runner import RULE_IDS
-
-    chosen = [r for r in RULE_IDS if r.startswith(prefix)]
+def rejudge(engine: Engine, feed: str, settings: Settings) -> Judged:
+    """After a whole-list feed (registry, partner statistics, a watch list): the rules that declare they read it
+    (`Rule.rejudged_by`) over everything; only findings not yet alerted become new alerts."""
+    chosen = [r.id for r in RULES if feed in r.rejudged_by]
     if not chosen:
-        return 0
-    _, new = scan(engine, config_path, chosen)
-    return len(new)
-
-
-def scan(engine: Engine, config_path: Path | None = None, rules: list[str] | None = None) -> tuple[list[Any], set[str]]:
-    """The chosen rules (default all) over everything; returns the findings and the ids of new alerts.
-
-    A full run judges every alert of its rules: one whose finding no longer holds is withdrawn."""
-    from oretrail.alerts.store import alert_id, ids_of_rules, reconcile, record_findings
-    from oretrail.rules.config import load_config
-    from oretrail.rules.runner import RULE_IDS, default_catalogue, run_rules
-
-    cfg, cat = load_config(config_path), default_catalogue()
+        return Judged()
     with engine.begin() as conn:
-        findings = run_rules(conn, None, cfg, catalogue=cat, rules=rules)
-        new = set(record_findings(conn, findings, catalogue=cat, config=cfg).new)
-        judged = ids_of_rules(conn, rules or RULE_IDS)
-        reconcile(conn, [alert_id(*f.ident) for f in findings], judged, "withdrawn: a full scan no longer finds it")
-        return findings, new
+        return judge(conn, None, settings, rules=chosen)
+
+
+def scan(engine: Engine, settings: Settings, rules: list[str] | None = None) -> Judged:
+    """The chosen rules (default all) over everything: every alert of those rules is judged again."""
+    with engine.begin() as conn:
+        return judge(conn, None, settings, rules=rules)
 
 
 @dataclass
@@ -382,6 +365,7 @@ def load_dataset(
     root: Path,
     *,
     early_alerts: bool = True,
+    settings: Settings | None = None,
     on_document: Callable[[int, int, CaptureReport], None] | None = None,
 ) -> DatasetLoad:
     """Every feed of a dataset folder, in the order a national load runs: registry, events, licences,
@@ -393,8 +377,9 @@ def load_dataset(
     from oretrail.screening.store import load_watchlist
 
     out = DatasetLoad()
+    settings = settings or load_settings()
     out.registry_new = load_registry(engine, (root / "registry.jsonl").read_bytes().splitlines(), "registry.jsonl").new
-    capture = Capture(engine, on_touched=alert_hook() if early_alerts else None)
+    capture = Capture(engine, settings if early_alerts else None)
     files = document_paths([root / "events"])
     for i, report in enumerate(capture.documents(files), 1):
         if report.errors:
@@ -403,10 +388,11 @@ def load_dataset(
         if on_document is not None:
             on_document(i, len(files), out.events)
     for kind in ("licences", "declarations"):
-        out.trade[kind] = load_trade(engine, kind, (root / f"{kind}.jsonl").read_bytes().splitlines(), f"{kind}.jsonl")
+        lines = (root / f"{kind}.jsonl").read_bytes().splitlines()
+        out.trade[kind] = load_trade(engine, kind, lines, f"{kind}.jsonl", settings)
     out.mirror_rows = load_mirror(engine, (root / "mirror.csv").read_text().splitlines(), "mirror.csv").rows
     out.watchlist_entities = load_watchlist(
         engine, (root / "watchlist.jsonl").read_bytes().splitlines(), "watchlist.jsonl"
     ).entities
-    out.outside_alerts = rerun_rules(engine, "screening.") + rerun_rules(engine, "mirror.")
+    out.outside_alerts = sum(len(rejudge(engine, feed, settings).new) for feed in ("registry", "mirror", "watchlist"))
     return out

@@ -10,15 +10,17 @@ from sqlalchemy import Engine
 
 from oretrail.alerts.store import query_alerts
 from oretrail.alerts.workflow import state
-from oretrail.pipeline import Capture, alert_hook, scan
+from oretrail.pipeline import Capture, scan
+from oretrail.rules.config import load_settings
 from tests.intake import builders as b
 
 KEY = Ed25519PrivateKey.generate()
+SETTINGS = load_settings()
 WAYBILL = "urn:oretrail:waybill:WD-1"
 
 
 def capture(engine: Engine, *evs: dict[str, Any]) -> None:
-    Capture(engine, on_touched=alert_hook(), signing_key=KEY).document(b.encode(b.document(*evs)), "doc.jsonld")
+    Capture(engine, SETTINGS, signing_key=KEY).document(b.encode(b.document(*evs)), "doc.jsonld")
 
 
 def diverted(engine: Engine) -> list[dict[str, Any]]:
@@ -48,8 +50,8 @@ def test_correction_withdraws_the_alert_it_disproves(engine: Engine) -> None:
         assert st.withdrawn and st.history[-1].actor == "oretrail"
         assert [a["id"] for a in query_alerts(conn, rule="transit.diverted", include_withdrawn=True)] == [alert["id"]]
     # A full scan finds nothing to reinstate, and raises nothing new.
-    findings, new = scan(engine, rules=["transit.diverted"])
-    assert (findings, new) == ([], set())
+    judged = scan(engine, SETTINGS, rules=["transit.diverted"])
+    assert (judged.findings, judged.new, judged.reinstated) == ([], [], 0)
     assert diverted(engine) == []
 
 

@@ -16,7 +16,9 @@ from oretrail.alerts.explain import explain
 from oretrail.alerts.store import query_alerts
 from oretrail.cli import app
 from oretrail.mirror.store import load_mirror
-from oretrail.pipeline import load_trade, rerun_rules
+from oretrail.pipeline import load_trade, rejudge
+from oretrail.rules.config import load_settings
+from oretrail.rules.runner import rule_of
 from oretrail.screening.store import load_watchlist
 from oretrail.storage.schema import alerts
 
@@ -25,6 +27,7 @@ ZARKON = {"id": "NK-zarkon", "schema": "Company", "properties": {"name": ["Zarko
           "alias": ["扎尔孔重工有限公司"], "country": ["ru"]}}  # fmt: skip
 VELMORA = {"id": "NK-velmora", "schema": "Company", "properties": {"name": ["Velmora Precision Optics LLC"],
            "country": ["by"]}}  # fmt: skip
+SETTINGS = load_settings()
 MIRROR_HEADER = "reporterISO,partnerISO,flowCode,cmdCode,period,netWgt,primaryValue"
 
 
@@ -54,7 +57,8 @@ def mirror_csv(rows: Iterable[str]) -> list[str]:
 
 def found(engine: Engine, rule: str) -> list[dict[str, Any]]:
     with engine.connect() as conn:
-        return [a for a in query_alerts(conn, rule=rule) if a["rule"] == rule]
+        queue = rule_of(rule).queue  # type: ignore[union-attr]
+        return [a for a in query_alerts(conn, rule=rule, queue=queue) if a["rule"] == rule]
 
 
 def details(engine: Engine, alert_id: str) -> dict[str, Any]:
@@ -67,7 +71,9 @@ def details(engine: Engine, alert_id: str) -> dict[str, Any]:
 
 def test_listed_consignee_variant_raises_at_licence_intake(engine: Engine) -> None:
     load_watchlist(engine, jsonl([ZARKON, VELMORA]), "list.jsonl")
-    counts = load_trade(engine, "licences", jsonl([licence("EL2025JX000001", "ZARKON HEAVY INDUSTRY CO LTD")]), "l")
+    counts = load_trade(
+        engine, "licences", jsonl([licence("EL2025JX000001", "ZARKON HEAVY INDUSTRY CO LTD")]), "l", SETTINGS
+    )
     assert counts["alerts_new"] >= 1
     (hit,) = found(engine, "screening.watchlist")
     assert hit["subject"] == {"kind": "licence", "id": "EL2025JX000001"}
@@ -88,9 +94,15 @@ def test_listed_consignee_variant_raises_at_licence_intake(engine: Engine) -> No
 
 def test_chinese_script_end_user_raises_and_a_declaration_consignee_too(engine: Engine) -> None:
     load_watchlist(engine, jsonl([ZARKON]), "list.jsonl")
-    load_trade(engine, "licences", jsonl([licence("EL2025JX000002", "Volga Trading", end_user="扎尔孔重工")]), "l")
     load_trade(
-        engine, "declarations", jsonl([declaration(1, "2025-06-03", 10, "RU", consignee="Zarkon Heavy Ind.")]), "d"
+        engine, "licences", jsonl([licence("EL2025JX000002", "Volga Trading", end_user="扎尔孔重工")]), "l", SETTINGS
+    )
+    load_trade(
+        engine,
+        "declarations",
+        jsonl([declaration(1, "2025-06-03", 10, "RU", consignee="Zarkon Heavy Ind.")]),
+        "d",
+        SETTINGS,
     )
     subjects = {(a["subject"]["kind"], a["subject"]["id"]) for a in found(engine, "screening.watchlist")}
     assert subjects == {("licence", "EL2025JX000002"), ("declaration", "530120250000000001")}
@@ -99,12 +111,12 @@ def test_chinese_script_end_user_raises_and_a_declaration_consignee_too(engine: 
 def test_near_miss_name_does_not_raise(engine: Engine) -> None:
     load_watchlist(engine, jsonl([ZARKON, VELMORA]), "list.jsonl")
     near = [licence("EL2025JX000003", "Zarkon Textile Co., Ltd."), licence("EL2025JX000004", "Velmora Metals LLC")]
-    load_trade(engine, "licences", jsonl(near), "l")
+    load_trade(engine, "licences", jsonl(near), "l", SETTINGS)
     assert found(engine, "screening.watchlist") == []
 
 
 def test_no_list_loaded_no_findings(engine: Engine) -> None:
-    load_trade(engine, "licences", jsonl([licence("EL2025JX000005", "Zarkon Heavy Industries")]), "l")
+    load_trade(engine, "licences", jsonl([licence("EL2025JX000005", "Zarkon Heavy Industries")]), "l", SETTINGS)
     assert found(engine, "screening.watchlist") == []
 
 
@@ -114,16 +126,17 @@ def test_new_list_versions_raise_only_new_hits(engine: Engine) -> None:
         "licences",
         jsonl([licence("EL2025JX000006", "Zarkon Heavy Industries"), licence("EL2025JX000007", "Velmora Optics")]),
         "l",
+        SETTINGS,
     )
     first = load_watchlist(engine, jsonl([ZARKON]), "v1.jsonl")
-    assert rerun_rules(engine, "screening.") == 1
+    assert len(rejudge(engine, "watchlist", SETTINGS).new) == 1
     again = load_watchlist(engine, jsonl([ZARKON]), "v1-again.jsonl")
-    assert again.version == first.version and rerun_rules(engine, "screening.") == 0
+    assert again.version == first.version and len(rejudge(engine, "watchlist", SETTINGS).new) == 0
     # A new version with one more entity: the Zarkon hit is unchanged (its alert id has no list version in
     # it), only the Velmora hit is new.
     second = load_watchlist(engine, jsonl([ZARKON, VELMORA]), "v2.jsonl")
     assert second.version != first.version and second.added == 1
-    assert rerun_rules(engine, "screening.") == 1
+    assert len(rejudge(engine, "watchlist", SETTINGS).new) == 1
     assert {a["subject"]["id"] for a in found(engine, "screening.watchlist")} == {"EL2025JX000006", "EL2025JX000007"}
 
 
@@ -132,10 +145,14 @@ def test_new_list_versions_raise_only_new_hits(engine: Engine) -> None:
 
 def test_partner_reporting_forty_percent_more_raises_the_trade_flow(engine: Engine) -> None:
     load_trade(
-        engine, "declarations", jsonl([declaration(1, "2025-06-03", 1000), declaration(2, "2025-06-20", 500)]), "d"
+        engine,
+        "declarations",
+        jsonl([declaration(1, "2025-06-03", 1000), declaration(2, "2025-06-20", 500)]),
+        "d",
+        SETTINGS,
     )
     load_mirror(engine, mirror_csv(["DE,CN,M,811292,202506,2100.0,1580000"]), "m.csv")  # +40 %, +600 kg
-    assert rerun_rules(engine, "mirror.") >= 1
+    assert len(rejudge(engine, "mirror", SETTINGS).new) >= 1
     (gap,) = found(engine, "mirror.gap")
     assert gap["subject"] == {"kind": "trade-flow", "id": "DE:811292:202506"}
     assert gap["jurisdiction"] == "CN" and gap["departments"] == ["central", "customs", "commerce"]
@@ -151,29 +168,33 @@ def test_partner_reporting_forty_percent_more_raises_the_trade_flow(engine: Engi
 
 def test_within_tolerance_and_lag_across_a_month_boundary_do_not_raise(engine: Engine) -> None:
     load_trade(
-        engine, "declarations", jsonl([declaration(1, "2025-05-29", 1000), declaration(2, "2025-06-10", 900)]), "d"
+        engine,
+        "declarations",
+        jsonl([declaration(1, "2025-05-29", 1000), declaration(2, "2025-06-10", 900)]),
+        "d",
+        SETTINGS,
     )
     # June: the May consignment arrives (lag) and June's own is 9 % over: within both tolerances.
     load_mirror(engine, mirror_csv(["DE,CN,M,811292,202506,1900.0,1400000", "JP,CN,M,811292,202506,90,63000"]), "m")
-    assert rerun_rules(engine, "mirror.") == 0
+    assert len(rejudge(engine, "mirror", SETTINGS).new) == 0
     assert found(engine, "mirror.gap") == []
 
 
 def test_reloading_a_mirror_period_replaces_it(engine: Engine) -> None:
-    load_trade(engine, "declarations", jsonl([declaration(1, "2025-06-03", 1000)]), "d")
+    load_trade(engine, "declarations", jsonl([declaration(1, "2025-06-03", 1000)]), "d", SETTINGS)
     rows = mirror_csv(["DE,CN,M,811292,202506,1000.0,700000"])
     load_mirror(engine, rows, "m.csv")
     again = load_mirror(engine, rows, "m.csv")
     assert again.periods_replaced == 1
-    assert rerun_rules(engine, "mirror.") == 0  # counted twice it would be 2,000 kg against 1,000
+    assert len(rejudge(engine, "mirror", SETTINGS).new) == 0  # counted twice it would be 2,000 kg against 1,000
     revised = load_mirror(engine, mirror_csv(["DE,CN,M,811292,202506,1600.0,1120000"]), "m-revised.csv")
-    assert revised.periods_replaced == 1 and rerun_rules(engine, "mirror.") == 1
+    assert revised.periods_replaced == 1 and len(rejudge(engine, "mirror", SETTINGS).new) == 1
 
 
 def test_a_late_declaration_is_judged_against_the_flows_it_feeds(engine: Engine) -> None:
     """Declarations captured after the statistics reach the partner months they feed (capture-time scope)."""
     load_mirror(engine, mirror_csv(["DE,CN,M,811292,202507,1000.0,700000"]), "m.csv")
-    counts = load_trade(engine, "declarations", jsonl([declaration(1, "2025-06-28", 200)]), "d")
+    counts = load_trade(engine, "declarations", jsonl([declaration(1, "2025-06-28", 200)]), "d", SETTINGS)
     assert counts["alerts_new"] == 2  # the gap, and licence.missing (the declaration cites no licence)
     assert [a["subject"]["id"] for a in found(engine, "mirror.gap")] == ["DE:811292:202507"]
 
@@ -189,7 +210,7 @@ def _history(engine: Engine, last: dict[str, float]) -> None:
         for i, dest in enumerate(("DE", "JP"))
     ]
     rows += [declaration(70 + i, "2025-07-10", kg, dest) for i, (dest, kg) in enumerate(last.items())]
-    load_trade(engine, "declarations", jsonl(rows), "d")
+    load_trade(engine, "declarations", jsonl(rows), "d", SETTINGS)
 
 
 def test_share_jump_and_no_capacity_raise_on_a_clear_case(engine: Engine) -> None:
@@ -209,7 +230,7 @@ def test_share_jump_and_no_capacity_stay_quiet_on_near_misses(engine: Engine) ->
 
 def test_share_jump_needs_a_history(engine: Engine) -> None:
     rows = [declaration(1, "2025-01-10", 5000), declaration(2, "2025-02-10", 5000, "KZ")]
-    load_trade(engine, "declarations", jsonl(rows), "d")
+    load_trade(engine, "declarations", jsonl(rows), "d", SETTINGS)
     assert found(engine, "mirror.share_jump") == []
     assert [a["subject"]["id"] for a in found(engine, "mirror.no_capacity")] == ["KZ:811292:202502"]
 
@@ -220,10 +241,10 @@ def test_share_jump_needs_a_history(engine: Engine) -> None:
 )
 def test_licence_rerouted_after_a_refusal(engine: Engine, end_user: str, destination: str, raised: bool) -> None:
     refused = licence("EL2025JX000010", "Apex Materials GmbH", destination="DE", status="refused")
-    load_trade(engine, "licences", jsonl([refused]), "refused")
+    load_trade(engine, "licences", jsonl([refused]), "refused", SETTINGS)
     later = licence("EL2025JX000011", "Bosphorus Metal", end_user=end_user, destination=destination,
                     valid_from="2025-05-01")  # fmt: skip
-    load_trade(engine, "licences", jsonl([later]), "later")
+    load_trade(engine, "licences", jsonl([later]), "later", SETTINGS)
     hits = found(engine, "licence.rerouted")
     assert [(a["subject"]["id"], a["evidence"]) for a in hits] == (
         [("EL2025JX000011", ["EL2025JX000011", "EL2025JX000010"])] if raised else []

@@ -15,6 +15,7 @@ from sqlalchemy import Engine, exists, select, union
 
 from oretrail.alerts.store import query_alerts
 from oretrail.pipeline import load_dataset, scan
+from oretrail.rules.config import load_settings
 from oretrail.sim import RULES, simulate
 from oretrail.sim.evaluate import Label, evaluate, read_labels
 from oretrail.storage.engine import make_engine, migrate
@@ -34,7 +35,7 @@ def _load(root: Path, db: Path, early_alerts: bool) -> Engine:
     migrate(engine)
     loaded = load_dataset(engine, root, early_alerts=early_alerts)
     assert not loaded.events.errors
-    scan(engine)
+    scan(engine, load_settings())
     return engine
 
 

@@ -14,54 +14,14 @@ from sqlalchemy import Connection, select
 from oretrail.alerts.store import get_alert
 from oretrail.alerts.workflow import state
 from oretrail.rules.base import kg
-from oretrail.rules.runner import default_catalogue
+from oretrail.rules.runner import default_catalogue, rule_of
 from oretrail.rules.trade_flows import country, goods, month_words
 from oretrail.storage.schema import declarations, enterprises, events, facilities, licences, lots, watchlist
 
-CHECKS: dict[str, str] = {
-    "licence.missing": "Hold the consignment; ask the exporter for the licence; confirm with MOFCOM that none "
-    "was issued under another number.",
-    "licence.overdrawn": "List every declaration under the licence; stop further use; check whether the excess "
-    "left under another licence or none.",
-    "licence.mismatch": "Compare the licence and the declaration side by side; ask whether an amended licence "
-    "exists; check the consignee's identity and address.",
-    "licence.invalid": "Confirm the licence status and dates with MOFCOM; hold the consignment if it has not left.",
-    "declaration.misclassified": "Inspect or sample the goods; compare the declared description with the lots' "
-    "material and grade; reclassify and check the licence duty.",
-    "declaration.unit_value": "Ask for the sales contract and invoice; check the goods' identity against the "
-    "declared HS code; refer undervaluation to the tax authority.",
-    "trace.no_provenance": "Ask the exporter and the processors in the trace for the purchase records of the "
-    "untraced lots; check the mines' output records.",
-    "balance.transformation": "Inspect the plant's feed records and stock; compare with its registered capacity; "
-    "look for unrecorded purchases of ore or concentrate.",
-    "balance.lot": "Count the stock at the place; ask for the records of how the lot arrived there.",
-    "transit.not_received": "Contact the carrier and the consignee; locate the vehicle; check for unrecorded "
-    "transfers on the way.",
-    "transit.diverted": "Ask the consignee named at dispatch whether it expected the goods; inspect the place that "
-    "received them.",
-    "party.unregistered": "Identify the enterprise (USCC); check its business licence and premises; have it "
-    "register or stop trading in controlled material.",
-    "screening.watchlist": "Compare the counterparty's full name, address and registration with the listed entity; "
-    "if it is the same, suspend the licence or hold the consignment and refer to the coordination office.",
-    "licence.rerouted": "Compare the new end user with the refused one (address, registration, owners); ask the "
-    "exporter for the end-user certificate; hold the licence or consignment until cleared.",
-    "mirror.gap": "List the exporters and declarations of the flow; ask the partner's customs for its import "
-    "records of the month (consignor, quantities); look for the goods declared under other codes or destinations.",
-    "mirror.share_jump": "Ask the exporters to this destination for their buyers and end-user certificates; check "
-    "whether the buyers re-export to a destination that would not get a licence.",
-    "mirror.no_capacity": "Ask the exporters who uses the goods in the destination; check the consignees' line of "
-    "business and onward shipments.",
-}
 
-
-def _checks(rule: str) -> str:
-    parts = rule.split(".")
-    while parts:
-        found = CHECKS.get(".".join(parts))
-        if found:
-            return found
-        parts.pop()
-    return "Review the records above with the departments named."
+def _checks(rule: str, lang: str = "en") -> str:
+    declared = rule_of(rule)
+    return declared.check(lang) if declared is not None else "Review the records above with the departments named."
 
 
 def _describe(conn: Connection, ref: str) -> str:
@@ -139,7 +99,16 @@ def explain(conn: Connection, alert: str) -> str:
         f"  Rule:        {row.rule} ({row.severity}), raised {row.raised_at:%Y-%m-%d %H:%M} UTC",
         f"  Subject:     {row.subject_kind} {_place(conn, row.jurisdiction, row.subject_id, row.subject_kind)}",
         f"  For:         {', '.join(departments)}",
-        f"  Status:      {st.status}" + (f", assigned to {st.assignee}" if st.assignee else ""),
+        f"  Status:      {st.status}"
+        + (f", assigned to {st.assignee}" if st.assignee else "")
+        + (", withdrawn" if row.withdrawn_at is not None else "")
+        + (
+            ""
+            if row.settled_at is not None
+            else f", provisional until {row.settles_at:%Y-%m-%d} (evidence that could clear it may still arrive)"
+            if row.settles_at is not None
+            else ", provisional until the next settling"
+        ),
         "",
         "What was found:",
         f"  {row.message}",

@@ -1,7 +1,7 @@
-"""Who must act on an alert, and where: jurisdiction from the registry, departments from a fixed table.
+"""Who must act on an alert, and where: jurisdiction from the registry, departments from the rule's declaration.
 
-The table is policy, not code: it is reproduced in docs/rules.md and a test keeps the two in step. A finer
-rule id (`licence.mismatch.port`) is routed like its nearest listed parent.
+The departments are policy declared with each rule (`rules/rule.py`); docs/rules.md reproduces them and a test
+keeps the two in step. A finer rule id (`licence.mismatch.port`) is routed like its nearest declared parent.
 """
 
 from __future__ import annotations
@@ -12,53 +12,19 @@ from sqlalchemy import ColumnElement, Connection, select
 
 from oretrail.registry.records import party_of_location
 from oretrail.rules.base import Finding
+from oretrail.rules.rule import DEPARTMENTS
+from oretrail.rules.runner import rule_of
 from oretrail.storage.schema import enterprises, facilities
 
-DEPARTMENTS_ALL = (
-    "central",
-    "commerce",
-    "customs",
-    "industry",
-    "natural_resources",
-    "public_security",
-    "transport",
-    "market_regulation",
-    "tax",
-)
-
-# Rule → departments that must act, lead department first.
-ROUTES: dict[str, tuple[str, ...]] = {
-    "licence.missing": ("customs", "commerce"),
-    "licence.overdrawn": ("commerce", "customs"),
-    "licence.mismatch": ("customs", "commerce"),
-    "licence.invalid": ("customs", "commerce"),
-    "declaration.misclassified": ("customs", "commerce"),
-    "declaration.unit_value": ("customs", "tax"),
-    "trace.no_provenance": ("natural_resources", "industry", "customs"),
-    "balance.transformation": ("industry", "natural_resources"),
-    "balance.lot": ("industry", "natural_resources"),
-    "transit.not_received": ("transport", "public_security"),
-    "transit.diverted": ("transport", "public_security"),
-    "party.unregistered": ("market_regulation", "commerce"),
-    "screening.watchlist": ("central", "commerce"),
-    "mirror.gap": ("central", "customs", "commerce"),
-    # Finer signals whose ids have no listed parent (docs/mirror.md): routed like the family they belong to.
-    "mirror.share_jump": ("central", "customs", "commerce"),
-    "mirror.no_capacity": ("central", "customs", "commerce"),
-    "licence.rerouted": ("commerce", "customs", "central"),
-}
+DEPARTMENTS_ALL = DEPARTMENTS
 NATIONAL = "CN"
 _CHUNK = 400
 
 
 def departments(rule: str) -> tuple[str, ...]:
-    parts = rule.split(".")
-    while parts:
-        found = ROUTES.get(".".join(parts))
-        if found:
-            return found
-        parts.pop()
-    return ("central",)
+    """Who must act, as the rule declares it; an id no rule declares goes to the coordination office."""
+    declared = rule_of(rule)
+    return declared.departments if declared is not None else ("central",)
 
 
 def _lookup(

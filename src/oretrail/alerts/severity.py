@@ -15,9 +15,10 @@ from __future__ import annotations
 
 from oretrail.rules.base import Catalogue, Finding
 from oretrail.rules.config import Config
+from oretrail.rules.rule import Severity
+from oretrail.rules.runner import rule_of
 
 LEVELS = ("low", "medium", "high", "critical")
-SIGNALS = frozenset({"mirror.share_jump", "mirror.no_capacity"})
 
 
 def value_at_stake(finding: Finding, catalogue: Catalogue) -> float | None:
@@ -28,7 +29,8 @@ def value_at_stake(finding: Finding, catalogue: Catalogue) -> float | None:
 
 
 def severity(finding: Finding, catalogue: Catalogue, config: Config) -> str:
-    if finding.rule in SIGNALS:
+    declared = rule_of(finding.rule)
+    if declared is not None and declared.severity is Severity.SIGNAL:
         return "low"
     value = value_at_stake(finding, catalogue)
     line = config.statutory_line_usd

@@ -11,24 +11,25 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from oretrail.alerts.routing import departments, jurisdictions
 from oretrail.alerts.severity import LEVELS, severity, value_at_stake
-from oretrail.alerts.workflow import REINSTATE, WITHDRAW, system_entries, withdrawn_ids
+from oretrail.alerts.workflow import REINSTATE, SETTLE, WITHDRAW, system_entries, withdrawn_ids
 from oretrail.ledger.store import utcnow
 from oretrail.registry.records import party_of_location
-from oretrail.rules.base import Catalogue, Finding
-from oretrail.rules.config import Config, load_config
-from oretrail.rules.runner import default_catalogue, run_rules
-from oretrail.rules.scope import Scope
-from oretrail.storage.schema import alerts
+from oretrail.rules.base import Finding
+from oretrail.rules.config import Config, Settings
+from oretrail.rules.rule import Queue, Settling
+from oretrail.rules.runner import RULES, rule_of
+from oretrail.rules.scope import scope_ids
+from oretrail.storage.schema import alerts, declarations, events
 
 _CHUNK = 400
 
@@ -44,23 +45,23 @@ class Recorded:
 
 
 def record_findings(
-    conn: Connection,
-    findings: Sequence[Finding],
-    *,
-    catalogue: Catalogue | None = None,
-    config: Config | None = None,
-    raised_at: datetime | None = None,
+    conn: Connection, findings: Sequence[Finding], settings: Settings, *, raised_at: datetime | None = None
 ) -> Recorded:
-    """Store findings as alerts in the caller's transaction; returns which were new."""
+    """Store findings as alerts in the caller's transaction; returns which were new.
+
+    A new alert is provisional until its `settles_at`; a provisional one found again on newer evidence waits
+    for that evidence's window too (a draw reported later moves the deadline of the missing addition)."""
     if not findings:
         return Recorded([], [])
-    cat, cfg = catalogue or default_catalogue(), config or load_config()
+    cat, cfg = settings.catalogue, settings.config
     ids = [alert_id(*f.ident) for f in findings]
-    present: set[str] = set()
+    present: dict[str, tuple[datetime | None, bool]] = {}  # id -> (settles_at, provisional)
     for i in range(0, len(ids), _CHUNK):
-        present.update(conn.execute(select(alerts.c.id).where(alerts.c.id.in_(ids[i : i + _CHUNK]))).scalars())
-    fresh = [(i, f) for i, f in zip(ids, findings, strict=True) if i not in present]
-    fresh = list({i: (i, f) for i, f in fresh}.values())
+        q = select(alerts.c.id, alerts.c.settles_at, alerts.c.settled_at).where(alerts.c.id.in_(ids[i : i + _CHUNK]))
+        present.update((r.id, (r.settles_at, r.settled_at is None)) for r in conn.execute(q))
+    fresh = list({i: f for i, f in zip(ids, findings, strict=True) if i not in present}.items())
+    waiting = {i: f for i, f in zip(ids, findings, strict=True) if i in present and present[i][1]}
+    due = settle_times(conn, [f for _, f in fresh] + list(waiting.values()), cfg)
     if fresh:
         places = jurisdictions(conn, [f for _, f in fresh])
         now = raised_at or utcnow()
@@ -81,26 +82,74 @@ def record_findings(
                     {**f.details, "key": f.key, "stake_g": f.stake_g, "value_at_stake_usd": value_at_stake(f, cat)},
                     option=orjson.OPT_SORT_KEYS,
                 ).decode(),
+                "settles_at": when,
+                "settled_at": None,
+                "withdrawn_at": None,
             }
-            for (i, f), place in zip(fresh, places, strict=True)
+            for (i, f), place, when in zip(fresh, places, due[: len(fresh)], strict=True)
         ]
         ins = pg_insert(alerts) if conn.dialect.name == "postgresql" else sqlite_insert(alerts)
         # A concurrent scan may have raised the same alert since we looked: the first one stands.
         conn.execute(ins.on_conflict_do_nothing(index_elements=[alerts.c.id]), rows)
+    later = []
+    for aid, when in zip(waiting, due[len(fresh) :], strict=True):
+        before = present[aid][0]
+        if when is not None and (before is None or when > before):
+            later.append({"aid": aid, "when": when})
+    if later:
+        conn.execute(update(alerts).where(alerts.c.id == bindparam("aid")).values(settles_at=bindparam("when")), later)
     return Recorded(new=[i for i, _ in fresh], existing=[i for i in ids if i in present])
 
 
-def raise_alerts(
-    conn: Connection,
-    scope: Scope | None = None,
-    *,
-    config: Config | None = None,
-    catalogue: Catalogue | None = None,
-) -> Recorded:
-    """Run the rules (everything, or what a batch touched) and store what they find: the capture pipeline's
-    single call after projecting a batch, in the same transaction."""
-    cat, cfg = catalogue or default_catalogue(), config or load_config()
-    return record_findings(conn, run_rules(conn, scope, cfg, catalogue=cat), catalogue=cat, config=cfg)
+def settle_times(conn: Connection, findings: Sequence[Finding], cfg: Config) -> list[datetime | None]:
+    """When each finding settles, by its rule's policy (rules/rule.py `Settling`), from its anchor: the
+    finding's own, or else the latest time among the events and declarations it cites. None: at once."""
+    cited = sorted({e for f in findings if f.anchor is None for e in f.evidence})
+    times: dict[str, datetime] = {}
+    for i in range(0, len(cited), _CHUNK):
+        chunk = cited[i : i + _CHUNK]
+        times.update(
+            conn.execute(select(events.c.event_id, events.c.event_time).where(events.c.event_id.in_(chunk))).all()
+        )
+        q = select(declarations.c.declaration_no, declarations.c.date).where(declarations.c.declaration_no.in_(chunk))
+        times.update((no, datetime.combine(day, time())) for no, day in conn.execute(q))
+    out: list[datetime | None] = []
+    for f in findings:
+        declared = rule_of(f.rule)
+        policy = declared.settling if declared is not None else Settling.IMMEDIATE
+        anchor = f.anchor or max((times[e] for e in f.evidence if e in times), default=None)
+        if policy is Settling.IMMEDIATE or anchor is None:
+            out.append(None)
+        elif policy is Settling.FEED:
+            out.append(anchor + timedelta(days=cfg.feed_days))
+        else:
+            out.append(month_end(anchor) + timedelta(days=cfg.report_deadline_days))
+    return out
+
+
+def month_end(moment: datetime) -> datetime:
+    """The first instant after the month of `moment`."""
+    return datetime(moment.year + moment.month // 12, moment.month % 12 + 1, 1)
+
+
+def settle_due(conn: Connection, now: datetime) -> int:
+    """Provisional, standing alerts whose window has passed by `now` settle: from then on they are in the
+    officers' queue (and, with the platform issue, notified). Returns how many settled."""
+    due = alerts.c.settled_at.is_(None), alerts.c.withdrawn_at.is_(None)
+    ids = list(
+        conn.execute(
+            select(alerts.c.id).where(*due, alerts.c.settles_at.is_(None) | (alerts.c.settles_at <= now))
+        ).scalars()
+    )
+    for i in range(0, len(ids), _CHUNK):
+        conn.execute(update(alerts).where(alerts.c.id.in_(ids[i : i + _CHUNK])).values(settled_at=now))
+    system_entries(
+        conn,
+        ids,
+        SETTLE,
+        f"settled as of {now:%Y-%m-%d %H:%M} UTC: the evidence that could clear it had its chance to arrive",
+    )
+    return len(ids)
 
 
 def as_record(row: Any) -> dict[str, Any]:
@@ -126,12 +175,20 @@ def query_alerts(
     department: str | None = None,
     severity_at_least: str | None = None,
     include_withdrawn: bool = False,
+    include_provisional: bool = False,
+    queue: Queue = Queue.ALERTS,
 ) -> Iterator[dict[str, Any]]:
-    """Standing alerts as SPEC records, newest first; `rule` matches the id and its finer sub-rules.
+    """Alerts as SPEC records, newest first; `rule` matches the id and its finer sub-rules.
 
-    Withdrawn alerts (their finding no longer holds after a correction) are left out unless asked for."""
-    hidden = set() if include_withdrawn else withdrawn_ids(conn)
+    By default an officer's queue: settled and standing. Provisional alerts (evidence that could clear them
+    may still arrive) and withdrawn ones (their finding no longer holds) are left out unless asked for; leads
+    (statistical signals not yet proven on outside data) are a queue of their own."""
     q = select(alerts).order_by(alerts.c.raised_at.desc(), alerts.c.id)
+    q = q.where(alerts.c.rule.in_([r.id for r in RULES if r.queue is queue]))
+    if not include_withdrawn:
+        q = q.where(alerts.c.withdrawn_at.is_(None))
+    if not include_provisional:
+        q = q.where(alerts.c.settled_at.is_not(None))
     if rule:
         q = q.where((alerts.c.rule == rule) | alerts.c.rule.startswith(rule + "."))
     if province:
@@ -141,34 +198,33 @@ def query_alerts(
     if severity_at_least:
         q = q.where(alerts.c.severity.in_(LEVELS[LEVELS.index(severity_at_least) :]))
     for row in conn.execute(q):
-        if row.id not in hidden:
-            yield as_record(row)
+        yield as_record(row)
 
 
 def reconcile(conn: Connection, current: Iterable[str], judged: Iterable[str], reason: str) -> tuple[int, int]:
     """After a run: alerts it judged but no longer finds are withdrawn; withdrawn ones it finds again are
     reinstated. Returns (withdrawn, reinstated). Both are system entries in the append-only workflow log."""
     now_found = set(current)
-    already = withdrawn_ids(conn)
-    gone = set(judged) - now_found - already
+    judged = set(judged)
+    already = withdrawn_ids(conn, judged | now_found)
+    gone = judged - now_found - already
     back = now_found & already
     system_entries(conn, gone, WITHDRAW, reason)
     system_entries(conn, back, REINSTATE, "found again by a later run")
     return len(gone), len(back)
 
 
-def ids_of_rules(conn: Connection, rules: Iterable[str]) -> list[str]:
-    chosen = list(rules)
-    return list(conn.execute(select(alerts.c.id).where(alerts.c.rule.in_(chosen))).scalars()) if chosen else []
-
-
-def ids_citing(conn: Connection, evidence: Iterable[str]) -> set[str]:
-    """Alerts whose evidence names any of these records (event ids, declaration numbers, …)."""
-    found: set[str] = set()
-    for ref in sorted(set(evidence)):
-        needle = orjson.dumps(ref).decode()
-        found.update(conn.execute(select(alerts.c.id).where(alerts.c.evidence.contains(needle))).scalars())
-    return found
+def ids_of_rules(conn: Connection, rules: Iterable[str], *, scoped: bool = False) -> list[str]:
+    """Alerts of these rules; `scoped`: only those whose subjects are in the scope table a scoped run just
+    filled (rules/scope.py), i.e. exactly the alerts that run judged."""
+    chosen = [r for r in RULES if r.id in set(rules)]
+    out: list[str] = []
+    for r in chosen:
+        q = select(alerts.c.id).where(alerts.c.rule == r.id)
+        if scoped:
+            q = q.where(alerts.c.subject_id.in_(scope_ids(r.scope_kind)))
+        out.extend(conn.execute(q).scalars())
+    return out
 
 
 def get_alert(conn: Connection, alert: str) -> Any:

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, insert, select, update
 
 from oretrail.alerts.routing import DEPARTMENTS_ALL
 from oretrail.ledger.store import utcnow
@@ -23,6 +23,9 @@ CLOSING = ("dismiss", "act")
 # and reinstated if it comes back. Officers' decisions stay untouched either way.
 SYSTEM_ACTOR = "oretrail"
 WITHDRAW, REINSTATE = "withdraw", "reinstate"
+# A provisional alert's evidence window closed and the finding still holds: from here it is in the officers'
+# queue (docs/rules.md §Settling).
+SETTLE = "settle"
 
 
 class WorkflowError(ValueError):
@@ -46,6 +49,7 @@ class AlertState:
     escalations: int = 0
     shared_with: list[str] = field(default_factory=list)
     withdrawn: bool = False  # the finding no longer holds (its evidence was corrected); see `reconcile`
+    settled: bool = False  # out of its settling window and in the officers' queue
     history: list[Action] = field(default_factory=list)
 
 
@@ -104,19 +108,22 @@ def state(conn: Connection, alert_id: str) -> AlertState:
             st.withdrawn = True
         elif r.action == REINSTATE:
             st.withdrawn = False
+        elif r.action == SETTLE:
+            st.settled = True
     return st
 
 
 def withdrawn_ids(conn: Connection, among: Iterable[str] | None = None) -> set[str]:
-    """Alerts whose latest system entry is a withdrawal (the finding no longer holds)."""
-    q = select(alert_actions.c.alert_id, alert_actions.c.action).where(
-        alert_actions.c.action.in_((WITHDRAW, REINSTATE))
-    )
-    last: dict[str, str] = {}
-    for alert_id, action in conn.execute(q.order_by(alert_actions.c.id)):
-        last[alert_id] = action
-    ids = {a for a, act in last.items() if act == WITHDRAW}
-    return ids if among is None else ids & set(among)
+    """Alerts whose newest system entry is a withdrawal (the finding no longer holds): the alerts table keeps
+    that fold in `withdrawn_at`, written with each entry."""
+    q = select(alerts.c.id).where(alerts.c.withdrawn_at.is_not(None))
+    if among is None:
+        return set(conn.execute(q).scalars())
+    wanted = sorted(set(among))
+    found: set[str] = set()
+    for i in range(0, len(wanted), 400):
+        found.update(conn.execute(q.where(alerts.c.id.in_(wanted[i : i + 400]))).scalars())
+    return found
 
 
 def system_entries(conn: Connection, alert_ids: Iterable[str], action: str, note: str) -> None:
@@ -126,3 +133,9 @@ def system_entries(conn: Connection, alert_ids: Iterable[str], action: str, note
     ]
     if rows:
         conn.execute(insert(alert_actions), rows)
+        if action not in (WITHDRAW, REINSTATE):
+            return
+        stamp = rows[0]["at"] if action == WITHDRAW else None
+        ids = [r["alert_id"] for r in rows]
+        for i in range(0, len(ids), 400):
+            conn.execute(update(alerts).where(alerts.c.id.in_(ids[i : i + 400])).values(withdrawn_at=stamp))

@@ -8,7 +8,8 @@ from oretrail.api import alerts, capture, chain
 
 
 def create_app(db: str | None = None) -> FastAPI:
-    from oretrail.pipeline import Capture, alert_hook
+    from oretrail.pipeline import Capture
+    from oretrail.rules.config import load_settings
     from oretrail.storage.engine import open_database
 
     app = FastAPI(
@@ -17,7 +18,8 @@ def create_app(db: str | None = None) -> FastAPI:
         description="Full-chain export control of strategic minerals: capture, trace, alerts and their workflow.",
     )
     app.state.engine = open_database(db)
-    app.state.capture = Capture(app.state.engine, on_touched=alert_hook())
+    app.state.settings = load_settings()  # built once: capture, feeds and scans judge with the same thresholds
+    app.state.capture = Capture(app.state.engine, app.state.settings)
     app.include_router(capture.router)
     app.include_router(chain.router)
     app.include_router(alerts.router)

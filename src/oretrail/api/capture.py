@@ -62,37 +62,45 @@ def capture_events(
     }
 
 
-@router.post("/registry", summary="Load registry JSON Lines")
+@router.post("/registry", summary="Load registry JSON Lines; the rules that read the registry are judged again")
 def capture_registry(
-    eng: Annotated[Engine, Depends(engine)], body: Annotated[str, Body(media_type="application/x-ndjson")]
+    request: Request,
+    eng: Annotated[Engine, Depends(engine)],
+    body: Annotated[str, Body(media_type="application/x-ndjson")],
 ) -> dict[str, int]:
+    from oretrail.pipeline import rejudge
     from oretrail.registry.store import load_registry
 
     try:
         n = load_registry(eng, body.encode().splitlines(), "http-registry")
     except IntakeError as exc:
         raise refusal(exc) from None
-    return {"new": n.new, "changed": n.changed, "unchanged": n.unchanged}
+    judged = rejudge(eng, "registry", request.app.state.settings)
+    return {"new": n.new, "changed": n.changed, "unchanged": n.unchanged, "alerts_new": len(judged.new)}
 
 
 @router.post("/licences", summary="Load licences (JSON Lines); screened and checked as they land")
 def capture_licences(
-    eng: Annotated[Engine, Depends(engine)], body: Annotated[str, Body(media_type="application/x-ndjson")]
+    request: Request,
+    eng: Annotated[Engine, Depends(engine)],
+    body: Annotated[str, Body(media_type="application/x-ndjson")],
 ) -> dict[str, int]:
-    return _trade(eng, "licences", body)
+    return _trade(request, eng, "licences", body)
 
 
 @router.post("/declarations", summary="Load customs declarations (JSON Lines); licence rules run as they land")
 def capture_declarations(
-    eng: Annotated[Engine, Depends(engine)], body: Annotated[str, Body(media_type="application/x-ndjson")]
+    request: Request,
+    eng: Annotated[Engine, Depends(engine)],
+    body: Annotated[str, Body(media_type="application/x-ndjson")],
 ) -> dict[str, int]:
-    return _trade(eng, "declarations", body)
+    return _trade(request, eng, "declarations", body)
 
 
-def _trade(eng: Engine, kind: str, body: str) -> dict[str, int]:
+def _trade(request: Request, eng: Engine, kind: str, body: str) -> dict[str, int]:
     from oretrail.pipeline import load_trade
 
     try:
-        return load_trade(eng, kind, body.encode().splitlines(), f"http-{kind}")
+        return load_trade(eng, kind, body.encode().splitlines(), f"http-{kind}", request.app.state.settings)
     except IntakeError as exc:
         raise refusal(exc) from None

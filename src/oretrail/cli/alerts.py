@@ -19,12 +19,16 @@ def scan(
     rule: Annotated[list[str] | None, typer.Option("--rule", help="Only these rules (repeatable).")] = None,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """Run every rule over everything and store new alerts; a rescan raises nothing twice."""
+    """Run every rule over everything and store new alerts; a rescan raises nothing twice. Alerts it no longer
+    finds are withdrawn, and provisional alerts whose settling window has passed settle."""
     from oretrail.alerts.store import alert_id
     from oretrail.pipeline import scan as run_scan
+    from oretrail.rules.config import load_settings
 
-    findings, new = run_scan(open_db(db), config, rule)
-    found, raised = Counter(f.rule for f in findings), Counter(f.rule for f in findings if alert_id(*f.ident) in new)
+    judged = run_scan(open_db(db), load_settings(config), rule)
+    new = set(judged.new)
+    found = Counter(f.rule for f in judged.findings)
+    raised = Counter(f.rule for f in judged.findings if alert_id(*f.ident) in new)
     emit([{"rule": r, "findings": found[r], "new_alerts": raised[r]} for r in sorted(found)], fmt, title="scan")
 
 
@@ -34,13 +38,31 @@ def alerts(
     rule: Annotated[str | None, typer.Option("--rule", help="Rule id (also matches its finer sub-rules).")] = None,
     province: Annotated[str | None, typer.Option("--province", help="Jurisdiction, e.g. CN-JX, or CN.")] = None,
     department: Annotated[str | None, typer.Option("--department", help="A department that must act.")] = None,
+    provisional: Annotated[
+        bool, typer.Option("--provisional", help="Include provisional alerts (still within their settling window).")
+    ] = False,
+    leads: Annotated[
+        bool, typer.Option("--leads", help="List leads (statistical signals, kept apart from alerts) instead.")
+    ] = False,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """List alerts; `--format jsonl` writes exactly the SPEC.md §4 record, one per line."""
+    """List the officers' queue: settled, standing alerts; `--format jsonl` writes exactly the SPEC.md §4
+    record, one per line."""
     from oretrail.alerts.store import query_alerts
+    from oretrail.rules.rule import Queue
 
+    queue = Queue.LEADS if leads else Queue.ALERTS
     with open_db(db).connect() as conn:
-        rows = list(query_alerts(conn, rule=rule, province=province, department=department))
+        rows = list(
+            query_alerts(
+                conn,
+                rule=rule,
+                province=province,
+                department=department,
+                include_provisional=provisional,
+                queue=queue,
+            )
+        )
     if fmt is Format.table:
         rows = [
             {

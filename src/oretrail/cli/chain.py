@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.tree import Tree
 
-from oretrail.cli.common import DbOption, FormatOption, app, err, fail, open_db, out
+from oretrail.cli.common import ConfigOption, DbOption, FormatOption, app, err, fail, open_db, out
 from oretrail.output import Format, dumps, emit
 
 
@@ -31,12 +31,14 @@ def verify(
 
 
 @app.command()
-def rebuild(db: DbOption = None) -> None:
-    """Drop every projection and replay the ledger; the result equals the incrementally kept state."""
+def rebuild(db: DbOption = None, config: ConfigOption = None) -> None:
+    """Drop every projection and replay the ledger; the result equals the incrementally kept state. Then every
+    rule judges the rebuilt state."""
     from oretrail.pipeline import rebuild_all
+    from oretrail.rules.config import load_settings
 
     engine = open_db(db)
-    counts = rebuild_all(engine)
+    counts = rebuild_all(engine, load_settings(config))
     err.print("rebuilt from the ledger: " + ", ".join(f"{v} {k}" for k, v in counts.items()), highlight=False)
 
 

@@ -15,17 +15,19 @@ from oretrail.cli.common import ConfigOption, DbOption, err, fail, load_app, ope
 def load_events(
     paths: Annotated[list[Path], typer.Argument(help="EPCIS 2.0 JSON/JSON-LD documents, or folders of them.")],
     db: DbOption = None,
+    config: ConfigOption = None,
 ) -> None:
     """Capture EPCIS documents; each document lands whole or not at all; rejected ones are named on stderr."""
     from oretrail.intake.errors import IntakeError
-    from oretrail.pipeline import Capture, CaptureReport, alert_hook, document_paths
+    from oretrail.pipeline import Capture, CaptureReport, document_paths
+    from oretrail.rules.config import load_settings
 
     engine = open_db(db)
     try:
         files = document_paths(paths)
     except IntakeError as exc:
         fail(str(exc))
-    capture = Capture(engine, on_touched=alert_hook())
+    capture = Capture(engine, load_settings(config))
     total = CaptureReport()
     with progress() as bar:
         task = bar.add_task("events", total=len(files), detail="")
@@ -36,7 +38,8 @@ def load_events(
             bar.update(task, advance=1, detail=f"{total.new:,} new events, {total.alerts_new:,} alerts")
     err.print(
         f"{total.documents} documents: {total.new} new events, {total.unchanged} unchanged, "
-        f"{total.corrections} corrections, {total.alerts_new} new alerts, {len(total.errors)} rejected documents",
+        f"{total.corrections} corrections, {total.alerts_new} new alerts ({capture.judged.withdrawn} withdrawn, "
+        f"{capture.judged.settled} settled), {len(total.errors)} rejected documents",
         highlight=False,
     )
     if total.errors:
@@ -47,17 +50,26 @@ def load_events(
 def load_registry(
     path: Annotated[Path, typer.Argument(help="Enterprises and facilities, JSON Lines (SPEC.md §1).")],
     db: DbOption = None,
+    config: ConfigOption = None,
 ) -> None:
-    """Enterprises and facilities; re-importing updates, never duplicates."""
+    """Enterprises and facilities; re-importing updates, never duplicates. The rules that read the registry
+    are judged again."""
     from oretrail.intake.errors import IntakeError
+    from oretrail.pipeline import rejudge
     from oretrail.registry.store import load_registry as load
+    from oretrail.rules.config import load_settings
 
     engine = open_db(db)
     try:
         n = load(engine, _lines(path), str(path))
     except IntakeError as exc:
         fail(str(exc))
-    err.print(f"registry: {n.new} new, {n.changed} changed, {n.unchanged} unchanged", highlight=False)
+    judged = rejudge(engine, "registry", load_settings(config))
+    err.print(
+        f"registry: {n.new} new, {n.changed} changed, {n.unchanged} unchanged, {len(judged.new)} new alerts, "
+        f"{judged.withdrawn} withdrawn",
+        highlight=False,
+    )
 
 
 def _lines(path: Path) -> list[bytes]:
@@ -70,9 +82,10 @@ def _lines(path: Path) -> list[bytes]:
 def _trade(kind: str, path: Path, db: str | None, config: Path | None) -> None:
     from oretrail.intake.errors import IntakeError
     from oretrail.pipeline import load_trade
+    from oretrail.rules.config import load_settings
 
     try:
-        counts = load_trade(open_db(db), kind, _lines(path), str(path), config)
+        counts = load_trade(open_db(db), kind, _lines(path), str(path), load_settings(config))
     except IntakeError as exc:
         fail(str(exc))
     err.print(f"{kind}: " + ", ".join(f"{k} {v}" for k, v in counts.items()), highlight=False)
@@ -107,14 +120,15 @@ def load_mirror(
     """Partners' reported imports from China; a reload of a period replaces it. Mirror rules run after."""
     from oretrail.intake.errors import IntakeError
     from oretrail.mirror.store import load_mirror as load
-    from oretrail.pipeline import rerun_rules
+    from oretrail.pipeline import rejudge
+    from oretrail.rules.config import load_settings
 
     engine = open_db(db)
     try:
         n = load(engine, path.read_text(encoding="utf-8").splitlines(), str(path))
     except IntakeError as exc:
         fail(str(exc))
-    raised = rerun_rules(engine, "mirror.", config)
+    raised = len(rejudge(engine, "mirror", load_settings(config)).new)
     err.print(f"mirror: {n.rows} rows, {n.periods_replaced} periods replaced, {raised} new alerts", highlight=False)
 
 
@@ -126,7 +140,8 @@ def load_watchlist(
 ) -> None:
     """A new version of the watch list: replaces the old one and re-screens every counterparty at once."""
     from oretrail.intake.errors import IntakeError
-    from oretrail.pipeline import rerun_rules
+    from oretrail.pipeline import rejudge
+    from oretrail.rules.config import load_settings
     from oretrail.screening.store import load_watchlist as load
 
     engine = open_db(db)
@@ -134,7 +149,7 @@ def load_watchlist(
         n = load(engine, _lines(path), str(path))
     except IntakeError as exc:
         fail(str(exc))
-    raised = rerun_rules(engine, "screening.", config)
+    raised = len(rejudge(engine, "watchlist", load_settings(config)).new)
     err.print(
         f"watch list version {n.version}: {n.entities} entities ({n.added} added, {n.removed} removed), "
         f"{raised} new alerts",

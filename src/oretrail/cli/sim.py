@@ -104,6 +104,7 @@ def demo(
     from oretrail.intake.errors import IntakeError
     from oretrail.pipeline import CaptureReport, load_dataset
     from oretrail.pipeline import scan as run_scan
+    from oretrail.rules.config import load_settings
     from oretrail.sim import simulate as run_sim
 
     started = time.perf_counter()
@@ -136,8 +137,11 @@ def demo(
         )
     except IntakeError as exc:
         fail(str(exc))
-    findings, fresh = run_scan(engine)
-    out.print(f"full scan: {len(findings)} findings, {len(fresh)} not raised before")
+    judged = run_scan(engine, load_settings())
+    out.print(
+        f"full scan: {len(judged.findings)} findings, {len(judged.new)} not raised before, "
+        f"{judged.settled} alerts settled into the officers' queue"
+    )
     _officer_view(db, data / "labels.jsonl")
     out.print(
         Panel.fit(

@@ -15,6 +15,7 @@ from collections import defaultdict
 from sqlalchemy import func, select
 
 from oretrail.rules.base import Context, Finding, capped, kg
+from oretrail.rules.rule import Rule, Settling, Text
 from oretrail.rules.scope import LOT
 from oretrail.storage.schema import event_lots as el
 from oretrail.storage.schema import lots, shipments
@@ -101,3 +102,24 @@ def find(ctx: Context) -> list[Finding]:
             )
         )
     return out
+
+
+DECLARATION = Rule(
+    id=RULE,
+    scope_kind=SCOPE_KIND,
+    find=find,
+    departments=("industry", "natural_resources"),
+    settling=Settling.REPORT,
+    title=Text(
+        "more is drawn from a lot at a place than was ever there",
+        "某地点从某批次取用的数量多于该地点曾有的数量",
+    ),
+    check=Text(
+        "Count the stock at the place; ask for the records of how the lot arrived there.",
+        "盘点该地点库存；调取该批次到达该地点的记录。",
+    ),
+    thresholds=(
+        "balance.relative_tolerance",
+        "balance.absolute_tolerance_g",
+    ),
+)

@@ -14,6 +14,7 @@ from __future__ import annotations
 from sqlalchemy import and_, case, func, select, true
 
 from oretrail.rules.base import Context, Finding, capped, kg, split_agg, text_agg
+from oretrail.rules.rule import Rule, Settling, Text
 from oretrail.rules.scope import TRANSFORMATION
 from oretrail.storage.schema import event_lots as el
 from oretrail.storage.schema import events, lots
@@ -117,3 +118,26 @@ def find(ctx: Context) -> list[Finding]:
             )
         )
     return out
+
+
+DECLARATION = Rule(
+    id=RULE,
+    scope_kind=SCOPE_KIND,
+    find=find,
+    departments=("industry", "natural_resources"),
+    settling=Settling.REPORT,
+    title=Text(
+        "a transformation puts out more of the controlled element than its inputs contained, beyond recovery "
+        "bounds and tolerance",
+        "冶炼或加工产出的管控元素多于投入所含，超出回收率上限和容差",
+    ),
+    check=Text(
+        "Inspect the plant's feed records and stock; compare with its registered capacity; look for "
+        "unrecorded purchases of ore or concentrate.",
+        "检查工厂投料记录和库存；与登记产能比对；查找未申报的矿石或精矿采购。",
+    ),
+    thresholds=(
+        "balance.relative_tolerance",
+        "balance.absolute_tolerance_g",
+    ),
+)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cached_property
 from typing import Any, Protocol
 
@@ -59,6 +60,8 @@ class Finding:
     stake_g: int = 0  # grams of that material at stake
     value_usd: float | None = None  # declared value at stake, when a declaration gives it
     controlled: bool = True  # whether what is at stake is licence-controlled for export
+    # The latest data time the finding rests on, when its evidence alone does not tell (settling starts there).
+    anchor: datetime | None = None
 
     @property
     def ident(self) -> tuple[str, str, str, str]:

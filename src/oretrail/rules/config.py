@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from oretrail.rules.base import Catalogue
 
 DEFAULTS = Path(__file__).with_name("defaults.toml")
 
@@ -35,6 +39,9 @@ class Config:
     share_jump_min_points: float
     flow_min_kg: float
     screening_threshold: float
+    # Settling (rules/rule.py): when a provisional finding reaches an officer.
+    report_deadline_days: int
+    feed_days: int
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
@@ -69,6 +76,8 @@ def load_config(path: str | Path | None = None) -> Config:
         share_jump_min_points=float(raw["mirror"]["share_jump_min_points"]),
         flow_min_kg=float(raw["mirror"]["flow_min_kg"]),
         screening_threshold=float(raw["screening"]["threshold"]),
+        report_deadline_days=int(raw["settling"]["report_deadline_days"]),
+        feed_days=int(raw["settling"]["feed_days"]),
     )
     if cfg.transit_limit_days <= 0 or cfg.relative_tolerance < 0 or cfg.absolute_tolerance_g < 0:
         raise ValueError("transit limit must be positive and tolerances non-negative")
@@ -76,6 +85,27 @@ def load_config(path: str | Path | None = None) -> Config:
         raise ValueError("unit_value_factor and critical_multiple must be at least 1")
     if cfg.mirror_lag_months < 0 or cfg.mirror_cif_fob_max < 1 or cfg.share_jump_ratio <= 1:
         raise ValueError("mirror.lag_months must be >= 0, cif_fob_max >= 1 and share_jump_ratio > 1")
+    if cfg.report_deadline_days < 0 or cfg.feed_days < 0:
+        raise ValueError("settling.report_deadline_days and settling.feed_days must be >= 0")
     if not 0 < cfg.screening_threshold <= 1:
         raise ValueError("screening.threshold must lie in (0, 1]")
     return cfg
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What judging needs, built once at an entry point (a CLI command, an API request, a load) and passed
+    down, so the thresholds applied when evidence lands are the ones the operator chose for the scan.
+
+    `as_of` is the settling clock: None means the wall clock at the moment of settling; a replay or a
+    benchmark that plays out a reporting calendar sets it."""
+
+    config: Config
+    catalogue: Catalogue
+    as_of: datetime | None = None
+
+
+def load_settings(path: str | Path | None = None, *, as_of: datetime | None = None) -> Settings:
+    from oretrail.catalogue import load_catalogue  # late: the catalogue package reads a data file
+
+    return Settings(load_config(path), load_catalogue(), as_of)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from oretrail.rules.base import Context, Finding, capped, kg, split_agg, text_agg
+from oretrail.rules.rule import Rule, Settling, Text
 from oretrail.rules.scope import DECLARATION
 from oretrail.storage.schema import declarations as d
 from oretrail.storage.schema import exports as x
@@ -77,3 +78,21 @@ def find(ctx: Context) -> list[Finding]:
             )
         )
     return out
+
+
+DECLARATION = Rule(
+    id=RULE,
+    scope_kind=SCOPE_KIND,
+    find=find,
+    departments=("customs", "commerce"),
+    settling=Settling.REPORT,
+    title=Text(
+        "the declared HS code is not controlled, but the lots exported under it are controlled material",
+        "申报的商品编码不受管控，但项下出口批次为管控物项",
+    ),
+    check=Text(
+        "Inspect or sample the goods; compare the declared description with the lots' material and grade; "
+        "reclassify and check the licence duty.",
+        "查验或取样；比对申报品名与批次物项和品位；重新归类并核查许可义务。",
+    ),
+)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from sqlalchemy import case, literal, or_, select
 
 from oretrail.rules.base import Context, Finding, kg, material_for_hs
+from oretrail.rules.rule import Rule, Settling, Text
 from oretrail.rules.scope import DECLARATION
 from oretrail.storage.schema import declarations as d
 
@@ -73,3 +74,22 @@ def find(ctx: Context) -> list[Finding]:
             )
         )
     return out
+
+
+DECLARATION = Rule(
+    id=RULE,
+    scope_kind=SCOPE_KIND,
+    find=find,
+    departments=("customs", "tax"),
+    settling=Settling.FEED,
+    title=Text(
+        "value per kg is far outside the catalogue's range for the material",
+        "单位价值远超出目录中该物项的参考区间",
+    ),
+    check=Text(
+        "Ask for the sales contract and invoice; check the goods' identity against the declared HS code; "
+        "refer undervaluation to the tax authority.",
+        "调取销售合同和发票；核对货物与申报商品编码是否相符；低报价格的移交税务机关。",
+    ),
+    thresholds=("declaration.unit_value_factor",),
+)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy import or_, select
 
 from oretrail.rules.base import Context, Finding, kg
+from oretrail.rules.rule import Rule, Settling, Text
 from oretrail.rules.scope import DECLARATION
 from oretrail.storage.schema import declarations as d
 from oretrail.storage.schema import licences as lic
@@ -68,3 +69,20 @@ def find(ctx: Context) -> list[Finding]:
             )
         )
     return out
+
+
+DECLARATION = Rule(
+    id=RULE,
+    scope_kind=SCOPE_KIND,
+    find=find,
+    departments=("customs", "commerce"),
+    settling=Settling.FEED,
+    title=Text(
+        "the licence is revoked or refused, or the declaration date is outside its validity",
+        "许可证已被撤销或拒绝，或报关日期不在有效期内",
+    ),
+    check=Text(
+        "Confirm the licence status and dates with MOFCOM; hold the consignment if it has not left.",
+        "向商务部核实许可证状态和有效期；货物尚未出境的予以扣留。",
+    ),
+)

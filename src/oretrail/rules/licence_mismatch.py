@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from oretrail.rules.base import Context, Finding, kg
 from oretrail.rules.names import fold_name
+from oretrail.rules.rule import Rule, Settling, Text
 from oretrail.rules.scope import DECLARATION
 from oretrail.storage.schema import declarations as d
 from oretrail.storage.schema import licences as lic
@@ -80,3 +81,21 @@ def find(ctx: Context) -> list[Finding]:
             )
         )
     return out
+
+
+DECLARATION = Rule(
+    id=RULE,
+    scope_kind=SCOPE_KIND,
+    find=find,
+    departments=("customs", "commerce"),
+    settling=Settling.FEED,
+    title=Text(
+        "a declaration differs from its licence in exporter, material/HS code, destination or consignee",
+        "报关单与许可证在出口商、物项/商品编码、目的国或收货人上不一致",
+    ),
+    check=Text(
+        "Compare the licence and the declaration side by side; ask whether an amended licence exists; check "
+        "the consignee's identity and address.",
+        "逐项比对许可证与报关单；询问是否有变更后的许可证；核实收货人身份和地址。",
+    ),
+)

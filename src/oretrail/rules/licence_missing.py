@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy import exists, or_, select
 
 from oretrail.rules.base import Context, Finding, kg, material_for_hs
+from oretrail.rules.rule import Rule, Settling, Text
 from oretrail.rules.scope import DECLARATION
 from oretrail.storage.schema import declarations as d
 from oretrail.storage.schema import licences
@@ -57,3 +58,21 @@ def find(ctx: Context) -> list[Finding]:
             )
         )
     return out
+
+
+DECLARATION = Rule(
+    id=RULE,
+    scope_kind=SCOPE_KIND,
+    find=find,
+    departments=("customs", "commerce"),
+    settling=Settling.FEED,
+    title=Text(
+        "a declaration of a licence-controlled HS code cites no licence, or one that does not exist",
+        "受管控商品编码的报关单未引用许可证，或引用的许可证不存在",
+    ),
+    check=Text(
+        "Hold the consignment; ask the exporter for the licence; confirm with MOFCOM that none was issued "
+        "under another number.",
+        "扣留货物；要求出口商出示许可证；向商务部核实是否以其他编号签发过许可证。",
+    ),
+)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from oretrail.rules.base import Context, Finding, capped, kg, split_agg, text_agg
+from oretrail.rules.rule import Rule, Settling, Text
 from oretrail.rules.scope import LICENCE
 from oretrail.storage.schema import declarations as d
 from oretrail.storage.schema import licences as lic
@@ -62,3 +63,22 @@ def find(ctx: Context) -> list[Finding]:
             )
         )
     return out
+
+
+DECLARATION = Rule(
+    id=RULE,
+    scope_kind=SCOPE_KIND,
+    find=find,
+    departments=("commerce", "customs"),
+    settling=Settling.FEED,
+    title=Text(
+        "declarations citing a licence add up to more than its quantity",
+        "引用同一许可证的报关单累计数量超过许可数量",
+    ),
+    check=Text(
+        "List every declaration under the licence; stop further use; check whether the excess left under "
+        "another licence or none.",
+        "列出该许可证项下全部报关单；停止继续使用；核查超出部分是否以其他许可证或无证出口。",
+    ),
+    thresholds=("licence.overdraw_tolerance_g",),
+)

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from oretrail.mirror.gap import Declaration
 from oretrail.mirror.transshipment import Licence, rerouted
 from oretrail.rules.base import Context, Finding, kg, material_for_hs
+from oretrail.rules.rule import Rule, Settling, Text
 from oretrail.rules.scope import COUNTERPARTY
 from oretrail.rules.trade_flows import country
 from oretrail.storage.schema import declarations as d
@@ -98,3 +99,23 @@ def find(ctx: Context) -> list[Finding]:
             )
         )
     return out
+
+
+DECLARATION = Rule(
+    id=RULE,
+    scope_kind=SCOPE_KIND,
+    find=find,
+    departments=("commerce", "customs", "central"),
+    settling=Settling.FEED,
+    title=Text(
+        "after a licence was refused, a later licence or declaration for the same end user names another destination",
+        "许可申请被拒后，同一最终用户的后续许可证或报关单改报其他目的国",
+    ),
+    check=Text(
+        "Compare the new end user with the refused one (address, registration, owners); ask the exporter for "
+        "the end-user certificate; hold the licence or consignment until cleared.",
+        "比对新旧最终用户（地址、注册信息、股东）；要求出口商提供最终用户证明；核清前暂扣许可证或货物。",
+    ),
+    thresholds=("screening.threshold",),
+    rejudged_by=("watchlist",),
+)

@@ -13,6 +13,7 @@ from oretrail.mirror.gap import GapSettings, reconcile
 from oretrail.mirror.rows import MirrorRow
 from oretrail.mirror.store import mirror_rows
 from oretrail.rules.base import Context, Finding, kg
+from oretrail.rules.rule import Rule, Settling, Text
 from oretrail.rules.scope import TRADE_FLOW
 from oretrail.rules.trade_flows import (
     controlled_hs6,
@@ -97,3 +98,28 @@ def find(ctx: Context) -> list[Finding]:
             )
         )
     return in_scope(out, flows)
+
+
+DECLARATION = Rule(
+    id=RULE,
+    scope_kind=SCOPE_KIND,
+    find=find,
+    departments=("central", "customs", "commerce"),
+    settling=Settling.IMMEDIATE,
+    title=Text(
+        "a partner reports more imports from China of a controlled HS6 in a month than China's declarations to it show",
+        "贸易伙伴申报的自华进口量超过我国对其出口申报量",
+    ),
+    check=Text(
+        "List the exporters and declarations of the flow; ask the partner's customs for its import records of"
+        " the month (consignor, quantities); look for the goods declared under other codes or destinations.",
+        "列出该流向的出口商和报关单；向对方海关调取当月进口记录（发货人、数量）；查找以其他编码或目的国申报的货物。",
+    ),
+    thresholds=(
+        "mirror.tolerance_pct",
+        "mirror.tolerance_kg",
+        "mirror.lag_months",
+        "mirror.cif_fob_max",
+    ),
+    rejudged_by=("mirror",),
+)

@@ -13,6 +13,7 @@ from collections import defaultdict
 from oretrail.mirror.gap import Declaration
 from oretrail.mirror.transshipment import NoCapacity, load_capacity, monthly_flows, no_capacity
 from oretrail.rules.base import Context, Finding, kg
+from oretrail.rules.rule import Queue, Rule, Settling, Severity, Text
 from oretrail.rules.scope import TRADE_FLOW
 from oretrail.rules.trade_flows import (
     controlled_hs6,
@@ -98,3 +99,25 @@ def _finding(ctx: Context, n: NoCapacity, group: list[Declaration], able: frozen
         stake_g=round(n.kg * 1000),
         value_usd=round(sum(x.value_usd for x in chosen), 2),
     )
+
+
+DECLARATION = Rule(
+    id=RULE,
+    scope_kind=SCOPE_KIND,
+    find=find,
+    departments=("central", "customs", "commerce"),
+    settling=Settling.IMMEDIATE,
+    title=Text(
+        "a destination without known processing capacity for a controlled material imports it in industrial quantities",
+        "无已知加工能力的目的国进口工业数量的管控物项",
+    ),
+    check=Text(
+        "Ask the exporters who uses the goods in the destination; check the consignees' line of business and "
+        "onward shipments.",
+        "询问出口商货物在目的国的用户；核查收货人经营范围和后续转运。",
+    ),
+    thresholds=("mirror.flow_min_kg",),
+    severity=Severity.SIGNAL,
+    queue=Queue.LEADS,
+    rejudged_by=("mirror",),
+)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from oretrail.mirror.transshipment import monthly_flows, share_jumps
 from oretrail.rules.base import Context, Finding, kg
+from oretrail.rules.rule import Queue, Rule, Settling, Severity, Text
 from oretrail.rules.scope import TRADE_FLOW
 from oretrail.rules.trade_flows import (
     controlled_hs6,
@@ -84,3 +85,31 @@ def find(ctx: Context) -> list[Finding]:
             )
         )
     return in_scope(out, flows)
+
+
+DECLARATION = Rule(
+    id=RULE,
+    scope_kind=SCOPE_KIND,
+    find=find,
+    departments=("central", "customs", "commerce"),
+    settling=Settling.IMMEDIATE,
+    title=Text(
+        "a destination's share of China's exports of a controlled HS6 jumps against its trailing share",
+        "某目的国在我国某管控商品出口中的份额较前期骤增",
+    ),
+    check=Text(
+        "Ask the exporters to this destination for their buyers and end-user certificates; check whether the "
+        "buyers re-export to a destination that would not get a licence.",
+        "要求对该目的国的出口商提供买方和最终用户证明；核查买方是否转口至无法获得许可的目的地。",
+    ),
+    thresholds=(
+        "mirror.share_jump_ratio",
+        "mirror.share_jump_trailing_months",
+        "mirror.share_jump_min_history_months",
+        "mirror.share_jump_min_points",
+        "mirror.flow_min_kg",
+    ),
+    severity=Severity.SIGNAL,
+    queue=Queue.LEADS,
+    rejudged_by=("mirror",),
+)

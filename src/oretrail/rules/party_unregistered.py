@@ -12,6 +12,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from oretrail.rules.base import Context, Finding, capped, kg, split_agg, text_agg
+from oretrail.rules.rule import Rule, Settling, Text
 from oretrail.rules.scope import PARTY, rule_scope
 from oretrail.storage.schema import enterprises, event_lots, events, lots
 
@@ -75,3 +76,22 @@ def find(ctx: Context) -> list[Finding]:
             )
         )
     return out
+
+
+DECLARATION = Rule(
+    id=RULE,
+    scope_kind=SCOPE_KIND,
+    find=find,
+    departments=("market_regulation", "commerce"),
+    settling=Settling.REPORT,
+    title=Text(
+        "controlled material passes to a domestic party that is not in the registry",
+        "管控物项流向未登记的境内主体",
+    ),
+    check=Text(
+        "Identify the enterprise (USCC); check its business licence and premises; have it register or stop "
+        "trading in controlled material.",
+        "核实企业身份（统一社会信用代码）；检查营业执照和经营场所；责令其登记或停止经营管控物项。",
+    ),
+    rejudged_by=("registry",),
+)

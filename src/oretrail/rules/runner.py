@@ -8,7 +8,6 @@ order the data arrived in.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from types import ModuleType
 
 from sqlalchemy import Connection
 
@@ -33,29 +32,45 @@ from oretrail.rules import (
 )
 from oretrail.rules.base import Catalogue, Context, Finding, sorted_findings
 from oretrail.rules.config import Config, load_config
+from oretrail.rules.rule import Rule
 from oretrail.rules.scope import Scope, expand
 
-RULES: tuple[ModuleType, ...] = (
-    licence_missing,
-    licence_overdrawn,
-    licence_mismatch,
-    licence_invalid,
-    declaration_misclassified,
-    declaration_unit_value,
-    trace_no_provenance,
-    balance_transformation,
-    balance_lot,
-    transit_not_received,
-    transit_diverted,
-    party_unregistered,
-    screening_watchlist,
-    licence_rerouted,
-    mirror_gap,
-    mirror_share_jump,
-    mirror_no_capacity,
+RULES: tuple[Rule, ...] = tuple(
+    m.DECLARATION
+    for m in (
+        licence_missing,
+        licence_overdrawn,
+        licence_mismatch,
+        licence_invalid,
+        declaration_misclassified,
+        declaration_unit_value,
+        trace_no_provenance,
+        balance_transformation,
+        balance_lot,
+        transit_not_received,
+        transit_diverted,
+        party_unregistered,
+        screening_watchlist,
+        licence_rerouted,
+        mirror_gap,
+        mirror_share_jump,
+        mirror_no_capacity,
+    )
 )
-RULE_IDS: tuple[str, ...] = tuple(m.RULE for m in RULES)
-SCOPE_KINDS: dict[str, str] = {m.RULE: m.SCOPE_KIND for m in RULES}
+RULE_IDS: tuple[str, ...] = tuple(r.id for r in RULES)
+SCOPE_KINDS: dict[str, str] = {r.id: r.scope_kind for r in RULES}
+_BY_ID: dict[str, Rule] = {r.id: r for r in RULES}
+
+
+def rule_of(rule_id: str) -> Rule | None:
+    """The declaration a rule id belongs to; a finer id (`licence.mismatch.port`) belongs to its nearest parent."""
+    parts = rule_id.split(".")
+    while parts:
+        found = _BY_ID.get(".".join(parts))
+        if found is not None:
+            return found
+        parts.pop()
+    return None
 
 
 def default_catalogue() -> Catalogue:
@@ -88,10 +103,10 @@ def run_rules(
     if unknown:
         raise ValueError(f"unknown rule(s): {', '.join(sorted(unknown))}")
     found: list[Finding] = []
-    for module in RULES:
-        if rules is None or module.RULE in rules:
-            got = module.find(ctx)
+    for rule in RULES:
+        if rules is None or rule.id in rules:
+            got = rule.find(ctx)
             if on_rule is not None:
-                on_rule(module.RULE, len(got))
+                on_rule(rule.id, len(got))
             found.extend(got)
     return sorted_findings(found)

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 
 from oretrail.rules.base import Context, Finding, kg, material_for_hs
+from oretrail.rules.rule import Rule, Settling, Text
 from oretrail.rules.scope import COUNTERPARTY
 from oretrail.rules.trade_flows import country
 from oretrail.screening.matcher import Hit
@@ -138,3 +139,24 @@ def _findings(doc: _Document, screen: Callable[[str], list[Hit]], version: str, 
             )
         )
     return out
+
+
+DECLARATION = Rule(
+    id=RULE,
+    scope_kind=SCOPE_KIND,
+    find=find,
+    departments=("central", "commerce"),
+    settling=Settling.IMMEDIATE,
+    title=Text(
+        "a consignee or end user matches a watch-list entity",
+        "收货人或最终用户与关注名单实体匹配",
+    ),
+    check=Text(
+        "Compare the counterparty's full name, address and registration with the listed entity; if it is the "
+        "same, suspend the licence or hold the consignment and refer to the coordination office.",
+        "比对交易对方的全称、地址和注册信息与名单实体；确属同一实体的，暂停许可证或扣留货物，并移交出口管"
+        "制协调办公室。",
+    ),
+    thresholds=("screening.threshold",),
+    rejudged_by=("watchlist",),
+)

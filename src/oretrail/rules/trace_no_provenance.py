@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Row, exists, func, or_, select
 
 from oretrail.rules.base import Context, Finding, capped, kg
+from oretrail.rules.rule import Rule, Settling, Text
 from oretrail.rules.scope import LOT
 from oretrail.storage.schema import declarations, exports, genealogy, lots
 
@@ -109,3 +110,22 @@ def find(ctx: Context) -> list[Finding]:
                 )
             )
     return out
+
+
+DECLARATION = Rule(
+    id=RULE,
+    scope_kind=SCOPE_KIND,
+    find=find,
+    departments=("natural_resources", "industry", "customs"),
+    settling=Settling.REPORT,
+    title=Text(
+        "controlled material is exported and its lots cannot be traced back to a mining event at a registered mine",
+        "管控物项出口，但其批次无法追溯到登记矿山的采矿事件",
+    ),
+    check=Text(
+        "Ask the exporter and the processors in the trace for the purchase records of the untraced lots; "
+        "check the mines' output records.",
+        "要求出口商及追溯链上的加工企业提供未溯源批次的采购记录；核查矿山产量记录。",
+    ),
+    rejudged_by=("registry",),
+)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from oretrail.rules.base import Context, Finding, kg
+from oretrail.rules.rule import Rule, Settling, Text
 from oretrail.rules.scope import WAYBILL
 from oretrail.rules.transit import material_shipped
 from oretrail.storage.schema import shipments as s
@@ -52,3 +53,20 @@ def find(ctx: Context) -> list[Finding]:
         )
         for r in rows
     ]
+
+
+DECLARATION = Rule(
+    id=RULE,
+    scope_kind=SCOPE_KIND,
+    find=find,
+    departments=("transport", "public_security"),
+    settling=Settling.REPORT,
+    title=Text(
+        "a shipment was received somewhere other than its declared destination",
+        "货物在申报目的地以外的地点被接收",
+    ),
+    check=Text(
+        "Ask the consignee named at dispatch whether it expected the goods; inspect the place that received them.",
+        "询问发运时指定的收货人是否在等候该批货物；检查实际接收地点。",
+    ),
+)

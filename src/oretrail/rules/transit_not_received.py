@@ -12,6 +12,7 @@ from datetime import timedelta
 from sqlalchemy import and_, false, or_, select
 
 from oretrail.rules.base import Context, Finding, kg
+from oretrail.rules.rule import Rule, Settling, Text
 from oretrail.rules.scope import WAYBILL
 from oretrail.rules.transit import clock, material_shipped, seconds_between
 from oretrail.storage.schema import shipments as s
@@ -67,6 +68,27 @@ def find(ctx: Context) -> list[Finding]:
                 material=r.material,
                 stake_g=int(r.grams or 0),
                 controlled=ctx.is_controlled_material(r.material),
+                # A receipt could still clear it if it happened before the limit ran out: settling counts
+                # from there, not from the dispatch.
+                anchor=r.received_at or r.dispatched_at + timedelta(days=limit),
             )
         )
     return out
+
+
+DECLARATION = Rule(
+    id=RULE,
+    scope_kind=SCOPE_KIND,
+    find=find,
+    departments=("transport", "public_security"),
+    settling=Settling.REPORT,
+    title=Text(
+        "a shipment was dispatched and not received within the transit limit",
+        "货物发运后未在运输时限内被接收",
+    ),
+    check=Text(
+        "Contact the carrier and the consignee; locate the vehicle; check for unrecorded transfers on the way.",
+        "联系承运人和收货人；查找运输车辆；核查途中是否有未申报的转运。",
+    ),
+    thresholds=("transit.limit_days",),
+)

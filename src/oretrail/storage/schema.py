@@ -295,8 +295,11 @@ alerts = Table(
     Column("evidence", Text, nullable=False),  # JSON list
     Column("message", Text, nullable=False),
     Column("details", Text),  # JSON object: figures behind the message, for `explain`
+    Column("settles_at", DateTime),  # provisional until then (rules/rule.py Settling); NULL: at the next settling
+    Column("settled_at", DateTime),  # when it reached the officers' queue; NULL while provisional
+    Column("withdrawn_at", DateTime),  # set while the newest system entry of its log is a withdrawal
 )
-Index("ix_alerts_rule", alerts.c.rule)
+Index("ix_alerts_rule_subject", alerts.c.rule, alerts.c.subject_id)
 Index("ix_alerts_jurisdiction", alerts.c.jurisdiction)
 Index("ix_alerts_party", alerts.c.party)
 
