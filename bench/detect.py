@@ -38,6 +38,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import dataset, fresh_database, median
+from oretrail.sim.senders import SentDocument, per_sender
 
 SEEDS = (1, 2, 3)
 
@@ -45,38 +46,7 @@ SEEDS = (1, 2, 3)
 ORDERS = ("time", "enterprise", "shuffled")
 
 
-def repack(data: Path, out: Path) -> list[tuple[str, str, Path]]:
-    """The simulator's documents re-cut as real senders send them: one document per enterprise and month
-    (the enterprise whose facility the event happened at, or that sent it abroad; a correction in the month it
-    was declared). Returns (enterprise, month, file) for every document."""
-    import orjson
-
-    from oretrail.pipeline import document_paths
-    from oretrail.registry.records import party_of_location
-
-    groups: dict[tuple[str, str], list[Any]] = {}
-    context: Any = None
-    for path in document_paths([data / "events"]):
-        doc = orjson.loads(path.read_bytes())
-        context = doc["@context"]
-        for ev in doc["epcisBody"]["eventList"]:
-            place = (ev.get("bizLocation") or ev.get("readPoint") or {}).get("id", "")
-            sources = {s["type"].rsplit(":", 1)[-1].rsplit("-", 1)[-1]: s["source"] for s in ev.get("sourceList", [])}
-            who = party_of_location(place) or sources.get("owning_party") or sources.get("party") or "other"
-            when = ev.get("errorDeclaration", {}).get("declarationTime") or ev["eventTime"]
-            groups.setdefault((who, when[:7]), []).append(ev)
-    out.mkdir(parents=True, exist_ok=True)
-    files = []
-    for n, ((who, month), evs) in enumerate(sorted(groups.items())):
-        doc = {"@context": context, "type": "EPCISDocument", "schemaVersion": "2.0",
-               "creationDate": f"{month}-28T00:00:00Z", "epcisBody": {"eventList": evs}}  # fmt: skip
-        path = out / f"doc-{n:05d}.json"
-        path.write_bytes(orjson.dumps(doc))
-        files.append((who, month, path))
-    return files
-
-
-def _ordered(files: list[tuple[str, str, Path]], order: str) -> list[list[Path]]:
+def _ordered(files: list[SentDocument], order: str) -> list[list[Path]]:
     """Loads, each a list of documents: in time order one load per month (a reporting calendar); per
     enterprise and shuffled, one load of everything (a backfill)."""
     import random
@@ -123,7 +93,7 @@ def detect_run(data: Path, order: str) -> dict[str, Any]:
     settings = load_settings()
     with tempfile.TemporaryDirectory() as tmp, fresh_database("sqlite", Path(tmp)) as engine:
         os.environ["ORETRAIL_SIGNING_KEY"] = str(Path(tmp) / "signing.key")
-        loads = _ordered(repack(data, Path(tmp) / "docs"), order)
+        loads = _ordered(per_sender(data / "events", Path(tmp) / "docs"), order)
         t0 = time.perf_counter()
         load_registry(engine, (data / "registry.jsonl").read_bytes().splitlines(), "registry.jsonl")
         rejudge(engine, "registry", settings)
