@@ -13,6 +13,10 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from oretrail.feeds import FeedReport
 
 import orjson
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -26,7 +30,7 @@ from oretrail.intake.epcis import CapturedEvent, read_document
 from oretrail.intake.errors import MAX_DOCUMENT_BYTES, IntakeError
 from oretrail.ledger.checkpoints import load_or_create_key, sign_head
 from oretrail.ledger.store import LedgerWriter, Pending, Record, records
-from oretrail.rules.config import Settings, load_settings
+from oretrail.rules.config import Settings
 from oretrail.rules.runner import RULES
 from oretrail.rules.scope import Scope
 from oretrail.storage.schema import declarations, enterprises, events, facilities, licences
@@ -317,13 +321,16 @@ def rebuild_all(engine: Engine, settings: Settings | None = None, batch: int = 2
 
 
 # --- the other feeds: each file one transaction, judged for what it changed ------------------------------
-def load_trade(engine: Engine, kind: str, lines: list[bytes], name: str, settings: Settings) -> dict[str, int]:
-    """Licences or declarations; the licences/declarations the file changed are judged in its transaction."""
+def load_trade(engine: Engine, kind: str, lines: list[bytes], name: str, settings: Settings | None) -> dict[str, int]:
+    """Licences or declarations; the licences/declarations the file changed are judged in its transaction
+    (unless `settings` is None)."""
     from oretrail.intake import trade
 
     raised: list[Judged] = []
 
     def then(conn: Connection, result: trade.LoadResult) -> None:
+        if settings is None:
+            return
         keys = frozenset(result.keys)
         scope = Scope(licence_nos=keys) if kind == "licences" else Scope(declaration_nos=keys)
         raised.append(judge(conn, scope, settings))
@@ -348,51 +355,19 @@ def scan(engine: Engine, settings: Settings, rules: list[str] | None = None) -> 
         return judge(conn, None, settings, rules=rules)
 
 
-@dataclass
-class DatasetLoad:
-    """What loading a folder of the six feeds did (the layout `oretrail simulate` writes)."""
-
-    registry_new: int = 0
-    events: CaptureReport = field(default_factory=CaptureReport)
-    trade: dict[str, dict[str, int]] = field(default_factory=dict)
-    mirror_rows: int = 0
-    watchlist_entities: int = 0
-    outside_alerts: int = 0  # raised by the screening and mirror rules after their feeds
-
-
 def load_dataset(
     engine: Engine,
     root: Path,
+    settings: Settings | None,
     *,
-    early_alerts: bool = True,
-    settings: Settings | None = None,
-    on_document: Callable[[int, int, CaptureReport], None] | None = None,
-) -> DatasetLoad:
-    """Every feed of a dataset folder, in the order a national load runs: registry, events, licences,
-    declarations, partner statistics, watch list; then the outside-signal rules over everything.
+    on_document: Callable[[int, int, dict[str, Any]], None] | None = None,
+) -> dict[str, FeedReport]:
+    """Every feed of a dataset folder (the layout `oretrail simulate` writes), in the order a national load
+    runs: registry, events, licences, declarations, partner statistics, watch list. `settings` None loads
+    without judging. `on_document(done, total, running counts)` reports progress after each EPCIS document."""
+    from oretrail.feeds import FEEDS
 
-    `on_document(done, total, running)` reports progress after each EPCIS document."""
-    from oretrail.mirror.store import load_mirror
-    from oretrail.registry.store import load_registry
-    from oretrail.screening.store import load_watchlist
-
-    out = DatasetLoad()
-    settings = settings or load_settings()
-    out.registry_new = load_registry(engine, (root / "registry.jsonl").read_bytes().splitlines(), "registry.jsonl").new
-    capture = Capture(engine, settings if early_alerts else None)
-    files = document_paths([root / "events"])
-    for i, report in enumerate(capture.documents(files), 1):
-        if report.errors:
-            raise report.errors[0]
-        out.events.add(report)
-        if on_document is not None:
-            on_document(i, len(files), out.events)
-    for kind in ("licences", "declarations"):
-        lines = (root / f"{kind}.jsonl").read_bytes().splitlines()
-        out.trade[kind] = load_trade(engine, kind, lines, f"{kind}.jsonl", settings)
-    out.mirror_rows = load_mirror(engine, (root / "mirror.csv").read_text().splitlines(), "mirror.csv").rows
-    out.watchlist_entities = load_watchlist(
-        engine, (root / "watchlist.jsonl").read_bytes().splitlines(), "watchlist.jsonl"
-    ).entities
-    out.outside_alerts = sum(len(rejudge(engine, feed, settings).new) for feed in ("registry", "mirror", "watchlist"))
-    return out
+    return {
+        feed.name: feed.load(engine, [root / feed.source], settings, on_document if feed.name == "events" else None)
+        for feed in FEEDS
+    }
