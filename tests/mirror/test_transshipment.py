@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
+
+import pytest
 
 from oretrail.mirror.gap import Declaration
 from oretrail.mirror.transshipment import (
@@ -48,6 +51,34 @@ def test_no_capacity_uses_the_capacity_file() -> None:
     ]
     (finding,) = no_capacity(flows, {GA: "ga"}, capacity)
     assert (finding.destination, finding.element, finding.rule) == ("KZ", "ga", "mirror.no_capacity")
+
+
+def test_the_reported_false_leads_have_sourced_capacity() -> None:
+    """Clean flows of a real partner dataset that the memory-written table called industry-less: gallium to
+    the Netherlands (GaN RF fabs), graphite to Hungary (battery cell plants), rare earths to the Philippines
+    (scandium recovery at the HPAL nickel plants)."""
+    capacity = load_capacity()
+    flows = [
+        TradeFlow("202506", "NL", GA, 2500),
+        TradeFlow("202506", "HU", "250410", 120_000),
+        TradeFlow("202506", "PH", "284690", 3000),
+        TradeFlow("202506", "KZ", GA, 2500),
+    ]
+    element_of = {GA: "ga", "250410": "graphite", "284690": "sc"}
+    assert [(f.destination, f.element) for f in no_capacity(flows, element_of, capacity)] == [("KZ", "ga")]
+
+
+def test_every_capacity_entry_carries_its_source(tmp_path: Path) -> None:
+    unsourced = tmp_path / "capacity.toml"
+    unsourced.write_text('[ga]\ncountries = ["DE", "NL"]\nsource = "from memory"\n')
+    with pytest.raises(ValueError, match=r"\[ga\.countries\] table"):
+        load_capacity(unsourced)
+    unsourced.write_text('[ga.countries]\nDE = "MCS 2025 Gallium"\nNL = " "\n')
+    with pytest.raises(ValueError, match="NL: the source is missing"):
+        load_capacity(unsourced)
+    unsourced.write_text('[ga.countries]\nXK = "a plant"\n')
+    with pytest.raises(ValueError, match="'XK' is not an ISO 3166-1 alpha-2 code"):
+        load_capacity(unsourced)
 
 
 def test_monthly_flows_roll_up_controlled_declarations() -> None:

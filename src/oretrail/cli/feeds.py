@@ -125,11 +125,13 @@ def load_mirror(
 
     engine = open_db(db)
     try:
-        n = load(engine, path.read_text(encoding="utf-8").splitlines(), str(path))
+        n = load(engine, _lines(path), str(path))
     except IntakeError as exc:
         fail(str(exc))
     raised = len(rejudge(engine, "mirror", load_settings(config)).new)
     err.print(f"mirror: {n.rows} rows, {n.periods_replaced} periods replaced, {raised} new alerts", highlight=False)
+    for line in n.skip_report():
+        err.print(f"mirror: {line}", highlight=False)
 
 
 @load_app.command("watchlist")

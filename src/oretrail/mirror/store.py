@@ -7,11 +7,11 @@ the chain, not chain records, so they live in their own table rather than the le
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, Engine, and_, delete, insert, select
 
-from oretrail.mirror.rows import MirrorRow, parse_mirror_csv
+from oretrail.mirror.rows import MirrorRow, Skip, parse_mirror_csv
 from oretrail.storage.schema import mirror
 
 
@@ -19,10 +19,20 @@ from oretrail.storage.schema import mirror
 class MirrorLoad:
     rows: int
     periods_replaced: int  # (reporter, period) pairs that were already loaded and are now replaced
+    skipped: dict[Skip, int] = field(default_factory=dict)  # rows left out, by reason
+
+    def skip_report(self) -> list[str]:
+        """One line per reason rows were left out, most first: the officer sees what the file held that
+        the mirror rules do not read, and can tell a complete load from a lopsided one."""
+        most_first = sorted(self.skipped.items(), key=lambda item: -item[1])
+        return [f"skipped {n} row{'' if n == 1 else 's'}: {reason.value}" for reason, n in most_first]
 
 
-def load_mirror(engine: Engine, lines: Iterable[str], name: str) -> MirrorLoad:
-    rows = parse_mirror_csv(lines, document=name)
+def load_mirror(engine: Engine, lines: Iterable[str | bytes], name: str) -> MirrorLoad:
+    """Parse the whole file first, so a refused file stores nothing; then replace its (reporter, period)
+    pairs in one transaction."""
+    parsed = parse_mirror_csv(lines, document=name)
+    rows = parsed.rows
     periods = sorted({(r.reporter, r.period) for r in rows})
     with engine.begin() as conn:
         replaced = 0
@@ -39,7 +49,7 @@ def load_mirror(engine: Engine, lines: Iterable[str], name: str) -> MirrorLoad:
                     for r in rows
                 ],
             )  # fmt: skip
-    return MirrorLoad(len(rows), replaced)
+    return MirrorLoad(len(rows), replaced, parsed.skipped)
 
 
 def mirror_rows(conn: Connection) -> list[MirrorRow]:

@@ -19,6 +19,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+import pycountry
+
 from oretrail.mirror.gap import Declaration, month_index, month_period
 from oretrail.screening.entities import WatchlistEntity
 from oretrail.screening.matcher import DEFAULT_THRESHOLD, WatchlistIndex
@@ -121,13 +123,23 @@ class NoCapacity:
 
 
 def load_capacity(path: Path = CAPACITY_FILE) -> dict[str, frozenset[str]]:
-    """Element prefix -> countries with processing or consuming industry (groups such as `ree` fanned out)."""
+    """Element prefix -> countries with processing or consuming industry (groups such as `ree` fanned out).
+
+    Each country must be an ISO 3166-1 alpha-2 code and carry its source: an entry without one is the
+    memory-written kind of fact that named industrial countries idle, so the file is refused instead."""
     data = tomllib.loads(path.read_text(encoding="utf-8"))
     capacity: dict[str, frozenset[str]] = {}
     for key, entry in data.items():
-        countries = frozenset(entry["countries"])
+        sources = entry.get("countries")
+        if not isinstance(sources, dict) or not sources:
+            raise ValueError(f"{path.name} [{key}]: needs a [{key}.countries] table of country = source")
+        for country, source in sources.items():
+            if pycountry.countries.get(alpha_2=country) is None or country != country.upper():
+                raise ValueError(f"{path.name} [{key}.countries]: {country!r} is not an ISO 3166-1 alpha-2 code")
+            if not isinstance(source, str) or not source.strip():
+                raise ValueError(f"{path.name} [{key}.countries] {country}: the source is missing")
         for element in entry.get("elements", [key]):
-            capacity[element] = countries
+            capacity[element] = frozenset(sources)
     return capacity
 
 
