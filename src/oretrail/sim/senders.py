@@ -18,7 +18,7 @@ from oretrail.registry.records import party_of_location
 
 class SentDocument(NamedTuple):
     sender: str  # the enterprise whose facility the events happened at, or that sent them on
-    month: str  # YYYY-MM of the events (of the declaration, for a correction)
+    month: str  # YYYY-MM of the events (a correction goes with the month of the event it corrects)
     path: Path
 
 
@@ -33,8 +33,9 @@ def per_sender(events: Path, out: Path) -> list[SentDocument]:
             place = (ev.get("bizLocation") or ev.get("readPoint") or {}).get("id", "")
             owners = [s["source"] for s in ev.get("sourceList", []) if s.get("type", "").endswith("owning_party")]
             sender = party_of_location(place) or (owners[0] if owners else "unknown")
-            when = ev.get("errorDeclaration", {}).get("declarationTime") or ev["eventTime"]
-            groups.setdefault((sender, when[:7]), []).append(ev)
+            # A correction travels in the report of the month it corrects: the simulator's senders declare
+            # their errors within hours, long before that month's reporting deadline.
+            groups.setdefault((sender, ev["eventTime"][:7]), []).append(ev)
     out.mkdir(parents=True, exist_ok=True)
     sent = []
     for n, ((sender, month), evs) in enumerate(sorted(groups.items())):
