@@ -122,8 +122,8 @@ def _trade(kind: str) -> tuple[Any, Any]:
         from oretrail.pipeline import load_trade
 
         counts = load_trade(engine, kind, data.splitlines(), source, settings)
-        alerts_new = counts.pop("alerts_new")
-        return FeedReport(kind, source, counts, alerts_new=alerts_new)
+        judged = {k: counts.pop(k) for k in ("alerts_new", "withdrawn", "settled")}
+        return FeedReport(kind, source, counts, **judged)
 
     def from_paths(engine: Engine, paths: Sequence[Path], settings: Settings | None, _: Progress | None) -> FeedReport:
         path = _single(paths, kind)

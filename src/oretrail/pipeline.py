@@ -336,7 +336,11 @@ def load_trade(engine: Engine, kind: str, lines: list[bytes], name: str, setting
         raised.append(judge(conn, scope, settings))
 
     loader = {"licences": trade.load_licences, "declarations": trade.load_declarations}[kind]
-    return loader(engine, lines, name, then).as_dict() | {"alerts_new": sum(len(j.new) for j in raised)}
+    counts = loader(engine, lines, name, then).as_dict()
+    judged = Judged()
+    for one in raised:
+        judged.add(one)
+    return counts | {"alerts_new": len(judged.new), "withdrawn": judged.withdrawn, "settled": judged.settled}
 
 
 def rejudge(engine: Engine, feed: str, settings: Settings) -> Judged:

@@ -6,7 +6,7 @@ import shutil
 import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.panel import Panel
@@ -102,7 +102,7 @@ def demo(
     import os
 
     from oretrail.intake.errors import IntakeError
-    from oretrail.pipeline import CaptureReport, load_dataset
+    from oretrail.pipeline import load_dataset
     from oretrail.pipeline import scan as run_scan
     from oretrail.rules.config import load_settings
     from oretrail.sim import simulate as run_sim
@@ -119,25 +119,25 @@ def demo(
         f"{s.licences} licences, {s.declarations} declarations, {s.labels} planted violations → {data}"
     )
     engine = open_db(db)
+    settings = load_settings()
     try:
         with progress(out) as bar:
             task = bar.add_task("EPCIS events", total=None, detail="")
 
-            def step(done: int, total: int, running: CaptureReport) -> None:
-                bar.update(task, completed=done, total=total,
-                           detail=f"{running.new:,} events, {running.alerts_new} early alerts")  # fmt: skip
+            def step(done: int, total: int, running: dict[str, Any]) -> None:
+                bar.update(task, completed=done, total=total, detail=f"{running['new']:,} events")
 
-            loaded = load_dataset(engine, data, on_document=step)
-        out.print(f"registry: {loaded.registry_new} enterprises and facilities")
-        for kind, c in loaded.trade.items():
-            out.print(f"{kind}: {c['new']} loaded, {c['alerts_new']} alerts at intake")
-        out.print(
-            f"mirror: {loaded.mirror_rows} partner rows; watch list: {loaded.watchlist_entities} entities; "
-            f"{loaded.outside_alerts} alerts"
-        )
+            loaded = load_dataset(engine, data, settings, on_document=step)
     except IntakeError as exc:
         fail(str(exc))
-    judged = run_scan(engine, load_settings())
+    for name, report in loaded.items():
+        counts = ", ".join(f"{k} {v:,}" for k, v in report.counts.items() if isinstance(v, int) and v)
+        out.print(
+            f"{name}: {counts}; {report.alerts_new} alerts raised, {report.withdrawn} withdrawn, "
+            f"{report.settled} settled",
+            highlight=False,
+        )
+    judged = run_scan(engine, settings)
     out.print(
         f"full scan: {len(judged.findings)} findings, {len(judged.new)} not raised before, "
         f"{judged.settled} alerts settled into the officers' queue"
