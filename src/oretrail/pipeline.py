@@ -106,7 +106,7 @@ class Capture:
     ) -> None:
         self.engine = engine
         self.on_touched = on_touched
-        self.key = signing_key or load_or_create_key()
+        self.key = signing_key or load_or_create_key(database=engine.url)
         self.elements = element_map()
 
     def document(self, data: bytes, name: str, now: datetime | None = None) -> CaptureReport:
