@@ -36,13 +36,13 @@ def verify(
 
 
 @app.command()
-def rebuild(db: DbOption = None) -> None:
+def rebuild(db: DbOption = None, fmt: FormatOption = Format.table) -> None:
     """Drop every projection and replay the ledger; the result equals the incrementally kept state."""
     from oretrail.pipeline import rebuild_all
 
     engine = open_db(db)
     counts = rebuild_all(engine)
-    err.print("rebuilt from the ledger: " + ", ".join(f"{v} {k}" for k, v in counts.items()), highlight=False)
+    emit(counts, fmt, console=err, text="rebuilt from the ledger: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
 
 
 # --- chain --------------------------------------------------------------------------------------------
@@ -117,5 +117,10 @@ def serve(
     import uvicorn
 
     from oretrail.api.app import create_app
+    from oretrail.ledger.checkpoints import SigningKeyError
 
-    uvicorn.run(create_app(db), host=host, port=port)
+    try:
+        api = create_app(db)
+    except SigningKeyError as exc:
+        fail(str(exc))
+    uvicorn.run(api, host=host, port=port)

@@ -23,7 +23,7 @@ from oretrail.storage.schema import checkpoints
 
 KEY_ENV = "ORETRAIL_SIGNING_KEY"
 LEGACY_KEY_FILE = "oretrail-signing.key"
-"""Where versions before 0.2 kept the key: the working folder, where `git add .` would commit it."""
+"""Where earlier versions kept the key: the working folder, where `git add .` would commit it."""
 
 
 class SigningKeyError(ValueError):
