@@ -1,16 +1,29 @@
-"""One way to print rows, the same on every command: `--format table|json|jsonl|csv`."""
+"""One way to print, the same on every command: `--format table|json|jsonl|csv`, on consoles that never wrap
+what goes to a pipe or a file.
+
+Rows (listings) and single records (the report of a load, a verdict, an explanation) go through `emit`; a
+refusal or any other error goes through `emit_error`. Machine formats are written verbatim to stdout (errors
+to stderr); `table` is for people: a Rich table, or the command's plain words.
+"""
 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from typing import Any
 
 import orjson
-from rich.console import Console
+from rich.console import Console, ConsoleDimensions, RenderableType
 from rich.table import Table
+from rich.text import Text
+
+from oretrail.intake.errors import IntakeError
+
+UNWRAPPED_WIDTH = 1_000_000
+"""The width a console assumes when it does not write to a terminal: wide enough that nothing wraps."""
 
 
 class Format(StrEnum):
@@ -20,9 +33,44 @@ class Format(StrEnum):
     csv = "csv"
 
 
+class _Console(Console):
+    """A Rich console that wraps at the terminal's width on a terminal and nowhere else.
+
+    Rich assumes 80 columns when it cannot measure the output, and breaks long lines there: a refused
+    document's message, written to a log, broke in the middle of its URI, and grep no longer found it.
+    """
+
+    @property
+    def size(self) -> ConsoleDimensions:
+        dims = super().size
+        if self.is_terminal or self._width is not None:
+            return dims
+        return ConsoleDimensions(UNWRAPPED_WIDTH, dims.height)
+
+    @size.setter
+    def size(self, new_size: tuple[int, int]) -> None:
+        self._width, self._height = new_size
+
+
+def console(stderr: bool = False) -> Console:
+    """A console on stdout (or stderr) that follows sys.stdout/sys.stderr as they are when it prints."""
+    return _Console(stderr=stderr, highlight=False)
+
+
+def refusal(exc: IntakeError) -> dict[str, Any]:
+    """A refused input as data: which document (or file), which event index (or line), which field, why."""
+    if exc.unit == "line":
+        return {"file": exc.document, "line": exc.index, "field": exc.field, "reason": exc.reason}
+    return {"document": exc.document, "index": exc.index, "field": exc.field, "reason": exc.reason}
+
+
 def _json_default(obj: Any) -> Any:
-    if isinstance(obj, set | frozenset | tuple):
-        return sorted(obj) if isinstance(obj, set | frozenset) else list(obj)
+    if isinstance(obj, set | frozenset):
+        return sorted(obj)
+    if isinstance(obj, tuple):
+        return list(obj)
+    if isinstance(obj, IntakeError):
+        return refusal(obj)
     raise TypeError(f"cannot serialise {type(obj).__name__}")
 
 
@@ -31,9 +79,29 @@ def dumps(obj: Any, indent: bool = False) -> str:
     return orjson.dumps(obj, default=_json_default, option=opt).decode()
 
 
-def emit(rows: Sequence[dict[str, Any]], fmt: Format, title: str | None = None, console: Console | None = None) -> None:
+def as_record(obj: Any) -> dict[str, Any]:
+    """A mapping, or a dataclass by its fields (whatever fields it has today, so new ones show up unasked)."""
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
+    return dict(obj)
+
+
+def emit(
+    data: Sequence[Mapping[str, Any]] | Mapping[str, Any] | Any,
+    fmt: Format,
+    title: str | None = None,
+    console: Console | None = None,
+    text: str | RenderableType | None = None,
+) -> None:
+    """Write rows (a sequence) or one record (a mapping or a dataclass) in `fmt`.
+
+    `table` prints `text` when the command has plain words for people (on `console`, stdout by default),
+    and otherwise a table of the rows. A single record is one JSON object, one JSON line, or one CSV row.
+    """
+    single = not isinstance(data, Sequence)
+    rows = [as_record(data)] if single else [as_record(r) for r in data]
     if fmt is Format.json:
-        sys.stdout.write(dumps(list(rows), indent=True) + "\n")
+        sys.stdout.write(dumps(rows[0] if single else rows, indent=True) + "\n")
     elif fmt is Format.jsonl:
         sys.stdout.write("".join(dumps(r) + "\n" for r in rows))
     elif fmt is Format.csv:
@@ -41,13 +109,31 @@ def emit(rows: Sequence[dict[str, Any]], fmt: Format, title: str | None = None, 
         w = csv.DictWriter(sys.stdout, fieldnames=cols, lineterminator="\n")
         w.writeheader()
         for r in rows:
-            w.writerow({k: dumps(v) if isinstance(v, list | dict) else v for k, v in r.items()})
+            w.writerow({k: dumps(v) if isinstance(v, list | tuple | dict) else v for k, v in r.items()})
     else:
-        console = console or Console()
+        console = console or _STDOUT
+        if text is not None:
+            console.print(Text(text) if isinstance(text, str) else text)
+            return
         table = Table(title=title, show_lines=False)
         cols = list(dict.fromkeys(k for r in rows for k in r))
         for c in cols:
             table.add_column(c)
         for r in rows:
-            table.add_row(*("" if r.get(c) is None else str(r.get(c)) for c in cols))
+            table.add_row(*(Text("" if r.get(c) is None else str(r.get(c))) for c in cols))
         console.print(table)
+
+
+def emit_error(error: IntakeError | str, fmt: Format, console: Console | None = None, prefix: str = "error") -> None:
+    """An error on stderr: one JSON object per line in json/jsonl (a refusal by its document, index, field
+    and reason), otherwise `prefix: message` in words."""
+    if fmt in (Format.json, Format.jsonl):
+        obj = refusal(error) if isinstance(error, IntakeError) else {"error": error}
+        sys.stderr.write(dumps(obj) + "\n")
+        return
+    line = Text.assemble((f"{prefix}:", "red"), " ", str(error))
+    (console or _STDERR).print(line)
+
+
+_STDOUT = console()
+_STDERR = console(stderr=True)

@@ -92,7 +92,7 @@ class Capture:
         without judging (benchmarks of capture alone, rebuild)."""
         self.engine = engine
         self.settings = settings
-        self.key = signing_key or load_or_create_key()
+        self.key = signing_key or load_or_create_key(database=engine.url)
         self.elements = element_map()
         self.judged = Judged()  # everything this capture's judgements did, summed
 

@@ -6,12 +6,13 @@ Every evidence id is looked up again in the projections, so the officer sees the
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 import orjson
 from sqlalchemy import Connection, select
 
-from oretrail.alerts.store import get_alert
+from oretrail.alerts.store import as_record, get_alert
 from oretrail.alerts.workflow import state
 from oretrail.rules.base import kg
 from oretrail.rules.runner import default_catalogue, rule_of
@@ -128,3 +129,24 @@ def explain(conn: Connection, alert: str) -> str:
         ]
     lines += ["", "What to check:", f"  {_checks(row.rule)}"]
     return "\n".join(lines)
+
+
+def explain_record(conn: Connection, alert: str) -> dict[str, Any]:
+    """The same explanation as data, for programs (`oretrail explain --format json`): the SPEC.md §4 record,
+    the figures the rule used, the workflow state and its history, and each evidence id described as now."""
+    row = get_alert(conn, alert)
+    if row is None:
+        raise KeyError(f"no alert {alert}")
+    st = state(conn, alert)
+    return {
+        **as_record(row),
+        "details": orjson.loads(row.details or "{}"),
+        "status": st.status,
+        "assignee": st.assignee,
+        "escalations": st.escalations,
+        "shared_with": st.shared_with,
+        "withdrawn": st.withdrawn,
+        "history": [asdict(a) for a in st.history],
+        "evidence_described": [_describe(conn, ref) for ref in orjson.loads(row.evidence)],
+        "checks": _checks(row.rule),
+    }

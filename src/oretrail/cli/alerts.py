@@ -1,15 +1,37 @@
-"""Commands for alerts: scan, list, explain, and the officers' workflow on them."""
+"""Commands for alerts: scan, list, explain, and the officers' workflow on them.
+
+A filter naming a rule, province or department that does not exist is refused (exit 3) rather than
+answered with an empty list, which an officer would read as "nothing to do".
+"""
 
 from __future__ import annotations
 
-import sys
 from collections import Counter
+from collections.abc import Sequence
 from typing import Annotated
 
 import typer
+from sqlalchemy import Connection
 
-from oretrail.cli.common import ConfigOption, DbOption, FormatOption, app, err, fail, open_db
+from oretrail.cli.common import ConfigOption, DbOption, FormatOption, app, err, fail, not_found, open_db
 from oretrail.output import Format, emit
+
+
+def known_rule(rule: str) -> bool:
+    """A rule id of the runner, a finer sub-rule of one (`licence.mismatch.port`), or a family (`licence`)."""
+    from oretrail.rules.runner import RULE_IDS
+
+    parts = rule.split(".")
+    parents = {".".join(parts[:i]) for i in range(1, len(parts) + 1)}
+    return bool(parents & set(RULE_IDS)) or any(r.startswith(rule + ".") for r in RULE_IDS)
+
+
+def check_rules(rules: Sequence[str], fmt: Format) -> None:
+    from oretrail.rules.runner import RULE_IDS
+
+    unknown = [r for r in rules if not known_rule(r)]
+    if unknown:
+        not_found(f"no rule {', '.join(unknown)}; the rules are {', '.join(RULE_IDS)}", fmt)
 
 
 @app.command()
@@ -19,12 +41,15 @@ def scan(
     rule: Annotated[list[str] | None, typer.Option("--rule", help="Only these rules (repeatable).")] = None,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """Run every rule over everything and store new alerts; a rescan raises nothing twice. Alerts it no longer
-    finds are withdrawn, and provisional alerts whose settling window has passed settle."""
+    """Run every rule over everything and store new alerts; a rescan raises nothing twice."""
     from oretrail.alerts.store import alert_id
     from oretrail.pipeline import scan as run_scan
     from oretrail.rules.config import load_settings
+    from oretrail.rules.runner import RULE_IDS
 
+    if rule:
+        check_rules(rule, fmt)
+        rule = [r for r in RULE_IDS if any(r == x or r.startswith(x + ".") or x.startswith(r + ".") for x in rule)]
     judged = run_scan(open_db(db), load_settings(config), rule)
     new = set(judged.new)
     found = Counter(f.rule for f in judged.findings)
@@ -48,10 +73,17 @@ def alerts(
 ) -> None:
     """List the officers' queue: settled, standing alerts; `--format jsonl` writes exactly the SPEC.md §4
     record, one per line."""
+    from oretrail.alerts.routing import DEPARTMENTS_ALL, NATIONAL
     from oretrail.alerts.store import query_alerts
+    from oretrail.registry.provinces import is_cn_province
     from oretrail.rules.rule import Queue
 
-    queue = Queue.LEADS if leads else Queue.ALERTS
+    if rule:
+        check_rules([rule], fmt)
+    if province and province != NATIONAL and not is_cn_province(province):
+        not_found(f"no province {province}: give an ISO 3166-2 code of China such as CN-JX, or {NATIONAL}", fmt)
+    if department and department not in DEPARTMENTS_ALL:
+        not_found(f"no department {department}; the departments are {', '.join(DEPARTMENTS_ALL)}", fmt)
     with open_db(db).connect() as conn:
         rows = list(
             query_alerts(
@@ -60,7 +92,7 @@ def alerts(
                 province=province,
                 department=department,
                 include_provisional=provisional,
-                queue=queue,
+                queue=Queue.LEADS if leads else Queue.ALERTS,
             )
         )
     if fmt is Format.table:
@@ -79,47 +111,60 @@ def alerts(
     emit(rows, fmt, title="alerts")
 
 
+def resolve_alert(conn: Connection, alert_id: str, fmt: Format) -> str:
+    """The one alert whose id starts with `alert_id` (tables show the first 12 characters)."""
+    from sqlalchemy import select
+
+    from oretrail.storage.schema import alerts as alerts_table
+
+    ids = (
+        conn.execute(select(alerts_table.c.id).where(alerts_table.c.id.startswith(alert_id, autoescape=True)).limit(2))
+        .scalars()
+        .all()
+    )
+    if not ids:
+        not_found(f"no alert {alert_id}", fmt)
+    if len(ids) > 1:
+        fail(f"more than one alert starts with {alert_id!r}; give more of the id", fmt=fmt)
+    return str(ids[0])
+
+
 @app.command()
 def explain(
     alert_id: Annotated[str, typer.Argument(help="Alert id (or a unique prefix of it).")],
     db: DbOption = None,
+    fmt: FormatOption = Format.table,
 ) -> None:
     """The evidence behind one alert, in plain words, and what to check next."""
-    from sqlalchemy import select
-
     from oretrail.alerts.explain import explain as explain_alert
-    from oretrail.storage.schema import alerts as alerts_table
+    from oretrail.alerts.explain import explain_record
 
     with open_db(db).connect() as conn:
-        ids = (
-            conn.execute(
-                select(alerts_table.c.id).where(alerts_table.c.id.startswith(alert_id, autoescape=True)).limit(2)
-            )
-            .scalars()
-            .all()
-        )
-        if len(ids) != 1:
-            err.print(f"[red]error:[/red] {'no' if not ids else 'more than one'} alert matches {alert_id!r}")
-            raise typer.Exit(1)
-        sys.stdout.write(explain_alert(conn, ids[0]) + "\n")
+        found = resolve_alert(conn, alert_id, fmt)
+        if fmt is Format.table:
+            emit({}, fmt, text=explain_alert(conn, found))
+        else:
+            emit(explain_record(conn, found), fmt)
 
 
 @app.command()
 def act(
-    alert_id: Annotated[str, typer.Argument(help="Alert id.")],
+    alert_id: Annotated[str, typer.Argument(help="Alert id (or a unique prefix of it).")],
     action: Annotated[str, typer.Argument(help="assign | escalate | share | dismiss | act | note")],
     actor: Annotated[str, typer.Option("--actor", help="The officer taking the action.")],
     department: Annotated[str | None, typer.Option("--department", help="For share and assign.")] = None,
     note: Annotated[str | None, typer.Option("--note", help="Reason or assignee; required to dismiss or act.")] = None,
     db: DbOption = None,
+    fmt: FormatOption = Format.table,
 ) -> None:
-    """Record a decision on an alert in its append-only log; prints the state that follows."""
+    """Record a decision on an alert in its append-only log; reports the state that follows."""
     from oretrail.alerts.workflow import WorkflowError, record_action
 
     try:
         with open_db(db).begin() as conn:
-            st = record_action(conn, alert_id, action, actor, department=department, note=note)
+            found = resolve_alert(conn, alert_id, fmt)
+            st = record_action(conn, found, action, actor, department=department, note=note)
     except WorkflowError as exc:
-        fail(str(exc))
+        fail(str(exc), fmt=fmt)
     shared = f", shared with {', '.join(st.shared_with)}" if st.shared_with else ""
-    err.print(f"alert {alert_id[:12]} is {st.status}{shared}", highlight=False)
+    emit(st, fmt, console=err, text=f"alert {found[:12]} is {st.status}{shared}")

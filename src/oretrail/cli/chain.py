@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Annotated
 
 import typer
+from rich.text import Text
 from rich.tree import Tree
 
-from oretrail.cli.common import ConfigOption, DbOption, FormatOption, app, err, fail, open_db, out
-from oretrail.output import Format, dumps, emit
+from oretrail.cli.common import (
+    EXIT_TAMPERED,
+    ConfigOption,
+    DbOption,
+    FormatOption,
+    app,
+    err,
+    fail,
+    not_found,
+    open_db,
+    out,
+)
+from oretrail.output import Format, emit
 
 
 # --- ledger -------------------------------------------------------------------------------------------
@@ -17,21 +28,26 @@ from oretrail.output import Format, dumps, emit
 def verify(
     db: DbOption = None,
     public_key: Annotated[str | None, typer.Option(help="Trusted Ed25519 public key (hex) of the platform.")] = None,
+    fmt: FormatOption = Format.table,
 ) -> None:
-    """Walk the hash chain and the signed checkpoints; name the first record that is not as written."""
+    """Walk the hash chain and the signed checkpoints; name the first record that is not as written (exit 2)."""
     from oretrail.ledger.verify import verify as run
 
     engine = open_db(db)
     with engine.connect() as conn:
         verdict = run(conn, public_key)
-    if verdict.ok:
-        out.print(f"[green]{verdict}[/green]", highlight=False)
+    if fmt is not Format.table:
+        emit(verdict, fmt)
+        if not verdict.ok:
+            raise typer.Exit(EXIT_TAMPERED)
+    elif verdict.ok:
+        out.print(Text(str(verdict), style="green"))
     else:
-        fail(str(verdict), code=2)
+        fail(str(verdict), EXIT_TAMPERED)
 
 
 @app.command()
-def rebuild(db: DbOption = None, config: ConfigOption = None) -> None:
+def rebuild(db: DbOption = None, config: ConfigOption = None, fmt: FormatOption = Format.table) -> None:
     """Drop every projection and replay the ledger; the result equals the incrementally kept state. Then every
     rule judges the rebuilt state."""
     from oretrail.pipeline import rebuild_all
@@ -39,7 +55,7 @@ def rebuild(db: DbOption = None, config: ConfigOption = None) -> None:
 
     engine = open_db(db)
     counts = rebuild_all(engine, load_settings(config))
-    err.print("rebuilt from the ledger: " + ", ".join(f"{v} {k}" for k, v in counts.items()), highlight=False)
+    emit(counts, fmt, console=err, text="rebuilt from the ledger: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
 
 
 # --- chain --------------------------------------------------------------------------------------------
@@ -51,17 +67,21 @@ def trace(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Trace a lot backward to the mines or forward to the exports, across every stage."""
+    from sqlalchemy import select
+
     from oretrail.chain.trace import trace as run
+    from oretrail.storage.schema import event_lots, lots
 
     engine = open_db(db)
     with engine.connect() as conn:
+        if not any(
+            conn.execute(select(t.c.lot_id).where(t.c.lot_id == lot).limit(1)).first() for t in (lots, event_lots)
+        ):
+            not_found(f"no lot {lot}: no stored event names it", fmt)
         node = run(conn, lot, backward)
     if node.origin == "unknown" and not node.via and not node.exports:
-        err.print(f"[yellow]lot {lot} is not created by any stored event[/yellow]", highlight=False)
-    if fmt is Format.table:
-        out.print(render_trace(node, backward))
-    else:
-        sys.stdout.write(dumps(node.as_dict(), indent=fmt is Format.json) + "\n")
+        err.print(Text(f"lot {lot} is not created by any stored event", style="yellow"))
+    emit(node.as_dict(), fmt, text=render_trace(node, backward))
 
 
 def render_trace(node, backward: bool) -> Tree:  # type: ignore[no-untyped-def]
@@ -110,5 +130,10 @@ def serve(
     import uvicorn
 
     from oretrail.api.app import create_app
+    from oretrail.ledger.checkpoints import SigningKeyError
 
-    uvicorn.run(create_app(db), host=host, port=port)
+    try:
+        api = create_app(db)
+    except SigningKeyError as exc:
+        fail(str(exc))
+    uvicorn.run(api, host=host, port=port)

@@ -1,8 +1,15 @@
-"""What every command shares: the app, the `--db` and `--format` options, consoles and progress bars."""
+"""What every command shares: the app, the `--db` and `--format` options, exit codes, consoles and progress bars.
+
+`--db` is accepted before the subcommand (`oretrail --db URL load events …`, `oretrail load --db URL events
+…`) as well as after it: the option's callback keeps the value in the context's `meta`, which every
+subcommand's context shares, and a command given no `--db` of its own takes it from there. The nearest wins;
+then ORETRAIL_DB; then the default file.
+"""
 
 from __future__ import annotations
 
 import os
+from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -11,7 +18,15 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy import Engine
 
-from oretrail.output import Format
+from oretrail.intake.errors import IntakeError
+from oretrail.output import Format, console, emit_error
+
+EXIT_REFUSED = 1
+"""Input refused, or the command could not do what was asked (the message says why)."""
+EXIT_TAMPERED = 2
+"""`oretrail verify` found a record that is not as written."""
+EXIT_NOT_FOUND = 3
+"""What was asked for does not exist: an unknown lot, alert, rule, province or department."""
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -21,12 +36,27 @@ app = typer.Typer(
 load_app = typer.Typer(no_args_is_help=True, help="Load a feed (SPEC.md §1) into the database.")
 app.add_typer(load_app, name="load")
 
-out = Console()
-err = Console(stderr=True)
+out = console()
+err = console(stderr=True)
+
+_DB_KEY = "oretrail.db"
+
+
+def _inherit_db(ctx: typer.Context, value: str | None) -> str | None:
+    """This command's `--db`, else the one given before it; remembered for the commands under this one."""
+    db = value or ctx.meta.get(_DB_KEY)
+    if db:
+        ctx.meta[_DB_KEY] = db
+    return db
+
 
 DbOption = Annotated[
     str | None,
-    typer.Option("--db", envvar="ORETRAIL_DB", help="Database URL; default a SQLite file oretrail.db here."),
+    typer.Option(
+        "--db",
+        callback=_inherit_db,
+        help="Database URL (sqlite:///file.db or postgresql://…); else ORETRAIL_DB, else sqlite:///oretrail.db here.",
+    ),
 ]
 FormatOption = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
 ConfigOption = Annotated[
@@ -34,26 +64,53 @@ ConfigOption = Annotated[
 ]
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        out.print(f"oretrail {package_version('oretrail')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    db: DbOption = None,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """oretrail: full-chain export control of strategic minerals (registry, ledger, trace, alerts)."""
+
+
+@load_app.callback()
+def load(db: DbOption = None) -> None:
+    """Load a feed (SPEC.md §1) into the database."""
+
+
 def open_db(db: str | None) -> Engine:
+    """The database of `--db` as resolved (see the module), else ORETRAIL_DB, else the default file."""
     from oretrail.storage.engine import open_database
 
     return open_database(db)
 
 
-def progress(console: Console | None = None) -> Progress:
+def progress(on: Console | None = None) -> Progress:
     """Rich progress on stderr; shown on a terminal, or anywhere with ORETRAIL_PROGRESS=1."""
-    console = console or err
+    on = on or err
     return Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TextColumn("{task.fields[detail]}"),
         TimeElapsedColumn(),
-        console=console,
-        disable=not (console.is_terminal or os.environ.get("ORETRAIL_PROGRESS") == "1"),
+        console=on,
+        disable=not (on.is_terminal or os.environ.get("ORETRAIL_PROGRESS") == "1"),
     )
 
 
-def fail(message: str, code: int = 1) -> NoReturn:
-    err.print(f"[red]error:[/red] {message}", highlight=False)
+def fail(error: IntakeError | str, code: int = EXIT_REFUSED, fmt: Format = Format.table) -> NoReturn:
+    """Say what went wrong on stderr (a JSON object in json/jsonl) and exit with `code`."""
+    emit_error(error, fmt, err)
     raise typer.Exit(code)
+
+
+def not_found(what: str, fmt: Format = Format.table) -> NoReturn:
+    fail(what, EXIT_NOT_FOUND, fmt)

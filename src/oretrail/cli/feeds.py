@@ -4,11 +4,13 @@ and the rules run for what it changed in the same transaction, so alerts appear 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from oretrail.cli.common import ConfigOption, DbOption, err, fail, load_app, open_db, progress
+from oretrail.cli.common import ConfigOption, DbOption, FormatOption, err, fail, load_app, open_db, progress
+from oretrail.intake.errors import IntakeError
+from oretrail.output import Format, as_record, emit, emit_error
 
 
 @load_app.command("events")
@@ -16,31 +18,36 @@ def load_events(
     paths: Annotated[list[Path], typer.Argument(help="EPCIS 2.0 JSON/JSON-LD documents, or folders of them.")],
     db: DbOption = None,
     config: ConfigOption = None,
+    fmt: FormatOption = Format.table,
 ) -> None:
     """Capture EPCIS documents; each document lands whole or not at all; rejected ones are named on stderr."""
-    from oretrail.intake.errors import IntakeError
+    from oretrail.ledger.checkpoints import SigningKeyError
     from oretrail.pipeline import Capture, CaptureReport, document_paths
     from oretrail.rules.config import load_settings
 
     engine = open_db(db)
     try:
         files = document_paths(paths)
+        capture = Capture(engine, load_settings(config))
     except IntakeError as exc:
-        fail(str(exc))
-    capture = Capture(engine, load_settings(config))
+        fail(exc, fmt=fmt)
+    except SigningKeyError as exc:
+        fail(str(exc), fmt=fmt)
     total = CaptureReport()
     with progress() as bar:
         task = bar.add_task("events", total=len(files), detail="")
         for report in capture.documents(files):
             total.add(report)
-            for exc in report.errors:
-                err.print(f"[red]rejected[/red] {exc}", highlight=False)
+            for refused in report.errors:
+                emit_error(refused, fmt, err, prefix="rejected")
             bar.update(task, advance=1, detail=f"{total.new:,} new events, {total.alerts_new:,} alerts")
-    err.print(
-        f"{total.documents} documents: {total.new} new events, {total.unchanged} unchanged, "
+    emit(
+        total,
+        fmt,
+        console=err,
+        text=f"{total.documents} documents: {total.new} new events, {total.unchanged} unchanged, "
         f"{total.corrections} corrections, {total.alerts_new} new alerts ({capture.judged.withdrawn} withdrawn, "
         f"{capture.judged.settled} settled), {len(total.errors)} rejected documents",
-        highlight=False,
     )
     if total.errors:
         raise typer.Exit(1)
@@ -51,10 +58,10 @@ def load_registry(
     path: Annotated[Path, typer.Argument(help="Enterprises and facilities, JSON Lines (SPEC.md §1).")],
     db: DbOption = None,
     config: ConfigOption = None,
+    fmt: FormatOption = Format.table,
 ) -> None:
     """Enterprises and facilities; re-importing updates, never duplicates. The rules that read the registry
     are judged again."""
-    from oretrail.intake.errors import IntakeError
     from oretrail.pipeline import rejudge
     from oretrail.registry.store import load_registry as load
     from oretrail.rules.config import load_settings
@@ -63,32 +70,37 @@ def load_registry(
     try:
         n = load(engine, _lines(path), str(path))
     except IntakeError as exc:
-        fail(str(exc))
+        fail(exc, fmt=fmt)
     judged = rejudge(engine, "registry", load_settings(config))
-    err.print(
-        f"registry: {n.new} new, {n.changed} changed, {n.unchanged} unchanged, {len(judged.new)} new alerts, "
-        f"{judged.withdrawn} withdrawn",
-        highlight=False,
+    _report(
+        {"file": str(path), **as_record(n), "alerts_new": len(judged.new), "withdrawn": judged.withdrawn},
+        fmt,
+        f"registry: {n.new} new, {n.changed} changed, {n.unchanged} unchanged, {len(judged.new)} new alerts",
     )
 
 
 def _lines(path: Path) -> list[bytes]:
+    """The file's lines; a file that cannot be read is refused like any other input, naming the file."""
     try:
         return path.read_bytes().splitlines()
     except OSError as exc:
-        fail(str(exc))
+        raise IntakeError(str(path), None, None, exc.strerror or str(exc), unit="line") from None
 
 
-def _trade(kind: str, path: Path, db: str | None, config: Path | None) -> None:
-    from oretrail.intake.errors import IntakeError
+def _report(record: dict[str, Any], fmt: Format, words: str) -> None:
+    """What a load did: the record on stdout in a machine format, the words on stderr in a table."""
+    emit(record, fmt, console=err, text=words)
+
+
+def _trade(kind: str, path: Path, db: str | None, config: Path | None, fmt: Format) -> None:
     from oretrail.pipeline import load_trade
     from oretrail.rules.config import load_settings
 
     try:
         counts = load_trade(open_db(db), kind, _lines(path), str(path), load_settings(config))
     except IntakeError as exc:
-        fail(str(exc))
-    err.print(f"{kind}: " + ", ".join(f"{k} {v}" for k, v in counts.items()), highlight=False)
+        fail(exc, fmt=fmt)
+    _report({"file": str(path), **counts}, fmt, f"{kind}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
 
 
 @load_app.command("licences")
@@ -96,9 +108,10 @@ def load_licences(
     path: Annotated[Path, typer.Argument(help="Export licences, JSON Lines (SPEC.md §1).")],
     db: DbOption = None,
     config: ConfigOption = None,
+    fmt: FormatOption = Format.table,
 ) -> None:
     """Export licences (Ministry of Commerce); screened against the watch list as they land."""
-    _trade("licences", path, db, config)
+    _trade("licences", path, db, config, fmt)
 
 
 @load_app.command("declarations")
@@ -106,9 +119,10 @@ def load_declarations(
     path: Annotated[Path, typer.Argument(help="Customs export declarations, JSON Lines (SPEC.md §1).")],
     db: DbOption = None,
     config: ConfigOption = None,
+    fmt: FormatOption = Format.table,
 ) -> None:
     """Customs export declarations; licence drawdown and the licence rules run as they land."""
-    _trade("declarations", path, db, config)
+    _trade("declarations", path, db, config, fmt)
 
 
 @load_app.command("mirror")
@@ -116,9 +130,9 @@ def load_mirror(
     path: Annotated[Path, typer.Argument(help="Partner import statistics, UN Comtrade bulk CSV columns.")],
     db: DbOption = None,
     config: ConfigOption = None,
+    fmt: FormatOption = Format.table,
 ) -> None:
     """Partners' reported imports from China; a reload of a period replaces it. Mirror rules run after."""
-    from oretrail.intake.errors import IntakeError
     from oretrail.mirror.store import load_mirror as load
     from oretrail.pipeline import rejudge
     from oretrail.rules.config import load_settings
@@ -127,11 +141,14 @@ def load_mirror(
     try:
         n = load(engine, _lines(path), str(path))
     except IntakeError as exc:
-        fail(str(exc))
+        fail(exc, fmt=fmt)
     raised = len(rejudge(engine, "mirror", load_settings(config)).new)
-    err.print(f"mirror: {n.rows} rows, {n.periods_replaced} periods replaced, {raised} new alerts", highlight=False)
-    for line in n.skip_report():
-        err.print(f"mirror: {line}", highlight=False)
+    skipped = "".join(f"\nmirror: {line}" for line in n.skip_report())
+    _report(
+        {"file": str(path), **as_record(n), "alerts_new": raised},
+        fmt,
+        f"mirror: {n.rows} rows, {n.periods_replaced} periods replaced, {raised} new alerts{skipped}",
+    )
 
 
 @load_app.command("watchlist")
@@ -139,9 +156,9 @@ def load_watchlist(
     path: Annotated[Path, typer.Argument(help="FollowTheMoney entities, JSON Lines (as OpenSanctions publishes).")],
     db: DbOption = None,
     config: ConfigOption = None,
+    fmt: FormatOption = Format.table,
 ) -> None:
     """A new version of the watch list: replaces the old one and re-screens every counterparty at once."""
-    from oretrail.intake.errors import IntakeError
     from oretrail.pipeline import rejudge
     from oretrail.rules.config import load_settings
     from oretrail.screening.store import load_watchlist as load
@@ -150,10 +167,11 @@ def load_watchlist(
     try:
         n = load(engine, _lines(path), str(path))
     except IntakeError as exc:
-        fail(str(exc))
+        fail(exc, fmt=fmt)
     raised = len(rejudge(engine, "watchlist", load_settings(config)).new)
-    err.print(
+    _report(
+        {"file": str(path), **as_record(n), "alerts_new": raised},
+        fmt,
         f"watch list version {n.version}: {n.entities} entities ({n.added} added, {n.removed} removed), "
         f"{raised} new alerts",
-        highlight=False,
     )

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import shutil
-import sys
 import time
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.panel import Panel
+from rich.text import Text
 
 from oretrail.cli.common import DbOption, FormatOption, app, err, fail, open_db, out, progress
-from oretrail.output import Format, dumps, emit
+from oretrail.output import Format, emit
 
 
 @app.command()
@@ -77,7 +77,7 @@ def evaluate(
             "false_alarms": ev.false_alarms,  # type: ignore[attr-defined]
             "unjudged": ev.unjudged,  # type: ignore[attr-defined]
         }  # fmt: skip
-        sys.stdout.write(dumps(payload, indent=fmt is Format.json) + "\n")
+        emit(payload, fmt)
         return
     emit(rows, fmt, title="detection against labels")
     out.print(f"overall recall {_pct(ev.recall)}, precision {_pct(ev.precision)}")  # type: ignore[attr-defined]
@@ -173,7 +173,9 @@ def _officer_view(db: str, labels: Path) -> None:
         rows = conn.execute(select(alerts.c.id, alerts.c.severity, alerts.c.rule).order_by(alerts.c.id)).all()
         if rows:
             first = min(rows, key=lambda r: (order.get(r.severity, 9), r.rule, r.id))
-            out.print(Panel(explain(conn, first.id), title=f"one alert explained: {first.rule} ({first.severity})"))
+            out.print(
+                Panel.fit(Text(explain(conn, first.id)), title=f"one alert explained: {first.rule} ({first.severity})")
+            )
         lot = conn.execute(select(exports.c.lot_id).order_by(exports.c.event_time, exports.c.lot_id).limit(1)).first()
         if lot:
             out.print(render_trace(trace(conn, lot[0], backward=True), backward=True))
