@@ -86,26 +86,53 @@ def findings_log(path: Path) -> None:
     store.run_rules = logged  # type: ignore[assignment]
 
 
-def capture_run(data: Path, kind: str, mode: str, log: Path | None = None) -> dict[str, float]:
-    """One capture of the dataset into a fresh database; events/s and the alerts it raised."""
+@contextmanager
+def base_database(base: Path, tmp: Path) -> Iterator[Any]:
+    """A copy of a SQLite database holding the dataset's first documents (see `--base`)."""
+    import shutil
+
+    from oretrail.storage.engine import make_engine
+
+    path = tmp / "base.db"
+    for suffix in ("", "-wal"):
+        if Path(str(base) + suffix).exists():
+            shutil.copyfile(str(base) + suffix, str(path) + suffix)
+    engine = make_engine(f"sqlite:///{path}")
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+def capture_run(
+    data: Path, kind: str, mode: str, log: Path | None = None, base: Path | None = None, start: int = 0
+) -> dict[str, float]:
+    """One capture of the dataset (from document `start` on, into a copy of `base` when given, else into a
+    fresh database); events/s (wall and CPU) and the alerts it raised."""
+    from sqlalchemy import func, select
+
     from oretrail.ledger.checkpoints import load_or_create_key
     from oretrail.pipeline import GROUP_EVENTS, Capture, alert_hook, document_paths
     from oretrail.registry.store import load_registry
     from oretrail.storage.schema import alerts
 
-    files = document_paths([data / "events"])
+    files = document_paths([data / "events"])[start:]
     out: dict[str, float] = {}
-    with tempfile.TemporaryDirectory() as tmp, fresh_database(kind, Path(tmp)) as engine:
-        load_registry(engine, (data / "registry.jsonl").read_bytes().splitlines(), "registry")
-        hook, flush = None, None
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        base_database(base, Path(tmp)) if base else fresh_database(kind, Path(tmp)) as engine,
+    ):
+        if base is None:
+            load_registry(engine, (data / "registry.jsonl").read_bytes().splitlines(), "registry")
         if log is not None:
             findings_log(log)
+        hook, flush = None, None
         if mode == "doc":
             hook = alert_hook()
         elif mode == "group":
             hook, flush = grouped_hook(alert_hook(), GROUP_EVENTS)
         cap = Capture(engine, on_touched=hook, signing_key=load_or_create_key(Path(tmp) / "k.pem"))
-        n, t0 = 0, time.perf_counter()
+        n, t0, c0 = 0, time.perf_counter(), time.process_time()
         for report in cap.documents(files):
             n += report.events
             if report.errors:
@@ -114,10 +141,9 @@ def capture_run(data: Path, kind: str, mode: str, log: Path | None = None) -> di
             with engine.begin() as conn:
                 flush(conn)
         out["capture_s"] = time.perf_counter() - t0
+        out["cpu_s"] = time.process_time() - c0
         out["events"] = n
         with engine.connect() as conn:
-            from sqlalchemy import func, select
-
             out["alerts"] = conn.execute(select(func.count()).select_from(alerts)).scalar_one()
     return out
 
@@ -222,20 +248,30 @@ def main() -> None:
         help="one run per engine and rules-on mode, logging each rules "
         "run's findings digest to FINDINGS-ENGINE-MODE.txt (compare two versions with diff)",
     )
+    ap.add_argument(
+        "--base",
+        type=Path,
+        help="SQLite only: a database already holding the dataset's first "
+        "START documents (captured with rules off); each run captures the rest into a copy of it, "
+        "which measures capture at the end of a national load without loading it all per run",
+    )
+    ap.add_argument("--start", type=int, default=0, help="the first document captured (with --base)")
     ap.add_argument("--worker", nargs="+", metavar="ARG", help=argparse.SUPPRESS)
     args = ap.parse_args()
     data = dataset(args.scale)
     if args.worker:
         kind, mode, *log = args.worker
-        print(json.dumps(capture_run(data, kind, mode, Path(log[0]) if log else None)))
+        log_path = Path(log[0]) if log and log[0] != "-" else None
+        print(json.dumps(capture_run(data, kind, mode, log_path, args.base, args.start)))
         return
+    tail = ["--base", str(args.base), "--start", str(args.start)] if args.base else []
     if args.findings:
         for kind in args.engines.split(","):
             for mode in args.modes.split(","):
                 if mode != "off":
                     log = Path(f"{args.findings}-{kind}-{mode}.txt")
                     proc = subprocess.run(
-                        [sys.executable, __file__, "--scale", str(args.scale), "--worker", kind, mode, str(log)],
+                        [sys.executable, __file__, "--scale", str(args.scale), *tail, "--worker", kind, mode, str(log)],
                         capture_output=True, text=True, check=True,
                     )  # fmt: skip
                     r = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -252,23 +288,33 @@ def main() -> None:
         for i in range(args.runs):
             for mode in modes:  # interleaved: each run of every mode sees the same machine
                 proc = subprocess.run(
-                    [sys.executable, __file__, "--scale", str(args.scale), "--worker", kind, mode],
+                    [sys.executable, __file__, "--scale", str(args.scale), *tail, "--worker", kind, mode, "-"],
                     capture_output=True, text=True, check=True,
                 )  # fmt: skip
                 r = json.loads(proc.stdout.strip().splitlines()[-1])
                 results[kind, mode].append(r)
                 print(f"{kind} run {i + 1} {mode:5}: {r['events'] / r['capture_s']:,.0f} events/s, "
-                      f"{r['alerts']:,.0f} alerts", file=sys.stderr)  # fmt: skip
+                      f"{r['events'] / r['cpu_s']:,.0f} events per CPU-s, {r['alerts']:,.0f} alerts",
+                      file=sys.stderr)  # fmt: skip
 
-    print(f"\ncapture with rules: scale {args.scale:g}, {args.runs} runs per engine and mode (medians)")
-    print(f"{'engine':10} {'mode':6} {'events':>8} {'events/s':>9} {'on/off':>7} {'alerts':>7}")
+    where = f", documents {args.start} on, into copies of {args.base.name}" if args.base else ""
+    print(f"\ncapture with rules: scale {args.scale:g}{where}, {args.runs} runs per engine and mode (medians)")
+    print(
+        "events/s is wall time; per CPU-s counts this process's CPU time only (the whole of SQLite's work, not "
+        "PostgreSQL's server side), which a shared machine disturbs less"
+    )
+    print(f"{'engine':10} {'mode':6} {'events':>8} {'events/s':>9} {'on/off':>7} {'per CPU-s':>10} {'on/off':>7} "
+          f"{'alerts':>7}")  # fmt: skip
     for (kind, mode), rs in results.items():
-        rate = median([r["events"] / r["capture_s"] for r in rs])
-        off = results.get((kind, "off"))
-        ratio = rate / median([r["events"] / r["capture_s"] for r in off]) if off else float("nan")
-        alerts = {int(r["alerts"]) for r in rs}
-        print(f"{kind:10} {mode:6} {rs[0]['events']:>8,.0f} {rate:>9,.0f} {ratio:>7.3f} "
-              f"{'/'.join(map(str, sorted(alerts))):>7}")  # fmt: skip
+        off = results.get((kind, "off"), [])
+        cols = []
+        for clock in ("capture_s", "cpu_s"):
+            rate = median([r["events"] / r[clock] for r in rs])
+            ratio = rate / median([r["events"] / r[clock] for r in off]) if off else float("nan")
+            cols.append((rate, ratio))
+        alerts = "/".join(map(str, sorted({int(r["alerts"]) for r in rs})))
+        print(f"{kind:10} {mode:6} {rs[0]['events']:>8,.0f} {cols[0][0]:>9,.0f} {cols[0][1]:>7.3f} "
+              f"{cols[1][0]:>10,.0f} {cols[1][1]:>7.3f} {alerts:>7}")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -135,6 +135,19 @@ _ROWS_OF_LOTS = select(event_lots.c.role, event_lots.c.event_id).where(
     event_lots.c.lot_id.in_(scope_ids(LOT)), event_lots.c.role.in_(("input", "output", "sold", "shipped"))
 )
 _DEST_PARTIES = select(events.c.dest_party).where(events.c.event_id.in_(bindparam("ids", expanding=True)))
+_SHIPMENT_PARTIES = select(shipments.c.dest_party).where(shipments.c.waybill.in_(scope_ids(WAYBILL)))
+_descendants = select(rule_scope.c.id.label("lot")).where(rule_scope.c.kind == LOT).cte("descendants", recursive=True)
+_descendants = _descendants.union(
+    select(genealogy.c.output_lot).join(_descendants, genealogy.c.input_lot == _descendants.c.lot)
+)
+_DESCENDANTS = select(_descendants.c.lot)
+_EXPORT_DECLARATIONS = select(exports.c.declaration_no).where(exports.c.lot_id.in_(scope_ids(LOT)))
+_CITING_DECLARATIONS = select(declarations.c.declaration_no).where(declarations.c.licence_no.in_(scope_ids(LICENCE)))
+_EXPORTED_LOTS = select(exports.c.lot_id).where(exports.c.declaration_no.in_(scope_ids(DECLARATION)))
+_CITED_LICENCES = select(declarations.c.licence_no).where(declarations.c.declaration_no.in_(scope_ids(DECLARATION)))
+_OPEN_SHIPMENTS = select(shipments.c.waybill).where(
+    and_(shipments.c.received_at.is_(None), shipments.c.dispatched_at.is_not(None))
+)
 
 
 def expand(conn: Connection, scope: Scope, flow_months: int) -> None:
@@ -163,7 +176,7 @@ def expand(conn: Connection, scope: Scope, flow_months: int) -> None:
     table.put(DECLARATION, (r.declaration_no for r in touched))
     table.put(PARTY, (r.dest_party for r in touched))
     table.put(TRANSFORMATION, (r.event_id for r in touched if r.event_type == "TransformationEvent"))
-    table.add(PARTY, select(shipments.c.dest_party).where(shipments.c.waybill.in_(scope_ids(WAYBILL))))
+    table.add(PARTY, _SHIPMENT_PARTIES)
 
     # From the lots so far, in one read of their rows: the transformations that consumed or produced one
     # (mass balance), and, as a lot's material or grade may have changed, whoever received it
@@ -180,31 +193,18 @@ def expand(conn: Connection, scope: Scope, flow_months: int) -> None:
         table.put(PARTY, conn.execute(_DEST_PARTIES, {"ids": chunk}).scalars())
 
     # A lot's origin decides the provenance of every lot made from it: all descendants.
-    seed = select(rule_scope.c.id.label("lot")).where(rule_scope.c.kind == LOT).cte("descendants", recursive=True)
-    seed = seed.union(select(genealogy.c.output_lot).join(seed, genealogy.c.input_lot == seed.c.lot))
-    table.add(LOT, select(seed.c.lot))
+    table.add(LOT, _DESCENDANTS)
 
     # Declarations under which touched lots left, and declarations citing touched licences.
-    table.add(DECLARATION, select(exports.c.declaration_no).where(exports.c.lot_id.in_(scope_ids(LOT))))
-    table.add(
-        DECLARATION,
-        select(declarations.c.declaration_no).where(declarations.c.licence_no.in_(scope_ids(LICENCE))),
-    )
+    table.add(DECLARATION, _EXPORT_DECLARATIONS)
+    table.add(DECLARATION, _CITING_DECLARATIONS)
     # A declaration's HS code decides whether the lots exported under it count as controlled.
-    table.add(LOT, select(exports.c.lot_id).where(exports.c.declaration_no.in_(scope_ids(DECLARATION))))
+    table.add(LOT, _EXPORTED_LOTS)
     # Declarations → the licences whose drawdown they change.
-    table.add(
-        LICENCE,
-        select(declarations.c.licence_no).where(declarations.c.declaration_no.in_(scope_ids(DECLARATION))),
-    )
+    table.add(LICENCE, _CITED_LICENCES)
     # A newer (or retracted) event moves the clock every open shipment is judged against.
     if scope.event_ids:
-        table.add(
-            WAYBILL,
-            select(shipments.c.waybill).where(
-                and_(shipments.c.received_at.is_(None), shipments.c.dispatched_at.is_not(None))
-            ),
-        )
+        table.add(WAYBILL, _OPEN_SHIPMENTS)
     _counterparties(table)
     table.flush()
     _trade_flows(conn, flow_months)
@@ -217,36 +217,48 @@ def _counterparties(table: _Table) -> None:
     further)."""
     table.put(COUNTERPARTY, table.ids[LICENCE])
     table.put(COUNTERPARTY, table.ids[DECLARATION])
-    refused = aliased(licences)
-    heading = func.substr(refused.c.hs_code, 1, 4)
-    later = select(licences.c.licence_no).join(
-        refused,
+    if table.ids[LICENCE]:  # only a refused licence in scope widens further
+        table.add(COUNTERPARTY, _LATER_LICENCES)
+        table.add(COUNTERPARTY, _LATER_DECLARATIONS)
+
+
+_refused = aliased(licences)
+_heading = func.substr(_refused.c.hs_code, 1, 4)
+_refused_in_scope = and_(_refused.c.status == "refused", _refused.c.licence_no.in_(scope_ids(LICENCE)))
+_LATER_LICENCES = (
+    select(licences.c.licence_no)
+    .join(
+        _refused,
         and_(
-            func.substr(licences.c.hs_code, 1, 4) == heading,
-            licences.c.valid_from >= refused.c.valid_from,
-            licences.c.destination != refused.c.destination,
+            func.substr(licences.c.hs_code, 1, 4) == _heading,
+            licences.c.valid_from >= _refused.c.valid_from,
+            licences.c.destination != _refused.c.destination,
         ),
     )
-    refused_in_scope = and_(refused.c.status == "refused", refused.c.licence_no.in_(scope_ids(LICENCE)))
-    table.add(COUNTERPARTY, later.where(refused_in_scope, licences.c.status != "refused"))
-    table.add(
-        COUNTERPARTY,
-        select(declarations.c.declaration_no)
-        .join(
-            refused,
-            and_(
-                func.substr(declarations.c.hs_code, 1, 4) == heading,
-                declarations.c.date >= refused.c.valid_from,
-                declarations.c.destination != refused.c.destination,
-            ),
-        )
-        .where(refused_in_scope),
+    .where(_refused_in_scope, licences.c.status != "refused")
+)
+_LATER_DECLARATIONS = (
+    select(declarations.c.declaration_no)
+    .join(
+        _refused,
+        and_(
+            func.substr(declarations.c.hs_code, 1, 4) == _heading,
+            declarations.c.date >= _refused.c.valid_from,
+            declarations.c.destination != _refused.c.destination,
+        ),
     )
+    .where(_refused_in_scope)
+)
 
 
 def _month(day: dt.date, plus: int = 0) -> str:
     index = day.year * 12 + day.month - 1 + plus
     return f"{index // 12:04d}{index % 12 + 1:02d}"
+
+
+_DECLARED = select(declarations.c.destination, declarations.c.hs_code, declarations.c.date).where(
+    declarations.c.declaration_no.in_(scope_ids(DECLARATION))
+)
 
 
 def _trade_flows(conn: Connection, flow_months: int) -> None:
@@ -258,11 +270,7 @@ def _trade_flows(conn: Connection, flow_months: int) -> None:
     window: every destination's flow of the HS6 in the declaration's month and the `flow_months` after.
     mirror.no_capacity judges the declaration's own flow, which the latter includes.
     """
-    touched = conn.execute(
-        select(declarations.c.destination, declarations.c.hs_code, declarations.c.date).where(
-            declarations.c.declaration_no.in_(scope_ids(DECLARATION))
-        )
-    ).all()
+    touched = conn.execute(_DECLARED).all()
     if not touched:
         return
     series: dict[tuple[str, str], str] = {}
