@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -256,6 +257,13 @@ def main() -> None:
         "which measures capture at the end of a national load without loading it all per run",
     )
     ap.add_argument("--start", type=int, default=0, help="the first document captured (with --base)")
+    ap.add_argument(
+        "--baseline-src",
+        type=Path,
+        help="a checkout of the code to compare with (its src/ goes "
+        "first on PYTHONPATH): each of --baseline-modes runs again with it, interleaved, as MODE@base",
+    )
+    ap.add_argument("--baseline-modes", default="doc,group")
     ap.add_argument("--worker", nargs="+", metavar="ARG", help=argparse.SUPPRESS)
     args = ap.parse_args()
     data = dataset(args.scale)
@@ -283,13 +291,19 @@ def main() -> None:
         return
 
     modes = args.modes.split(",")
+    if args.baseline_src:
+        modes += [f"{m}@base" for m in args.baseline_modes.split(",")]
     results: dict[tuple[str, str], list[dict[str, float]]] = defaultdict(list)
     for kind in args.engines.split(","):
         for i in range(args.runs):
             for mode in modes:  # interleaved: each run of every mode sees the same machine
+                env = dict(os.environ)
+                if mode.endswith("@base"):
+                    env["PYTHONPATH"] = str(args.baseline_src.resolve() / "src")
                 proc = subprocess.run(
-                    [sys.executable, __file__, "--scale", str(args.scale), *tail, "--worker", kind, mode, "-"],
-                    capture_output=True, text=True, check=True,
+                    [sys.executable, __file__, "--scale", str(args.scale), *tail, "--worker", kind,
+                     mode.removesuffix("@base"), "-"],
+                    capture_output=True, text=True, check=True, env=env,
                 )  # fmt: skip
                 r = json.loads(proc.stdout.strip().splitlines()[-1])
                 results[kind, mode].append(r)
