@@ -15,10 +15,20 @@ in its own child process and interleaved run by run, so machine noise falls on a
   commits), and once more for the last, partial group.
 
 `--profile MODE` runs one capture in this process and prints where rule time went: scope expansion, each
-rule's `find`, alert recording, and the top SQL statements by total time.
+rule's `find`, alert recording, and the top SQL statements by total time (on SQLite a statement's time is
+only its execute; rows fetched later are charged to the Python around it).
 
-    uv run python bench/capture_rules.py --scale 1 --runs 3
+`--findings PREFIX` logs a digest of every rules run's findings, one line per call: run it with two versions
+of the code and `diff` the logs to prove they find the same at every capture-time call.
+
+`--baseline-src DIR` runs the rules-on modes again with another checkout (say `git archive <commit> src`),
+interleaved with this one, so before and after are measured side by side. `--base DB --start K` captures
+documents K on into copies of a SQLite database already holding the first K (rules off): capture at the
+end of a national load, without loading a million events per run.
+
+    uv run python bench/capture_rules.py --scale 1 --runs 3 --baseline-src /tmp/base
     uv run python bench/capture_rules.py --scale 1 --engines sqlite --profile group
+    uv run python bench/capture_rules.py --scale 1 --findings /tmp/new/f
 """
 
 from __future__ import annotations
