@@ -111,3 +111,28 @@ def test_sqlite_and_postgresql_find_identical_alerts(sqlite_engine: Engine, cat:
         assert len(lite) >= len(RULE_IDS)
     finally:
         drop_postgres_schema(pg, schema)
+
+
+def test_a_lot_reaches_the_parties_it_was_transferred_to_and_no_others(engine: Engine, cat: Catalogue) -> None:
+    """A lot in scope (its material or grade may have changed) is re-judged for whoever it was sold or shipped
+    to: those are the only rows of a lot that party.unregistered counts. A party that an event merely names
+    beside the lot (an observation) has nothing of that lot to be judged on, so the scope leaves it out."""
+    from tests.rules.state import EXPORTER, UNREGISTERED
+
+    lot = "urn:oretrail:lot:A:s1"
+    observer = "urn:oretrail:party:uscc:91440300MA5G000077"  # unregistered too, but never received the lot
+    with engine.connect() as conn, conn.begin() as trans:
+        st = State(conn)
+        st.enterprise(EXPORTER)
+        st.mine(lot, "sb.ore", 1000, 0.05)
+        st.sale("urn:uuid:sale-2", lot, 200, EXPORTER, UNREGISTERED)
+        st.event("urn:uuid:look", stage="storage", dest_party=observer)
+        st.event_lot("urn:uuid:look", lot, "observed", 1000)
+        st.close()
+        scoped = run_rules(conn, Scope(lot_ids=frozenset({lot})), catalogue=cat)
+        parties = expanded(conn).get("party", set())
+        assert UNREGISTERED in parties and observer not in parties
+        assert ("party.unregistered", UNREGISTERED) in {(f.rule, f.subject_id) for f in scoped}
+        # The observer raises nothing in a scan either: leaving it out loses no finding.
+        assert observer not in {f.subject_id for f in run_rules(conn, catalogue=cat)}
+        trans.rollback()

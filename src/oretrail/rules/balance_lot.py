@@ -11,12 +11,14 @@ form `urn:oretrail:declaration:…` stand for "abroad" and only ever receive.
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 
 from oretrail.rules.base import Context, Finding, capped, kg
 from oretrail.rules.rule import Rule, Settling, Text
 from oretrail.rules.scope import LOT
+from oretrail.rules.statements import once
 from oretrail.storage.schema import event_lots as el
 from oretrail.storage.schema import lots, shipments
 from oretrail.storage.schema import positions as p
@@ -27,17 +29,31 @@ _CHUNK = 200
 ABROAD = "urn:oretrail:declaration:"
 
 
+@once
+def _candidates(ctx: Context) -> Select[Any]:
+    return (
+        select(p.c.lot_id, p.c.place)
+        .where(~p.c.place.startswith(ABROAD), ctx.within(SCOPE_KIND, p.c.lot_id))
+        .group_by(p.c.lot_id, p.c.place)
+        .having(func.sum(p.c.grams) < 0)
+    )
+
+
+_ROWS_OF = select(el.c.lot_id, el.c.event_id, el.c.grams, el.c.from_place, el.c.to_place).where(
+    el.c.lot_id.in_(bindparam("ids", expanding=True))
+)
+_MATERIALS = select(lots.c.lot_id, lots.c.material).where(lots.c.lot_id.in_(bindparam("ids", expanding=True)))
+_ORIGINS = select(shipments.c.waybill, shipments.c.origin).where(
+    shipments.c.waybill.in_(bindparam("ids", expanding=True))
+)
+
+
 def find(ctx: Context) -> list[Finding]:
     cfg = ctx.config
     # Candidates from `positions` (the per-owner sums of the draws and additions): drawing more than was added
     # needs a negative net at the place, so only those (lot, place) pairs are summed again from their events.
     # `positions` holds only non-zero balances, which keeps a scan off the millions of settled event rows.
-    candidates = ctx.conn.execute(
-        select(p.c.lot_id, p.c.place)
-        .where(~p.c.place.startswith(ABROAD), ctx.within(SCOPE_KIND, p.c.lot_id))
-        .group_by(p.c.lot_id, p.c.place)
-        .having(func.sum(p.c.grams) < 0)
-    ).all()
+    candidates = ctx.conn.execute(_candidates(ctx)).all()
     pairs = sorted((r.lot_id, r.place) for r in candidates)
     drawn: dict[tuple[str, str], int] = defaultdict(int)
     added: dict[tuple[str, str], int] = defaultdict(int)
@@ -46,11 +62,7 @@ def find(ctx: Context) -> list[Finding]:
     wanted = set(pairs)
     lot_ids = sorted({lot for lot, _ in pairs})
     for i in range(0, len(lot_ids), _CHUNK):
-        for lot, event, grams, source, target in ctx.conn.execute(
-            select(el.c.lot_id, el.c.event_id, el.c.grams, el.c.from_place, el.c.to_place).where(
-                el.c.lot_id.in_(lot_ids[i : i + _CHUNK])
-            )
-        ):
+        for lot, event, grams, source, target in ctx.conn.execute(_ROWS_OF, {"ids": lot_ids[i : i + _CHUNK]}):
             if (lot, source) in wanted:
                 drawn[(lot, source)] += grams
                 draws[(lot, source)].add(event)
@@ -63,14 +75,10 @@ def find(ctx: Context) -> list[Finding]:
     lot_ids = sorted({k[0] for k in over})
     material: dict[str, str | None] = {}
     for i in range(0, len(lot_ids), _CHUNK):
-        for lot, mat in ctx.conn.execute(
-            select(lots.c.lot_id, lots.c.material).where(lots.c.lot_id.in_(lot_ids[i : i + _CHUNK]))
-        ):
+        for lot, mat in ctx.conn.execute(_MATERIALS, {"ids": lot_ids[i : i + _CHUNK]}):
             material[lot] = mat
     waybills = sorted({k[1] for k in over if k[1].startswith("urn:oretrail:waybill:")})
-    origins = dict(
-        ctx.conn.execute(select(shipments.c.waybill, shipments.c.origin).where(shipments.c.waybill.in_(waybills))).all()
-    )
+    origins = dict(ctx.conn.execute(_ORIGINS, {"ids": waybills}).all()) if waybills else {}
     out = []
     for key in over:
         lot_id, place = key

@@ -11,11 +11,14 @@ counts toward every element: the rule only raises what no charitable reading of 
 
 from __future__ import annotations
 
-from sqlalchemy import and_, case, func, select, true
+from typing import Any
+
+from sqlalchemy import Select, and_, case, func, select, true
 
 from oretrail.rules.base import Context, Finding, capped, kg, split_agg, text_agg
 from oretrail.rules.rule import Rule, Settling, Text
 from oretrail.rules.scope import TRANSFORMATION
+from oretrail.rules.statements import once
 from oretrail.storage.schema import event_lots as el
 from oretrail.storage.schema import events, lots
 
@@ -24,7 +27,8 @@ SCOPE_KIND = TRANSFORMATION  # the scope-table kind its subjects are filtered by
 UNKNOWN = "?"
 
 
-def find(ctx: Context) -> list[Finding]:
+@once
+def _statement(ctx: Context) -> Select[Any]:
     cfg = ctx.config
     element = func.coalesce(lots.c.element, UNKNOWN)
     is_in = el.c.role == "input"
@@ -68,11 +72,16 @@ def find(ctx: Context) -> list[Finding]:
         )
     ).subquery("budget")
     bound = budget.c.budget_mg * budget.c.recovery * (1.0 + cfg.relative_tolerance) + cfg.absolute_tolerance_g * 1000.0
-    rows = ctx.conn.execute(
+    return (
         select(budget, events.c.biz_location, events.c.event_time, events.c.stage)
         .outerjoin(events, events.c.event_id == budget.c.event_id)
         .where(budget.c.element != UNKNOWN, budget.c.out_mg.is_not(None), budget.c.out_mg > bound)
     )
+
+
+def find(ctx: Context) -> list[Finding]:
+    cfg = ctx.config
+    rows = ctx.conn.execute(_statement(ctx))
     out = []
     for r in rows:
         in_mg_v, out_mg_v = float(r.budget_mg), float(r.out_mg)

@@ -7,11 +7,14 @@ asks for no licence. The chain knows what the lots really are (their material fr
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from typing import Any
+
+from sqlalchemy import Select, func, select
 
 from oretrail.rules.base import Context, Finding, capped, kg, split_agg, text_agg
 from oretrail.rules.rule import Rule, Settling, Text
 from oretrail.rules.scope import DECLARATION
+from oretrail.rules.statements import once
 from oretrail.storage.schema import declarations as d
 from oretrail.storage.schema import exports as x
 from oretrail.storage.schema import lots
@@ -20,8 +23,9 @@ RULE = "declaration.misclassified"
 SCOPE_KIND = DECLARATION  # the scope-table kind its subjects are filtered by
 
 
-def find(ctx: Context) -> list[Finding]:
-    rows = ctx.conn.execute(
+@once
+def _statement(ctx: Context) -> Select[Any]:
+    return (
         select(
             d.c.declaration_no,
             d.c.hs_code,
@@ -44,6 +48,10 @@ def find(ctx: Context) -> list[Finding]:
         )
         .group_by(d.c.declaration_no, d.c.hs_code, d.c.exporter, d.c.net_g, d.c.value_usd)
     )
+
+
+def find(ctx: Context) -> list[Finding]:
+    rows = ctx.conn.execute(_statement(ctx))
     out = []
     for r in rows:
         lot_ids, event_ids = split_agg(r.lots), split_agg(r.events)

@@ -6,11 +6,14 @@ cover. Both ends of the validity period are inclusive, as licences are issued "v
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from typing import Any
+
+from sqlalchemy import Select, or_, select
 
 from oretrail.rules.base import Context, Finding, kg
 from oretrail.rules.rule import Rule, Settling, Text
 from oretrail.rules.scope import DECLARATION
+from oretrail.rules.statements import once
 from oretrail.storage.schema import declarations as d
 from oretrail.storage.schema import licences as lic
 
@@ -18,8 +21,9 @@ RULE = "licence.invalid"
 SCOPE_KIND = DECLARATION  # the scope-table kind its subjects are filtered by
 
 
-def find(ctx: Context) -> list[Finding]:
-    rows = ctx.conn.execute(
+@once
+def _statement(ctx: Context) -> Select[Any]:
+    return (
         select(
             d.c.declaration_no,
             d.c.date,
@@ -38,6 +42,10 @@ def find(ctx: Context) -> list[Finding]:
             ctx.within(SCOPE_KIND, d.c.declaration_no),
         )
     )
+
+
+def find(ctx: Context) -> list[Finding]:
+    rows = ctx.conn.execute(_statement(ctx))
     out = []
     for r in rows:
         reasons = []

@@ -8,12 +8,15 @@ since those differ between clerks without changing who the consignee is.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from typing import Any
+
+from sqlalchemy import Select, select
 
 from oretrail.rules.base import Context, Finding, kg
 from oretrail.rules.names import fold_name
 from oretrail.rules.rule import Rule, Settling, Text
 from oretrail.rules.scope import DECLARATION
+from oretrail.rules.statements import once
 from oretrail.storage.schema import declarations as d
 from oretrail.storage.schema import licences as lic
 
@@ -21,8 +24,9 @@ RULE = "licence.mismatch"
 SCOPE_KIND = DECLARATION  # the scope-table kind its subjects are filtered by
 
 
-def find(ctx: Context) -> list[Finding]:
-    rows = ctx.conn.execute(
+@once
+def _statement(ctx: Context) -> Select[Any]:
+    return (
         select(
             d.c.declaration_no,
             d.c.exporter,
@@ -43,6 +47,10 @@ def find(ctx: Context) -> list[Finding]:
         .join(lic, lic.c.licence_no == d.c.licence_no)
         .where(ctx.within(SCOPE_KIND, d.c.declaration_no))
     )
+
+
+def find(ctx: Context) -> list[Finding]:
+    rows = ctx.conn.execute(_statement(ctx))
     out = []
     for r in rows:
         diffs: dict[str, dict[str, str | None]] = {}

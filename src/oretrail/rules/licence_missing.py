@@ -6,11 +6,14 @@ declaration is the subject because that is the act customs can stop at the borde
 
 from __future__ import annotations
 
-from sqlalchemy import exists, or_, select
+from typing import Any
+
+from sqlalchemy import Select, exists, or_, select
 
 from oretrail.rules.base import Context, Finding, kg, material_for_hs
 from oretrail.rules.rule import Rule, Settling, Text
 from oretrail.rules.scope import DECLARATION
+from oretrail.rules.statements import once
 from oretrail.storage.schema import declarations as d
 from oretrail.storage.schema import licences
 
@@ -18,15 +21,20 @@ RULE = "licence.missing"
 SCOPE_KIND = DECLARATION  # the scope-table kind its subjects are filtered by
 
 
-def find(ctx: Context) -> list[Finding]:
+@once
+def _statement(ctx: Context) -> Select[Any]:
     known = exists().where(licences.c.licence_no == d.c.licence_no)
-    rows = ctx.conn.execute(
-        select(d.c.declaration_no, d.c.date, d.c.exporter, d.c.hs_code, d.c.net_g, d.c.value_usd, d.c.licence_no).where(
-            d.c.hs_code.in_(ctx.controlled_hs),
-            or_(d.c.licence_no.is_(None), d.c.licence_no == "", ~known),
-            ctx.within(SCOPE_KIND, d.c.declaration_no),
-        )
+    return select(
+        d.c.declaration_no, d.c.date, d.c.exporter, d.c.hs_code, d.c.net_g, d.c.value_usd, d.c.licence_no
+    ).where(
+        d.c.hs_code.in_(ctx.controlled_hs),
+        or_(d.c.licence_no.is_(None), d.c.licence_no == "", ~known),
+        ctx.within(SCOPE_KIND, d.c.declaration_no),
     )
+
+
+def find(ctx: Context) -> list[Finding]:
+    rows = ctx.conn.execute(_statement(ctx))
     out = []
     for r in rows:
         cited = (

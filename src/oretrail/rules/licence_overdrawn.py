@@ -6,11 +6,14 @@ subject is the licence and the evidence every declaration that drew on it.
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from typing import Any
+
+from sqlalchemy import Select, func, select
 
 from oretrail.rules.base import Context, Finding, capped, kg, split_agg, text_agg
 from oretrail.rules.rule import Rule, Settling, Text
 from oretrail.rules.scope import LICENCE
+from oretrail.rules.statements import once
 from oretrail.storage.schema import declarations as d
 from oretrail.storage.schema import licences as lic
 
@@ -18,7 +21,8 @@ RULE = "licence.overdrawn"
 SCOPE_KIND = LICENCE  # the scope-table kind its subjects are filtered by
 
 
-def find(ctx: Context) -> list[Finding]:
+@once
+def _statement(ctx: Context) -> Select[Any]:
     drawn = (
         select(
             d.c.licence_no,
@@ -31,11 +35,15 @@ def find(ctx: Context) -> list[Finding]:
         .group_by(d.c.licence_no)
         .subquery()
     )
-    rows = ctx.conn.execute(
+    return (
         select(lic.c.licence_no, lic.c.exporter, lic.c.material, lic.c.quantity_g, drawn)
         .join(drawn, drawn.c.licence_no == lic.c.licence_no)
         .where(drawn.c.drawn_g > lic.c.quantity_g + ctx.config.overdraw_tolerance_g)
     )
+
+
+def find(ctx: Context) -> list[Finding]:
+    rows = ctx.conn.execute(_statement(ctx))
     out = []
     for r in rows:
         excess = int(r.drawn_g) - int(r.quantity_g)

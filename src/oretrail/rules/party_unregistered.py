@@ -9,11 +9,14 @@ out of scope (exports are judged by the licence rules). One finding per party, l
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from typing import Any
+
+from sqlalchemy import Select, func, select
 
 from oretrail.rules.base import Context, Finding, capped, kg, split_agg, text_agg
 from oretrail.rules.rule import Rule, Settling, Text
 from oretrail.rules.scope import PARTY, rule_scope
+from oretrail.rules.statements import once
 from oretrail.storage.schema import enterprises, event_lots, events, lots
 
 RULE = "party.unregistered"
@@ -21,7 +24,8 @@ SCOPE_KIND = PARTY  # the scope-table kind its subjects are filtered by
 DOMESTIC = "urn:oretrail:party:uscc:"
 
 
-def find(ctx: Context) -> list[Finding]:
+@once
+def _statement(ctx: Context) -> Select[Any]:
     e = events
     # Unregistered candidates first, then their transfers: a registered party with a hundred thousand
     # purchases must cost a capture-time run one index probe, not a walk over its purchases.
@@ -33,7 +37,7 @@ def find(ctx: Context) -> list[Finding]:
     unregistered = select(pool.c.party).where(
         pool.c.party.startswith(DOMESTIC), pool.c.party.not_in(select(enterprises.c.party_id))
     )
-    rows = ctx.conn.execute(
+    return (
         select(
             e.c.dest_party,
             func.sum(event_lots.c.grams).label("grams"),
@@ -53,6 +57,10 @@ def find(ctx: Context) -> list[Finding]:
         )
         .group_by(e.c.dest_party)
     )
+
+
+def find(ctx: Context) -> list[Finding]:
+    rows = ctx.conn.execute(_statement(ctx))
     out = []
     for r in rows:
         ids = sorted(set(split_agg(r.events)))

@@ -10,11 +10,12 @@ capture-time run costs in proportion to the batch and not to the database.
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Column, Connection, MetaData, Select, String, Table, and_, func, literal, select, text
+from sqlalchemy import Column, Connection, MetaData, Select, String, Table, and_, bindparam, func, select, text
 from sqlalchemy.orm import aliased
 
 from oretrail.storage.schema import declarations, event_lots, events, exports, genealogy, licences, mirror, shipments
@@ -34,6 +35,8 @@ EVENT, LOT, WAYBILL, DECLARATION, LICENCE, PARTY, TRANSFORMATION = (
 COUNTERPARTY = "counterparty"
 # `<partnerISO>:<HS6>:<YYYYMM>` (SPEC.md §4 `trade-flow`): a destination's month of one HS6.
 TRADE_FLOW = "trade-flow"
+
+_CHUNK = 500  # values per IN list
 
 rule_scope = Table(
     "rule_scope", MetaData(), Column("kind", String(16)), Column("id", String(512)), prefixes=["TEMPORARY"]
@@ -77,22 +80,74 @@ def scope_ids(kind: str) -> Select[Any]:
     return select(rule_scope.c.id).where(rule_scope.c.kind == kind)
 
 
-def _add(conn: Connection, kind: str, query: Select[Any]) -> None:
-    """Insert the ids a query yields under `kind`, skipping those already there, so the table stays a set."""
-    sub = query.subquery()
-    col = sub.c[0]
-    conn.execute(
-        rule_scope.insert().from_select(
-            ["kind", "id"],
-            select(literal(kind, String(16)), col).where(col.is_not(None), col.not_in(scope_ids(kind))).distinct(),
-        )
-    )
+class _Table:
+    """The scope table and, beside it, the same content as Python sets.
+
+    Each widening step is then one plain query whose ids are de-duplicated here, instead of an INSERT …
+    SELECT DISTINCT … WHERE id NOT IN (the table) per step; and what a step derives from rows already read
+    (the touched events) costs no query at all. New ids wait in `pending` and go in with one driver-level
+    executemany before the next query that may read the table (`add`) and at the end (`flush`): the
+    scope of a group of documents is tens of thousands of rows, and SQLAlchemy's per-row parameter handling
+    cost more than SQLite's insert."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.ids: dict[str, set[str]] = defaultdict(set)
+        self.pending: list[tuple[str, str]] = []
+        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        self.insert = f"INSERT INTO rule_scope (kind, id) VALUES ({mark}, {mark})"
+
+    def put(self, kind: str, ids: Iterable[str | None]) -> None:
+        have = self.ids[kind]
+        new = sorted({i for i in ids if i is not None and i not in have})
+        have.update(new)
+        self.pending.extend((kind, i) for i in new)
+
+    def add(self, kind: str, query: Select[Any]) -> None:
+        """Insert the ids a query yields under `kind`, skipping those already there, so the table stays a set."""
+        self.flush()
+        self.put(kind, self.conn.execute(query).scalars())
+
+    def flush(self) -> None:
+        if self.pending:
+            self.conn.exec_driver_sql(self.insert, self.pending)  # type: ignore[arg-type]
+            self.pending = []
 
 
 def _prepare(conn: Connection) -> None:
     conn.execute(text("CREATE TEMPORARY TABLE IF NOT EXISTS rule_scope (kind VARCHAR(16), id VARCHAR(512))"))
     conn.execute(text("CREATE INDEX IF NOT EXISTS ix_rule_scope ON rule_scope (kind, id)"))
     conn.execute(rule_scope.delete())
+
+
+def _chunks(ids: Iterable[Any], size: int = _CHUNK) -> Iterable[list[Any]]:
+    items = sorted(ids)
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+# Built once: a statement built per call costs more in SQLAlchemy than SQLite spends running it.
+_TOUCHED_EVENTS = select(
+    events.c.event_id, events.c.seq, events.c.event_type, events.c.waybill, events.c.declaration_no, events.c.dest_party
+).where(events.c.event_id.in_(bindparam("ids", expanding=True)))
+_LOTS_OF_SEQS = select(event_lots.c.lot_id).where(event_lots.c.seq.in_(bindparam("ids", expanding=True)))
+_ROWS_OF_LOTS = select(event_lots.c.role, event_lots.c.event_id).where(
+    event_lots.c.lot_id.in_(scope_ids(LOT)), event_lots.c.role.in_(("input", "output", "sold", "shipped"))
+)
+_DEST_PARTIES = select(events.c.dest_party).where(events.c.event_id.in_(bindparam("ids", expanding=True)))
+_SHIPMENT_PARTIES = select(shipments.c.dest_party).where(shipments.c.waybill.in_(scope_ids(WAYBILL)))
+_descendants = select(rule_scope.c.id.label("lot")).where(rule_scope.c.kind == LOT).cte("descendants", recursive=True)
+_descendants = _descendants.union(
+    select(genealogy.c.output_lot).join(_descendants, genealogy.c.input_lot == _descendants.c.lot)
+)
+_DESCENDANTS = select(_descendants.c.lot)
+_EXPORT_DECLARATIONS = select(exports.c.declaration_no).where(exports.c.lot_id.in_(scope_ids(LOT)))
+_CITING_DECLARATIONS = select(declarations.c.declaration_no).where(declarations.c.licence_no.in_(scope_ids(LICENCE)))
+_EXPORTED_LOTS = select(exports.c.lot_id).where(exports.c.declaration_no.in_(scope_ids(DECLARATION)))
+_CITED_LICENCES = select(declarations.c.licence_no).where(declarations.c.declaration_no.in_(scope_ids(DECLARATION)))
+_OPEN_SHIPMENTS = select(shipments.c.waybill).where(
+    and_(shipments.c.received_at.is_(None), shipments.c.dispatched_at.is_not(None))
+)
 
 
 def expand(conn: Connection, scope: Scope, flow_months: int) -> None:
@@ -102,127 +157,108 @@ def expand(conn: Connection, scope: Scope, flow_months: int) -> None:
     it (the share-jump rule's trailing window).
     """
     _prepare(conn)
-    seeds = [
-        (EVENT, scope.event_ids),
-        (LOT, scope.lot_ids),
-        (WAYBILL, scope.waybills),
-        (DECLARATION, scope.declaration_nos),
-        (LICENCE, scope.licence_nos),
-        (PARTY, scope.party_ids),
-    ]
-    rows = [{"kind": k, "id": i} for k, ids in seeds for i in sorted(ids)]
-    if rows:
-        conn.execute(rule_scope.insert(), rows)
-    touched_events = scope_ids(EVENT)
+    table = _Table(conn)
+    table.put(EVENT, scope.event_ids)
+    table.put(LOT, scope.lot_ids)
+    table.put(WAYBILL, scope.waybills)
+    table.put(DECLARATION, scope.declaration_nos)
+    table.put(LICENCE, scope.licence_nos)
+    table.put(PARTY, scope.party_ids)
 
-    # Events → the lots, waybills, declarations and receiving parties they carry.
-    _add(
-        conn,
-        LOT,
-        select(event_lots.c.lot_id)
-        .join(events, events.c.seq == event_lots.c.seq)
-        .where(events.c.event_id.in_(touched_events)),
-    )
-    _add(conn, WAYBILL, select(events.c.waybill).where(events.c.event_id.in_(touched_events)))
-    _add(conn, DECLARATION, select(events.c.declaration_no).where(events.c.event_id.in_(touched_events)))
-    # Lots whose material or grade changed → who received them (party.unregistered).
-    _add(
-        conn,
-        PARTY,
-        select(events.c.dest_party).where(
-            events.c.event_id.in_(select(event_lots.c.event_id).where(event_lots.c.lot_id.in_(scope_ids(LOT))))
-        ),
-    )
-    _add(conn, PARTY, select(events.c.dest_party).where(events.c.event_id.in_(touched_events)))
-    _add(conn, PARTY, select(shipments.c.dest_party).where(shipments.c.waybill.in_(scope_ids(WAYBILL))))
+    # Events → the lots, waybills, declarations and receiving parties they carry, from one read of the
+    # touched events (each later step of the old form looked every touched event up again).
+    touched: list[Any] = []
+    for chunk in _chunks(scope.event_ids):
+        touched.extend(conn.execute(_TOUCHED_EVENTS, {"ids": chunk}))
+    for chunk in _chunks({r.seq for r in touched}):
+        table.put(LOT, conn.execute(_LOTS_OF_SEQS, {"ids": chunk}).scalars())
+    table.put(WAYBILL, (r.waybill for r in touched))
+    table.put(DECLARATION, (r.declaration_no for r in touched))
+    table.put(PARTY, (r.dest_party for r in touched))
+    table.put(TRANSFORMATION, (r.event_id for r in touched if r.event_type == "TransformationEvent"))
+    table.add(PARTY, _SHIPMENT_PARTIES)
 
-    # Transformations that consumed or produced a touched lot, or were touched themselves (mass balance).
-    _add(
-        conn,
-        TRANSFORMATION,
-        select(event_lots.c.event_id).where(
-            event_lots.c.role.in_(("input", "output")), event_lots.c.lot_id.in_(scope_ids(LOT))
-        ),
-    )
-    _add(
-        conn,
-        TRANSFORMATION,
-        select(events.c.event_id).where(
-            events.c.event_id.in_(touched_events), events.c.event_type == "TransformationEvent"
-        ),
-    )
+    # From the lots so far, in one read of their rows: the transformations that consumed or produced one
+    # (mass balance), and, as a lot's material or grade may have changed, whoever received it
+    # (party.unregistered, which counts a lot's transfers only: the events that sold or shipped it).
+    table.flush()
+    transfers: set[str] = set()
+    transformations: set[str] = set()
+    for role, event_id in conn.execute(_ROWS_OF_LOTS):
+        (transformations if role in ("input", "output") else transfers).add(event_id)
+    table.put(TRANSFORMATION, transformations)
+    known = {r.event_id: r.dest_party for r in touched}
+    table.put(PARTY, (known[e] for e in transfers if e in known))
+    for chunk in _chunks(transfers - known.keys()):
+        table.put(PARTY, conn.execute(_DEST_PARTIES, {"ids": chunk}).scalars())
 
     # A lot's origin decides the provenance of every lot made from it: all descendants.
-    seed = select(rule_scope.c.id.label("lot")).where(rule_scope.c.kind == LOT).cte("descendants", recursive=True)
-    seed = seed.union(select(genealogy.c.output_lot).join(seed, genealogy.c.input_lot == seed.c.lot))
-    _add(conn, LOT, select(seed.c.lot))
+    table.add(LOT, _DESCENDANTS)
 
     # Declarations under which touched lots left, and declarations citing touched licences.
-    _add(conn, DECLARATION, select(exports.c.declaration_no).where(exports.c.lot_id.in_(scope_ids(LOT))))
-    _add(
-        conn,
-        DECLARATION,
-        select(declarations.c.declaration_no).where(declarations.c.licence_no.in_(scope_ids(LICENCE))),
-    )
+    table.add(DECLARATION, _EXPORT_DECLARATIONS)
+    table.add(DECLARATION, _CITING_DECLARATIONS)
     # A declaration's HS code decides whether the lots exported under it count as controlled.
-    _add(conn, LOT, select(exports.c.lot_id).where(exports.c.declaration_no.in_(scope_ids(DECLARATION))))
+    table.add(LOT, _EXPORTED_LOTS)
     # Declarations → the licences whose drawdown they change.
-    _add(
-        conn,
-        LICENCE,
-        select(declarations.c.licence_no).where(declarations.c.declaration_no.in_(scope_ids(DECLARATION))),
-    )
+    table.add(LICENCE, _CITED_LICENCES)
     # A newer (or retracted) event moves the clock every open shipment is judged against.
     if scope.event_ids:
-        _add(
-            conn,
-            WAYBILL,
-            select(shipments.c.waybill).where(
-                and_(shipments.c.received_at.is_(None), shipments.c.dispatched_at.is_not(None))
-            ),
-        )
-    _counterparties(conn)
+        table.add(WAYBILL, _OPEN_SHIPMENTS)
+    _counterparties(table)
+    table.flush()
     _trade_flows(conn, flow_months)
 
 
-def _counterparties(conn: Connection) -> None:
+def _counterparties(table: _Table) -> None:
     """Licences and declarations to screen: those in scope, and, for a refused licence in scope, every later
     licence and declaration of the same HS heading to another country (`licence.rerouted` asks of each of
     them whether it is the refused end user coming back; names are matched fuzzily, so SQL cannot narrow
     further)."""
-    _add(conn, COUNTERPARTY, scope_ids(LICENCE))
-    _add(conn, COUNTERPARTY, scope_ids(DECLARATION))
-    refused = aliased(licences)
-    heading = func.substr(refused.c.hs_code, 1, 4)
-    later = select(licences.c.licence_no).join(
-        refused,
+    table.put(COUNTERPARTY, table.ids[LICENCE])
+    table.put(COUNTERPARTY, table.ids[DECLARATION])
+    if table.ids[LICENCE]:  # only a refused licence in scope widens further
+        table.add(COUNTERPARTY, _LATER_LICENCES)
+        table.add(COUNTERPARTY, _LATER_DECLARATIONS)
+
+
+_refused = aliased(licences)
+_heading = func.substr(_refused.c.hs_code, 1, 4)
+_refused_in_scope = and_(_refused.c.status == "refused", _refused.c.licence_no.in_(scope_ids(LICENCE)))
+_LATER_LICENCES = (
+    select(licences.c.licence_no)
+    .join(
+        _refused,
         and_(
-            func.substr(licences.c.hs_code, 1, 4) == heading,
-            licences.c.valid_from >= refused.c.valid_from,
-            licences.c.destination != refused.c.destination,
+            func.substr(licences.c.hs_code, 1, 4) == _heading,
+            licences.c.valid_from >= _refused.c.valid_from,
+            licences.c.destination != _refused.c.destination,
         ),
     )
-    refused_in_scope = and_(refused.c.status == "refused", refused.c.licence_no.in_(scope_ids(LICENCE)))
-    _add(conn, COUNTERPARTY, later.where(refused_in_scope, licences.c.status != "refused"))
-    _add(
-        conn,
-        COUNTERPARTY,
-        select(declarations.c.declaration_no)
-        .join(
-            refused,
-            and_(
-                func.substr(declarations.c.hs_code, 1, 4) == heading,
-                declarations.c.date >= refused.c.valid_from,
-                declarations.c.destination != refused.c.destination,
-            ),
-        )
-        .where(refused_in_scope),
+    .where(_refused_in_scope, licences.c.status != "refused")
+)
+_LATER_DECLARATIONS = (
+    select(declarations.c.declaration_no)
+    .join(
+        _refused,
+        and_(
+            func.substr(declarations.c.hs_code, 1, 4) == _heading,
+            declarations.c.date >= _refused.c.valid_from,
+            declarations.c.destination != _refused.c.destination,
+        ),
     )
+    .where(_refused_in_scope)
+)
 
 
 def _month(day: dt.date, plus: int = 0) -> str:
     index = day.year * 12 + day.month - 1 + plus
     return f"{index // 12:04d}{index % 12 + 1:02d}"
+
+
+_DECLARED = select(declarations.c.destination, declarations.c.hs_code, declarations.c.date).where(
+    declarations.c.declaration_no.in_(scope_ids(DECLARATION))
+)
 
 
 def _trade_flows(conn: Connection, flow_months: int) -> None:
@@ -234,11 +270,7 @@ def _trade_flows(conn: Connection, flow_months: int) -> None:
     window: every destination's flow of the HS6 in the declaration's month and the `flow_months` after.
     mirror.no_capacity judges the declaration's own flow, which the latter includes.
     """
-    touched = conn.execute(
-        select(declarations.c.destination, declarations.c.hs_code, declarations.c.date).where(
-            declarations.c.declaration_no.in_(scope_ids(DECLARATION))
-        )
-    ).all()
+    touched = conn.execute(_DECLARED).all()
     if not touched:
         return
     series: dict[tuple[str, str], str] = {}

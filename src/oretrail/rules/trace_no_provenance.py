@@ -12,11 +12,12 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import Row, exists, func, or_, select
+from sqlalchemy import Row, Select, bindparam, exists, func, or_, select
 
 from oretrail.rules.base import Context, Finding, capped, kg
 from oretrail.rules.rule import Rule, Settling, Text
 from oretrail.rules.scope import LOT
+from oretrail.rules.statements import once
 from oretrail.storage.schema import declarations, exports, genealogy, lots
 
 RULE = "trace.no_provenance"
@@ -24,14 +25,16 @@ SCOPE_KIND = LOT  # the scope-table kind its subjects are filtered by
 _CHUNK = 400
 
 
-def find(ctx: Context) -> list[Finding]:
+@once
+def _roots(ctx: Context) -> Select[Any]:
+    """(exported lot, untraced root) pairs."""
     anc = (
         select(exports.c.lot_id.label("lot"), exports.c.lot_id.label("anc"))
         .where(ctx.within(SCOPE_KIND, exports.c.lot_id))
         .cte("ancestry", recursive=True)
     )
     anc = anc.union(select(anc.c.lot, genealogy.c.input_lot).join(genealogy, genealogy.c.output_lot == anc.c.anc))
-    roots = (
+    return (
         select(anc.c.lot, anc.c.anc)
         .outerjoin(lots, lots.c.lot_id == anc.c.anc)
         .where(
@@ -39,8 +42,28 @@ def find(ctx: Context) -> list[Finding]:
             or_(lots.c.lot_id.is_(None), func.coalesce(lots.c.created_stage, "") != "mining"),
         )
     )
+
+
+_EXPORTS_OF = (
+    select(
+        exports.c.lot_id,
+        exports.c.event_id,
+        exports.c.declaration_no,
+        exports.c.port,
+        exports.c.grams,
+        lots.c.material,
+        declarations.c.hs_code,
+        declarations.c.exporter,
+    )
+    .outerjoin(lots, lots.c.lot_id == exports.c.lot_id)
+    .outerjoin(declarations, declarations.c.declaration_no == exports.c.declaration_no)
+    .where(exports.c.lot_id.in_(bindparam("ids", expanding=True)))
+)
+
+
+def find(ctx: Context) -> list[Finding]:
     untraced: dict[str, set[str]] = defaultdict(set)
-    for lot, root in ctx.conn.execute(roots):
+    for lot, root in ctx.conn.execute(_roots(ctx)):
         untraced[lot].add(root)
     if not untraced:
         return []
@@ -50,21 +73,7 @@ def find(ctx: Context) -> list[Finding]:
     keys = sorted(untraced)
     for i in range(0, len(keys), _CHUNK):
         chunk = keys[i : i + _CHUNK]
-        rows = ctx.conn.execute(
-            select(
-                exports.c.lot_id,
-                exports.c.event_id,
-                exports.c.declaration_no,
-                exports.c.port,
-                exports.c.grams,
-                lots.c.material,
-                declarations.c.hs_code,
-                declarations.c.exporter,
-            )
-            .outerjoin(lots, lots.c.lot_id == exports.c.lot_id)
-            .outerjoin(declarations, declarations.c.declaration_no == exports.c.declaration_no)
-            .where(exports.c.lot_id.in_(chunk))
-        ).all()
+        rows = ctx.conn.execute(_EXPORTS_OF, {"ids": chunk}).all()
         by_lot: dict[str, list[Row[Any]]] = defaultdict(list)
         for r in rows:
             by_lot[r.lot_id].append(r)

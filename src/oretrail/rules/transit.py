@@ -14,9 +14,11 @@ from sqlalchemy import ColumnElement, Integer, cast, func, select
 from oretrail.rules.base import Context
 from oretrail.storage.schema import event_lots, events, lots
 
+_CLOCK = select(func.max(events.c.event_time)).where(events.c.retracted.is_(False))
+
 
 def clock(ctx: Context) -> datetime | None:
-    return ctx.conn.execute(select(func.max(events.c.event_time)).where(events.c.retracted.is_(False))).scalar_one()
+    return ctx.conn.execute(_CLOCK).scalar_one()
 
 
 def seconds_between(ctx: Context, start: ColumnElement[Any], end: ColumnElement[Any]) -> ColumnElement[Any]:

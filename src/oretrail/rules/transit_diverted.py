@@ -6,11 +6,14 @@ port). The jurisdiction is where the goods actually arrived, since that is where
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from typing import Any
+
+from sqlalchemy import Select, select
 
 from oretrail.rules.base import Context, Finding, kg
 from oretrail.rules.rule import Rule, Settling, Text
 from oretrail.rules.scope import WAYBILL
+from oretrail.rules.statements import once
 from oretrail.rules.transit import material_shipped
 from oretrail.storage.schema import shipments as s
 
@@ -18,15 +21,18 @@ RULE = "transit.diverted"
 SCOPE_KIND = WAYBILL  # the scope-table kind its subjects are filtered by
 
 
-def find(ctx: Context) -> list[Finding]:
-    rows = ctx.conn.execute(
-        select(s, material_shipped(s.c.dispatch_event).label("material")).where(
-            s.c.received_location.is_not(None),
-            s.c.dest_location.is_not(None),
-            s.c.received_location != s.c.dest_location,
-            ctx.within(SCOPE_KIND, s.c.waybill),
-        )
+@once
+def _statement(ctx: Context) -> Select[Any]:
+    return select(s, material_shipped(s.c.dispatch_event).label("material")).where(
+        s.c.received_location.is_not(None),
+        s.c.dest_location.is_not(None),
+        s.c.received_location != s.c.dest_location,
+        ctx.within(SCOPE_KIND, s.c.waybill),
     )
+
+
+def find(ctx: Context) -> list[Finding]:
+    rows = ctx.conn.execute(_statement(ctx))
     return [
         Finding(
             rule=RULE,

@@ -8,12 +8,14 @@ the limit is in time: only a strictly longer interval raises.
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import and_, false, or_, select
+from sqlalchemy import DateTime, Select, and_, bindparam, or_, select
 
 from oretrail.rules.base import Context, Finding, kg
 from oretrail.rules.rule import Rule, Settling, Text
 from oretrail.rules.scope import WAYBILL
+from oretrail.rules.statements import once
 from oretrail.rules.transit import clock, material_shipped, seconds_between
 from oretrail.storage.schema import shipments as s
 
@@ -21,20 +23,25 @@ RULE = "transit.not_received"
 SCOPE_KIND = WAYBILL  # the scope-table kind its subjects are filtered by
 
 
-def find(ctx: Context) -> list[Finding]:
+@once
+def _statement(ctx: Context) -> Select[Any]:
+    """Open shipments dispatched before `cutoff` (the clock less the limit; NULL without a clock, which
+    matches none), and shipments received late."""
     limit = ctx.config.transit_limit_days
-    now = clock(ctx)
-    open_late = (
-        and_(s.c.received_at.is_(None), s.c.dispatched_at < now - timedelta(days=limit)) if now is not None else false()
-    )
+    open_late = and_(s.c.received_at.is_(None), s.c.dispatched_at < bindparam("cutoff", type_=DateTime))
     received_late = and_(
         s.c.received_at.is_not(None), seconds_between(ctx, s.c.dispatched_at, s.c.received_at) > limit * 86400
     )
-    rows = ctx.conn.execute(
-        select(s, material_shipped(s.c.dispatch_event).label("material")).where(
-            s.c.dispatched_at.is_not(None), or_(open_late, received_late), ctx.within(SCOPE_KIND, s.c.waybill)
-        )
+    return select(s, material_shipped(s.c.dispatch_event).label("material")).where(
+        s.c.dispatched_at.is_not(None), or_(open_late, received_late), ctx.within(SCOPE_KIND, s.c.waybill)
     )
+
+
+def find(ctx: Context) -> list[Finding]:
+    limit = ctx.config.transit_limit_days
+    now = clock(ctx)
+    cutoff = now - timedelta(days=limit) if now is not None else None
+    rows = ctx.conn.execute(_statement(ctx), {"cutoff": cutoff})
     out = []
     for r in rows:
         if r.received_at is None:
