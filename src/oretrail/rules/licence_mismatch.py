@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from oretrail.rules.base import Context, Finding, kg
-from oretrail.rules.names import fold_name
+from oretrail.screening.names import fold_name
 from oretrail.rules.scope import DECLARATION
 from oretrail.storage.schema import declarations as d
 from oretrail.storage.schema import licences as lic

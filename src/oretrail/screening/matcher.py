@@ -5,7 +5,8 @@ Score (0-1) of a counterparty name against a listed name, both normalised (`name
 * tokens are aligned exactly, then a token of one side is split by tokens of the other ("beijingxinxing"
   against "Xinxing ... (Beijing)", "zhongguo" against "Zhong Guo"), then remaining Latin non-pinyin
   words of five letters or more are paired when one typo apart (rapidfuzz optimal string alignment
-  distance 1: "Velmorra"/"Velmora"); two edits already separate real trade names ("Kroumraeth" /
+  distance 1: "Velmorra"/"Velmora"), as written or as romanisation skeletons ("Tyazhkhimmetall" /
+  "Tyazhhimmetall" / "Tiazhkhimmetal", `names.skeleton`); two edits already separate real trade names ("Kroumraeth" /
   "Kroumraesto"), and pinyin is never paired this way ("Xinhua"/"Xinhuo" are two companies);
 * each token weighs its rarity in the list (IDF), capped for generic business, place and structure words,
   so "International Trading" shared by two names contributes little and the trade name decides;
@@ -36,6 +37,7 @@ from oretrail.screening.names import (
     is_pinyin,
     normalise,
     pinyin_split,
+    skeleton,
 )
 
 DEFAULT_THRESHOLD = 0.88
@@ -73,8 +75,8 @@ class _Variant:
 def blocking_keys(tokens: tuple[str, ...]) -> set[str]:
     """Keys under which a name is indexed and looked up.
 
-    The tokens; for words that may be misspelt, their first and last four letters (one typo leaves one of
-    them intact); for pinyin, every two adjacent syllables joined, within a word and across words in either
+    The tokens; for words that may be misspelt, the first and last four letters of their `skeleton` (one
+    typo, or another romanisation, leaves one of them intact); for pinyin, every two adjacent syllables joined, within a word and across words in either
     order. Most Chinese words are two syllables, so "Zhong Guo", "Zhongguo" and the run of 中国 all carry
     the key "zhongguo", and "Haifeng Chemical (Hangzhou)" meets 杭州海峰化工 under "haifeng".
     """
@@ -86,8 +88,9 @@ def blocking_keys(tokens: tuple[str, ...]) -> set[str]:
             keys.update(a + b for a, b in pairwise(split))
             ends.append((split[0], split[-1]))
         elif _fuzzy_eligible(token) and token not in GENERIC_WORDS and token not in STRUCTURE_WORDS:
-            keys.add("<" + token[:4])
-            keys.add(token[-4:] + ">")
+            skel = skeleton(token)
+            keys.add("<" + skel[:4])
+            keys.add(skel[-4:] + ">")
     for i, (_, last) in enumerate(ends):
         keys.update(last + first for j, (first, _) in enumerate(ends) if i != j)
     return keys
@@ -230,7 +233,10 @@ class WatchlistIndex:
             if not _fuzzy_eligible(token):
                 continue
             for candidate in e_open:
-                if _fuzzy_eligible(candidate) and OSA.distance(token, candidate, score_cutoff=1) <= 1:
+                if _fuzzy_eligible(candidate) and (
+                    OSA.distance(token, candidate, score_cutoff=1) <= 1
+                    or OSA.distance(skeleton(token), skeleton(candidate), score_cutoff=1) <= 1
+                ):
                     q_open.remove(token)
                     e_open.remove(candidate)
                     similarity = TYPO_CREDIT
