@@ -87,7 +87,7 @@ def blocking_keys(tokens: tuple[str, ...]) -> set[str]:
         if split is not None:
             keys.update(a + b for a, b in pairwise(split))
             ends.append((split[0], split[-1]))
-        elif _fuzzy_eligible(token) and token not in GENERIC_WORDS and token not in STRUCTURE_WORDS:
+        if len(token) >= 5 and token.isascii() and token not in GENERIC_WORDS and token not in STRUCTURE_WORDS:
             skel = skeleton(token)
             keys.add("<" + skel[:4])
             keys.add(skel[-4:] + ">")
@@ -97,7 +97,20 @@ def blocking_keys(tokens: tuple[str, ...]) -> set[str]:
 
 
 def _fuzzy_eligible(token: str) -> bool:
-    return len(token) >= 5 and token.isascii() and not is_pinyin(token)
+    return len(token) >= 5 and token.isascii()
+
+
+def _may_be_typo(a: str, b: str) -> bool:
+    """Two words one edit apart, as written or as romanisation skeletons, unless both are pinyin of
+    Chinese words: "Xinhua" and "Xinhuo" are two companies, since pinyin is a deterministic romanisation.
+    An English business word that happens to spell pinyin ("mining" = mi-ning) is no Chinese word."""
+    if not (_fuzzy_eligible(a) and _fuzzy_eligible(b)):
+        return False
+    if is_pinyin(a) and is_pinyin(b) and not ({a, b} & (GENERIC_WORDS | STRUCTURE_WORDS)):
+        return False
+    return (
+        OSA.distance(a, b, score_cutoff=1) <= 1 or OSA.distance(skeleton(a), skeleton(b), score_cutoff=1) <= 1
+    )
 
 
 def _split(token: str, others: list[str]) -> tuple[list[str], list[str]] | None:
@@ -230,13 +243,8 @@ class WatchlistIndex:
                     matched += 2 * weight(part)
         residual = 0.0
         for token in list(q_open):
-            if not _fuzzy_eligible(token):
-                continue
             for candidate in e_open:
-                if _fuzzy_eligible(candidate) and (
-                    OSA.distance(token, candidate, score_cutoff=1) <= 1
-                    or OSA.distance(skeleton(token), skeleton(candidate), score_cutoff=1) <= 1
-                ):
+                if _may_be_typo(token, candidate):
                     q_open.remove(token)
                     e_open.remove(candidate)
                     similarity = TYPO_CREDIT

@@ -56,6 +56,20 @@ _LEGAL_ANYWHERE: frozenset[tuple[str, ...]] = frozenset(
         "yugen kaisha",
         "godo kaisha",
         "sp zoo",
+        "publ",
+        "allmennaksjeselskap",
+        "aksjeselskap",
+        "sab de cv",
+        "sa de cv",
+        "s de rl de cv",
+        "anonim sirketi",
+        "zrt",
+        "nyrt",
+        "compania",
+        "companhia",
+        "state corporation",
+        "goskorporatsiya",
+        "gosudarstvennaya korporatsiya",
         "free zone establishment",
         "free zone company",
         "sirketi",
@@ -66,11 +80,12 @@ _LEGAL_ANYWHERE: frozenset[tuple[str, ...]] = frozenset(
 # transliteration): removed only at the ends.
 _LEGAL_AT_EDGES: frozenset[str] = frozenset(
     {"ag", "sa", "ab", "as", "oy", "nv", "bv", "kk", "pt", "ad", "se", "kg", "lp", "est", "tov", "pao", "ae", "epe",
-     "ike", "ltd", "llc", "sarl", "tbk", "pte", "pvt", "private", "plc", "inc", "mbh", "gmbh"}
+     "ike", "ltd", "llc", "sarl", "tbk", "pte", "pvt", "private", "plc", "inc", "mbh", "gmbh", "asa", "tas", "sab",
+     "anonim"}
 )  # fmt: skip
 _MAX_LEGAL_LEN = max(len(form) for form in _LEGAL_ANYWHERE)
 # Words for "company" in scripts whose legal forms rigour does not list; dropped before transliteration.
-_NATIVE_LEGAL: frozenset[str] = frozenset({"شركة", "شركه"})
+_NATIVE_LEGAL: frozenset[str] = frozenset({"شركة", "شركه", "госкорпорация"})
 
 _STOP_WORDS: frozenset[str] = frozenset(
     {"and", "the", "of", "und", "et", "de", "der", "des", "la", "le", "for", "ve", "y", "e", "i", "del", "di"}
@@ -134,6 +149,7 @@ _ABBREVIATIONS: dict[str, tuple[str, ...]] = {
     "sci": ("science",),
     "scientific": ("science",),
     "hk": ("hong", "kong"),
+    "inst": ("institute",),
     "semicon": ("semiconductor",),
     "log": ("logistic",),
     "logist": ("logistic",),
@@ -370,7 +386,7 @@ def _gloss_pinyin(tokens: list[str]) -> list[str]:
 def _singular(token: str) -> str:
     if len(token) > 4 and token.endswith("ies"):
         return token[:-3] + "y"
-    if len(token) > 3 and token.endswith("s") and not token.endswith(("ss", "us", "is")):
+    if len(token) > 3 and token.endswith("s") and not token.endswith(("ss", "us", "is", "as", "os", "ys")):
         return token[:-1]
     return token
 
@@ -386,8 +402,10 @@ def _strip_legal(tokens: list[str]) -> list[str]:
         else:
             kept.append(tokens[i])
             i += 1
-    while kept and kept[-1] in _LEGAL_AT_EDGES:
-        kept.pop()
+    while kept and (
+        kept[-1] in _LEGAL_AT_EDGES or (len(kept) > 1 and kept[-1] in _STOP_WORDS and kept[-2] in _LEGAL_AT_EDGES)
+    ):
+        kept.pop()  # "S.A.B. de C.V." leaves "sab de" once rigour has taken "de C.V."
     while kept and kept[0] in _LEGAL_AT_EDGES:
         kept.pop(0)
     return kept
@@ -414,8 +432,8 @@ def _canonical(raw: list[str]) -> list[str]:
     words glossed, abbreviations expanded, plurals folded."""
     raw = _join_initials(raw)
     stripped = _strip_legal(raw)
-    if all(t in GENERIC_WORDS or t in STRUCTURE_WORDS for t in stripped):
-        stripped = raw  # "AB Metals" is a company called AB
+    if _too_little_left(stripped):
+        stripped = raw
     stripped = _gloss_pinyin(stripped)
     tokens: list[str] = []
     for position, token in enumerate(stripped):
@@ -436,9 +454,13 @@ def _without_org_types(text: str) -> str:
     """`text` (tokenised, case-folded) without the legal forms rigour knows, unless that leaves nothing or
     only generic words: "AB Metals" is a company called AB, not a company called Metals."""
     kept = remove_org_types(text, replacement=" ").split()
-    if any(t not in GENERIC_WORDS and t not in STRUCTURE_WORDS for t in kept):
-        return " ".join(kept)
-    return text
+    return text if _too_little_left(kept) else " ".join(kept)
+
+
+def _too_little_left(tokens: list[str]) -> bool:
+    """Whether removing legal forms left nothing of a name, or one generic word: "AB Metals" is a company
+    called AB, not a company called Metals, and "Co., Ltd." alone is all the name there is."""
+    return not tokens or (len(tokens) == 1 and (tokens[0] in GENERIC_WORDS or tokens[0] in STRUCTURE_WORDS))
 
 
 def _ascii_readings(text: str) -> list[str]:
