@@ -51,5 +51,7 @@ def screen(request: ScreenRequest, conn: Annotated[Connection, Depends(reader)])
     return ScreenResponse(
         list_version=version,
         threshold=threshold,
-        hits=[ScreenHit(query=h.query, entity_id=h.entity_id, matched_name=h.matched_name, score=h.score) for h in hits],
+        hits=[
+            ScreenHit(query=h.query, entity_id=h.entity_id, matched_name=h.matched_name, score=h.score) for h in hits
+        ],
     )

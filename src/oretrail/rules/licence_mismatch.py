@@ -11,8 +11,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from oretrail.rules.base import Context, Finding, kg
-from oretrail.screening.names import fold_name
 from oretrail.rules.scope import DECLARATION
+from oretrail.screening.names import fold_name
 from oretrail.storage.schema import declarations as d
 from oretrail.storage.schema import licences as lic
 
