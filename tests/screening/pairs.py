@@ -294,7 +294,6 @@ _ORG_POSITIVE: list[tuple[str, str, str, str]] = [
     ("金堆城钼业股份有限公司", "Jinduicheng Muye", "han", "chinese_pinyin"),
     ("中国中钨高新材料股份有限公司", "Zhongguo Zhongwu Gaoxin Cailiao", "han", "chinese_pinyin"),
     ("湖南辰州矿业有限责任公司", "Hunan Chenzhou Kuangye", "han", "chinese_pinyin"),
-    ("王建华", "Wang Jianhua", "han", "chinese_pinyin"),
     # Chinese characters against English renderings
     ("北京新星稀土有限公司", "Beijing Xinxing Rare Earth Co., Ltd.", "han", "chinese_english"),
     ("江西钨业控股集团有限公司", "Jiangxi Tungsten Industry Holding Group Co., Ltd.", "han", "chinese_english"),
