@@ -3,11 +3,11 @@
 Score (0-1) of a counterparty name against a listed name, both normalised (`names.normalise`):
 
 * tokens are aligned exactly, then a token of one side is split by tokens of the other ("beijingxinxing"
-  against "Xinxing ... (Beijing)", "zhongguo" against "Zhong Guo"), then remaining Latin non-pinyin
-  words of five letters or more are paired when one typo apart (rapidfuzz optimal string alignment
-  distance 1: "Velmorra"/"Velmora"), as written or as romanisation skeletons ("Tyazhkhimmetall" /
-  "Tyazhhimmetall" / "Tiazhkhimmetal", `names.skeleton`); two edits already separate real trade names ("Kroumraeth" /
-  "Kroumraesto"), and pinyin is never paired this way ("Xinhua"/"Xinhuo" are two companies);
+  against "Xinxing ... (Beijing)", "zhongguo" against "Zhong Guo"), then remaining words of five letters
+  or more are paired when one typo apart (rapidfuzz optimal string alignment distance 1:
+  "Velmorra"/"Velmora"), as written or as romanisation skeletons ("Tyazhkhimmetall" / "Tyazhhimmetall" /
+  "Tiazhkhimmetal", `names.skeleton`); two edits already separate real trade names ("Kroumraeth" /
+  "Kroumraesto"), and two pinyin words are never paired ("Xinhua"/"Xinhuo" are two companies);
 * each token weighs its rarity in the list (IDF), capped for generic business, place and structure words,
   so "International Trading" shared by two names contributes little and the trade name decides;
 * score = matched weight / (total weight + CONFLICT x min(unmatched on each side)). A word that only one

@@ -6,9 +6,12 @@ Ltd.", "APEX RARE METALS COMPANY LIMITED", "Rare Metals (Apex) Ltd" or "北京�
 canonical vocabulary so that those differences vanish before any fuzzy comparison, and leaves the rest
 (spelling, spacing of pinyin, dropped words) to the scorer in `matcher`, which knows token rarity.
 
-Canonical forms: English singular words ("metals" -> "metal", "industries" -> "industry"), abbreviations
-expanded ("INTL" -> "international", "COMM" -> "communication"), legal forms and stop words dropped,
-Chinese characters turned into pinyin (tone-less, "ü" as "u") with common business words translated.
+Canonical forms: ASCII in every script (Cyrillic, Greek, Arabic, Hangul, kana... transliterated by rigour
+and anyascii, two readings where the systems differ: "ООО «Тяжхимметалл»" is "tyazhhimmetall" and
+"tyazhkhimmetall"), English singular words ("metals" -> "metal"), abbreviations expanded ("INTL" ->
+"international", "COMM" -> "communication"), legal forms of every jurisdiction (rigour's ISO 20275 based
+database, plus the forms listed here) and stop words dropped, Chinese characters turned into pinyin
+(tone-less, "ü" as "u") with common business words translated. No ICU is called: see docs/screening.md.
 """
 
 from __future__ import annotations
