@@ -463,7 +463,12 @@ def _without_org_types(text: str) -> str:
 def _too_little_left(tokens: list[str]) -> bool:
     """Whether removing legal forms left nothing of a name, or one generic word: "AB Metals" is a company
     called AB, not a company called Metals, and "Co., Ltd." alone is all the name there is."""
-    return not tokens or (len(tokens) == 1 and (tokens[0] in GENERIC_WORDS or tokens[0] in STRUCTURE_WORDS))
+    if not tokens:
+        return True
+    if len(tokens) > 1:
+        return False
+    word = _singular(tokens[0])
+    return word in GENERIC_WORDS or word in STRUCTURE_WORDS
 
 
 def _ascii_readings(text: str) -> list[str]:
