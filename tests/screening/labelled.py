@@ -102,6 +102,7 @@ POSITIVE: list[tuple[str, str]] = [
     # spelling variants
     ("Velmorra International Trading", "e-velmora"),
     ("Kastryx Semiconductor Holdings", "e-kastrix"),
+    ("Merida Rare Metals Trading", "e-meridal"),  # one letter dropped: a misspelling, as far as a string can tell
 ]
 
 NEGATIVE: list[tuple[str, str]] = [
@@ -139,7 +140,6 @@ NEGATIVE: list[tuple[str, str]] = [
     ("Oakfield Metal Powders Inc.", "e-oakridge"),
     ("Corwell Chemicals International", "e-corvin"),
     ("Quorum Precision Instruments", "e-quorra"),
-    ("Merida Rare Metals Trading", "e-meridal"),
     ("Marwick Mineral Resources PLC", "e-marwick"),
     # pinyin differing by one syllable, or syllables in another order
     ("Beijing Xinhua Rare Earth Co., Ltd.", "e-xinxing"),

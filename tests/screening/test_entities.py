@@ -80,3 +80,26 @@ def test_normalisation_folds_legal_forms_abbreviations_and_scripts() -> None:
 def test_pinyin_splits_the_same_however_spaced() -> None:
     assert pinyin_split("zhongguo") == ("zhong", "guo")
     assert pinyin_split("apex") is None
+
+
+def test_legal_forms_of_every_jurisdiction_and_script_fold_away() -> None:
+    from oretrail.screening.names import fold_name
+
+    same = [
+        ("Example Semiconductor GmbH", "EXAMPLE SEMICONDUCTOR G.m.b.H."),
+        ("Siemens Aktiengesellschaft", "Siemens AG"),
+        ("KGHM Polska Miedź S.A.", "KGHM Polska Miedz Spółka Akcyjna"),
+        ("Yıldırım Kimya Sanayi Ltd. Şti.", "Yildirim Kimya Sanayi Limited Sirketi"),
+        ("Публичное акционерное общество «Газпром»", "ПАО Газпром"),
+    ]
+    for a, b in same:
+        assert fold_name(a) == fold_name(b) != "", (a, b)
+    assert fold_name("AB Metals") == "ab metal"  # a form that would leave one generic word stays
+    assert fold_name("Apex Metals GmbH") != fold_name("Apex Materials GmbH")
+    assert fold_name(None) == ""
+
+
+def test_other_scripts_read_in_both_romanisations() -> None:
+    assert {f.tokens for f in normalise("ООО «Тяжхимметалл»")} == {("tyazhhimmetall",), ("tyazhkhimmetall",)}
+    assert normalise("Ελληνικά Πετρέλαια Α.Ε.")[0].tokens == ("ellinika", "petrelaia")
+    assert normalise("トヨタ株式会社")[0].tokens == ("toyota",)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from oretrail.api import alerts, capture, chain
+from oretrail.api import alerts, capture, chain, screening
 
 
 def create_app(db: str | None = None) -> FastAPI:
@@ -23,4 +23,5 @@ def create_app(db: str | None = None) -> FastAPI:
     app.include_router(capture.router)
     app.include_router(chain.router)
     app.include_router(alerts.router)
+    app.include_router(screening.router)
     return app

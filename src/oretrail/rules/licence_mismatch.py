@@ -13,10 +13,10 @@ from typing import Any
 from sqlalchemy import Select, select
 
 from oretrail.rules.base import Context, Finding, kg
-from oretrail.rules.names import fold_name
 from oretrail.rules.rule import Rule, Settling, Text
 from oretrail.rules.scope import DECLARATION
 from oretrail.rules.statements import once
+from oretrail.screening.names import fold_name
 from oretrail.storage.schema import declarations as d
 from oretrail.storage.schema import licences as lic
 

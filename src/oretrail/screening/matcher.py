@@ -3,10 +3,11 @@
 Score (0-1) of a counterparty name against a listed name, both normalised (`names.normalise`):
 
 * tokens are aligned exactly, then a token of one side is split by tokens of the other ("beijingxinxing"
-  against "Xinxing ... (Beijing)", "zhongguo" against "Zhong Guo"), then remaining Latin non-pinyin
-  words of five letters or more are paired when one typo apart (rapidfuzz optimal string alignment
-  distance 1: "Velmorra"/"Velmora"); two edits already separate real trade names ("Kroumraeth" /
-  "Kroumraesto"), and pinyin is never paired this way ("Xinhua"/"Xinhuo" are two companies);
+  against "Xinxing ... (Beijing)", "zhongguo" against "Zhong Guo"), then remaining words of five letters
+  or more are paired when one typo apart (rapidfuzz optimal string alignment distance 1:
+  "Velmorra"/"Velmora"), as written or as romanisation skeletons ("Tyazhkhimmetall" / "Tyazhhimmetall" /
+  "Tiazhkhimmetal", `names.skeleton`); two edits already separate real trade names ("Kroumraeth" /
+  "Kroumraesto"), and two pinyin words are never paired ("Xinhua"/"Xinhuo" are two companies);
 * each token weighs its rarity in the list (IDF), capped for generic business, place and structure words,
   so "International Trading" shared by two names contributes little and the trade name decides;
 * score = matched weight / (total weight + CONFLICT x min(unmatched on each side)). A word that only one
@@ -36,6 +37,7 @@ from oretrail.screening.names import (
     is_pinyin,
     normalise,
     pinyin_split,
+    skeleton,
 )
 
 DEFAULT_THRESHOLD = 0.88
@@ -73,10 +75,11 @@ class _Variant:
 def blocking_keys(tokens: tuple[str, ...]) -> set[str]:
     """Keys under which a name is indexed and looked up.
 
-    The tokens; for words that may be misspelt, their first and last four letters (one typo leaves one of
-    them intact); for pinyin, every two adjacent syllables joined, within a word and across words in either
-    order. Most Chinese words are two syllables, so "Zhong Guo", "Zhongguo" and the run of 中国 all carry
-    the key "zhongguo", and "Haifeng Chemical (Hangzhou)" meets 杭州海峰化工 under "haifeng".
+    The tokens; for words that may be misspelt, the first and last four letters of their `skeleton` (one
+    typo, or another romanisation, leaves one of them intact); for pinyin, every two adjacent syllables
+    joined, within a word and across words in either order. Most Chinese words are two syllables, so
+    "Zhong Guo", "Zhongguo" and the run of 中国 all carry the key "zhongguo", and "Haifeng Chemical
+    (Hangzhou)" meets 杭州海峰化工 under "haifeng".
     """
     keys = set(tokens)
     ends: list[tuple[str, str]] = []
@@ -85,16 +88,27 @@ def blocking_keys(tokens: tuple[str, ...]) -> set[str]:
         if split is not None:
             keys.update(a + b for a, b in pairwise(split))
             ends.append((split[0], split[-1]))
-        elif _fuzzy_eligible(token) and token not in GENERIC_WORDS and token not in STRUCTURE_WORDS:
-            keys.add("<" + token[:4])
-            keys.add(token[-4:] + ">")
+        elif len(token) >= 5 and token.isascii() and token not in _VOCABULARY:
+            skel = skeleton(token)
+            keys.add("<" + skel[:4])
+            keys.add(skel[-4:] + ">")
     for i, (_, last) in enumerate(ends):
         keys.update(last + first for j, (first, _) in enumerate(ends) if i != j)
     return keys
 
 
-def _fuzzy_eligible(token: str) -> bool:
-    return len(token) >= 5 and token.isascii() and not is_pinyin(token)
+_VOCABULARY = GENERIC_WORDS | STRUCTURE_WORDS
+
+
+def _may_be_typo(a: str, b: str) -> bool:
+    """Two words one edit apart, as written or as romanisation skeletons, unless both are pinyin of
+    Chinese words: "Xinhua" and "Xinhuo" are two companies, since pinyin is a deterministic romanisation.
+    An English business word that happens to spell pinyin ("mining" = mi-ning) is no Chinese word."""
+    if len(a) < 5 or len(b) < 5 or abs(len(a) - len(b)) > 4 or not (a.isascii() and b.isascii()):
+        return False
+    if is_pinyin(a) and is_pinyin(b) and a not in _VOCABULARY and b not in _VOCABULARY:
+        return False
+    return OSA.distance(a, b, score_cutoff=1) <= 1 or OSA.distance(skeleton(a), skeleton(b), score_cutoff=1) <= 1
 
 
 def _split(token: str, others: list[str]) -> tuple[list[str], list[str]] | None:
@@ -227,10 +241,10 @@ class WatchlistIndex:
                     matched += 2 * weight(part)
         residual = 0.0
         for token in list(q_open):
-            if not _fuzzy_eligible(token):
+            if len(token) < 5:
                 continue
             for candidate in e_open:
-                if _fuzzy_eligible(candidate) and OSA.distance(token, candidate, score_cutoff=1) <= 1:
+                if _may_be_typo(token, candidate):
                     q_open.remove(token)
                     e_open.remove(candidate)
                     similarity = TYPO_CREDIT
@@ -252,6 +266,7 @@ class WatchlistIndex:
             key=lambda k: len(self._postings[k]),
         )
         tally: dict[int, float] = {}
+        get = tally.get  # the hot loop of screening: a local name saves a lookup per posting
         scanned = 0
         for position, key in enumerate(keys):
             postings = self._postings[key]
@@ -260,7 +275,7 @@ class WatchlistIndex:
             scanned += len(postings)
             key_weight = self._key_weights[key]
             for number in postings:
-                tally[number] = tally.get(number, 0.0) + key_weight
+                tally[number] = get(number, 0.0) + key_weight
         ranked = heapq.nlargest(4 * CANDIDATES, tally, key=tally.__getitem__)
         chosen: list[int] = []
         entities: set[int] = set()

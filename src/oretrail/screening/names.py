@@ -6,9 +6,12 @@ Ltd.", "APEX RARE METALS COMPANY LIMITED", "Rare Metals (Apex) Ltd" or "北京�
 canonical vocabulary so that those differences vanish before any fuzzy comparison, and leaves the rest
 (spelling, spacing of pinyin, dropped words) to the scorer in `matcher`, which knows token rarity.
 
-Canonical forms: English singular words ("metals" -> "metal", "industries" -> "industry"), abbreviations
-expanded ("INTL" -> "international", "COMM" -> "communication"), legal forms and stop words dropped,
-Chinese characters turned into pinyin (tone-less, "ü" as "u") with common business words translated.
+Canonical forms: ASCII in every script (Cyrillic, Greek, Arabic, Hangul, kana... transliterated by rigour
+and anyascii, two readings where the systems differ: "ООО «Тяжхимметалл»" is "tyazhhimmetall" and
+"tyazhkhimmetall"), English singular words ("metals" -> "metal"), abbreviations expanded ("INTL" ->
+"international", "COMM" -> "communication"), legal forms of every jurisdiction (rigour's ISO 20275 based
+database, plus the forms listed here) and stop words dropped, Chinese characters turned into pinyin
+(tone-less, "ü" as "u") with common business words translated. No ICU is called: see docs/screening.md.
 """
 
 from __future__ import annotations
@@ -18,13 +21,22 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
+from anyascii import anyascii
 from pypinyin import lazy_pinyin
 from pypinyin.contrib.tone_convert import to_normal
 from pypinyin.pinyin_dict import pinyin_dict
+from rigour.names.org_types import remove_org_types
+from rigour.names.tokenize import tokenize_name
+from rigour.text.scripts import text_scripts
+from rigour.text.translit import maybe_ascii
 
 # --- vocabulary ----------------------------------------------------------------------------------------
 
-# Legal forms that are never a meaningful word of a name: removed wherever they stand.
+# Legal forms. The ISO 20275 forms of every jurisdiction, in every script ("Aktiengesellschaft", "ООО",
+# "Sp. z o.o.", "주식회사", "Limited Şirketi"...), come from rigour's org-types database
+# (`rigour.names.org_types`, maintained by OpenSanctions). What it leaves in, because they are not legal
+# forms in ISO 20275's sense or are romanisations of Chinese and Japanese ones, is listed here and removed
+# wherever it stands.
 _LEGAL_ANYWHERE: frozenset[tuple[str, ...]] = frozenset(
     tuple(form.split())
     for form in (
@@ -32,72 +44,55 @@ _LEGAL_ANYWHERE: frozenset[tuple[str, ...]] = frozenset(
         "co limited",
         "company limited",
         "company ltd",
-        "limited liability company",
         "limited company",
-        "open joint stock company",
-        "closed joint stock company",
-        "public joint stock company",
-        "joint stock company",
-        "public limited company",
         "private limited",
-        "pvt ltd",
-        "pte ltd",
-        "sdn bhd",
+        "company",
+        "co",
+        "corporation",
+        "corp",
+        "incorporated",
         "gufen youxian gongsi",
         "youxian zeren gongsi",
         "youxian gongsi",
-        "limited",
-        "ltd",
-        "ltda",
-        "llc",
-        "llp",
-        "inc",
-        "incorporated",
-        "corporation",
-        "corp",
-        "company",
-        "co",
-        "gmbh",
-        "mbh",
-        "plc",
-        "pte",
-        "pvt",
-        "jsc",
-        "ojsc",
-        "pjsc",
-        "cjsc",
-        "ooo",
-        "oao",
-        "zao",
-        "sarl",
-        "sas",
-        "srl",
-        "spa",
-        "kft",
+        "kabushiki kaisha",
+        "kabushiki gaisha",
+        "yugen kaisha",
+        "godo kaisha",
+        "sp zoo",
+        "publ",
+        "allmennaksjeselskap",
+        "aksjeselskap",
+        "sab de cv",
+        "sa de cv",
+        "s de rl de cv",
+        "anonim sirketi",
         "zrt",
-        "doo",
-        "sro",
-        "fze",
+        "nyrt",
+        "compania",
+        "companhia",
+        "state corporation",
+        "goskorporatsiya",
+        "gosudarstvennaya korporatsiya",
         "free zone establishment",
         "free zone company",
-        "fzco",
-        "limited sirketi",
-        "ltd sti",
-        "anonim sirketi",
-        "fzc",
-        "dmcc",
-        "kabushiki kaisha",
-        "bhd",
-        "tbk",
+        "sirketi",
+        "sti",
     )
 )
-# Short forms that are also initials or words ("AB Metals", "AS Trading"): removed only at the ends.
+# Short forms that are also initials or words ("AB Metals", "AS Trading", Greek "A.E." after
+# transliteration): removed only at the ends.
 _LEGAL_AT_EDGES: frozenset[str] = frozenset(
-    {"ag", "sa", "ab", "as", "oy", "nv", "bv", "kk", "pt", "ad", "se", "kg", "lp", "est", "tov", "pao"}
-)
+    {"ag", "sa", "ab", "as", "oy", "nv", "bv", "kk", "pt", "ad", "se", "kg", "lp", "est", "tov", "pao", "ae", "epe",
+     "ike", "ltd", "llc", "sarl", "tbk", "pte", "pvt", "private", "plc", "inc", "mbh", "gmbh", "asa", "tas", "sab",
+     "anonim"}
+)  # fmt: skip
 _MAX_LEGAL_LEN = max(len(form) for form in _LEGAL_ANYWHERE)
+# Words for "company" in scripts whose legal forms rigour does not list; dropped before transliteration.
+_NATIVE_LEGAL: frozenset[str] = frozenset({"شركة", "شركه", "госкорпорация"})
 
-_STOP_WORDS: frozenset[str] = frozenset({"and", "the", "of", "und", "et", "de", "der", "des", "la", "le", "for"})
+_STOP_WORDS: frozenset[str] = frozenset(
+    {"and", "the", "of", "und", "et", "de", "der", "des", "la", "le", "for", "ve", "y", "e", "i", "del", "di"}
+)
 # Stop words that are also pinyin syllables (德 de, 乐 le, 拉 la): kept between pinyin, as in "Qingdao De Kai".
 _PINYIN_STOP_WORDS: frozenset[str] = frozenset({"de", "la", "le"})
 
@@ -157,6 +152,7 @@ _ABBREVIATIONS: dict[str, tuple[str, ...]] = {
     "sci": ("science",),
     "scientific": ("science",),
     "hk": ("hong", "kong"),
+    "inst": ("institute",),
     "semicon": ("semiconductor",),
     "log": ("logistic",),
     "logist": ("logistic",),
@@ -170,11 +166,16 @@ _ABBREVIATIONS: dict[str, tuple[str, ...]] = {
     "tekhnologii": ("technology",),
     "tekhnologiya": ("technology",),
     "tekhnologiy": ("technology",),
+    "tehnologii": ("technology",),
+    "tehnologiya": ("technology",),
+    "tehnologiy": ("technology",),
 }
 
 # Chinese legal forms and administrative suffixes (市 city, 省 province) that romanised names leave out.
 _CJK_DROP: tuple[str, ...] = (
     "股份有限公司",
+    "株式会社",
+    "有限会社",
     "有限责任公司",
     "有限公司",
     "分公司",
@@ -287,6 +288,10 @@ GENERIC_WORDS: frozenset[str] = frozenset(
 
 _CJK_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _SPLIT_RE = re.compile(r"[^0-9a-z]+")
+# Japanese names mix kana with kanji; their kanji are read by anyascii (in Mandarin: a known limit, as no
+# offline Japanese reading dictionary is installed), and their legal forms removed before it.
+_KANA_RE = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f]")
+_JAPANESE_LEGAL_FORMS: tuple[str, ...] = ("株式会社", "有限会社", "合同会社", "合資会社", "合名会社")
 
 
 # --- pinyin ------------------------------------------------------------------------------------------
@@ -384,7 +389,7 @@ def _gloss_pinyin(tokens: list[str]) -> list[str]:
 def _singular(token: str) -> str:
     if len(token) > 4 and token.endswith("ies"):
         return token[:-3] + "y"
-    if len(token) > 3 and token.endswith("s") and not token.endswith(("ss", "us", "is")):
+    if len(token) > 3 and token.endswith("s") and not token.endswith(("ss", "us", "is", "as", "os", "ys")):
         return token[:-1]
     return token
 
@@ -400,8 +405,10 @@ def _strip_legal(tokens: list[str]) -> list[str]:
         else:
             kept.append(tokens[i])
             i += 1
-    while kept and kept[-1] in _LEGAL_AT_EDGES:
-        kept.pop()
+    while kept and (
+        kept[-1] in _LEGAL_AT_EDGES or (len(kept) > 1 and kept[-1] in _STOP_WORDS and kept[-2] in _LEGAL_AT_EDGES)
+    ):
+        kept.pop()  # "S.A.B. de C.V." leaves "sab de" once rigour has taken "de C.V."
     while kept and kept[0] in _LEGAL_AT_EDGES:
         kept.pop(0)
     return kept
@@ -423,11 +430,14 @@ def _join_initials(tokens: list[str]) -> list[str]:
     return joined
 
 
-def latin_tokens(text: str) -> list[str]:
-    """Canonical tokens of a name (or a Latin-script stretch of one)."""
-    folded = _fold(text).replace("&", " and ").replace("'", "").replace("’", "")
-    raw = _join_initials([t for t in _SPLIT_RE.split(folded) if t])
-    stripped = _gloss_pinyin(_strip_legal(raw) or raw)
+def _canonical(raw: list[str]) -> list[str]:
+    """Our vocabulary over ASCII tokens: initials joined, legal forms, stop words dropped, pinyin business
+    words glossed, abbreviations expanded, plurals folded."""
+    raw = _join_initials(raw)
+    stripped = _strip_legal(raw)
+    if _too_little_left(stripped):
+        stripped = raw
+    stripped = _gloss_pinyin(stripped)
     tokens: list[str] = []
     for position, token in enumerate(stripped):
         if token in _STOP_WORDS and not (
@@ -441,6 +451,82 @@ def latin_tokens(text: str) -> list[str]:
             expanded = _ABBREVIATIONS.get(singular, (singular,))
         tokens.extend(expanded)
     return tokens or stripped
+
+
+def _without_org_types(text: str) -> str:
+    """`text` (tokenised, case-folded) without the legal forms rigour knows, unless that leaves nothing or
+    only generic words: "AB Metals" is a company called AB, not a company called Metals."""
+    kept = remove_org_types(text, replacement=" ").split()
+    return text if _too_little_left(kept) else " ".join(kept)
+
+
+def _too_little_left(tokens: list[str]) -> bool:
+    """Whether removing legal forms left nothing of a name, or one generic word: "AB Metals" is a company
+    called AB, not a company called Metals, and "Co., Ltd." alone is all the name there is."""
+    if not tokens:
+        return True
+    if len(tokens) > 1:
+        return False
+    word = _singular(tokens[0])
+    return word in GENERIC_WORDS or word in STRUCTURE_WORDS
+
+
+def _ascii_readings(text: str) -> list[str]:
+    """The ASCII spellings of a (tokenised, case-folded) stretch of text in any script but Han.
+
+    Two transliterations when the text is not Latin, because lists and trade documents use more than one
+    convention: rigour's (`maybe_ascii`, for Latin, Cyrillic, Greek, Armenian, Georgian and Hangul: х as
+    "h", "Tyazhhimmetall") and anyascii's, closer to BGN/PCGN and covering every other script as well
+    (Arabic, Hebrew, kana, Devanagari, Thai...: х as "kh", "Tyazhkhimmetall"). Neither calls ICU.
+    """
+    if text.isascii():
+        return [text]
+    rigour_reading = maybe_ascii(text)
+    readings = [rigour_reading if rigour_reading.isascii() else anyascii(rigour_reading)]
+    if not all(script == "Latin" for script in text_scripts(text)):
+        readings.append(anyascii(text))
+    return list(dict.fromkeys(_fold(r) for r in readings))
+
+
+def token_readings(text: str) -> list[list[str]]:
+    """Canonical token lists of a name, or of a stretch of one that is not in Chinese characters: one per
+    transliteration (see `_ascii_readings`), legal forms of every jurisdiction and script removed."""
+    native = _without_org_types(" ".join(t for t in tokenize_name(text) if t not in _NATIVE_LEGAL))
+    out: list[list[str]] = []
+    for reading in _ascii_readings(native):
+        raw = [t for t in _SPLIT_RE.split(_without_org_types(reading)) if t]
+        tokens = _canonical(raw)
+        if tokens and tokens not in out:
+            out.append(tokens)
+    return out
+
+
+# Spellings that differ between romanisation systems (Russian х as kh/h/x, ж as zh/j, ц as ts/c/tz, щ as
+# shch/sch, я as ya/ja/ia, German ü as ue/u) reduced to one, so that two transliterations of one word are
+# at most one edit apart. Applied only to compare and block words that may be misspelt, never to index
+# exact tokens.
+_SKELETON_RULES: tuple[tuple[str, str], ...] = (
+    ("shch", "s"), ("sch", "s"), ("sh", "s"), ("tch", "c"), ("ch", "c"), ("dzh", "j"), ("zh", "j"), ("kh", "h"),
+    ("ks", "x"), ("tz", "c"), ("ts", "c"), ("ph", "f"), ("ck", "k"), ("ya", "a"), ("ja", "a"), ("ia", "a"),
+    ("yu", "u"), ("ju", "u"), ("iu", "u"), ("ue", "u"), ("oe", "o"), ("ae", "a"), ("ou", "u"), ("y", "i"),
+    ("w", "v"), ("j", "i"),
+)  # fmt: skip
+_DOUBLE_RE = re.compile(r"(.)\1+")
+
+
+@lru_cache(maxsize=262144)
+def skeleton(token: str) -> str:
+    """A token's letters with romanisation variants folded and doubled letters single: "Tyazhkhimmetall",
+    "Tiazhhimmetal" and "Tjazhkhimmetall" all read "taihimetal"."""
+    for old, new in _SKELETON_RULES:
+        token = token.replace(old, new)
+    return _DOUBLE_RE.sub(r"\1", token)
+
+
+def latin_tokens(text: str) -> list[str]:
+    """The first canonical reading of a name (or a stretch of one that is not in Chinese characters)."""
+    readings = token_readings(text)
+    return readings[0] if readings else []
 
 
 def _cjk_words(chunk: str) -> list[tuple[bool, str]]:
@@ -515,7 +601,16 @@ def _hanzi_forms(text: str) -> list[NameForm]:
 def normalise(name: str) -> tuple[NameForm, ...]:
     """All canonical readings of a name; empty if nothing of it survives (a name made of legal forms)."""
     text = unicodedata.normalize("NFKC", name).casefold()
-    if _CJK_RE.search(text):
+    if _CJK_RE.search(text) and not _KANA_RE.search(text):
         return tuple(_hanzi_forms(text))
-    tokens = tuple(latin_tokens(text))
-    return (NameForm(tokens, False),) if tokens else ()
+    if _KANA_RE.search(text):
+        for form in _JAPANESE_LEGAL_FORMS:
+            text = text.replace(form, " ")
+    return tuple(NameForm(tuple(tokens), False) for tokens in token_readings(text))
+
+
+def fold_name(name: str | None) -> str:
+    """One comparable string per name, for rules that ask whether two documents name the same company
+    (`licence.mismatch`): the first canonical reading's tokens, in order."""
+    forms = normalise(name or "")
+    return " ".join(forms[0].tokens) if forms else ""

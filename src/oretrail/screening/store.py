@@ -16,7 +16,7 @@ from sqlalchemy import Connection, Engine, delete, func, insert, select
 
 from oretrail.ledger.canonical import canonical
 from oretrail.screening.entities import WatchlistEntity, read_entities
-from oretrail.screening.matcher import DEFAULT_THRESHOLD, WatchlistIndex
+from oretrail.screening.matcher import DEFAULT_THRESHOLD, Hit, WatchlistIndex
 from oretrail.storage.schema import watchlist
 
 
@@ -104,3 +104,17 @@ def watchlist_index(conn: Connection, threshold: float = DEFAULT_THRESHOLD) -> W
         _INDEX.clear()
         _INDEX[key] = WatchlistIndex(stored_entities(conn), threshold=threshold)
     return _INDEX[key]
+
+
+class NoWatchlist(LookupError):
+    """Raised when names are screened ad hoc before any watch list has been loaded."""
+
+
+def screen_names(conn: Connection, names: Iterable[str], threshold: float) -> tuple[str, list[Hit]]:
+    """Screen names ad hoc against the stored list, as an officer checks a consignee before granting a
+    licence; returns the list version screened against and the hits, each name in the order given."""
+    version = current_version(conn)
+    index = watchlist_index(conn, threshold)
+    if index is None or version is None:
+        raise NoWatchlist("no watch list is loaded: run `oretrail load watchlist FILE` first")
+    return version, index.screen_all(names)
