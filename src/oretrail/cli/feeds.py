@@ -9,14 +9,22 @@ from typing import Annotated
 import typer
 
 from oretrail.cli.common import ConfigOption, DbOption, err, fail, load_app, open_db, progress
+from oretrail.output import Format, emit
 
 
 @load_app.command("events")
 def load_events(
     paths: Annotated[list[Path], typer.Argument(help="EPCIS 2.0 JSON/JSON-LD documents, or folders of them.")],
     db: DbOption = None,
+    fmt: Annotated[
+        Format | None,
+        typer.Option("--format", "-f", help="Also write what became of each event (stored, unchanged, ...)."),
+    ] = None,
 ) -> None:
-    """Capture EPCIS documents; each document lands whole or not at all; rejected ones are named on stderr."""
+    """Capture EPCIS documents; each document lands whole or not at all; rejected ones are named on stderr.
+
+    With `--format`, one row per event on stdout: its document, index and eventID, and its outcome (stored,
+    off_profile with the departures, unchanged, correction, or refused with the field and reason)."""
     from oretrail.intake.errors import IntakeError
     from oretrail.pipeline import Capture, CaptureReport, alert_hook, document_paths
 
@@ -31,14 +39,16 @@ def load_events(
         task = bar.add_task("events", total=len(files), detail="")
         for report in capture.documents(files):
             total.add(report)
-            for exc in report.errors:
-                err.print(f"[red]rejected[/red] {exc}", highlight=False)
+            for refusal in report.errors:
+                err.print(f"[red]rejected[/red] {refusal}", highlight=False)
             bar.update(task, advance=1, detail=f"{total.new:,} new events, {total.alerts_new:,} alerts")
     err.print(
         f"{total.documents} documents: {total.new} new events, {total.unchanged} unchanged, "
         f"{total.corrections} corrections, {total.alerts_new} new alerts, {len(total.errors)} rejected documents",
         highlight=False,
     )
+    if fmt is not None:
+        emit([o.row() for o in total.outcomes], fmt, title="events")
     if total.errors:
         raise typer.Exit(1)
 

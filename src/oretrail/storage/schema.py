@@ -118,6 +118,10 @@ events = Table(
     Column("dest_party", URI),
     Column("dest_location", URI),
     Column("retracted", Boolean, nullable=False, default=False),
+    # Ledger record of the event itself (without errorDeclaration); NULL while only a declaration is on record.
+    Column("original_seq", BigInteger),
+    # JSON [[field, reason], ...]: where the event departs from the stage profile (rule intake.off_profile).
+    Column("off_profile", Text),
 )
 Index("ix_events_waybill", events.c.waybill, **_present(events.c.waybill))
 Index("ix_events_declaration", events.c.declaration_no, **_present(events.c.declaration_no))
