@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Connection, Engine, delete, select
 
 from oretrail.catalogue import load_catalogue
-from oretrail.chain.model import ChainEvent
+from oretrail.chain.model import READINGS, ChainEvent
 from oretrail.chain.projector import Projector, Touched, clear_projections
 from oretrail.intake.epcis import CapturedEvent, read_document
 from oretrail.intake.errors import MAX_DOCUMENT_BYTES, IntakeError
@@ -73,8 +73,8 @@ REFUSED = "refused"
 class EventOutcome(NamedTuple):
     """What became of one event of a document (OpenEPCIS capture jobs report the same, per event).
 
-    `stored`: new, on profile; `off_profile`: new, stored and read for what it does, with its `departures`
-    from the stage profile; `unchanged`: already on record as sent; `correction`: an errorDeclaration,
+    `stored`: new, on profile; `off_profile`: new, stored and read for what it does (`read_as`), with its
+    `departures` from the stage profile; `unchanged`: already on record as sent; `correction`: an errorDeclaration,
     stored; `refused`: the document was refused because of this event (`position` None: of the document as a
     whole), with the `field` and the `reason`, and none of its events was stored. Events repeated inside a
     document with identical content are reported once, as their first copy.
@@ -85,6 +85,7 @@ class EventOutcome(NamedTuple):
     event_id: str | None
     outcome: str
     departures: tuple[tuple[str, str], ...] = ()
+    read_as: str | None = None
     field: str | None = None
     reason: str | None = None
 
@@ -95,6 +96,7 @@ class EventOutcome(NamedTuple):
             "event_id": self.event_id,
             "outcome": self.outcome,
             "departures": [list(d) for d in self.departures] or None,
+            "read_as": self.read_as,
             "field": self.field,
             "reason": self.reason,
         }
@@ -120,7 +122,9 @@ class CaptureReport:
     @property
     def outcomes(self) -> list[EventOutcome]:
         """Per event, what became of it: the stored documents' events, then the refusals."""
-        refused = [EventOutcome(e.document, e.index, None, REFUSED, (), e.field, e.reason) for e in self.errors]
+        refused = [
+            EventOutcome(e.document, e.index, None, REFUSED, field=e.field, reason=e.reason) for e in self.errors
+        ]
         return [*self.landed, *refused]
 
 
@@ -277,10 +281,12 @@ class Capture:
                         "to change it, send it again with an errorDeclaration and corrective events",
                     )
             if c.chain.error_declaration is not None:
-                outcome = CORRECTION
+                outcomes.append(EventOutcome(name, c.position, c.event_id, CORRECTION))
+            elif c.chain.off_profile:
+                read_as = READINGS[c.chain.reading]
+                outcomes.append(EventOutcome(name, c.position, c.event_id, OFF_PROFILE, c.chain.off_profile, read_as))
             else:
-                outcome = OFF_PROFILE if c.chain.off_profile else STORED
-            outcomes.append(EventOutcome(name, c.position, c.event_id, outcome, c.chain.off_profile))
+                outcomes.append(EventOutcome(name, c.position, c.event_id, STORED))
             pending.append(p)
             chains.append(c.chain)
         return pending, chains, outcomes

@@ -51,6 +51,9 @@ CHECKS: dict[str, str] = {
     "whether the buyers re-export to a destination that would not get a licence.",
     "mirror.no_capacity": "Ask the exporters who uses the goods in the destination; check the consignees' line of "
     "business and onward shipments.",
+    "intake.off_profile": "Ask the enterprise what the event recorded and have its system report that step as the "
+    "profile says; where lots appeared or left with no origin or destination on record, count the stock and ask "
+    "for the purchase or sales records behind them.",
 }
 
 

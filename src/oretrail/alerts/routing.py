@@ -46,6 +46,7 @@ ROUTES: dict[str, tuple[str, ...]] = {
     "mirror.share_jump": ("central", "customs", "commerce"),
     "mirror.no_capacity": ("central", "customs", "commerce"),
     "licence.rerouted": ("commerce", "customs", "central"),
+    "intake.off_profile": ("commerce", "industry"),
 }
 NATIONAL = "CN"
 _CHUNK = 400

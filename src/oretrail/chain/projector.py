@@ -192,7 +192,7 @@ class Projector:
             dst.get("location"),
             retracted,
             None if retracted else seq,  # a row born retracted: only the event's errorDeclaration is on record
-            orjson.dumps(ev.off_profile).decode() if ev.off_profile else None,
+            _off_profile(ev),
         )
 
     def _apply(self, seq: int, ev: ChainEvent) -> None:
@@ -546,6 +546,13 @@ def _add_to_position(dialect: str) -> Insert:
         index_elements=[positions.c.lot_id, positions.c.place, positions.c.owner],
         set_={"grams": positions.c.grams + ins.excluded.grams},
     )
+
+
+def _off_profile(ev: ChainEvent) -> str | None:
+    """The events row's record of a departure from the stage profile: how the event was read, and why."""
+    if not ev.off_profile:
+        return None
+    return orjson.dumps({"reading": ev.reading, "departures": ev.off_profile}).decode()
 
 
 def _merged(quantities: tuple[LotQty, ...]) -> Sequence[LotQty]:

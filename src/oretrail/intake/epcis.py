@@ -50,7 +50,6 @@ from oretrail.chain.model import (
     BTT_INVOICE,
     CREATION,
     OBSERVATION,
-    READINGS,
     STAGES,
     TRANSFORMATION,
     ChainEvent,
@@ -499,27 +498,27 @@ def _departures(chain: ChainEvent, ev: dict[str, Any], lot_data: dict[str, tuple
     """Layer 3: where a valid event departs from the stage profile of SPEC.md §2, as (field, plain reason) pairs.
 
     Nothing here refuses: an event that is valid EPCIS 2.0 is evidence, and is stored and read for what it does
-    (`ChainEvent.reading`); each reason says what the profile expected and what the event was read as. When
-    the event type is not the stage's, the rest of the stage's shape (action, step, lists) cannot be compared
-    and only the type is named. An event without `ot:stage` is plain EPCIS (SPEC.md §2: other vocabulary is
-    accepted); it departs from the profile only when it moves goods, since every chain event carries a stage.
+    (`ChainEvent.reading`, which the rule's message and the capture report name); each reason says what the
+    profile expects of the stage and what the event has instead. When the event type is not the stage's, the
+    rest of the stage's shape (action, step, lists) cannot be compared and only the type is named. An event
+    without `ot:stage` is plain EPCIS (SPEC.md §2: other vocabulary is accepted); it departs from the profile
+    only when it moves goods, since every chain event carries a stage.
     """
-    read_as = READINGS[chain.reading]
     out: list[tuple[str, str]] = []
     stage = chain.stage
     if stage is None:
         if chain.reading != OBSERVATION:
-            out.append(("ot:stage", f"missing: every event that moves goods names its stage; read as {read_as}"))
+            out.append(("ot:stage", "missing: every event that moves goods names its stage"))
     else:
         p = _PROFILES[stage]
         if chain.event_type != p.event_type:
-            expected = f"{_a(stage)} event is {_a(p.event_type)}, not {_a(chain.event_type)}"
-            out.append(("type", f"{expected}; read as {read_as}"))
+            out.append(("type", f"{_a(stage)} event is {_a(p.event_type)}, not {_a(chain.event_type)}"))
         else:
-            out.extend(_shape_departures(chain, ev, p, stage, read_as))
+            out.extend(_shape_departures(chain, ev, p, stage))
         if p.biz_location is not None and chain.biz_location is None:
             where = f"its readPoint {chain.read_point}" if chain.read_point else "no place at all"
-            out.append(("bizLocation", f"{_a(stage)} event names its bizLocation ({p.biz_location}); read at {where}"))
+            reason = f"{_a(stage)} event names its bizLocation ({p.biz_location}); read at {where}"
+            out.append(("bizLocation", reason))
     created = {CREATION: chain.quantities, TRANSFORMATION: chain.outputs}.get(chain.reading)
     if created:
         missing = [f"ot:{local}" for local in ("material", "grade") if local not in lot_data]
@@ -528,24 +527,21 @@ def _departures(chain: ChainEvent, ev: dict[str, Any], lot_data: dict[str, tuple
     return out
 
 
-def _shape_departures(
-    chain: ChainEvent, ev: dict[str, Any], p: _Profile, stage: str, read_as: str
-) -> list[tuple[str, str]]:
+def _shape_departures(chain: ChainEvent, ev: dict[str, Any], p: _Profile, stage: str) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     if p.action is not None and chain.action != p.action:
-        out.append(("action", f"{_a(stage)} event has action {p.action}, not {chain.action}; read as {read_as}"))
+        out.append(("action", f"{_a(stage)} event has action {p.action}, not {chain.action}"))
     if p.biz_steps and chain.biz_step not in p.biz_steps:
         steps = " or ".join(p.biz_steps)
-        expected = f"{_a(stage)} event has bizStep {steps}, not {_show(chain.biz_step)}"
-        out.append(("bizStep", f"{expected}; read as {read_as}"))
+        out.append(("bizStep", f"{_a(stage)} event has bizStep {steps}, not {_show(chain.biz_step)}"))
     for key in p.quantity_lists:
         if not ev.get(key):
             out.append((key, f"{_a(stage)} event lists its lots in {key}, and this one lists none there"))
     if p.transaction is not None and chain.transaction(p.transaction) is None:
+        kind = p.transaction
         out.append(
-            ("bizTransactionList", f"{_a(stage)} event carries a business transaction of type {p.transaction}; "
-             f"read as {read_as}")
-        )  # fmt: skip
+            ("bizTransactionList", f"{_a(stage)} event carries a business transaction of type {kind}, not this one")
+        )
     destinations = p.destinations + (_SHIPPING_DESTINATIONS if chain.biz_step == "shipping" else ())
     for key, needed, have in (
         ("sourceList", p.sources, chain.sources),

@@ -17,6 +17,7 @@ from oretrail.rules import (
     balance_transformation,
     declaration_misclassified,
     declaration_unit_value,
+    intake_off_profile,
     licence_invalid,
     licence_mismatch,
     licence_missing,
@@ -53,6 +54,7 @@ RULES: tuple[ModuleType, ...] = (
     mirror_gap,
     mirror_share_jump,
     mirror_no_capacity,
+    intake_off_profile,
 )
 RULE_IDS: tuple[str, ...] = tuple(m.RULE for m in RULES)
 SCOPE_KINDS: dict[str, str] = {m.RULE: m.SCOPE_KIND for m in RULES}

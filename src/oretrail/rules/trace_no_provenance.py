@@ -1,10 +1,14 @@
 """trace.no_provenance: controlled material is exported, and its lots do not all trace back to mining events.
 
 A lot has provenance when every root of its genealogy (every ancestor not itself made by a transformation) was
-created by a mining event on record. One untraced input is enough to launder material of unknown origin into
-an otherwise clean lot, so "some path reaches a mine" is not enough. The walk goes backward from the exported
-lots, so a capture-time run only visits the ancestry of the lots it was asked about; UNION (not UNION ALL)
-visits each (lot, ancestor) pair once, which also ends the walk on a corrupted, cyclic genealogy.
+created by a mining event at a mine: an ObjectEvent ADD of stage `mining` (SPEC.md §2) whose place the
+registry lists as a facility of type `mine`. A lot created anywhere else, by any event (a commissioning at a
+smelter, a "mining" event at a warehouse or at a place no department registered), carries no provenance:
+that is where material of unknown origin enters the chain. One untraced input is enough to launder such
+material into an otherwise clean lot, so "some path reaches a mine" is not enough. The walk goes backward
+from the exported lots, so a capture-time run only visits the ancestry of the lots it was asked about; UNION
+(not UNION ALL) visits each (lot, ancestor) pair once, which also ends the walk on a corrupted, cyclic
+genealogy.
 """
 
 from __future__ import annotations
@@ -12,11 +16,12 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import Row, exists, func, or_, select
+from sqlalchemy import Row, exists, or_, select
 
 from oretrail.rules.base import Context, Finding, capped, kg
 from oretrail.rules.scope import LOT
-from oretrail.storage.schema import declarations, exports, genealogy, lots
+from oretrail.storage.schema import declarations, exports, facilities, genealogy, lots
+from oretrail.storage.schema import events as ev
 
 RULE = "trace.no_provenance"
 SCOPE_KIND = LOT  # the scope-table kind its subjects are filtered by
@@ -30,13 +35,18 @@ def find(ctx: Context) -> list[Finding]:
         .cte("ancestry", recursive=True)
     )
     anc = anc.union(select(anc.c.lot, genealogy.c.input_lot).join(genealogy, genealogy.c.output_lot == anc.c.anc))
+    mined = exists().where(
+        ev.c.event_id == lots.c.created_event,
+        ev.c.stage == "mining",
+        ev.c.event_type == "ObjectEvent",
+        ev.c.action == "ADD",
+        facilities.c.location_id == lots.c.created_location,
+        facilities.c.type == "mine",
+    )
     roots = (
         select(anc.c.lot, anc.c.anc)
         .outerjoin(lots, lots.c.lot_id == anc.c.anc)
-        .where(
-            ~exists().where(genealogy.c.output_lot == anc.c.anc),
-            or_(lots.c.lot_id.is_(None), func.coalesce(lots.c.created_stage, "") != "mining"),
-        )
+        .where(~exists().where(genealogy.c.output_lot == anc.c.anc), or_(lots.c.lot_id.is_(None), ~mined))
     )
     untraced: dict[str, set[str]] = defaultdict(set)
     for lot, root in ctx.conn.execute(roots):
@@ -79,11 +89,11 @@ def find(ctx: Context) -> list[Finding]:
             decls = capped((r.declaration_no for r in exp), ctx.config.max_evidence)
             what = material or f"goods declared under HS {exp[0].hs_code}"
             if roots_of == (lot,):
-                why = "the lot itself was never created by any mining or processing event on record"
+                why = "the lot itself was not made from other lots, nor mined at a registered mine"
             else:
                 why = (
                     f"{len(untraced[lot])} of its source lots ({', '.join(roots_of[:3])}"
-                    f"{', ...' if len(roots_of) > 3 else ''}) were not created by a mining event on record"
+                    f"{', ...' if len(roots_of) > 3 else ''}) were not created by a mining event at a registered mine"
                 )
             out.append(
                 Finding(

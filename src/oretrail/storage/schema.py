@@ -120,7 +120,8 @@ events = Table(
     Column("retracted", Boolean, nullable=False, default=False),
     # Ledger record of the event itself (without errorDeclaration); NULL while only a declaration is on record.
     Column("original_seq", BigInteger),
-    # JSON [[field, reason], ...]: where the event departs from the stage profile (rule intake.off_profile).
+    # JSON {"reading": ..., "departures": [[field, reason], ...]}: how an event off the stage profile was read,
+    # and where it departs from it (rule intake.off_profile); NULL for an event that follows the profile.
     Column("off_profile", Text),
 )
 Index("ix_events_waybill", events.c.waybill, **_present(events.c.waybill))

@@ -4,10 +4,11 @@ Revision ID: 0006
 Revises: 0005
 Create Date: 2026-12-02
 
-`off_profile` (JSON [[field, reason], ...], NULL for an event that follows the profile): intake no longer
-refuses a valid EPCIS event whose shape the stage profile does not foresee; it stores it, reads it for what
-it does, and the rule intake.off_profile reports the departures from here. Events stored before this
-revision were all on profile (the others were refused), so NULL is right for them.
+`off_profile` (JSON {"reading": ..., "departures": [[field, reason], ...]}, NULL for an event that follows
+the profile): intake no longer refuses a valid EPCIS event whose shape the stage profile does not foresee;
+it stores it, reads it for what it does, and the rule intake.off_profile reports the departures from here.
+Staged events stored before this revision were on profile (the others were refused); events without
+`ot:stage` that move goods are now departures too, so `oretrail rebuild` fills the column for them.
 
 `original_seq`: the ledger record of the event itself, as sent without an errorDeclaration; NULL while only
 its errorDeclaration is on record (the declaration arrived first). Capture reads it to tell a re-send of an
