@@ -138,7 +138,7 @@ class Projector:
                 self.flush()
                 self._retract(seq, ev)
             elif ev.event_id in withdrawn:
-                self.conn.execute(_MARK_ORIGINAL, {"eid": ev.event_id, "seq": seq})
+                self.conn.execute(_MARK_ORIGINAL, {"eid": ev.event_id, "original": seq})
             else:
                 self._apply(seq, ev)
         self.flush()
@@ -463,7 +463,7 @@ _RETRACTED_AMONG = select(events.c.event_id).where(
 # Corrections.
 _EVENT_STATE = select(events.c.seq, events.c.waybill, events.c.retracted).where(events.c.event_id == bindparam("eid"))
 # The event itself, arriving after its errorDeclaration: on record now, still retracted.
-_MARK_ORIGINAL = update(events).where(events.c.event_id == bindparam("eid")).values(original_seq=bindparam("seq"))
+_MARK_ORIGINAL = update(events).where(events.c.event_id == bindparam("eid")).values(original_seq=bindparam("original"))
 _MARK_RETRACTED = (
     update(events).where(events.c.event_id == bindparam("eid")).values(retracted=True, seq=bindparam("seq"))
 )
