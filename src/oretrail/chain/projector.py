@@ -328,15 +328,9 @@ class Projector:
             at[owner] = at.get(owner, 0) + delta
 
     def _holder(self, lot: str, place: str) -> str:
-        """Whoever holds most of a lot at a place now: stored holdings (read once a batch) plus pending ones."""
+        """Whoever holds most of a lot at a place now: its stored holdings (read for the batch) plus pending ones."""
         key = (lot, place)
-        base = self._base.get(key)
-        if base is None and lot in self._prefetched:
-            base = {}
-        if base is None:
-            rows = self.conn.execute(_HOLDINGS_AT, {"lot": lot, "place": place})
-            base = self._base[key] = dict(rows.all())
-        held = dict(base)
+        held = dict(self._base.get(key, {}))
         for owner, g in self.buf.pending_at.get(key, {}).items():
             held[owner] = held.get(owner, 0) + g
         best = max(((g, o) for o, g in held.items() if g > 0), default=None)
@@ -450,9 +444,6 @@ class Projector:
 _CHUNK = 400  # values per IN list
 _HOLDINGS_OF = select(positions.c.lot_id, positions.c.place, positions.c.owner, positions.c.grams).where(
     positions.c.lot_id.in_(bindparam("ids", expanding=True))
-)
-_HOLDINGS_AT = select(positions.c.owner, positions.c.grams).where(
-    positions.c.lot_id == bindparam("lot"), positions.c.place == bindparam("place")
 )
 _HELD_BY = select(positions.c.place, positions.c.grams).where(
     positions.c.lot_id == bindparam("lot"), positions.c.owner == bindparam("owner")
