@@ -583,7 +583,7 @@ def _plain_reason(err: jsonschema_rs.ValidationError, path: list[str | int]) -> 
         path.append(kind.unexpected[0])
         return "unknown field, not part of EPCIS 2.0"
     if isinstance(kind, jsonschema_rs.ValidationErrorKind.PropertyNames):
-        key = kind.error.instance
+        key = str(kind.error.instance)  # the offending property name: always a string
         path.append(key)
         return (
             f"'{key}' is not an EPCIS field here; an extension needs a namespace "

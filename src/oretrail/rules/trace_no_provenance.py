@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import Row, exists, or_, select
+from sqlalchemy import exists, or_, select
 
 from oretrail.rules.base import Context, Finding, capped, kg
 from oretrail.rules.scope import LOT
@@ -74,7 +74,7 @@ def find(ctx: Context) -> list[Finding]:
             .outerjoin(declarations, declarations.c.declaration_no == exports.c.declaration_no)
             .where(exports.c.lot_id.in_(chunk))
         ).all()
-        by_lot: dict[str, list[Row[Any]]] = defaultdict(list)
+        by_lot: dict[str, list[Any]] = defaultdict(list)  # export rows of each lot
         for r in rows:
             by_lot[r.lot_id].append(r)
         for lot in chunk:
