@@ -466,7 +466,7 @@ def test_the_lost_smelter_commissioning_is_read_as_creating_its_lots() -> None:
     assert c.chain.off_profile == (
         (
             "type",
-            "a smelting event is a TransformationEvent, not an ObjectEvent; read as its lots created at its place",
+            "a smelting event is a TransformationEvent, not an ObjectEvent",
         ),
     )
 
