@@ -6,6 +6,7 @@ import itertools
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import HealthCheck, given, settings
@@ -274,3 +275,99 @@ def test_an_unexpected_failure_rolls_the_open_group_back(
     with engine.connect() as conn:
         assert count(conn, "event") == 2  # the first group only; the second was never acknowledged
         assert verify(conn).ok
+
+
+# --- evidence off the stage profile is kept ---------------------------------------------------------------
+def _smelter_commissioning(lot: str, kg: float, event_id: str) -> dict[str, Any]:
+    """The shape that cost the national dataset five documents: a lot commissioned at a smelter by an ObjectEvent
+    ADD with stage smelting (valid EPCIS 2.0; the profile expects a TransformationEvent)."""
+    ev = b.mining([(lot, kg)], "ga.metal", 0.9999, location=b.SMELTER, event_id=event_id)
+    ev["ot:stage"] = "smelting"
+    return ev
+
+
+def test_a_document_with_one_off_profile_event_lands_whole(engine: Engine) -> None:
+    from oretrail.registry.store import load_registry
+    from oretrail.rules.runner import run_rules
+
+    load_registry(engine, [orjson.dumps(r) for r in _REGISTRY], "registry.jsonl")
+    appeared = b.lot("ga-appeared")
+    evs = [
+        *(b.mining([(b.lot(f"ore-{i}"), 100.0 + i)], event_id=f"urn:uuid:m{i}") for i in range(6)),
+        _smelter_commissioning(appeared, 40.0, "urn:uuid:odd"),
+        b.shipping([(b.lot("ore-0"), 100.0)], "urn:oretrail:waybill:W1", origin=b.MINE, event_id="urn:uuid:s0"),
+        b.export([(appeared, 40.0)], "530120250000000088", event_id="urn:uuid:x1"),
+    ]
+    (report,) = Capture(engine, signing_key=KEY).documents(_docs(evs))
+    assert report.errors == [] and report.new == len(evs)
+    outcomes = {o.position: o for o in report.outcomes}
+    assert [outcomes[i].outcome for i in range(len(evs))] == ["stored"] * 6 + ["off_profile", "stored", "stored"]
+    odd = outcomes[6]
+    assert odd.event_id == "urn:uuid:odd" and [f for f, _ in odd.departures] == ["type"]
+    assert odd.read_as == "its lots created at its place"
+    with engine.connect() as conn:
+        assert count(conn, "event") == len(evs)
+        row = conn.execute(select(events.c.off_profile).where(events.c.event_id == "urn:uuid:odd")).scalar_one()
+        assert orjson.loads(row)["reading"] == "creation"
+        made = conn.execute(select(lots.c.created_location, lots.c.mass_g).where(lots.c.lot_id == appeared)).one()
+        assert tuple(made) == (b.SMELTER, 40_000)
+        found = {(f.rule, f.subject_id) for f in run_rules(conn)}
+    assert ("intake.off_profile", "urn:uuid:odd") in found
+    assert ("trace.no_provenance", appeared) in found
+    # The lots mined at the registered mine are traced; only the lot that appeared at the smelter is not.
+    assert {s for r, s in found if r == "trace.no_provenance"} == {appeared}
+
+
+_REGISTRY = [
+    {"kind": "enterprise", "id": b.PARTY, "uscc": b.USCC, "name": "Ganzhou Example Rare Metals Co., Ltd.",
+     "province": "CN-JX", "stages": ["mining", "smelting"], "registered": "2018-04-02"},
+    {"kind": "facility", "id": b.MINE, "owner": b.PARTY, "type": "mine", "province": "CN-JX",
+     "capacity_kg_per_year": 2000000},
+    {"kind": "facility", "id": b.SMELTER, "owner": b.PARTY, "type": "smelter", "province": "CN-JX",
+     "capacity_kg_per_year": 2000000},
+]  # fmt: skip
+
+
+def test_a_refused_document_reports_which_event_and_why(engine: Engine) -> None:
+    evs = chain_events()
+    evs[2]["quantityList"][0]["uom"] = "LTR"
+    (report,) = Capture(engine, signing_key=KEY).documents(_docs(chain_events()[:1], evs)[1:])
+    assert [(o.position, o.outcome, o.field) for o in report.outcomes] == [(2, "refused", "quantityList[0].uom")]
+    assert "unknown unit 'LTR'" in (report.outcomes[0].reason or "")
+    with engine.connect() as conn:
+        assert count(conn) == 0
+
+
+def test_an_event_arriving_after_its_correction_is_stored_and_stays_retracted(engine: Engine) -> None:
+    """Both orders end in the same state: the ledger holds the event and its declaration, the projections
+    hold it retracted and apply the corrective event."""
+    mined = chain_events()[0]
+    wrong = {**mined, "errorDeclaration": {"declarationTime": "2025-06-02T00:00:00Z", "reason": "incorrect_data",
+                                           "correctiveEventIDs": ["urn:uuid:fix"]}}  # fmt: skip
+    fixed = b.mining([(b.lot("ore-1b"), 900.0)], "w.ore", 0.005, event_id="urn:uuid:fix")
+    assert capture(engine, wrong, fixed).corrections == 1
+    late = capture(engine, mined)
+    assert (late.new, late.unchanged, [o.outcome for o in late.outcomes]) == (1, 0, ["stored"])
+    assert capture(engine, mined).unchanged == 1  # sent again: on record now
+    rewritten = {**mined, "eventTime": "2025-06-01T09:00:00+08:00"}
+    with pytest.raises(IntakeError, match="errorDeclaration"):
+        capture(engine, rewritten)  # not the event its declaration declared erroneous: a rewrite
+    with engine.connect() as conn:
+        assert count(conn, "event") == 3
+        assert conn.execute(select(events.c.retracted).where(events.c.event_id == "urn:uuid:e1")).scalar_one()
+    reverse = snapshot(engine)
+    rebuild_all(engine)
+    assert snapshot(engine) == reverse
+
+
+def test_the_usual_order_gives_the_same_state(engine: Engine) -> None:
+    mined = chain_events()[0]
+    wrong = {**mined, "errorDeclaration": {"declarationTime": "2025-06-02T00:00:00Z", "reason": "incorrect_data",
+                                           "correctiveEventIDs": ["urn:uuid:fix"]}}  # fmt: skip
+    fixed = b.mining([(b.lot("ore-1b"), 900.0)], "w.ore", 0.005, event_id="urn:uuid:fix")
+    capture(engine, mined)
+    capture(engine, wrong, fixed)
+    with engine.connect() as conn:
+        held = dict(conn.execute(select(positions.c.lot_id, positions.c.grams)).all())
+        retracted = conn.execute(select(events.c.retracted).where(events.c.event_id == "urn:uuid:e1")).scalar_one()
+    assert held == {b.lot("ore-1b"): 900_000} and retracted

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from oretrail.feeds import FeedReport
@@ -24,16 +24,17 @@ from sqlalchemy import Connection, Engine, delete, select
 
 from oretrail.alerts.judge import Judged, judge
 from oretrail.catalogue import load_catalogue
-from oretrail.chain.model import ChainEvent
+from oretrail.chain.model import READINGS, ChainEvent
 from oretrail.chain.projector import Projector, Touched, clear_projections
 from oretrail.intake.epcis import CapturedEvent, read_document
 from oretrail.intake.errors import MAX_DOCUMENT_BYTES, IntakeError
+from oretrail.ledger.canonical import canonical
 from oretrail.ledger.checkpoints import load_or_create_key, sign_head
 from oretrail.ledger.store import LedgerWriter, Pending, Record, records
 from oretrail.rules.config import Settings
 from oretrail.rules.runner import RULES
 from oretrail.rules.scope import Scope
-from oretrail.storage.schema import declarations, enterprises, events, facilities, licences
+from oretrail.storage.schema import declarations, enterprises, events, facilities, ledger, licences
 
 EVENT = "event"
 # Events per commit when many documents are captured together (about 30 documents of the simulator's
@@ -46,6 +47,45 @@ _REPLAY_NOW = datetime(9999, 1, 1)
 FEED_TABLES = (enterprises, facilities, licences, declarations)
 
 
+STORED = "stored"
+UNCHANGED = "unchanged"
+CORRECTION = "correction"
+OFF_PROFILE = "off_profile"
+REFUSED = "refused"
+
+
+class EventOutcome(NamedTuple):
+    """What became of one event of a document (OpenEPCIS capture jobs report the same, per event).
+
+    `stored`: new, on profile; `off_profile`: new, stored and read for what it does (`read_as`), with its
+    `departures` from the stage profile; `unchanged`: already on record as sent; `correction`: an errorDeclaration,
+    stored; `refused`: the document was refused because of this event (`position` None: of the document as a
+    whole), with the `field` and the `reason`, and none of its events was stored. Events repeated inside a
+    document with identical content are reported once, as their first copy.
+    """
+
+    document: str
+    position: int | None  # index in the document's eventList
+    event_id: str | None
+    outcome: str
+    departures: tuple[tuple[str, str], ...] = ()
+    read_as: str | None = None
+    field: str | None = None
+    reason: str | None = None
+
+    def row(self) -> dict[str, Any]:
+        return {
+            "document": self.document,
+            "index": self.position,
+            "event_id": self.event_id,
+            "outcome": self.outcome,
+            "departures": [list(d) for d in self.departures] or None,
+            "read_as": self.read_as,
+            "field": self.field,
+            "reason": self.reason,
+        }
+
+
 @dataclass
 class CaptureReport:
     documents: int = 0
@@ -55,11 +95,21 @@ class CaptureReport:
     corrections: int = 0
     alerts_new: int = 0  # raised by the judgement of the group this document closed (0 for the others)
     errors: list[IntakeError] = field(default_factory=list)
+    landed: list[EventOutcome] = field(default_factory=list)  # events of documents that were stored
 
     def add(self, other: CaptureReport) -> None:
         for name in ("documents", "events", "new", "unchanged", "corrections", "alerts_new"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.errors.extend(other.errors)
+        self.landed.extend(other.landed)
+
+    @property
+    def outcomes(self) -> list[EventOutcome]:
+        """Per event, what became of it: the stored documents' events, then the refusals."""
+        refused = [
+            EventOutcome(e.document, e.index, None, REFUSED, field=e.field, reason=e.reason) for e in self.errors
+        ]
+        return [*self.landed, *refused]
 
 
 def element_map() -> dict[str, str]:
@@ -175,7 +225,15 @@ class Capture:
         """Ledger and projections for one read document; returns what it touched. Refusals are raised before
         any write."""
         writer = LedgerWriter(conn)
-        pending, chains = self._triage(conn, writer, captured, name, report)
+        pending, chains, outcomes = self._triage(conn, writer, captured, name)
+        for o in outcomes:
+            if o.outcome == UNCHANGED:
+                report.unchanged += 1
+            elif o.outcome == CORRECTION:
+                report.corrections += 1
+            else:
+                report.new += 1
+        report.landed.extend(outcomes)
         stored = writer.append(pending)
         projector = Projector(conn, self.elements, track=self.settings is not None)
         return projector.apply(zip((r.seq for r in stored), chains, strict=True))
@@ -194,45 +252,73 @@ class Capture:
         writer: LedgerWriter,
         captured: list[CapturedEvent],
         name: str,
-        report: CaptureReport,
-    ) -> tuple[list[Pending], list[ChainEvent]]:
-        """New events and corrections go on; identical re-sends are no-ops; silent rewrites are refused."""
+    ) -> tuple[list[Pending], list[ChainEvent], list[EventOutcome]]:
+        """New events and corrections go on; identical re-sends are no-ops; silent rewrites are refused.
+
+        An event whose errorDeclaration is already on record is evidence like any other: it is stored the first
+        time it arrives (it may well arrive after its correction; the projections keep it retracted), and
+        counted unchanged when sent again. Sent with other content than the declaration says it had, it is a
+        rewrite, and refused.
+        """
         pending: list[Pending] = []
         chains: list[ChainEvent] = []
+        outcomes: list[EventOutcome] = []
         items = [(c, Pending.of(EVENT, c.event_id, c.body)) for c in captured]
         stored = writer.latest_digests(events.c.event_id, [c.event_id for c in captured])
         changed = [c.event_id for c, p in items if c.event_id in stored and stored[c.event_id] != p.digest]
         retracted = _retracted(conn, changed)
-        for index, (c, p) in enumerate(items):
+        for c, p in items:
             old = stored.get(c.event_id)
-            if old == p.digest:
-                report.unchanged += 1
+            if old == p.digest or (c.event_id in retracted and retracted[c.event_id].original == p.digest):
+                outcomes.append(EventOutcome(name, c.position, c.event_id, UNCHANGED))
                 continue
             if old is not None and c.chain.error_declaration is None:
-                if c.event_id in retracted:
-                    report.unchanged += 1  # a stale re-send of an event already declared erroneous
-                    continue
-                raise IntakeError(
-                    document=name,
-                    index=index,
-                    field="eventID",
-                    reason=f"{c.event_id} is already stored with different content; "
-                    "to change it, send it again with an errorDeclaration and corrective events",
-                )
+                late = retracted.get(c.event_id)
+                if late is None or late.original is not None or not _declared(late.declaration, p.body):
+                    raise IntakeError(
+                        document=name,
+                        index=c.position,
+                        field="eventID",
+                        reason=f"{c.event_id} is already stored with different content; "
+                        "to change it, send it again with an errorDeclaration and corrective events",
+                    )
             if c.chain.error_declaration is not None:
-                report.corrections += 1
+                outcomes.append(EventOutcome(name, c.position, c.event_id, CORRECTION))
+            elif c.chain.off_profile:
+                read_as = READINGS[c.chain.reading]
+                outcomes.append(EventOutcome(name, c.position, c.event_id, OFF_PROFILE, c.chain.off_profile, read_as))
             else:
-                report.new += 1
+                outcomes.append(EventOutcome(name, c.position, c.event_id, STORED))
             pending.append(p)
             chains.append(c.chain)
-        return pending, chains
+        return pending, chains, outcomes
 
 
-def _retracted(conn: Connection, ids: list[str]) -> set[str]:
+class _Withdrawn(NamedTuple):
+    original: str | None  # digest of the event's own record, None while only its declaration is on record
+    declaration: bytes  # canonical body of the newest record: the errorDeclaration
+
+
+def _retracted(conn: Connection, ids: list[str]) -> dict[str, _Withdrawn]:
+    """The retracted events among `ids` (rare: only events sent again with other content are asked about)."""
     if not ids:
-        return set()
-    q = select(events.c.event_id).where(events.c.event_id.in_(ids), events.c.retracted.is_(True))
-    return {r[0] for r in conn.execute(q)}
+        return {}
+    own, newest = ledger.alias("own"), ledger.alias("newest")
+    q = (
+        select(events.c.event_id, own.c.digest, newest.c.body)
+        .join(newest, newest.c.seq == events.c.seq)
+        .outerjoin(own, own.c.seq == events.c.original_seq)
+        .where(events.c.event_id.in_(ids), events.c.retracted.is_(True))
+    )
+    return {eid: _Withdrawn(digest, body.encode()) for eid, digest, body in conn.execute(q)}
+
+
+def _declared(declaration: bytes, original: bytes) -> bool:
+    """Whether an errorDeclaration record declares exactly this event erroneous (the same event plus the
+    declaration, EPCIS 2.0 §7.4.1)."""
+    body = orjson.loads(declaration)
+    body.pop("errorDeclaration", None)
+    return canonical(body) == original
 
 
 def document_paths(paths: Iterable[Path]) -> list[Path]:

@@ -35,8 +35,10 @@ def test_capture_then_trace(client: TestClient) -> None:
     r = client.post("/capture/events", content=doc, headers={"content-type": "application/ld+json"})
     assert r.status_code == 200, r.text
     assert r.json()["new"] == 2
+    assert [o["outcome"] for o in r.json()["outcomes"]] == ["stored", "stored"]
     again = client.post("/capture/events", content=doc)
-    assert again.json() == {**r.json(), "new": 0, "unchanged": 2, "alerts_new": 0}
+    unchanged = [{**o, "outcome": "unchanged"} for o in r.json()["outcomes"]]
+    assert again.json() == {**r.json(), "new": 0, "unchanged": 2, "alerts_new": 0, "outcomes": unchanged}
     t = client.get(f"/lots/{b.lot('conc-9')}/trace", params={"direction": "backward"})
     assert t.status_code == 200
     body = t.json()

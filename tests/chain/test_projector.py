@@ -185,7 +185,7 @@ def test_shipping_to_an_unknown_place_keeps_declared_destination(engine: Engine)
 
 def test_shipment_keeps_the_earliest_dispatch_and_receipt_whatever_the_arrival_order(engine: Engine) -> None:
     """Shipments are merged by an upsert in the database: the earliest dispatch names the origin (replacing
-    a later one that arrived first), later dispatches add their grams, the earliest receipt wins."""
+    a later one that arrived first), every dispatch adds its grams, the earliest receipt wins."""
     w = "urn:oretrail:waybill:W9"
     batches = [
         [mine("m1", "L1", 50), mine("m2", "L2", 50, place=SMELTER)],
@@ -198,7 +198,7 @@ def test_shipment_keeps_the_earliest_dispatch_and_receipt_whatever_the_arrival_o
     with engine.connect() as conn:
         s = conn.execute(select(shipments).where(shipments.c.waybill == w)).mappings().one()
     assert (s["origin"], s["dispatch_event"], s["dispatched_at"]) == (MINE, "s-early", at(1))
-    assert s["grams"] == 14_000  # the earliest dispatch's 10 kg, then the 4 kg dispatched after it
+    assert s["grams"] == 19_000  # all three dispatches: the 5 kg that arrived first are not lost
     assert (s["receipt_event"], s["received_at"], s["received_location"]) == ("r-early", at(5), PORT)
 
 

@@ -79,6 +79,32 @@ def test_rejected_input_exits_non_zero_with_the_field_on_stderr(loaded: tuple[st
     assert "bad.jsonl" in res.stderr and "line 1" in res.stderr
 
 
+def test_load_events_reports_each_event(loaded: tuple[str, Path], tmp_path: Path) -> None:
+    """`--format json`: one row per event: re-sends unchanged, an event off the stage profile stored with its
+    departures, a refused document named with its event and field."""
+    from tests.intake import builders as b
+
+    db, tmp = loaded
+    odd = b.mining([(b.lot("appeared-1"), 5.0)], "ga.metal", 0.9999, location=b.SMELTER, event_id="urn:uuid:cli-odd")
+    odd["ot:stage"] = "smelting"
+    bad = b.mining(event_id="urn:uuid:cli-bad")
+    bad["quantityList"][0]["uom"] = "LBR"
+    (tmp_path / "a.json").write_bytes(b.encode(b.document(odd, odd)))
+    (tmp_path / "b.json").write_bytes(b.encode(b.document(b.mining(event_id="urn:uuid:cli-ok"), bad)))
+    env = {"ORETRAIL_SIGNING_KEY": str(tmp / "key.pem")}
+    res = runner.invoke(app, ["load", "events", str(tmp_path), "--db", db, "--format", "json"], env=env)
+    assert res.exit_code == 1  # a document was refused
+    rows = orjson.loads(res.stdout)
+    assert [(Path(r["document"]).name, r["index"], r["outcome"], r["field"]) for r in rows] == [
+        ("a.json", 0, "off_profile", None),
+        ("b.json", 1, "refused", "quantityList[0].uom"),
+    ]
+    assert rows[0]["departures"] == [["type", "a smelting event is a TransformationEvent, not an ObjectEvent"]]
+    assert rows[0]["read_as"] == "its lots created at its place"
+    again = runner.invoke(app, ["load", "events", str(tmp_path / "a.json"), "--db", db, "-f", "jsonl"], env=env)
+    assert [orjson.loads(line)["outcome"] for line in again.stdout.splitlines()] == ["unchanged"]
+
+
 def test_verify_names_the_tampered_record(loaded: tuple[str, Path]) -> None:
     db = loaded[0]
     assert runner.invoke(app, ["verify", "--db", db]).exit_code == 0

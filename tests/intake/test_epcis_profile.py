@@ -414,32 +414,71 @@ def test_non_cbv_bizstep() -> None:
     assert refusal(ev).reason == "'cbv:BizStep-transforming' names no CBV business step"
 
 
-def test_stage_profile_violations() -> None:
+def test_what_cannot_be_read_is_still_refused() -> None:
     cases: list[tuple[dict[str, Any], str]] = [
         (b.mining() | {"ot:stage": "refining"}, "ot:stage"),
-        (b.mining() | {"action": "OBSERVE", "ilmd": None}, "action"),
-        (b.mining() | {"bizStep": "receiving"}, "bizStep"),
-        (b.export() | {"type": "TransactionEvent"}, "type"),
-        (b.export() | {"bizTransactionList": [{"type": "bol", "bizTransaction": "urn:oretrail:waybill:1"}]},
-         "bizTransactionList"),
-        (b.shipping() | {"bizTransactionList": [{"type": "inv", "bizTransaction": "urn:x:1"}]}, "bizTransactionList"),
-        (b.shipping() | {"destinationList": [{"type": "possessing_party", "destination": b.CARRIER}]},
-         "destinationList"),
-        (b.sales() | {"sourceList": []}, "sourceList"),
         (b.sales() | {"sourceList": [{"type": "owning_party", "source": b.PARTY},
                                      {"type": "owning_party", "source": b.BUYER}]}, "sourceList[1]"),
-        (b.export() | {"bizLocation": None}, "bizLocation"),
-        (b.smelting() | {"outputQuantityList": [], "transformationID": "urn:x:t1"}, "outputQuantityList"),
-        (b.mining() | {"ilmd": {"ot:material": "w.ore"}}, "ilmd"),
         (b.mining() | {"ilmd": {"ot:material": "w.ore", "ot:grade": 1.5}}, "ilmd.ot:grade"),
         (b.mining() | {"ilmd": {"ot:material": "w.ore", "ot:grade": "high"}}, "ilmd.ot:grade"),
         (b.mining() | {"ilmd": {"ot:material": 7, "ot:grade": 0.5}}, "ilmd.ot:material"),
-        (b.mining() | {"eventID": None}, "eventID"),
     ]  # fmt: skip
     for ev, field in cases:
-        ev = {k: v for k, v in ev.items() if v is not None}
         err = refusal(ev)
         assert (err.index, err.field) == (0, field), (field, err)
+
+
+def test_stage_profile_departures_are_read_not_refused() -> None:
+    """Valid EPCIS whose shape the stage profile does not foresee: stored with its departures, read for what it
+    does (SPEC.md §2: a conforming document must be accepted)."""
+    cases: list[tuple[dict[str, Any], str, str]] = [
+        (b.mining() | {"action": "OBSERVE", "ilmd": None}, "action", "observation"),
+        (b.mining() | {"bizStep": "receiving"}, "bizStep", "creation"),
+        (b.export() | {"type": "TransactionEvent", "bizStep": None}, "type", "observation"),
+        (b.export() | {"bizTransactionList": [{"type": "bol", "bizTransaction": "urn:oretrail:waybill:1"}]},
+         "bizTransactionList", "dispatch"),
+        (b.shipping() | {"bizTransactionList": [{"type": "inv", "bizTransaction": "urn:x:1"}]},
+         "bizTransactionList", "removal"),
+        (b.shipping() | {"destinationList": [{"type": "possessing_party", "destination": b.CARRIER}]},
+         "destinationList", "dispatch"),
+        (b.sales() | {"sourceList": None}, "sourceList", "sale"),
+        (b.export() | {"bizLocation": None, "readPoint": {"id": b.PORT}}, "bizLocation", "export"),
+        (b.smelting() | {"outputQuantityList": None, "transformationID": "urn:x:t1"}, "outputQuantityList",
+         "transformation"),
+        (b.mining() | {"ilmd": {"ot:material": "w.ore"}}, "ilmd", "creation"),
+        (b.mining() | {"eventID": None}, "eventID", "creation"),
+        (b.mining() | {"ot:stage": "smelting"}, "type", "creation"),
+    ]  # fmt: skip
+    for ev, field, reading in cases:
+        ev = {k: v for k, v in ev.items() if v is not None}
+        (c,) = read(ev)
+        assert field in [f for f, _ in c.chain.off_profile], (field, c.chain.off_profile)
+        assert c.chain.reading == reading, (field, c.chain.reading)
+    assert all(not c.chain.off_profile for c in read(b.mining(), b.smelting(), b.shipping(), b.sales(), b.export()))
+
+
+def test_the_lost_smelter_commissioning_is_read_as_creating_its_lots() -> None:
+    """The shape that cost the national dataset five documents: ObjectEvent ADD commissioning at a smelter."""
+    ev = b.mining(lots=[(b.lot("crude-1"), 500.0)], material="w.concentrate", grade=0.6, location=b.SMELTER)
+    ev["ot:stage"] = "smelting"
+    (c,) = read(ev)
+    assert c.chain.reading == "creation"
+    assert c.chain.off_profile == (
+        (
+            "type",
+            "a smelting event is a TransformationEvent, not an ObjectEvent",
+        ),
+    )
+
+
+def test_events_without_a_stage_depart_only_when_they_move_goods() -> None:
+    moving = {k: v for k, v in b.mining().items() if k != "ot:stage"}
+    (c,) = read(moving)
+    assert [f for f, _ in c.chain.off_profile] == ["ot:stage"]
+    still = moving | {"action": "OBSERVE", "bizStep": "inspecting", "ilmd": {}}
+    del still["ilmd"]
+    (c,) = read(still)
+    assert (c.chain.reading, c.chain.off_profile) == ("observation", ())
 
 
 def test_material_must_be_in_the_catalogue() -> None:

@@ -374,6 +374,16 @@ def national_sample(st: State) -> None:
     st.shipment("urn:oretrail:waybill:late", dispatched=T0 + days(1))
     st.shipment("urn:oretrail:waybill:div", received=T0 + days(2), received_at_location=OTHER_SMELTER)
     st.event("urn:uuid:clock", time=T0 + days(30))
+    # intake.off_profile: a smelter recorded a commissioning as an ObjectEvent, which the profile does not foresee.
+    st.event(
+        "urn:uuid:off-profile",
+        stage="smelting",
+        biz_step="commissioning",
+        action="ADD",
+        off_profile=orjson.dumps(
+            {"reading": "creation", "departures": [["type", "a smelting event is a TransformationEvent"]]}
+        ).decode(),
+    )
     # party.unregistered.
     st.mine("urn:oretrail:lot:A:s1", "sb.ore", 1000, 0.05)
     st.sale("urn:uuid:sale-2", "urn:oretrail:lot:A:s1", 200, EXPORTER, UNREGISTERED)

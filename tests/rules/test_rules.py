@@ -8,13 +8,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
+import orjson
 from sqlalchemy import Engine
 
 from oretrail.catalogue.model import Catalogue
 from oretrail.rules.base import Finding
 from oretrail.rules.config import Config
 from oretrail.rules.runner import run_rules
-from tests.rules.state import EXPORTER, MINE, PORT, REFINERY, T0, State, days
+from tests.rules.state import EXPORTER, MINE, PORT, REFINERY, T0, USCC_A, State, days
 
 Build = Callable[[State], None]
 
@@ -144,6 +145,7 @@ def test_unit_value_far_outside_range_only(engine: Engine, cat: Catalogue, cfg: 
 # --- trace.no_provenance ------------------------------------------------------------------------------
 def test_no_provenance_when_any_root_lacks_a_mining_event(engine: Engine, cat: Catalogue) -> None:
     def build(st: State) -> None:
+        st.facility(MINE, type_="mine")
         # Clean chain: mined crude gallium refined into metal, exported.
         st.mine("urn:oretrail:lot:A:crude1", "ga.crude", 100, 0.999)
         st.transform(
@@ -171,6 +173,55 @@ def test_no_provenance_when_any_root_lacks_a_mining_event(engine: Engine, cat: C
     assert subjects(found) == [("lot", "urn:oretrail:lot:A:m2", ""), ("lot", "urn:oretrail:lot:X:nowhere", "")]
     assert found[0].details["untraced_roots"] == ["urn:oretrail:lot:X:ghost"]
     assert "530120250000000072" in found[0].evidence and "urn:uuid:exp-72" in found[0].evidence
+
+
+def test_provenance_is_a_mining_object_event_at_a_registered_mine(engine: Engine, cat: Catalogue) -> None:
+    """Only a lot mined (stage mining, ObjectEvent ADD) at a facility the registry lists as a mine has provenance:
+    created at a smelter, by a mining-stage transformation, or at a mine no department registered, it has none."""
+    unregistered_mine = f"urn:oretrail:loc:{USCC_A}:mine-77"
+
+    def build(st: State) -> None:
+        st.facility(MINE, type_="mine")
+        st.facility()  # the refinery, type refinery
+        cases = {
+            "ok": ("mining", "ObjectEvent", "ADD", MINE),
+            "at-refinery": ("mining", "ObjectEvent", "ADD", REFINERY),
+            "unregistered": ("mining", "ObjectEvent", "ADD", unregistered_mine),
+            "smelter-add": ("smelting", "ObjectEvent", "ADD", MINE),
+            "transformed": ("mining", "TransformationEvent", None, MINE),
+        }
+        for n, (name, (stage, kind, action, place)) in enumerate(sorted(cases.items())):
+            eid, lot = f"urn:uuid:make-{name}", f"urn:oretrail:lot:A:{name}"
+            st.event(eid, stage=stage, event_type=kind, action=action, location=place)
+            st.lot(lot, "ga.metal", 10, 0.9999, created_event=eid, stage=stage, location=place)
+            st.export(f"urn:uuid:exp-{name}", lot, 10, f"5301202500000008{n:02d}")
+
+    found = judge(engine, build, "trace.no_provenance", cat)
+    assert sorted(f.subject_id.rsplit(":", 1)[1] for f in found) == [
+        "at-refinery", "smelter-add", "transformed", "unregistered"
+    ]  # fmt: skip
+    assert "nor mined at a registered mine" in found[0].message
+
+
+# --- intake.off_profile -------------------------------------------------------------------------------
+def test_off_profile_names_the_fields_and_the_reading(engine: Engine, cat: Catalogue) -> None:
+    departures = [["type", "a smelting event is a TransformationEvent, not an ObjectEvent"]]
+    off = orjson.dumps({"reading": "creation", "departures": departures}).decode()
+
+    def build(st: State) -> None:
+        st.facility()
+        st.event("urn:uuid:odd", stage="smelting", biz_step="commissioning", action="ADD", off_profile=off)
+        st.lot("urn:oretrail:lot:A:new", "ga.metal", 5, 0.9999, created_event="urn:uuid:odd", location=REFINERY)
+        st.event_lot("urn:uuid:odd", "urn:oretrail:lot:A:new", "created", 5, put_at=REFINERY)
+        st.event("urn:uuid:fine", stage="mining", biz_step="commissioning", action="ADD")
+        st.event("urn:uuid:withdrawn", stage="smelting", action="ADD", off_profile=off, retracted=True)
+
+    found = judge(engine, build, "intake.off_profile", cat)
+    assert subjects(found) == [("event", "urn:uuid:odd", "")]
+    f = found[0]
+    assert "type: a smelting event is a TransformationEvent, not an ObjectEvent" in f.message
+    assert "read as its lots created at its place" in f.message
+    assert (f.location, f.material, f.controlled, f.stake_g) == (REFINERY, "ga.metal", True, 0)
 
 
 # --- balance.transformation ---------------------------------------------------------------------------
@@ -297,6 +348,7 @@ def test_honest_chain_raises_nothing(engine: Engine, cat: Catalogue) -> None:
     def build(st: State) -> None:
         st.enterprise()
         st.facility()
+        st.facility(MINE, type_="mine")
         st.mine("urn:oretrail:lot:A:c", "ga.crude", 100, 0.999)
         st.shipment(
             "urn:oretrail:waybill:1", origin=MINE, dest=REFINERY, received=T0 + days(3), lot="urn:oretrail:lot:A:c"

@@ -142,3 +142,39 @@ def test_0005_moves_movements_onto_event_lots_and_back(engine: Engine) -> None:
         assert "from_place" not in {c["name"] for c in inspect(conn).get_columns("event_lots")}
     migrate(engine)
     assert _schema_differences(engine) == []
+
+
+def test_0007_finds_the_record_of_each_event_itself(engine: Engine) -> None:
+    """Under 0006 an event's row named only its newest record; 0007 fills `original_seq` with the record of the
+    event as sent without an errorDeclaration (for a retracted event, from the ledger), so capture can tell a
+    re-send from an event arriving after its correction."""
+    from alembic import command
+
+    from oretrail.storage.engine import alembic_config
+
+    cfg = alembic_config(engine)
+    command.downgrade(cfg, "0006")
+    ledger_row = (
+        "INSERT INTO ledger (seq, kind, key, digest, body, recorded_at, hash) "
+        "VALUES ({seq}, 'event', '{key}', 'd{seq}', '{body}', '2025-06-01 08:00:00', 'h{seq}')"
+    )
+    event_row = (
+        "INSERT INTO events (event_id, seq, event_type, event_time, retracted) "
+        "VALUES ('{key}', {seq}, 'ObjectEvent', '2025-06-01 08:00:00', {retracted})"
+    )
+    with engine.begin() as conn:
+        for seq, key, body in (
+            (1, "urn:uuid:kept", '{"eventID":"urn:uuid:kept"}'),
+            (2, "urn:uuid:wrong", '{"eventID":"urn:uuid:wrong"}'),
+            (3, "urn:uuid:wrong", '{"errorDeclaration":{"declarationTime":"2025-06-02T00:00:00Z"}}'),
+            (4, "urn:uuid:declared-only", '{"errorDeclaration":{"declarationTime":"2025-06-02T00:00:00Z"}}'),
+        ):
+            conn.exec_driver_sql(ledger_row.format(seq=seq, key=key, body=body))
+        for key, seq, retracted in (("urn:uuid:kept", 1, "false"), ("urn:uuid:wrong", 3, "true"),
+                                    ("urn:uuid:declared-only", 4, "true")):  # fmt: skip
+            conn.exec_driver_sql(event_row.format(key=key, seq=seq, retracted=retracted))
+    migrate(engine)
+    with engine.connect() as conn:
+        rows = dict(conn.exec_driver_sql("SELECT event_id, original_seq FROM events").all())
+        assert conn.exec_driver_sql("SELECT count(*) FROM events WHERE off_profile IS NOT NULL").scalar() == 0
+    assert rows == {"urn:uuid:kept": 1, "urn:uuid:wrong": 2, "urn:uuid:declared-only": None}

@@ -59,6 +59,7 @@ def capture_events(
         "unchanged": report.unchanged,
         "corrections": report.corrections,
         "alerts_new": report.alerts_new,
+        "outcomes": [o.row() for o in report.outcomes],
     }
 
 

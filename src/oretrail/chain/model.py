@@ -53,6 +53,9 @@ class ChainEvent(NamedTuple):
     destinations: Mapping[str, str] = _NONE
     biz_transactions: tuple[tuple[str, str], ...] = ()  # (type short name or URI, id)
     error_declaration: ErrorDeclaration | None = None
+    # Where the event departs from the stage profile of SPEC.md §2, as (field, plain reason) pairs: stored
+    # and read for what it does all the same, and judged by the rule intake.off_profile.
+    off_profile: tuple[tuple[str, str], ...] = ()
 
     def transaction(self, kind: str) -> str | None:
         for t, tid in self.biz_transactions:
@@ -70,3 +73,78 @@ class ChainEvent(NamedTuple):
         if ref is None:
             return None
         return ref[len(DECLARATION_PREFIX) :] if ref.startswith(DECLARATION_PREFIX) else ref
+
+    @property
+    def reading(self) -> str:
+        """What the event does to the chain (READINGS), whatever its stage says."""
+        return reading_of(
+            self.event_type, self.action, self.biz_step, self.waybill, self.declaration_no, self.destinations
+        )
+
+
+# What an event does to the chain, whatever its stage says (docs/projections.md). Intake names the reading in
+# its profile departures and the projector applies it, so both always agree.
+TRANSFORMATION = "transformation"
+CREATION = "creation"
+REMOVAL = "removal"
+DISPATCH = "dispatch"
+RECEIPT = "receipt"
+ARRIVAL = "arrival"
+EXPORT = "export"
+SALE = "sale"
+OBSERVATION = "observation"
+READINGS: Mapping[str, str] = MappingProxyType(
+    {
+        TRANSFORMATION: "its inputs consumed and its outputs created at its place",
+        CREATION: "its lots created at its place",
+        REMOVAL: "its lots drawn from its place, to nowhere on record",
+        DISPATCH: "its lots dispatched from its place under its waybill",
+        RECEIPT: "its lots received at its place from its waybill",
+        ARRIVAL: "its lots arrived at its place, from nowhere on record",
+        EXPORT: "its lots exported from its place under its customs declaration",
+        SALE: "its lots passed to the buyer (owning_party)",
+        OBSERVATION: "an observation: nothing moved",
+    }
+)
+# CBV 2.0 business steps that take goods out of a place (shipping: the goods leave for another party's
+# location; departing: the conveyance leaves the place with them) and that bring goods in (receiving: taken
+# into inventory; arriving: the conveyance arrives with them). Other steps (loading, storing, inspecting,
+# ...) happen within one place and move nothing between places.
+OUTBOUND_STEPS = frozenset({"shipping", "departing"})
+INBOUND_STEPS = frozenset({"receiving", "arriving"})
+
+
+def reading_of(
+    event_type: str,
+    action: str | None,
+    biz_step: str | None,
+    waybill: str | None,
+    declaration_no: str | None,
+    destinations: Mapping[str, str],
+) -> str:
+    """What an event does, from EPCIS semantics alone (EPCIS 2.0 §7.4, CBV 2.0 §7.1), never from ot:stage.
+
+    A TransformationEvent consumes its inputs and creates its outputs. An ObjectEvent ADD brings its lots
+    into being where it happens and a DELETE takes them out of it. An OBSERVE moves goods only under a step
+    that moves them: outbound under a customs declaration is an export, under a waybill a dispatch, under
+    neither the goods leave the place for nowhere on record (drawn); inbound under a waybill is its receipt,
+    without one the goods arrive from nowhere on record. A TransactionEvent ADD that names the new owner
+    passes ownership. Anything else is an observation.
+    """
+    if event_type == "TransformationEvent":
+        return TRANSFORMATION
+    if event_type == "TransactionEvent":
+        return SALE if action == "ADD" and "owning_party" in destinations else OBSERVATION
+    if event_type != "ObjectEvent":
+        return OBSERVATION
+    if action == "ADD":
+        return CREATION
+    if action == "DELETE":
+        return REMOVAL
+    if biz_step in OUTBOUND_STEPS:
+        if declaration_no:
+            return EXPORT
+        return DISPATCH if waybill else REMOVAL
+    if biz_step in INBOUND_STEPS:
+        return RECEIPT if waybill else ARRIVAL
+    return OBSERVATION

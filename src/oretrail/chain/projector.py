@@ -15,10 +15,23 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection, bindparam, case, delete, func, literal_column, or_, select, update
 from sqlalchemy.sql.dml import Insert
 
-from oretrail.chain.model import DECLARATION_PREFIX, ChainEvent, LotQty
+from oretrail.chain.model import (
+    ARRIVAL,
+    CREATION,
+    DECLARATION_PREFIX,
+    DISPATCH,
+    EXPORT,
+    RECEIPT,
+    REMOVAL,
+    SALE,
+    ChainEvent,
+    LotQty,
+    reading_of,
+)
 from oretrail.registry.records import party_of_location
 from oretrail.storage.bulk import execute_values, insert_values
 from oretrail.storage.schema import (
@@ -32,7 +45,6 @@ from oretrail.storage.schema import (
 )
 from oretrail.storage.upsert import insert_new, insert_or
 
-TRANSFORMING_STAGES = ("smelting", "processing", "manufacturing")
 PROJECTION_TABLES = (events, lots, event_lots, positions, shipments, genealogy, exports)
 
 
@@ -62,7 +74,8 @@ class Touched:
 # and picking it apart again for the driver costs more than the insert itself.
 _EVENT_COLUMNS = (
     "event_id", "seq", "event_type", "action", "biz_step", "stage", "event_time", "biz_location", "read_point",
-    "waybill", "declaration_no", "source_party", "dest_party", "dest_location", "retracted",
+    "waybill", "declaration_no", "source_party", "dest_party", "dest_location", "retracted", "original_seq",
+    "off_profile",
 )  # fmt: skip
 _LOT_COLUMNS = (
     "lot_id", "material", "element", "grade", "mass_g", "element_mg", "created_event", "created_stage",
@@ -110,15 +123,22 @@ class Projector:
 
     # --- entry points ------------------------------------------------------------------------------
     def apply(self, items: Iterable[tuple[int, ChainEvent]]) -> Touched:
+        """Project events in ledger order. An event whose errorDeclaration is already on record (it arrived
+        first) is stored but never counts: its row stays retracted, as if it had come first and been retracted
+        then, so the state never depends on which of the two arrived first."""
         items = list(items)
-        self._prefetch(_drawn_lots(items))
+        self._prefetch(_lots_of(items))
+        withdrawn = self._retracted_already([ev.event_id for _, ev in items if ev.error_declaration is None])
         for seq, ev in items:
             if self.track:
                 self._touch(ev)
             if ev.error_declaration is not None:
                 self.touched.retracted.add(ev.event_id)
+                withdrawn.add(ev.event_id)
                 self.flush()
                 self._retract(seq, ev)
+            elif ev.event_id in withdrawn:
+                self.conn.execute(_MARK_ORIGINAL, {"eid": ev.event_id, "original": seq})
             else:
                 self._apply(seq, ev)
         self.flush()
@@ -171,6 +191,8 @@ class Projector:
             dst.get("owning_party") or dst.get("possessing_party"),
             dst.get("location"),
             retracted,
+            None if retracted else seq,  # a row born retracted: only the event's errorDeclaration is on record
+            _off_profile(ev),
         )
 
     def _apply(self, seq: int, ev: ChainEvent) -> None:
@@ -195,30 +217,37 @@ class Projector:
                     b.genealogy.add((o.lot, i.lot, ev.event_id))
             return
 
-        step = ev.biz_step
         quantities = _merged(ev.quantities)
-        if ev.event_type == "ObjectEvent" and ev.action == "ADD" and (ev.stage == "mining" or step == "commissioning"):
+        what = ev.reading
+        if what == CREATION:
             for q in quantities:
                 row = self._role(seq, ev, q, "created")
                 self._create(ev, q, place)
                 self._put(row, q.lot, place, q.grams, dst_owner or party_of_place(place))
-        elif ev.stage == "transportation" and ev.waybill and step in ("shipping", "receiving"):
+        elif what == REMOVAL:
+            for q in quantities:
+                self._draw(self._role(seq, ev, q, "removed"), q.lot, place, q.grams, src_owner)
+        elif what == ARRIVAL:
+            for q in quantities:
+                self._put(self._role(seq, ev, q, "arrived"), q.lot, place, q.grams, dst_owner or party_of_place(place))
+        elif what in (DISPATCH, RECEIPT):
             self._transport(seq, ev, quantities, place)
-        elif ev.event_type == "TransactionEvent" and ev.stage == "sales":
-            seller, buyer = src_owner or "", dst_owner or ""
+        elif what == SALE:
+            seller, buyer = src_owner, ev.destinations["owning_party"]
             for q in quantities:
                 row = self._role(seq, ev, q, "sold")
-                where = ev.biz_location or self._held_at(q.lot, seller)
+                where = place or (self._held_at(q.lot, seller) if seller else None)
                 if where:
                     self._draw(row, q.lot, where, q.grams, seller)
                     self._put(row, q.lot, where, q.grams, buyer)
-        elif ev.stage == "export" and ev.declaration_no:
-            abroad = DECLARATION_PREFIX + ev.declaration_no
+        elif what == EXPORT:
+            declaration_no = ev.declaration_no or ""
+            abroad = DECLARATION_PREFIX + declaration_no
             for q in quantities:
                 row = self._role(seq, ev, q, "exported")
                 owner = self._draw(row, q.lot, place, q.grams, src_owner)
                 self._put(row, q.lot, abroad, q.grams, owner)
-                b.exports.append((ev.event_id, q.lot, ev.declaration_no, ev.biz_location, q.grams, ev.event_time))
+                b.exports.append((ev.event_id, q.lot, declaration_no, place or None, q.grams, ev.event_time))
         else:
             for q in quantities:
                 self._role(seq, ev, q, "observed")
@@ -226,7 +255,7 @@ class Projector:
     def _transport(self, seq: int, ev: ChainEvent, quantities: Sequence[LotQty], place: str) -> None:
         waybill = ev.waybill or ""
         src_owner = ev.sources.get("owning_party")
-        if ev.biz_step == "shipping":
+        if ev.reading == DISPATCH:
             for q in quantities:
                 row = self._role(seq, ev, q, "shipped")
                 owner = self._draw(row, q.lot, place, q.grams, src_owner)
@@ -299,22 +328,23 @@ class Projector:
             at[owner] = at.get(owner, 0) + delta
 
     def _holder(self, lot: str, place: str) -> str:
-        """Whoever holds most of a lot at a place now: stored holdings (read once a batch) plus pending ones."""
+        """Whoever holds most of a lot at a place now: its stored holdings (read for the batch) plus pending ones."""
         key = (lot, place)
-        base = self._base.get(key)
-        if base is None and lot in self._prefetched:
-            base = {}
-        if base is None:
-            rows = self.conn.execute(_HOLDINGS_AT, {"lot": lot, "place": place})
-            base = self._base[key] = dict(rows.all())
-        held = dict(base)
+        held = dict(self._base.get(key, {}))
         for owner, g in self.buf.pending_at.get(key, {}).items():
             held[owner] = held.get(owner, 0) + g
         best = max(((g, o) for o, g in held.items() if g > 0), default=None)
         return best[1] if best else party_of_place(place)
 
+    def _retracted_already(self, event_ids: list[str]) -> set[str]:
+        found: set[str] = set()
+        for i in range(0, len(event_ids), _CHUNK):
+            found.update(self.conn.execute(_RETRACTED_AMONG, {"ids": event_ids[i : i + _CHUNK]}).scalars())
+        return found
+
     def _prefetch(self, lot_ids: set[str]) -> None:
-        """Read the stored holdings of every lot a batch draws from in a few queries, not one per draw."""
+        """Read the stored holdings of every lot a batch moves, in a few queries, not one per draw; knowing every
+        holding it changes is what lets `_add_positions` delete the ones that reach zero, in any order."""
         ids = sorted(lot_ids)
         for i in range(0, len(ids), _CHUNK):
             for lot, place, owner, grams in self.conn.execute(_HOLDINGS_OF, {"ids": ids[i : i + _CHUNK]}).all():
@@ -332,40 +362,28 @@ class Projector:
 
     # --- storage helpers -----------------------------------------------------------------------------
     def _add_positions(self, deltas: dict[tuple[str, str, str], int]) -> None:
-        """Add the batch's changes to the stored holdings and drop holdings that reach zero.
+        """Add changes to the stored holdings, and delete the holdings that reach zero.
 
-        For a lot whose stored holdings were read this batch the new amount is known, so an emptied holding
-        is deleted by its key; other lots (after a correction) are swept for emptied rows after the upsert.
-        The holdings read this batch are brought up to date with what is written, so a correction in the
-        middle of a document does not make the rest of it read them anew.
+        Every lot changed has had its stored holdings read this batch (`_prefetch`), so the new amount is known
+        here and an emptied holding is deleted by its key, whether the draw or the addition came first. The
+        holdings read are kept equal to what is written, so later draws of the batch need no new read.
         """
         rows: list[tuple[str, str, str, int]] = []
         emptied: list[tuple[str, str, str]] = []
-        unknown: set[str] = set()
         for (lot, place, owner), g in deltas.items():
             if not g:
                 continue
-            held = self._base.get((lot, place))
-            if held is None and lot in self._prefetched:
-                held = self._base[(lot, place)] = {}
-            now = None
-            if held is not None:  # read this batch: kept equal to the table, so later draws need no new read
-                now = held.pop(owner, 0) + g
-                if now:
-                    held[owner] = now
-            if lot in self._prefetched:
-                if now == 0:
-                    emptied.append((lot, place, owner))
-                    continue
-            elif g < 0:
-                unknown.add(lot)
-            rows.append((lot, place, owner, g))
+            if lot not in self._prefetched:
+                raise AssertionError(f"holdings of lot {lot} changed without being read first")
+            held = self._base.setdefault((lot, place), {})
+            now = held.pop(owner, 0) + g
+            if now:
+                held[owner] = now
+                rows.append((lot, place, owner, g))
+            else:
+                emptied.append((lot, place, owner))
         execute_values(self.conn, _add_to_position(self.conn.dialect.name), _POSITION_COLUMNS, rows)
         execute_values(self.conn, _DELETE_POSITION, _POSITION_COLUMNS[:3], emptied)
-        swept = sorted(unknown)
-        for i in range(0, len(swept), _CHUNK):
-            chunk = swept[i : i + _CHUNK]
-            self.conn.execute(_SWEEP_EMPTIED, {"ids": chunk})
 
     def _merge_shipments(self, dispatches: list[tuple[Any, ...]], receipts: list[tuple[Any, ...]]) -> None:
         """Fold dispatches and receipts into the shipment rows in the database itself, earliest of each winning
@@ -399,6 +417,7 @@ class Projector:
         its = {"eid": eid, "seq": original, "lots": sorted(its_lots)}
         for stmt in _UNDO:
             c.execute(stmt, its)
+        self._prefetch(its_lots - self._prefetched)
         self._add_positions(undo)
         c.execute(_MARK_RETRACTED, {"eid": eid, "seq": seq})
         self._rebuild_shipment(waybill)
@@ -410,13 +429,14 @@ class Projector:
         c.execute(_DELETE_SHIPMENT, {"waybill": waybill})
         dispatches: list[tuple[Any, ...]] = []
         receipts: list[tuple[Any, ...]] = []
-        for eid, step, place, dest_location, dest_party, at, shipped in c.execute(
-            _LIVE_ON_WAYBILL, {"waybill": waybill}
-        ).all():
-            if step == "shipping":
-                dispatches.append((waybill, place, dest_location, dest_party, eid, at, int(shipped)))
-            elif step == "receiving":
-                receipts.append((waybill, eid, at, place))
+        for r in c.execute(_LIVE_ON_WAYBILL, {"waybill": waybill}).all():
+            what = reading_of(r.event_type, r.action, r.biz_step, waybill, r.declaration_no, {})
+            if what == DISPATCH:
+                dispatches.append(
+                    (waybill, r.place, r.dest_location, r.dest_party, r.event_id, r.event_time, int(r.shipped))
+                )
+            elif what == RECEIPT:
+                receipts.append((waybill, r.event_id, r.event_time, r.place))
         self._merge_shipments(dispatches, receipts)
 
 
@@ -425,17 +445,16 @@ _CHUNK = 400  # values per IN list
 _HOLDINGS_OF = select(positions.c.lot_id, positions.c.place, positions.c.owner, positions.c.grams).where(
     positions.c.lot_id.in_(bindparam("ids", expanding=True))
 )
-_HOLDINGS_AT = select(positions.c.owner, positions.c.grams).where(
-    positions.c.lot_id == bindparam("lot"), positions.c.place == bindparam("place")
-)
 _HELD_BY = select(positions.c.place, positions.c.grams).where(
     positions.c.lot_id == bindparam("lot"), positions.c.owner == bindparam("owner")
 )
-_SWEEP_EMPTIED = delete(positions).where(
-    positions.c.grams == 0, positions.c.lot_id.in_(bindparam("ids", expanding=True))
+_RETRACTED_AMONG = select(events.c.event_id).where(
+    events.c.event_id.in_(bindparam("ids", expanding=True)), events.c.retracted.is_(True)
 )
 # Corrections.
 _EVENT_STATE = select(events.c.seq, events.c.waybill, events.c.retracted).where(events.c.event_id == bindparam("eid"))
+# The event itself, arriving after its errorDeclaration: on record now, still retracted.
+_MARK_ORIGINAL = update(events).where(events.c.event_id == bindparam("eid")).values(original_seq=bindparam("original"))
 _MARK_RETRACTED = (
     update(events).where(events.c.event_id == bindparam("eid")).values(retracted=True, seq=bindparam("seq"))
 )
@@ -465,12 +484,15 @@ _SHIPPED_GRAMS = (
 _LIVE_ON_WAYBILL = (
     select(
         events.c.event_id,
+        events.c.event_type,
+        events.c.action,
         events.c.biz_step,
-        func.coalesce(events.c.biz_location, events.c.read_point, ""),  # the place capture used
+        events.c.declaration_no,
+        func.coalesce(events.c.biz_location, events.c.read_point, "").label("place"),  # the place capture used
         events.c.dest_location,
         events.c.dest_party,
         events.c.event_time,
-        _SHIPPED_GRAMS,
+        _SHIPPED_GRAMS.label("shipped"),
     )
     .where(events.c.waybill == bindparam("waybill"), events.c.retracted.is_(False))
     .order_by(events.c.event_time)
@@ -484,15 +506,16 @@ _DELETE_POSITION = delete(positions).where(
 
 def _earliest_wins(dialect: str, columns: tuple[str, ...], at: str) -> Insert:
     """Upsert of a shipment row's `columns` (the waybill first) that takes the new values only when its time
-    `at` is earlier than the stored one; a dispatch's grams add up over later dispatches under the waybill."""
+    `at` is earlier than the stored one; the grams of every dispatch under the waybill add up."""
     t = shipments
     ins = insert_or(dialect, t)
     x = ins.excluded
     first = or_(t.c[at].is_(None), x[at] < t.c[at])
     keep_first = {name: case((first, x[name]), else_=t.c[name]) for name in columns[1:]}
     if "grams" in keep_first:
-        later = (x.dispatch_event != t.c.dispatch_event, func.coalesce(t.c.grams, literal_column("0")) + x.grams)
-        keep_first["grams"] = case((first, x.grams), later, else_=t.c.grams)
+        # Another dispatch under the waybill adds its grams, whichever of the two arrived first.
+        another = (x.dispatch_event != t.c.dispatch_event, func.coalesce(t.c.grams, literal_column("0")) + x.grams)
+        keep_first["grams"] = case(another, (first, x.grams), else_=t.c.grams)
     return ins.on_conflict_do_update(index_elements=[t.c.waybill], set_=keep_first)
 
 
@@ -516,6 +539,13 @@ def _add_to_position(dialect: str) -> Insert:
     )
 
 
+def _off_profile(ev: ChainEvent) -> str | None:
+    """The events row's record of a departure from the stage profile: how the event was read, and why."""
+    if not ev.off_profile:
+        return None
+    return orjson.dumps({"reading": ev.reading, "departures": ev.off_profile}).decode()
+
+
 def _merged(quantities: tuple[LotQty, ...]) -> Sequence[LotQty]:
     """A lot listed twice in one list is one quantity, their sum: the event moved that much of it, once."""
     if len(quantities) < 2 or len({q.lot for q in quantities}) == len(quantities):
@@ -526,8 +556,8 @@ def _merged(quantities: tuple[LotQty, ...]) -> Sequence[LotQty]:
     return [LotQty(lot, grams) for lot, grams in total.items()]
 
 
-def _drawn_lots(items: Sequence[tuple[int, ChainEvent]]) -> set[str]:
-    return {q.lot for _, ev in items for q in (*ev.quantities, *ev.inputs)}
+def _lots_of(items: Sequence[tuple[int, ChainEvent]]) -> set[str]:
+    return {q.lot for _, ev in items for q in (*ev.quantities, *ev.inputs, *ev.outputs)}
 
 
 def clear_projections(conn: Connection) -> None:

@@ -1,15 +1,30 @@
 """EPCIS 2.0 JSON / JSON-LD intake: validation layers 1–3 of DESIGN.md, and the chain reading of each event.
 
-A document is all or nothing: the first refused event refuses the whole document, with an IntakeError that
-names the document, the event's index in the eventList, the field and the reason. Layer 4 (registry,
-lots, plausibility) is not here on purpose: an event that is well formed but suspicious is evidence, and
-the rules judge it after it is stored.
+Refused, with an IntakeError naming the document, the event's index in the eventList, the field and the
+reason, is only what is not valid EPCIS 2.0 or cannot be read at all; the first refused event refuses the
+whole document (EPCIS capture is all or nothing) and nothing of it is stored:
+- layer 1, structure: our own JSON Schema (epcis_schema.json, compiled with jsonschema-rs with `format`
+  checked, because `format: uri` is what refuses bare non-CBV words and un-namespaced extension keys);
+- layer 2, vocabulary: CBV business steps, dispositions, transaction, source/destination and error-reason
+  types; extension prefixes that @context does not declare; oretrail keys unknown at their level, an unknown
+  `ot:stage`, an `ot:material` that is not a catalogue code, an `ot:grade` outside (0, 1];
+- quantities of an event with `ot:stage`: a quantity or unit missing, a unit other than KGM, TNE, GRM, a
+  quantity not above zero or under half a gram (the chain reads mass, and these have none it can read);
+- times: unreadable, or more than an hour after the clock;
+- two different parties of one source/destination type in a staged event (which of them sold?);
+- one eventID with two different contents in one document, except an event and its correction.
 
-Layer 1 is our own JSON Schema (epcis_schema.json) compiled with jsonschema-rs, with `format` checked,
-because `format: uri` is what refuses bare non-CBV words and un-namespaced extension keys. Layer 2 reads
-the JSON-LD namespaces (so `ot:stage` works whatever prefix a document binds to the oretrail namespace),
-folds CBV spellings and converts quantities to integer grams. Layer 3 applies the stage profile of
-SPEC.md §2 to the events that carry an oretrail stage.
+Everything else about the shape of a staged event is layer 3, the stage profile of SPEC.md §2, and refuses
+nothing: the event is stored, read for what it does (`ChainEvent.reading`), and its departures from the
+profile travel on `ChainEvent.off_profile` for the rule intake.off_profile: the event type, action,
+bizStep, quantity lists, bizLocation, business transaction, source and destination parties, a missing
+eventID (the derived one is used), lots created without `ot:material` / `ot:grade` in ilmd, and an event
+without `ot:stage` that moves goods. docs/feeds.md keeps the same list for senders.
+
+Layer 4 (registry, lots, plausibility) is not here on purpose: an event that is well formed but suspicious
+is evidence, and the rules judge it after it is stored. Layer 2 reads the JSON-LD namespaces (so `ot:stage`
+works whatever prefix a document binds to the oretrail namespace), folds CBV spellings and converts
+quantities to integer grams.
 """
 
 from __future__ import annotations
@@ -33,7 +48,10 @@ from oretrail.chain.model import (
     BTT_BOL,
     BTT_DECLARATION,
     BTT_INVOICE,
+    CREATION,
+    OBSERVATION,
     STAGES,
+    TRANSFORMATION,
     ChainEvent,
     ErrorDeclaration,
     LotQty,
@@ -60,6 +78,7 @@ _NO_OT_KEYS: frozenset[str] = frozenset()
 
 
 class CapturedEvent(NamedTuple):
+    position: int  # index in the document's eventList
     event_id: str
     # The event object as received (eventID filled in if it had none), carrying the document's @context
     # when it has none of its own: stored alone in the ledger, it must still resolve its prefixes.
@@ -121,7 +140,7 @@ def read_document(data: bytes, name: str, now: datetime | None = None) -> list[C
                 )
         earlier.append((index, event))
         body = event if "@context" in event else {"@context": doc["@context"], **event}
-        captured.append(CapturedEvent(chain.event_id, body, chain))
+        captured.append(CapturedEvent(index, chain.event_id, body, chain))
     return captured
 
 
@@ -192,8 +211,9 @@ class _Reader:
 
         stage = self._stage(ot)
         strict = stage is not None
+        had_id = "eventID" in ev
         chain = ChainEvent(
-            event_id=self._event_id(ev, strict),
+            event_id=self._event_id(ev),
             event_type=ev["type"],
             event_time=self._time(ev["eventTime"], "eventTime"),
             action=ev.get("action"),
@@ -215,9 +235,12 @@ class _Reader:
         for part, values in ev.get("persistentDisposition", {}).items():
             for i, value in enumerate(values):
                 _term(voc.DISPOSITION, value, prefixes, "persistentDisposition", part, i)
-        if stage is not None:
-            _check_profile(chain, ev, lot_data)
-        return chain
+        departures = _departures(chain, ev, lot_data)
+        if strict and not had_id:
+            departures.insert(
+                0, ("eventID", f"missing: stored as {chain.event_id}, the id a correction of it must name")
+            )
+        return chain._replace(off_profile=tuple(departures)) if departures else chain
 
     def extensions(
         self,
@@ -265,11 +288,11 @@ class _Reader:
             raise _Bad(key, f"unknown stage {_show(stage)} (use one of {', '.join(STAGES)})")
         return stage
 
-    def _event_id(self, ev: dict[str, Any], strict: bool) -> str:
+    def _event_id(self, ev: dict[str, Any]) -> str:
+        """The eventID, or for an event without one (EPCIS 2.0 makes it optional) a digest of its canonical form,
+        so that a re-send is still recognised as the same event."""
         if "eventID" in ev:
             return ev["eventID"]
-        if strict:
-            raise _Bad("eventID", "an event with an oretrail stage must carry an eventID")
         try:
             canonical = rfc8785.dumps(ev)
         except rfc8785.CanonicalizationError as exc:
@@ -441,56 +464,84 @@ class _Profile:
     biz_steps: tuple[str, ...]  # empty: any
     transaction: str | None
     quantity_lists: tuple[str, ...]
-    lot_master_data: bool
     biz_location: str | None  # what the location is, for the message; None: not required
     sources: tuple[str, ...] = ()
     destinations: tuple[str, ...] = ()
 
 
 _TRANSFORMATION = _Profile(
-    "TransformationEvent", None, (), None, ("inputQuantityList", "outputQuantityList"), True, "the plant"
+    "TransformationEvent", None, (), None, ("inputQuantityList", "outputQuantityList"), "the plant"
 )
 _PROFILES: Mapping[str, _Profile] = {
-    "mining": _Profile("ObjectEvent", "ADD", ("commissioning",), None, ("quantityList",), True, "the mine"),
+    "mining": _Profile("ObjectEvent", "ADD", ("commissioning",), None, ("quantityList",), "the mine"),
     "smelting": _TRANSFORMATION,
     "processing": _TRANSFORMATION,
     "manufacturing": _TRANSFORMATION,
     "transportation": _Profile(
-        "ObjectEvent", "OBSERVE", ("shipping", "receiving"), BTT_BOL, ("quantityList",), False, None
+        "ObjectEvent", "OBSERVE", ("shipping", "receiving"), BTT_BOL, ("quantityList",), None
     ),
     "sales": _Profile(
-        "TransactionEvent", "ADD", (), BTT_INVOICE, ("quantityList",), False, None, ("owning_party",),
+        "TransactionEvent", "ADD", (), BTT_INVOICE, ("quantityList",), None, ("owning_party",),
         ("owning_party",),
     ),
     "export": _Profile(
-        "ObjectEvent", "OBSERVE", ("departing",), BTT_DECLARATION, ("quantityList",), False, "the port of exit"
+        "ObjectEvent", "OBSERVE", ("departing",), BTT_DECLARATION, ("quantityList",), "the port of exit"
     ),
 }  # fmt: skip
-# Where the lot is going is required: without it a diversion cannot be seen. Who will hold it (SPEC names
-# the possessing_party too) is read when present; its absence is left to the rules, not refused, because a
-# shipment record missing a party is evidence worth keeping.
+# Where the lot is going belongs to a dispatch: without it a diversion cannot be seen. Who will hold it (SPEC
+# names the possessing_party too) is read when present and not asked for, since the carrier changes nothing
+# the chain reads.
 _SHIPPING_DESTINATIONS = ("location",)
 
 
-def _check_profile(chain: ChainEvent, ev: dict[str, Any], lot_data: dict[str, tuple[str, Any]]) -> None:
-    """Layer 3. Quantities (units, sign) were checked while reading them; here, the shape of the stage."""
+def _departures(chain: ChainEvent, ev: dict[str, Any], lot_data: dict[str, tuple[str, Any]]) -> list[tuple[str, str]]:
+    """Layer 3: where a valid event departs from the stage profile of SPEC.md §2, as (field, plain reason) pairs.
+
+    Nothing here refuses: an event that is valid EPCIS 2.0 is evidence, and is stored and read for what it does
+    (`ChainEvent.reading`, which the rule's message and the capture report name); each reason says what the
+    profile expects of the stage and what the event has instead. When the event type is not the stage's, the
+    rest of the stage's shape (action, step, lists) cannot be compared and only the type is named. An event
+    without `ot:stage` is plain EPCIS (SPEC.md §2: other vocabulary is accepted); it departs from the profile
+    only when it moves goods, since every chain event carries a stage.
+    """
+    out: list[tuple[str, str]] = []
     stage = chain.stage
-    p = _PROFILES[stage]  # type: ignore[index]  # only called with a stage
-    if chain.event_type != p.event_type:
-        raise _Bad("type", f"a {stage} event must be a {p.event_type}, not {chain.event_type}")
+    if stage is None:
+        if chain.reading != OBSERVATION:
+            out.append(("ot:stage", "missing: every event that moves goods names its stage"))
+    else:
+        p = _PROFILES[stage]
+        if chain.event_type != p.event_type:
+            out.append(("type", f"{_a(stage)} event is {_a(p.event_type)}, not {_a(chain.event_type)}"))
+        else:
+            out.extend(_shape_departures(chain, ev, p, stage))
+        if p.biz_location is not None and chain.biz_location is None:
+            where = f"its readPoint {chain.read_point}" if chain.read_point else "no place at all"
+            reason = f"{_a(stage)} event names its bizLocation ({p.biz_location}); read at {where}"
+            out.append(("bizLocation", reason))
+    created = {CREATION: chain.quantities, TRANSFORMATION: chain.outputs}.get(chain.reading)
+    if created:
+        missing = [f"ot:{local}" for local in ("material", "grade") if local not in lot_data]
+        if missing:
+            out.append(("ilmd", f"the lots it creates have no {' or '.join(missing)}: their content is unknown"))
+    return out
+
+
+def _shape_departures(chain: ChainEvent, ev: dict[str, Any], p: _Profile, stage: str) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
     if p.action is not None and chain.action != p.action:
-        raise _Bad("action", f"a {stage} event must have action {p.action}, not {chain.action}")
+        out.append(("action", f"{_a(stage)} event has action {p.action}, not {chain.action}"))
     if p.biz_steps and chain.biz_step not in p.biz_steps:
-        raise _Bad(
-            "bizStep", f"a {stage} event must have bizStep {' or '.join(p.biz_steps)}, not {_show(chain.biz_step)}"
-        )
+        steps = " or ".join(p.biz_steps)
+        out.append(("bizStep", f"{_a(stage)} event has bizStep {steps}, not {_show(chain.biz_step)}"))
     for key in p.quantity_lists:
         if not ev.get(key):
-            raise _Bad(key, f"a {stage} event must list its lots in {key}")
-    if p.biz_location is not None and chain.biz_location is None:
-        raise _Bad("bizLocation", f"a {stage} event must name its bizLocation ({p.biz_location})")
+            out.append((key, f"{_a(stage)} event lists its lots in {key}, and this one lists none there"))
     if p.transaction is not None and chain.transaction(p.transaction) is None:
-        raise _Bad("bizTransactionList", f"a {stage} event must carry a business transaction of type {p.transaction}")
+        kind = p.transaction
+        out.append(
+            ("bizTransactionList", f"{_a(stage)} event carries a business transaction of type {kind}, not this one")
+        )
     destinations = p.destinations + (_SHIPPING_DESTINATIONS if chain.biz_step == "shipping" else ())
     for key, needed, have in (
         ("sourceList", p.sources, chain.sources),
@@ -498,11 +549,12 @@ def _check_profile(chain: ChainEvent, ev: dict[str, Any], lot_data: dict[str, tu
     ):
         for kind in needed:
             if kind not in have:
-                raise _Bad(key, f"a {chain.biz_step or stage} event must name the {kind} in its {key}")
-    if p.lot_master_data:
-        for local in ("material", "grade"):
-            if local not in lot_data:
-                raise _Bad("ilmd", f"a {stage} event must give ot:{local} of the lots it creates in ilmd")
+                out.append((key, f"{_a(chain.biz_step or stage)} event names the {kind} in its {key}"))
+    return out
+
+
+def _a(word: str) -> str:
+    return f"{'an' if word[:1].lower() in 'aeiou' else 'a'} {word}"
 
 
 def _schema_refusal(doc: dict[str, Any], name: str, events_path: tuple[str, ...]) -> IntakeError:
@@ -531,7 +583,7 @@ def _plain_reason(err: jsonschema_rs.ValidationError, path: list[str | int]) -> 
         path.append(kind.unexpected[0])
         return "unknown field, not part of EPCIS 2.0"
     if isinstance(kind, jsonschema_rs.ValidationErrorKind.PropertyNames):
-        key = kind.error.instance
+        key = str(kind.error.instance)  # the offending property name: always a string
         path.append(key)
         return (
             f"'{key}' is not an EPCIS field here; an extension needs a namespace "

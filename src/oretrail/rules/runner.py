@@ -16,6 +16,7 @@ from oretrail.rules import (
     balance_transformation,
     declaration_misclassified,
     declaration_unit_value,
+    intake_off_profile,
     licence_invalid,
     licence_mismatch,
     licence_missing,
@@ -55,6 +56,7 @@ RULES: tuple[Rule, ...] = tuple(
         mirror_gap,
         mirror_share_jump,
         mirror_no_capacity,
+        intake_off_profile,
     )
 )
 RULE_IDS: tuple[str, ...] = tuple(r.id for r in RULES)

@@ -1,10 +1,14 @@
 """trace.no_provenance: controlled material is exported, and its lots do not all trace back to mining events.
 
 A lot has provenance when every root of its genealogy (every ancestor not itself made by a transformation) was
-created by a mining event on record. One untraced input is enough to launder material of unknown origin into
-an otherwise clean lot, so "some path reaches a mine" is not enough. The walk goes backward from the exported
-lots, so a capture-time run only visits the ancestry of the lots it was asked about; UNION (not UNION ALL)
-visits each (lot, ancestor) pair once, which also ends the walk on a corrupted, cyclic genealogy.
+created by a mining event at a mine: an ObjectEvent ADD of stage `mining` (SPEC.md §2) whose place the
+registry lists as a facility of type `mine`. A lot created anywhere else, by any event (a commissioning at a
+smelter, a "mining" event at a warehouse or at a place no department registered), carries no provenance:
+that is where material of unknown origin enters the chain. One untraced input is enough to launder such
+material into an otherwise clean lot, so "some path reaches a mine" is not enough. The walk goes backward
+from the exported lots, so a capture-time run only visits the ancestry of the lots it was asked about; UNION
+(not UNION ALL) visits each (lot, ancestor) pair once, which also ends the walk on a corrupted, cyclic
+genealogy.
 """
 
 from __future__ import annotations
@@ -12,58 +16,41 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import Row, Select, bindparam, exists, func, or_, select
+from sqlalchemy import exists, or_, select
 
 from oretrail.rules.base import Context, Finding, capped, kg
 from oretrail.rules.rule import Rule, Settling, Text
 from oretrail.rules.scope import LOT
-from oretrail.rules.statements import once
-from oretrail.storage.schema import declarations, exports, genealogy, lots
+from oretrail.storage.schema import declarations, exports, facilities, genealogy, lots
+from oretrail.storage.schema import events as ev
 
 RULE = "trace.no_provenance"
 SCOPE_KIND = LOT  # the scope-table kind its subjects are filtered by
 _CHUNK = 400
 
 
-@once
-def _roots(ctx: Context) -> Select[Any]:
-    """(exported lot, untraced root) pairs."""
+def find(ctx: Context) -> list[Finding]:
     anc = (
         select(exports.c.lot_id.label("lot"), exports.c.lot_id.label("anc"))
         .where(ctx.within(SCOPE_KIND, exports.c.lot_id))
         .cte("ancestry", recursive=True)
     )
     anc = anc.union(select(anc.c.lot, genealogy.c.input_lot).join(genealogy, genealogy.c.output_lot == anc.c.anc))
-    return (
+    mined = exists().where(
+        ev.c.event_id == lots.c.created_event,
+        ev.c.stage == "mining",
+        ev.c.event_type == "ObjectEvent",
+        ev.c.action == "ADD",
+        facilities.c.location_id == lots.c.created_location,
+        facilities.c.type == "mine",
+    )
+    roots = (
         select(anc.c.lot, anc.c.anc)
         .outerjoin(lots, lots.c.lot_id == anc.c.anc)
-        .where(
-            ~exists().where(genealogy.c.output_lot == anc.c.anc),
-            or_(lots.c.lot_id.is_(None), func.coalesce(lots.c.created_stage, "") != "mining"),
-        )
+        .where(~exists().where(genealogy.c.output_lot == anc.c.anc), or_(lots.c.lot_id.is_(None), ~mined))
     )
-
-
-_EXPORTS_OF = (
-    select(
-        exports.c.lot_id,
-        exports.c.event_id,
-        exports.c.declaration_no,
-        exports.c.port,
-        exports.c.grams,
-        lots.c.material,
-        declarations.c.hs_code,
-        declarations.c.exporter,
-    )
-    .outerjoin(lots, lots.c.lot_id == exports.c.lot_id)
-    .outerjoin(declarations, declarations.c.declaration_no == exports.c.declaration_no)
-    .where(exports.c.lot_id.in_(bindparam("ids", expanding=True)))
-)
-
-
-def find(ctx: Context) -> list[Finding]:
     untraced: dict[str, set[str]] = defaultdict(set)
-    for lot, root in ctx.conn.execute(_roots(ctx)):
+    for lot, root in ctx.conn.execute(roots):
         untraced[lot].add(root)
     if not untraced:
         return []
@@ -73,8 +60,22 @@ def find(ctx: Context) -> list[Finding]:
     keys = sorted(untraced)
     for i in range(0, len(keys), _CHUNK):
         chunk = keys[i : i + _CHUNK]
-        rows = ctx.conn.execute(_EXPORTS_OF, {"ids": chunk}).all()
-        by_lot: dict[str, list[Row[Any]]] = defaultdict(list)
+        rows = ctx.conn.execute(
+            select(
+                exports.c.lot_id,
+                exports.c.event_id,
+                exports.c.declaration_no,
+                exports.c.port,
+                exports.c.grams,
+                lots.c.material,
+                declarations.c.hs_code,
+                declarations.c.exporter,
+            )
+            .outerjoin(lots, lots.c.lot_id == exports.c.lot_id)
+            .outerjoin(declarations, declarations.c.declaration_no == exports.c.declaration_no)
+            .where(exports.c.lot_id.in_(chunk))
+        ).all()
+        by_lot: dict[str, list[Any]] = defaultdict(list)  # export rows of each lot
         for r in rows:
             by_lot[r.lot_id].append(r)
         for lot in chunk:
@@ -89,11 +90,11 @@ def find(ctx: Context) -> list[Finding]:
             decls = capped((r.declaration_no for r in exp), ctx.config.max_evidence)
             what = material or f"goods declared under HS {exp[0].hs_code}"
             if roots_of == (lot,):
-                why = "the lot itself was never created by any mining or processing event on record"
+                why = "the lot itself was not made from other lots, nor mined at a registered mine"
             else:
                 why = (
                     f"{len(untraced[lot])} of its source lots ({', '.join(roots_of[:3])}"
-                    f"{', ...' if len(roots_of) > 3 else ''}) were not created by a mining event on record"
+                    f"{', ...' if len(roots_of) > 3 else ''}) were not created by a mining event at a registered mine"
                 )
             out.append(
                 Finding(

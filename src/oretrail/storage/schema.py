@@ -118,6 +118,11 @@ events = Table(
     Column("dest_party", URI),
     Column("dest_location", URI),
     Column("retracted", Boolean, nullable=False, default=False),
+    # Ledger record of the event itself (without errorDeclaration); NULL while only a declaration is on record.
+    Column("original_seq", BigInteger),
+    # JSON {"reading": ..., "departures": [[field, reason], ...]}: how an event off the stage profile was read,
+    # and where it departs from it (rule intake.off_profile); NULL for an event that follows the profile.
+    Column("off_profile", Text),
 )
 Index("ix_events_waybill", events.c.waybill, **_present(events.c.waybill))
 Index("ix_events_declaration", events.c.declaration_no, **_present(events.c.declaration_no))

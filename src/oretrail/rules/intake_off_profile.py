@@ -1,0 +1,104 @@
+"""intake.off_profile: a valid EPCIS event does something the stage profile of SPEC.md §2 does not foresee.
+
+Intake no longer bounces such an event: a lot that appears at a plant from nowhere, or goods that leave a
+place under no waybill, are exactly the evidence the platform exists to keep, and refusing the document
+would have lost the rest of the enterprise's month with it. The event is stored, read for what it does
+(`ChainEvent.reading`), and this rule tells the enterprise's supervisors that its records do not follow the
+profile, naming each field and what the event was read as. What the event did to the chain is judged by the
+chain rules (provenance, balances, transit); this finding is about record-keeping, so it puts no quantity at
+stake and its severity follows from the material alone (docs/rules.md §Severity: medium for a controlled
+material, low otherwise). An event later declared erroneous no longer counts.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import orjson
+from sqlalchemy import select
+
+from oretrail.chain.model import READINGS
+from oretrail.chain.projector import party_of_place
+from oretrail.rules.base import Context, Finding
+from oretrail.rules.rule import Rule, Settling, Text
+from oretrail.rules.scope import EVENT
+from oretrail.storage.schema import event_lots, events, lots
+
+RULE = "intake.off_profile"
+SCOPE_KIND = EVENT  # the scope-table kind its subjects are filtered by
+_CHUNK = 400
+
+
+def find(ctx: Context) -> list[Finding]:
+    e = events.c
+    rows = ctx.conn.execute(
+        select(events).where(e.off_profile.is_not(None), e.retracted.is_(False), ctx.within(SCOPE_KIND, e.event_id))
+    ).all()
+    if not rows:
+        return []
+    materials: dict[int, set[str]] = defaultdict(set)
+    seqs = sorted(r.seq for r in rows)
+    for i in range(0, len(seqs), _CHUNK):
+        q = (
+            select(event_lots.c.seq, lots.c.material)
+            .join(lots, lots.c.lot_id == event_lots.c.lot_id)
+            .where(event_lots.c.seq.in_(seqs[i : i + _CHUNK]), lots.c.material.is_not(None))
+        )
+        for seq, material in ctx.conn.execute(q):
+            materials[seq].add(material)
+    out = []
+    for r in rows:
+        stored = orjson.loads(r.off_profile)
+        departures: list[list[str]] = stored["departures"]
+        read_as = READINGS[stored["reading"]]
+        place = r.biz_location or r.read_point
+        # A controlled material if the event moved any, so the finding is graded by what could be at stake.
+        held = sorted(materials[r.seq], key=lambda m: (not ctx.is_controlled_material(m), m))
+        material = held[0] if held else None
+        what = " ".join(str(x) for x in (r.stage, r.event_type, r.action, r.biz_step) if x)
+        out.append(
+            Finding(
+                rule=RULE,
+                subject_kind="event",
+                subject_id=r.event_id,
+                message=(
+                    f"Event {r.event_id} ({what}, at {place or 'no place'} on {r.event_time:%Y-%m-%d}) does not "
+                    f"follow the stage profile: {'; '.join(f'{f}: {why}' for f, why in departures)}. It was "
+                    f"stored and read as {read_as}."
+                ),
+                evidence=(r.event_id,),
+                details={
+                    "stage": r.stage,
+                    "event_type": r.event_type,
+                    "action": r.action,
+                    "biz_step": r.biz_step,
+                    "departures": departures,
+                    "read_as": read_as,
+                    "materials": held,
+                },
+                location=place,
+                party=r.source_party or party_of_place(place) or None,
+                material=material,
+                controlled=ctx.is_controlled_material(material),
+            )
+        )
+    return out
+
+
+DECLARATION = Rule(
+    id=RULE,
+    scope_kind=SCOPE_KIND,
+    find=find,
+    departments=("commerce", "industry"),
+    # The enterprise may still correct its own report within the month's reporting window.
+    settling=Settling.REPORT,
+    title=Text(
+        "a valid EPCIS event does something the stage profile does not foresee (stored and read for what it does)",
+        "符合EPCIS标准的事件不符合环节规范（已存储并按其实际含义读取）",
+    ),
+    check=Text(
+        "Ask the enterprise what the event records and have its system report it in the profile's shape; check "
+        "the lots it created or drew against the plant's stock records.",
+        "询问企业该事件记录的内容，要求其系统按环节规范报送；将其创建或取用的批次与工厂库存记录核对。",
+    ),
+)
