@@ -52,29 +52,6 @@ from common import dataset, fresh_database, median
 MODES = ("off", "doc", "group")
 
 
-def grouped_hook(real: Any, group_events: int) -> tuple[Any, Any]:
-    """A hook that judges once per group, and a `flush(conn)` for the last partial group."""
-    from oretrail.chain.projector import Touched
-
-    pending = Touched()
-    count = [0]
-
-    def flush(conn: Any) -> int:
-        nonlocal pending
-        if not (pending.event_ids or pending.lot_ids or pending.waybills or pending.declaration_nos):
-            return 0
-        got = int(real(conn, pending))
-        pending, count[0] = Touched(), 0
-        return got
-
-    def hook(conn: Any, touched: Any) -> int:
-        pending.update(touched)
-        count[0] += len(touched.event_ids)
-        return flush(conn) if count[0] >= group_events else 0
-
-    return hook, flush
-
-
 def findings_log(path: Path) -> None:
     """Append one line per rules run: a digest of its findings (ident, message, evidence, details), so two
     versions of the rules can be proved to find exactly the same at every capture-time call."""
@@ -123,8 +100,9 @@ def capture_run(
     from sqlalchemy import func, select
 
     from oretrail.ledger.checkpoints import load_or_create_key
-    from oretrail.pipeline import GROUP_EVENTS, Capture, alert_hook, document_paths
+    from oretrail.pipeline import GROUP_EVENTS, Capture, document_paths
     from oretrail.registry.store import load_registry
+    from oretrail.rules.config import load_settings
     from oretrail.storage.schema import alerts
 
     files = document_paths([data / "events"])[start:]
@@ -137,20 +115,15 @@ def capture_run(
             load_registry(engine, (data / "registry.jsonl").read_bytes().splitlines(), "registry")
         if log is not None:
             findings_log(log)
-        hook, flush = None, None
-        if mode == "doc":
-            hook = alert_hook()
-        elif mode == "group":
-            hook, flush = grouped_hook(alert_hook(), GROUP_EVENTS)
-        cap = Capture(engine, on_touched=hook, signing_key=load_or_create_key(Path(tmp) / "k.pem"))
+        # Capture judges once per committed group; one document per group is the per-document mode.
+        settings = None if mode == "off" else load_settings()
+        group = 1 if mode == "doc" else GROUP_EVENTS
+        cap = Capture(engine, settings, signing_key=load_or_create_key(Path(tmp) / "k.pem"))
         n, t0, c0 = 0, time.perf_counter(), time.process_time()
-        for report in cap.documents(files):
+        for report in cap.documents(files, group_events=group):
             n += report.events
             if report.errors:
                 raise SystemExit(f"capture refused {report.errors[0]}")
-        if flush is not None:
-            with engine.begin() as conn:
-                flush(conn)
         out["capture_s"] = time.perf_counter() - t0
         out["cpu_s"] = time.process_time() - c0
         out["events"] = n
@@ -215,23 +188,17 @@ def profiled(engine: Any) -> Iterator[dict[str, Any]]:
 
 def profile_run(data: Path, kind: str, mode: str, top: int) -> None:
     from oretrail.ledger.checkpoints import load_or_create_key
-    from oretrail.pipeline import GROUP_EVENTS, Capture, alert_hook, document_paths
+    from oretrail.pipeline import GROUP_EVENTS, Capture, document_paths
     from oretrail.registry.store import load_registry
+    from oretrail.rules.config import load_settings
 
     files = document_paths([data / "events"])
     with tempfile.TemporaryDirectory() as tmp, fresh_database(kind, Path(tmp)) as engine:
         load_registry(engine, (data / "registry.jsonl").read_bytes().splitlines(), "registry")
-        hook: Any = alert_hook()
-        flush = None
-        if mode == "group":
-            hook, flush = grouped_hook(hook, GROUP_EVENTS)
-        cap = Capture(engine, on_touched=hook, signing_key=load_or_create_key(Path(tmp) / "k.pem"))
+        cap = Capture(engine, load_settings(), signing_key=load_or_create_key(Path(tmp) / "k.pem"))
         with profiled(engine) as stats:
             t0 = time.perf_counter()
-            n = sum(r.events for r in cap.documents(files))
-            if flush is not None:
-                with engine.begin() as conn:
-                    flush(conn)
+            n = sum(r.events for r in cap.documents(files, group_events=1 if mode == "doc" else GROUP_EVENTS))
             total = time.perf_counter() - t0
     rules_s = stats["parts"]["rules (all)"] + stats["parts"]["alerts.record"]
     print(f"{kind} {mode}: {n:,} events in {total:.1f} s ({n / total:,.0f} events/s); "
