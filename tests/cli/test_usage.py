@@ -3,7 +3,6 @@ unwrapped errors in pipes, "not found" as an exit code of its own, and where the
 
 from __future__ import annotations
 
-import dataclasses
 import fnmatch
 import os
 from importlib.metadata import version
@@ -17,7 +16,6 @@ from typer.testing import CliRunner
 from oretrail.cli import app
 from oretrail.cli.common import EXIT_NOT_FOUND, EXIT_REFUSED, EXIT_TAMPERED
 from oretrail.ledger.checkpoints import LEGACY_KEY_FILE, key_path, load_or_create_key, public_hex
-from oretrail.pipeline import CaptureReport
 from oretrail.sim import simulate
 from oretrail.storage.schema import alerts, ledger, lots
 from tests.intake import builders as b
@@ -123,7 +121,9 @@ def test_a_refusal_in_json_is_an_object_naming_document_index_and_field(tmp_path
     refusal = orjson.loads(stderr.splitlines()[0])
     assert refusal == {"document": str(doc), "index": 0, "field": "bizStep", "reason": refusal["reason"]}
     assert step in refusal["reason"]
-    assert orjson.loads(stdout)["errors"] == [refusal]  # the report carries it too
+    # The report on stdout says what became of each event: the refused one, with its field.
+    rows = orjson.loads(stdout)
+    assert [(r["outcome"], r["index"], r["field"]) for r in rows] == [("refused", 0, "bizStep")]
 
 
 def test_a_refused_line_in_json_names_file_and_line(tmp_path: Path) -> None:
@@ -188,14 +188,16 @@ def test_a_known_lot_is_traced(loaded: str) -> None:
 
 
 # --- --format on every report ----------------------------------------------------------------------------------
-def test_load_events_reports_every_field_of_the_capture_report(data: Path, tmp_path: Path) -> None:
+def test_load_events_reports_what_became_of_each_event(data: Path, tmp_path: Path) -> None:
     env = {"ORETRAIL_SIGNING_KEY": str(tmp_path / "key.pem")}
     db = f"sqlite:///{tmp_path / 'x.db'}"
     code, stdout, stderr = run("load", "events", str(data / "events"), "--db", db, "--format", "json", env=env)
     assert code == 0, stderr
-    report = orjson.loads(stdout)
-    assert set(report) == {f.name for f in dataclasses.fields(CaptureReport)}
-    assert report["new"] > 0 and report["errors"] == [] and counts(db)["events (live)"] > 0
+    rows = orjson.loads(stdout)
+    assert {r["outcome"] for r in rows} <= {"stored", "off_profile", "unchanged", "correction"}
+    stored = sum(r["outcome"] == "stored" for r in rows)
+    corrected = sum(r["outcome"] == "correction" for r in rows)  # each retracts one stored event
+    assert stored - corrected == counts(db)["events (live)"] > 0
 
 
 @pytest.mark.parametrize(

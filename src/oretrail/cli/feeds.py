@@ -41,8 +41,8 @@ def load_events(
             for refused in report.errors:
                 emit_error(refused, fmt, err, prefix="rejected")
             bar.update(task, advance=1, detail=f"{total.new:,} new events, {total.alerts_new:,} alerts")
-    emit(
-        total,
+    emit(  # machine formats: one row per event (what became of it); a table: the counts in words
+        [o.row() for o in total.outcomes],
         fmt,
         console=err,
         text=f"{total.documents} documents: {total.new} new events, {total.unchanged} unchanged, "
