@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select
 
 from oretrail import pipeline
-from oretrail.intake.errors import IntakeError
+from oretrail.errors import IntakeError
 from oretrail.ledger.store import count
 from oretrail.ledger.verify import verify
 from oretrail.pipeline import Capture, rebuild_all

@@ -20,7 +20,7 @@ from rich.console import Console, ConsoleDimensions, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from oretrail.intake.errors import IntakeError
+from oretrail.errors import IntakeError
 
 UNWRAPPED_WIDTH = 1_000_000
 """The width a console assumes when it does not write to a terminal: wide enough that nothing wraps."""

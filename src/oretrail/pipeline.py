@@ -24,13 +24,13 @@ from sqlalchemy import Connection, Engine, delete, select
 
 from oretrail.alerts.judge import Judged, judge
 from oretrail.catalogue import load_catalogue
-from oretrail.chain.model import READINGS, ChainEvent
 from oretrail.chain.projector import Projector, Touched, clear_projections
+from oretrail.errors import MAX_DOCUMENT_BYTES, IntakeError
 from oretrail.intake.epcis import CapturedEvent, read_document
-from oretrail.intake.errors import MAX_DOCUMENT_BYTES, IntakeError
 from oretrail.ledger.canonical import canonical
 from oretrail.ledger.checkpoints import load_or_create_key, sign_head
 from oretrail.ledger.store import LedgerWriter, Pending, Record, records
+from oretrail.model import READINGS, ChainEvent
 from oretrail.rules.config import Settings
 from oretrail.rules.runner import RULES
 from oretrail.rules.scope import Scope
@@ -367,10 +367,8 @@ def record_projectors() -> dict[str, RecordProjector]:
         "enterprise": project_registry,
         "facility": project_registry,
     }
-    try:
-        from oretrail.intake.trade import project_trade
-    except ImportError:
-        return projectors
+    from oretrail.trade.store import project_trade
+
     projectors["licence"] = project_trade
     projectors["declaration"] = project_trade
     return projectors
@@ -410,7 +408,7 @@ def rebuild_all(engine: Engine, settings: Settings | None = None, batch: int = 2
 def load_trade(engine: Engine, kind: str, lines: list[bytes], name: str, settings: Settings | None) -> dict[str, int]:
     """Licences or declarations; the licences/declarations the file changed are judged in its transaction
     (unless `settings` is None)."""
-    from oretrail.intake import trade
+    from oretrail.trade import store as trade
 
     raised: list[Judged] = []
 

@@ -7,7 +7,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, func, select
 
-from oretrail.chain.model import STAGES
+from oretrail.ids import STAGES
 from oretrail.storage.schema import (
     declarations,
     enterprises,

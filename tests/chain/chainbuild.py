@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from oretrail.chain.model import BTT_BOL, BTT_DECLARATION, BTT_INVOICE, ChainEvent, ErrorDeclaration, LotQty
+from oretrail.ids import BTT_BOL, BTT_DECLARATION, BTT_INVOICE
+from oretrail.model import ChainEvent, ErrorDeclaration, LotQty
 
 USCC_A = "91360700MA35F0AX28"
 MINER = f"urn:oretrail:party:uscc:{USCC_A}"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, Engine, func, select
 
-from oretrail.chain.model import LotQty
 from oretrail.chain.projector import Projector, party_of_place
 from oretrail.chain.trace import mining_sources, trace
+from oretrail.model import LotQty
 from oretrail.storage.schema import event_lots, events, exports, genealogy, lots, positions, shipments
 from tests.chain.chainbuild import (
     BUYER,

@@ -16,8 +16,8 @@ import jsonschema_rs
 import orjson
 import pytest
 
+from oretrail.errors import IntakeError
 from oretrail.intake.epcis import read_document
-from oretrail.intake.errors import IntakeError
 
 SUITE = Path("epcis/conformance/openepcis")
 EXAMPLES = Path("epcis/conformance/examples/JSON")

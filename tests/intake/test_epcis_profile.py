@@ -13,10 +13,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from oretrail.chain.model import ErrorDeclaration, LotQty
+from oretrail.errors import MAX_DOCUMENT_BYTES, IntakeError
 from oretrail.intake import epcis
 from oretrail.intake.epcis import GENERATED_ID_PREFIX, read_document
-from oretrail.intake.errors import MAX_DOCUMENT_BYTES, IntakeError
+from oretrail.model import ErrorDeclaration, LotQty
 from tests.intake import builders as b
 
 NOW = datetime(2025, 6, 10, 12, 0)

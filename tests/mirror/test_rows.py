@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from oretrail.intake.errors import IntakeError
+from oretrail.errors import IntakeError
 from oretrail.mirror.rows import MirrorRow, Skip, parse_mirror_csv
 
 HEADER = "reporterISO,partnerISO,flowCode,cmdCode,period,netWgt,primaryValue"

@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from oretrail.cli import app
-from oretrail.intake.errors import IntakeError
+from oretrail.errors import IntakeError
 from oretrail.mirror.rows import Skip
 from oretrail.mirror.store import load_mirror, mirror_rows
 

@@ -9,9 +9,10 @@ import orjson
 import pytest
 from stdnum.cn import uscc as stdnum_uscc
 
-from oretrail.intake.errors import IntakeError
+from oretrail.errors import IntakeError
+from oretrail.ids import party_of_location
 from oretrail.registry.provinces import MINERAL_PROVINCES, province_name
-from oretrail.registry.records import Enterprise, Facility, parse_registry, party_of_location
+from oretrail.registry.records import Enterprise, Facility, parse_registry
 from oretrail.registry.uscc import make_uscc
 
 USCC = "91360700MA35F0AX28"  # the example of SPEC.md §1

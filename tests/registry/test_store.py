@@ -6,7 +6,7 @@ import orjson
 import pytest
 from sqlalchemy import Engine, func, select
 
-from oretrail.intake.errors import IntakeError
+from oretrail.errors import IntakeError
 from oretrail.ledger.store import count
 from oretrail.registry.store import load_registry
 from oretrail.storage.schema import enterprises, facilities

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from oretrail.intake.errors import IntakeError
+from oretrail.errors import IntakeError
 from oretrail.screening.entities import read_entities
 from oretrail.screening.names import normalise, pinyin_split
 

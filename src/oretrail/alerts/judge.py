@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Connection
 
 from oretrail.alerts.store import alert_id, ids_of_rules, reconcile, record_findings, settle_due
-from oretrail.ledger.store import utcnow
+from oretrail.clock import utcnow
 from oretrail.rules.base import Finding
 from oretrail.rules.config import Settings
 from oretrail.rules.runner import RULE_IDS, run_rules

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 
 from sqlalchemy import ColumnElement, Connection, select
 
-from oretrail.registry.records import party_of_location
+from oretrail.ids import party_of_location
 from oretrail.rules.base import Finding
 from oretrail.rules.rule import DEPARTMENTS
 from oretrail.rules.runner import rule_of

@@ -22,8 +22,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from oretrail.alerts.routing import departments, jurisdictions
 from oretrail.alerts.severity import LEVELS, severity, value_at_stake
 from oretrail.alerts.workflow import REINSTATE, SETTLE, WITHDRAW, system_entries, withdrawn_ids
-from oretrail.ledger.store import utcnow
-from oretrail.registry.records import party_of_location
+from oretrail.clock import utcnow
+from oretrail.ids import party_of_location
 from oretrail.rules.base import Finding
 from oretrail.rules.config import Config, Settings
 from oretrail.rules.rule import Queue, Settling

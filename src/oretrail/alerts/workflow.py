@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import Connection, insert, select, update
 
 from oretrail.alerts.routing import DEPARTMENTS_ALL
-from oretrail.ledger.store import utcnow
+from oretrail.clock import utcnow
 from oretrail.storage.schema import alert_actions, alerts
 
 ACTIONS = ("assign", "escalate", "share", "dismiss", "act", "note")

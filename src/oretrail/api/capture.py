@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, Depends, HTTPException, Request
 from sqlalchemy import Engine
 
 from oretrail.api.deps import engine
-from oretrail.intake.errors import MAX_DOCUMENT_BYTES, IntakeError
+from oretrail.errors import MAX_DOCUMENT_BYTES, IntakeError
 
 router = APIRouter(prefix="/capture", tags=["intake"])
 

@@ -19,10 +19,10 @@ import orjson
 from sqlalchemy import Connection, bindparam, case, delete, func, literal_column, or_, select, update
 from sqlalchemy.sql.dml import Insert
 
-from oretrail.chain.model import (
+from oretrail.ids import DECLARATION_PREFIX, party_of_location
+from oretrail.model import (
     ARRIVAL,
     CREATION,
-    DECLARATION_PREFIX,
     DISPATCH,
     EXPORT,
     RECEIPT,
@@ -32,7 +32,6 @@ from oretrail.chain.model import (
     LotQty,
     reading_of,
 )
-from oretrail.registry.records import party_of_location
 from oretrail.storage.bulk import execute_values, insert_values
 from oretrail.storage.schema import (
     event_lots,

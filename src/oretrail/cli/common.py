@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy import Engine
 
-from oretrail.intake.errors import IntakeError
+from oretrail.errors import IntakeError
 from oretrail.output import Format, console, emit_error
 
 EXIT_REFUSED = 1

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from oretrail.cli.common import ConfigOption, DbOption, FormatOption, err, fail, load_app, open_db, progress
-from oretrail.intake.errors import IntakeError
+from oretrail.errors import IntakeError
 from oretrail.output import Format, as_record, emit, emit_error
 
 

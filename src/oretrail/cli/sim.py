@@ -101,7 +101,7 @@ def demo(
     """The main job: simulate a national dataset, load every feed, scan, and show an officer what matters first."""
     import os
 
-    from oretrail.intake.errors import IntakeError
+    from oretrail.errors import IntakeError
     from oretrail.pipeline import load_dataset
     from oretrail.pipeline import scan as run_scan
     from oretrail.rules.config import load_settings

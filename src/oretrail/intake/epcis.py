@@ -44,20 +44,17 @@ import orjson
 import rfc8785
 
 from oretrail.catalogue import load_catalogue
-from oretrail.chain.model import (
-    BTT_BOL,
-    BTT_DECLARATION,
-    BTT_INVOICE,
+from oretrail.errors import MAX_DOCUMENT_BYTES, IntakeError
+from oretrail.ids import BTT_BOL, BTT_DECLARATION, BTT_INVOICE, STAGES
+from oretrail.intake import vocabulary as voc
+from oretrail.model import (
     CREATION,
     OBSERVATION,
-    STAGES,
     TRANSFORMATION,
     ChainEvent,
     ErrorDeclaration,
     LotQty,
 )
-from oretrail.intake import vocabulary as voc
-from oretrail.intake.errors import MAX_DOCUMENT_BYTES, IntakeError
 
 GRAMS_PER_UNIT: Mapping[str, int] = {"KGM": 1000, "TNE": 1_000_000, "GRM": 1}
 _FLOAT_EXACT_ENOUGH = 2.0**40  # grams: below it a float product errs by less than 0.001 g

@@ -16,8 +16,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlalchemy import URL, Connection, insert, make_url, select
 
+from oretrail.clock import utcnow
 from oretrail.ledger.canonical import canonical
-from oretrail.ledger.store import head, utcnow
+from oretrail.ledger.store import head
 from oretrail.storage.engine import database_url
 from oretrail.storage.schema import checkpoints
 

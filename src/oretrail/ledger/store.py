@@ -8,13 +8,14 @@ re-sent documents harmless. Nothing is updated or deleted here, ever.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cache
 from typing import Any, NamedTuple
 
 import orjson
 from sqlalchemy import Column, Connection, Select, bindparam, func, select, text
 
+from oretrail.clock import utcnow
 from oretrail.ledger.canonical import canonical, sha256_hex
 from oretrail.ledger.chain import GENESIS, link_hash
 from oretrail.storage.bulk import insert_values
@@ -52,10 +53,6 @@ class Pending(NamedTuple):
     def of(cls, kind: str, key: str, obj: Any) -> Pending:
         body = canonical(obj)
         return cls(kind, key, body, sha256_hex(body))
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 class LedgerWriter:

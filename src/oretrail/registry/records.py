@@ -12,25 +12,17 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
 from typing import Any
 
 import orjson
 from stdnum.cn import uscc as _uscc
 from stdnum.exceptions import InvalidChecksum, InvalidLength, ValidationError
 
-from oretrail.intake.errors import IntakeError
+from oretrail.errors import IntakeError
+from oretrail.ids import FACILITY_TYPES, LOCATION_CODE, LOCATION_PREFIX, PARTY_PREFIX, PORT_PREFIX, SGLN_PREFIX, STAGES
 from oretrail.registry.provinces import is_cn_province
 
-STAGES = ("mining", "smelting", "processing", "transportation", "manufacturing", "sales", "export")
-FACILITY_TYPES = ("mine", "smelter", "refinery", "processor", "factory", "warehouse", "port")
-PARTY_PREFIX = "urn:oretrail:party:uscc:"
-LOCATION_PREFIX = "urn:oretrail:loc:"
-
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_LOCATION_CODE = re.compile(r"^\S+$")
-PORT_PREFIX = "urn:oretrail:port:"
-SGLN_PREFIX = "urn:epc:id:sgln:"
 _LOCODE = re.compile(r"^[A-Z]{2}[A-Z2-9]{3}$")
 
 
@@ -76,20 +68,6 @@ def parse_registry(lines: Iterable[bytes | str], name: str) -> list[Enterprise |
         except _Reject as bad:
             raise IntakeError(document=name, index=lineno, field=bad.field, reason=bad.reason, unit="line") from None
     return records
-
-
-@lru_cache(maxsize=65536)
-def party_of_location(location_id: str) -> str | None:
-    """The owner's party id implied by an oretrail facility URI; None for ports, SGLNs and malformed ids.
-
-    Asked for at nearly every event, of a few thousand facilities: the USCC check is worth remembering."""
-    if not location_id.startswith(LOCATION_PREFIX):
-        return None
-    rest = location_id.removeprefix(LOCATION_PREFIX)
-    uscc, sep, code = rest.partition(":")
-    if not sep or not _LOCATION_CODE.match(code) or not _uscc.is_valid(uscc) or uscc != _uscc.compact(uscc):
-        return None
-    return PARTY_PREFIX + uscc
 
 
 def _record(line: bytes | str) -> Enterprise | Facility:
@@ -163,7 +141,7 @@ def _facility_id(location_id: str, facility_type: object) -> None:
     if not location_id.startswith(LOCATION_PREFIX):
         raise _Reject("id", f"must be {LOCATION_PREFIX}<USCC>:<code>, {PORT_PREFIX}<UN/LOCODE> or a GS1 SGLN")
     uscc, sep, code = location_id.removeprefix(LOCATION_PREFIX).partition(":")
-    if not sep or not _LOCATION_CODE.match(code):
+    if not sep or not LOCATION_CODE.match(code):
         raise _Reject("id", f"must be {LOCATION_PREFIX}<USCC>:<code> with a non-empty code without spaces")
     _valid_uscc(uscc, "id")
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import orjson
 from sqlalchemy import Connection, Engine
 
-from oretrail.intake.errors import IntakeError
+from oretrail.errors import IntakeError
 from oretrail.ledger.store import LedgerWriter, Pending, Record
 from oretrail.registry.records import Enterprise, Facility, parse_registry
 from oretrail.storage.schema import enterprises, facilities

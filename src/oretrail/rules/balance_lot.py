@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import Select, bindparam, func, select
 
+from oretrail.ids import DECLARATION_PREFIX
 from oretrail.rules.base import Context, Finding, capped, kg
 from oretrail.rules.rule import Rule, Settling, Text
 from oretrail.rules.scope import LOT
@@ -26,14 +27,13 @@ from oretrail.storage.schema import positions as p
 RULE = "balance.lot"
 SCOPE_KIND = LOT  # the scope-table kind its subjects are filtered by
 _CHUNK = 200
-ABROAD = "urn:oretrail:declaration:"
 
 
 @once
 def _candidates(ctx: Context) -> Select[Any]:
     return (
         select(p.c.lot_id, p.c.place)
-        .where(~p.c.place.startswith(ABROAD), ctx.within(SCOPE_KIND, p.c.lot_id))
+        .where(~p.c.place.startswith(DECLARATION_PREFIX), ctx.within(SCOPE_KIND, p.c.lot_id))
         .group_by(p.c.lot_id, p.c.place)
         .having(func.sum(p.c.grams) < 0)
     )

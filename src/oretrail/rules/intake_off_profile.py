@@ -17,8 +17,8 @@ from collections import defaultdict
 import orjson
 from sqlalchemy import select
 
-from oretrail.chain.model import READINGS
 from oretrail.chain.projector import party_of_place
+from oretrail.model import READINGS
 from oretrail.rules.base import Context, Finding
 from oretrail.rules.rule import Rule, Settling, Text
 from oretrail.rules.scope import EVENT

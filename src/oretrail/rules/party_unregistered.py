@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Select, func, select
 
+from oretrail.ids import PARTY_PREFIX
 from oretrail.rules.base import Context, Finding, capped, kg, split_agg, text_agg
 from oretrail.rules.rule import Rule, Settling, Text
 from oretrail.rules.scope import PARTY, rule_scope
@@ -21,7 +22,6 @@ from oretrail.storage.schema import enterprises, event_lots, events, lots
 
 RULE = "party.unregistered"
 SCOPE_KIND = PARTY  # the scope-table kind its subjects are filtered by
-DOMESTIC = "urn:oretrail:party:uscc:"
 
 
 @once
@@ -35,7 +35,7 @@ def _statement(ctx: Context) -> Select[Any]:
         else select(e.c.dest_party.label("party")).distinct()
     ).subquery("pool")
     unregistered = select(pool.c.party).where(
-        pool.c.party.startswith(DOMESTIC), pool.c.party.not_in(select(enterprises.c.party_id))
+        pool.c.party.startswith(PARTY_PREFIX), pool.c.party.not_in(select(enterprises.c.party_id))
     )
     return (
         select(

@@ -15,7 +15,7 @@ import orjson
 from followthemoney import EntityProxy, model
 from followthemoney.exc import InvalidData
 
-from oretrail.intake.errors import IntakeError
+from oretrail.errors import IntakeError
 
 # Strong names identify the entity; weak ones ("weakAlias", acronyms) are too short or generic to screen
 # fuzzily and only count when a counterparty's name equals one of them.

@@ -19,6 +19,8 @@ from typing import IO, Any
 
 import orjson
 
+from oretrail.ids import BTT_DECLARATION, DECLARATION_PREFIX
+
 EPCIS_CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
 OT_NS = "https://oretrail.org/ns/"
 CST = timedelta(hours=8)  # China Standard Time: every event happens there
@@ -178,9 +180,7 @@ def export(
         quantityList=[q.json() for q in lots],
         readPoint={"id": port},
         bizLocation={"id": port},
-        bizTransactionList=[
-            {"type": "urn:oretrail:btt:declaration", "bizTransaction": f"urn:oretrail:declaration:{declaration_no}"}
-        ],
+        bizTransactionList=[{"type": BTT_DECLARATION, "bizTransaction": DECLARATION_PREFIX + declaration_no}],
         sourceList=[{"type": "owning_party", "source": owner}],
     )
     ev["ot:stage"] = "export"

@@ -12,8 +12,8 @@ from typing import Any, NamedTuple
 
 import orjson
 
+from oretrail.ids import party_of_location
 from oretrail.pipeline import document_paths
-from oretrail.registry.records import party_of_location
 
 
 class SentDocument(NamedTuple):

@@ -21,6 +21,7 @@ from typing import IO, Any
 import orjson
 
 from oretrail.catalogue import Material, load_catalogue
+from oretrail.ids import LOCATION_PREFIX, PARTY_PREFIX, PORT_PREFIX
 from oretrail.sim import epcis
 from oretrail.sim.chains import (
     BULK,
@@ -860,7 +861,7 @@ class _Batch:
                 rng,
                 departure - epcis.CST,
                 exporter.zulu,
-                f"urn:oretrail:port:{port}",
+                PORT_PREFIX + port,
                 exporter.party,
                 [held.qty],
                 number,
@@ -883,7 +884,7 @@ class _Batch:
         rng, sim = self.rng, self.sim
         if self.rule == "party.unregistered":
             _, region = rng.choice(CITIES[rng.choice(("CN-JS", "CN-ZJ", "CN-GD"))])
-            shell = f"urn:oretrail:party:uscc:{sim.world.uscc(region)}"
+            shell = PARTY_PREFIX + sim.world.uscc(region)
             self._sell(held, place, owner, shell)
             sim._label(
                 "party.unregistered",
@@ -892,7 +893,7 @@ class _Batch:
                 f"bought {material} ({held[0].qty.grams / 1000:.1f} kg) and took delivery; absent from the registry",
             )
             self.planted = True
-            shell_site = f"urn:oretrail:loc:{shell.rsplit(':', 1)[1]}:warehouse-1"
+            shell_site = f"{LOCATION_PREFIX}{shell.rsplit(':', 1)[1]}:warehouse-1"
             self._move(held, place, shell_site, shell, "domestic")
             return True
         factory = rng.choice(self.actors.factories)

@@ -12,7 +12,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from oretrail.chain.model import STAGES
+from oretrail.ids import LOCATION_PREFIX, PARTY_PREFIX, PORT_PREFIX, STAGES
 from oretrail.registry.uscc import make_uscc
 from oretrail.sim.chains import BULK, CHAINS, CITIES, MANUFACTURER_PROVINCES, PORTS, TRADER_PROVINCES, Chain
 from oretrail.sim.names import BRANDS, STAGE_SECTORS, domestic_name
@@ -32,7 +32,7 @@ class Enterprise:
 
     @property
     def party(self) -> str:
-        return f"urn:oretrail:party:uscc:{self.uscc}"
+        return PARTY_PREFIX + self.uscc
 
     def record(self) -> dict[str, object]:
         return {
@@ -88,7 +88,7 @@ class World:
         self.actors: dict[str, ChainActors] = {c.element: self._chain(c) for c in CHAINS}
         for locode, port in PORTS.items():
             op = self._enterprise(port.province, {"transportation"}, name=port.operator, region=port.region)
-            self.ports[locode] = self._facility(op, "port", port.province, 5e9, ident=f"urn:oretrail:port:{locode}")
+            self.ports[locode] = self._facility(op, "port", port.province, 5e9, ident=PORT_PREFIX + locode)
 
     def uscc(self, region: str) -> str:
         while True:
@@ -124,7 +124,7 @@ class World:
     def _facility(self, owner: Enterprise, kind: str, province: str, capacity_kg: float, ident: str = "") -> Facility:
         n = 1 + sum(1 for f in self.facilities if f.owner is owner and f.type == kind)
         fac = Facility(
-            ident or f"urn:oretrail:loc:{owner.uscc}:{kind}-{n}", owner, kind, province, round(capacity_kg, -3)
+            ident or f"{LOCATION_PREFIX}{owner.uscc}:{kind}-{n}", owner, kind, province, round(capacity_kg, -3)
         )
         self.facilities.append(fac)
         return fac

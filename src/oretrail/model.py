@@ -13,13 +13,7 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import NamedTuple
 
-STAGES = ("mining", "smelting", "processing", "transportation", "manufacturing", "sales", "export")
-
-BTT_BOL = "bol"
-BTT_INVOICE = "inv"
-BTT_DECLARATION = "urn:oretrail:btt:declaration"
-DECLARATION_PREFIX = "urn:oretrail:declaration:"
-
+from oretrail.ids import BTT_BOL, BTT_DECLARATION, DECLARATION_PREFIX
 
 _NONE: Mapping[str, str] = MappingProxyType({})
 

@@ -8,10 +8,11 @@ import orjson
 import pytest
 from sqlalchemy import Connection, Engine, select
 
-from oretrail.intake.errors import IntakeError
-from oretrail.intake.trade import drawdown, load_declarations, load_licences, parse_declarations, parse_licences
+from oretrail.errors import IntakeError
 from oretrail.ledger.store import Record, records
 from oretrail.storage.schema import declarations, licences
+from oretrail.trade.records import parse_declarations, parse_licences
+from oretrail.trade.store import drawdown, load_declarations, load_licences
 
 EXPORTER = "urn:oretrail:party:uscc:91360700MA35F0AX28"
 

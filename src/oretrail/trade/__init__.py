@@ -1,0 +1,1 @@
+"""Licences (commerce) and customs export declarations: read, recorded, projected, drawn down."""
