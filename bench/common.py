@@ -20,9 +20,10 @@ PG_URL = os.environ.get("ORETRAIL_BENCH_PG", "postgresql+psycopg://postgres@127.
 def dataset(scale: float, seed: int = 7) -> Path:
     """A simulated national dataset, generated once per (scale, seed) and reused by later runs."""
     from oretrail.sim import simulate
+    from oretrail.sim.simulate import LABELS
 
     out = DATA / f"sim-s{scale:g}-seed{seed}"
-    if not (out / "labels.jsonl").exists():
+    if not (out / LABELS).exists():
         print(f"generating dataset scale={scale} seed={seed} into {out} ...", file=sys.stderr)
         simulate(out, scale=scale, seed=seed)
     return out

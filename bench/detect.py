@@ -84,8 +84,8 @@ def detect_run(data: Path, order: str) -> dict[str, Any]:
     """Load one dataset into a fresh database in one order, scan, evaluate; returns scores, misses, false
     alarms, the churn of the alert lifecycle and the final queue."""
     from oretrail.alerts.store import month_end, query_alerts
-    from oretrail.pipeline import Capture, load_trade, rejudge, scan
-    from oretrail.registry.store import load_registry
+    from oretrail.feeds import FEEDS
+    from oretrail.pipeline import Capture, scan
     from oretrail.rules.config import Settings, load_settings
     from oretrail.sim import RULES as LABELLED_RULES
     from oretrail.sim.evaluate import evaluate, read_labels
@@ -94,30 +94,23 @@ def detect_run(data: Path, order: str) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp, fresh_database("sqlite", Path(tmp)) as engine:
         os.environ["ORETRAIL_SIGNING_KEY"] = str(Path(tmp) / "signing.key")
         loads = _ordered(per_sender(data / "events", Path(tmp) / "docs"), order)
-        t0 = time.perf_counter()
-        load_registry(engine, (data / "registry.jsonl").read_bytes().splitlines(), "registry.jsonl")
-        rejudge(engine, "registry", settings)
-        events = 0
-        for docs in loads:
-            as_of = None
-            if order == "time":  # the month's reporting deadline has passed when its load ends
-                month = datetime.fromisoformat(json.loads(docs[0].read_bytes())["creationDate"][:10])
-                as_of = month_end(month) + timedelta(days=settings.config.report_deadline_days)
-            capture = Capture(engine, Settings(settings.config, settings.catalogue, as_of))
-            for report in capture.documents(docs):
-                if report.errors:
-                    raise report.errors[0]
-                events += report.events
-        load_s = time.perf_counter() - t0
-        for kind in ("licences", "declarations"):
-            load_trade(engine, kind, (data / f"{kind}.jsonl").read_bytes().splitlines(), kind, settings)
-        from oretrail.mirror.store import load_mirror
-        from oretrail.screening.store import load_watchlist
-
-        load_mirror(engine, (data / "mirror.csv").read_text().splitlines(), "mirror.csv")
-        load_watchlist(engine, (data / "watchlist.jsonl").read_bytes().splitlines(), "watchlist.jsonl")
-        for feed in ("mirror", "watchlist"):
-            rejudge(engine, feed, settings)
+        events, load_s = 0, 0.0
+        for feed in FEEDS:  # in the order of a national load, the documents in the chosen order
+            if feed.name != "events":
+                feed.load(engine, [data / feed.source], settings, None)
+                continue
+            t0 = time.perf_counter()
+            for docs in loads:
+                as_of = None
+                if order == "time":  # the month's reporting deadline has passed when its load ends
+                    month = datetime.fromisoformat(json.loads(docs[0].read_bytes())["creationDate"][:10])
+                    as_of = month_end(month) + timedelta(days=settings.config.report_deadline_days)
+                capture = Capture(engine, Settings(settings.config, settings.catalogue, as_of))
+                for report in capture.documents(docs):
+                    if report.errors:
+                        raise report.errors[0]
+                    events += report.events
+            load_s = time.perf_counter() - t0
         judged = scan(engine, settings)
         standing = {(f.rule, f.subject_kind, f.subject_id) for f in judged.findings}
         labels = read_labels((data / "labels.jsonl").read_bytes().splitlines())

@@ -21,7 +21,8 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, select
 
 from oretrail.chain.projector import PROJECTION_TABLES
-from oretrail.pipeline import Capture, rebuild_all
+from oretrail.feeds import rebuild_all
+from oretrail.pipeline import Capture
 from oretrail.registry.store import load_registry
 from oretrail.rules.runner import run_rules
 from oretrail.storage.engine import make_engine, migrate

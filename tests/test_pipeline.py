@@ -15,9 +15,10 @@ from sqlalchemy import Engine, func, select
 
 from oretrail import pipeline
 from oretrail.errors import IntakeError
+from oretrail.feeds import rebuild_all
 from oretrail.ledger.store import count
 from oretrail.ledger.verify import verify
-from oretrail.pipeline import Capture, rebuild_all
+from oretrail.pipeline import Capture
 from oretrail.rules.config import Settings
 from oretrail.storage.schema import event_lots, events, exports, genealogy, lots, positions, shipments
 from tests.intake import builders as b

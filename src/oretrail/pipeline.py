@@ -9,32 +9,29 @@ group (`Capture.documents`); a refused one leaves nothing behind.
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
-
-if TYPE_CHECKING:
-    from oretrail.feeds import FeedReport
+from typing import Any, NamedTuple
 
 import orjson
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import Connection, Engine, delete, select
+from sqlalchemy import Connection, Engine, select
 
 from oretrail.alerts.judge import Judged, judge
 from oretrail.catalogue import load_catalogue
-from oretrail.chain.projector import Projector, Touched, clear_projections
+from oretrail.chain.projector import Projector, Touched
 from oretrail.errors import MAX_DOCUMENT_BYTES, IntakeError
 from oretrail.intake.epcis import CapturedEvent, read_document
 from oretrail.ledger.canonical import canonical
 from oretrail.ledger.checkpoints import load_or_create_key, sign_head
-from oretrail.ledger.store import LedgerWriter, Pending, Record, records
+from oretrail.ledger.store import LedgerWriter, Pending
 from oretrail.model import READINGS, ChainEvent
 from oretrail.rules.config import Settings
 from oretrail.rules.runner import RULES
 from oretrail.rules.scope import Scope
-from oretrail.storage.schema import declarations, enterprises, events, facilities, ledger, licences
+from oretrail.storage.schema import events, ledger
 
 EVENT = "event"
 # Events per commit when many documents are captured together (about 30 documents of the simulator's
@@ -42,9 +39,6 @@ EVENT = "event"
 GROUP_EVENTS = 20_000
 # A timestamp no stored event can be "in the future" of: replaying the ledger must never re-judge time.
 _REPLAY_NOW = datetime(9999, 1, 1)
-
-# Tables filled from non-event ledger records; cleared with the chain projections on rebuild.
-FEED_TABLES = (enterprises, facilities, licences, declarations)
 
 
 STORED = "stored"
@@ -348,62 +342,6 @@ def read_bounded(path: Path) -> bytes:
     return path.read_bytes()
 
 
-RecordProjector = Callable[[Connection, list[Record]], None]
-
-
-def _event_projector(elements: dict[str, str]) -> RecordProjector:
-    def project(conn: Connection, recs: list[Record]) -> None:
-        Projector(conn, elements).apply((r.seq, event_from_record(r.body, f"ledger record {r.seq}")) for r in recs)
-
-    return project
-
-
-def record_projectors() -> dict[str, RecordProjector]:
-    """Every ledger record kind and the code that projects it; used by rebuild."""
-    from oretrail.registry.store import project_registry
-
-    projectors: dict[str, RecordProjector] = {
-        EVENT: _event_projector(element_map()),
-        "enterprise": project_registry,
-        "facility": project_registry,
-    }
-    from oretrail.trade.store import project_trade
-
-    projectors["licence"] = project_trade
-    projectors["declaration"] = project_trade
-    return projectors
-
-
-def rebuild_all(engine: Engine, settings: Settings | None = None, batch: int = 2000) -> dict[str, int]:
-    """Clear every projection and replay the whole ledger in sequence order, in one transaction; with
-    `settings`, then judge everything on the rebuilt state in the same transaction (alerts are not a
-    projection: their workflow log stays, and what no longer holds is withdrawn)."""
-    projectors = record_projectors()
-    counts: dict[str, int] = {}
-    with engine.begin() as conn:
-        clear_projections(conn)
-        for table in FEED_TABLES:
-            conn.execute(delete(table))
-        chunk: list[Record] = []
-
-        def flush() -> None:
-            projectors[chunk[0].kind](conn, chunk)
-            counts[chunk[0].kind] = counts.get(chunk[0].kind, 0) + len(chunk)
-            chunk.clear()
-
-        for rec in records(conn):
-            if rec.kind not in projectors:
-                raise ValueError(f"ledger record {rec.seq} has kind {rec.kind!r}, which no projector handles")
-            if chunk and (chunk[0].kind != rec.kind or len(chunk) >= batch):
-                flush()
-            chunk.append(rec)
-        if chunk:
-            flush()
-        if settings is not None:
-            counts["alerts_new"] = len(judge(conn, None, settings).new)
-    return counts
-
-
 # --- the other feeds: each file one transaction, judged for what it changed ------------------------------
 def load_trade(engine: Engine, kind: str, lines: list[bytes], name: str, settings: Settings | None) -> dict[str, int]:
     """Licences or declarations; the licences/declarations the file changed are judged in its transaction
@@ -441,21 +379,3 @@ def scan(engine: Engine, settings: Settings, rules: list[str] | None = None) -> 
     """The chosen rules (default all) over everything: every alert of those rules is judged again."""
     with engine.begin() as conn:
         return judge(conn, None, settings, rules=rules)
-
-
-def load_dataset(
-    engine: Engine,
-    root: Path,
-    settings: Settings | None,
-    *,
-    on_document: Callable[[int, int, dict[str, Any]], None] | None = None,
-) -> dict[str, FeedReport]:
-    """Every feed of a dataset folder (the layout `oretrail simulate` writes), in the order a national load
-    runs: registry, events, licences, declarations, partner statistics, watch list. `settings` None loads
-    without judging. `on_document(done, total, running counts)` reports progress after each EPCIS document."""
-    from oretrail.feeds import FEEDS
-
-    return {
-        feed.name: feed.load(engine, [root / feed.source], settings, on_document if feed.name == "events" else None)
-        for feed in FEEDS
-    }

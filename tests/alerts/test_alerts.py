@@ -181,7 +181,7 @@ def test_cli_load_scan_alerts_explain(tmp_path: Path) -> None:
     runner = CliRunner()
     res = runner.invoke(app, ["load", "declarations", str(f), "--db", db], env={"COLUMNS": "200"})
     assert res.exit_code == 0, res.output
-    assert "alerts_new 1" in res.output  # raised at load time, from the batch's own scope
+    assert "alerts: 1 new" in res.output  # raised at load time, from the batch's own scope
     res = runner.invoke(app, ["scan", "--db", db, "--format", "jsonl"])
     assert res.exit_code == 0, res.output
     assert orjson.loads(res.stdout.splitlines()[0]) == {"rule": "licence.missing", "findings": 1, "new_alerts": 0}

@@ -34,11 +34,12 @@ def test_capture_then_trace(client: TestClient) -> None:
     doc = chain()
     r = client.post("/capture/events", content=doc, headers={"content-type": "application/ld+json"})
     assert r.status_code == 200, r.text
-    assert r.json()["new"] == 2
+    assert r.json()["counts"]["new"] == 2
     assert [o["outcome"] for o in r.json()["outcomes"]] == ["stored", "stored"]
     again = client.post("/capture/events", content=doc)
     unchanged = [{**o, "outcome": "unchanged"} for o in r.json()["outcomes"]]
-    assert again.json() == {**r.json(), "new": 0, "unchanged": 2, "alerts_new": 0, "outcomes": unchanged}
+    counts = {**r.json()["counts"], "new": 0, "unchanged": 2}
+    assert again.json() == {**r.json(), "counts": counts, "alerts_new": 0, "outcomes": unchanged}
     t = client.get(f"/lots/{b.lot('conc-9')}/trace", params={"direction": "backward"})
     assert t.status_code == 200
     body = t.json()

@@ -14,7 +14,8 @@ import pytest
 from sqlalchemy import Engine, exists, select, union
 
 from oretrail.alerts.store import query_alerts
-from oretrail.pipeline import load_dataset, scan
+from oretrail.feeds import load_dataset
+from oretrail.pipeline import scan
 from oretrail.rules.config import load_settings
 from oretrail.sim import RULES, simulate
 from oretrail.sim.evaluate import Label, evaluate, read_labels

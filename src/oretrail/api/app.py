@@ -8,7 +8,6 @@ from oretrail.api import alerts, capture, chain, screening
 
 
 def create_app(db: str | None = None) -> FastAPI:
-    from oretrail.pipeline import Capture
     from oretrail.rules.config import load_settings
     from oretrail.storage.engine import open_database
 
@@ -19,7 +18,6 @@ def create_app(db: str | None = None) -> FastAPI:
     )
     app.state.engine = open_database(db)
     app.state.settings = load_settings()  # built once: capture, feeds and scans judge with the same thresholds
-    app.state.capture = Capture(app.state.engine, app.state.settings)
     app.include_router(capture.router)
     app.include_router(chain.router)
     app.include_router(alerts.router)

@@ -1,16 +1,38 @@
-"""Feeds over HTTP: the same intake as the CLI, one document or file per request, whole or nothing."""
+"""Feeds over HTTP: `POST /capture/{feed}` for every feed of `feeds.FEEDS`, the same intake and judging as
+`oretrail load`, one document or file per request, whole or nothing."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
+from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 
 from oretrail.api.deps import engine
 from oretrail.errors import MAX_DOCUMENT_BYTES, IntakeError
+from oretrail.feeds import FEEDS, Feed
 
 router = APIRouter(prefix="/capture", tags=["intake"])
+
+# What each feed's body is, for the OpenAPI document (the bytes are read as sent, whatever the header says).
+MEDIA_TYPES = {"events": ("application/ld+json", "application/json"), "mirror": ("text/csv",)}
+LINES = ("application/x-ndjson", "application/jsonl")
+
+
+class FeedReportOut(BaseModel):
+    """What one load did (`feeds.FeedReport`): the counts, the alerts it raised, withdrew and settled, per
+    event what became of it (events), and remarks a person should read (rows skipped, and why)."""
+
+    feed: str
+    source: str
+    counts: dict[str, int | str]
+    alerts_new: int
+    withdrawn: int
+    settled: int
+    outcomes: list[dict[str, Any]] | None = Field(None, description="Events: one row per event of the document.")
+    remarks: list[str] = []
 
 
 def refusal(exc: IntakeError) -> HTTPException:
@@ -36,72 +58,44 @@ async def bounded_body(request: Request) -> bytes:
     return data
 
 
-@router.post(
-    "/events",
-    summary="Capture one EPCIS 2.0 document",
-    openapi_extra={"requestBody": {"content": {"application/ld+json": {}, "application/json": {}}, "required": True}},
-)
-def capture_events(
-    request: Request,
-    data: Annotated[bytes, Depends(bounded_body)],
-    eng: Annotated[Engine, Depends(engine)],
-) -> dict[str, Any]:
-    """Validated in layers 1–3; stored in the ledger; projections and early-warning rules run in the same
-    transaction. 422 names the event index, the field and the reason; nothing of a refused document is kept."""
-    capture = request.app.state.capture
-    try:
-        report = capture.document(data, request.headers.get("x-document-name", "http-capture"))
-    except IntakeError as exc:
-        raise refusal(exc) from None
-    return {
-        "events": report.events,
-        "new": report.new,
-        "unchanged": report.unchanged,
-        "corrections": report.corrections,
-        "alerts_new": report.alerts_new,
-        "outcomes": [o.row() for o in report.outcomes],
-    }
+def _route(feed: Feed) -> Callable[..., FeedReportOut]:
+    def capture(
+        request: Request, data: Annotated[bytes, Depends(bounded_body)], eng: Annotated[Engine, Depends(engine)]
+    ) -> FeedReportOut:
+        name = request.headers.get("x-document-name", f"http-{feed.name}")
+        try:
+            report = feed.read_bytes(eng, data, name, request.app.state.settings)
+        except IntakeError as exc:
+            raise refusal(exc) from None
+        return FeedReportOut(
+            feed=report.feed,
+            source=report.source,
+            counts=report.counts,
+            alerts_new=report.alerts_new,
+            withdrawn=report.withdrawn,
+            settled=report.settled,
+            outcomes=report.rows,
+            remarks=report.remarks,
+        )
+
+    capture.__name__ = f"capture_{feed.name}"
+    capture.__doc__ = (
+        f"{feed.summary} Validated whole before anything is written; recorded, projected and judged in the same "
+        "transaction. 422 names the record (event index or line), the field and the reason; nothing of a "
+        "refused document is kept. `X-Document-Name` names the document in reports and refusals."
+    )
+    return capture
 
 
-@router.post("/registry", summary="Load registry JSON Lines; the rules that read the registry are judged again")
-def capture_registry(
-    request: Request,
-    eng: Annotated[Engine, Depends(engine)],
-    body: Annotated[str, Body(media_type="application/x-ndjson")],
-) -> dict[str, int]:
-    from oretrail.pipeline import rejudge
-    from oretrail.registry.store import load_registry
-
-    try:
-        n = load_registry(eng, body.encode().splitlines(), "http-registry")
-    except IntakeError as exc:
-        raise refusal(exc) from None
-    judged = rejudge(eng, "registry", request.app.state.settings)
-    return {"new": n.new, "changed": n.changed, "unchanged": n.unchanged, "alerts_new": len(judged.new)}
-
-
-@router.post("/licences", summary="Load licences (JSON Lines); screened and checked as they land")
-def capture_licences(
-    request: Request,
-    eng: Annotated[Engine, Depends(engine)],
-    body: Annotated[str, Body(media_type="application/x-ndjson")],
-) -> dict[str, int]:
-    return _trade(request, eng, "licences", body)
-
-
-@router.post("/declarations", summary="Load customs declarations (JSON Lines); licence rules run as they land")
-def capture_declarations(
-    request: Request,
-    eng: Annotated[Engine, Depends(engine)],
-    body: Annotated[str, Body(media_type="application/x-ndjson")],
-) -> dict[str, int]:
-    return _trade(request, eng, "declarations", body)
-
-
-def _trade(request: Request, eng: Engine, kind: str, body: str) -> dict[str, int]:
-    from oretrail.pipeline import load_trade
-
-    try:
-        return load_trade(eng, kind, body.encode().splitlines(), f"http-{kind}", request.app.state.settings)
-    except IntakeError as exc:
-        raise refusal(exc) from None
+for _feed in FEEDS:
+    router.post(
+        f"/{_feed.name}",
+        summary=f"Capture {_feed.name}",
+        response_model=FeedReportOut,
+        openapi_extra={
+            "requestBody": {
+                "content": {t: {} for t in MEDIA_TYPES.get(_feed.name, LINES)},
+                "required": True,
+            }
+        },
+    )(_route(_feed))

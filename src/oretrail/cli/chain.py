@@ -50,7 +50,7 @@ def verify(
 def rebuild(db: DbOption = None, config: ConfigOption = None, fmt: FormatOption = Format.table) -> None:
     """Drop every projection and replay the ledger; the result equals the incrementally kept state. Then every
     rule judges the rebuilt state."""
-    from oretrail.pipeline import rebuild_all
+    from oretrail.feeds import rebuild_all
     from oretrail.rules.config import load_settings
 
     engine = open_db(db)

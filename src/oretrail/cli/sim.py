@@ -102,10 +102,11 @@ def demo(
     import os
 
     from oretrail.errors import IntakeError
-    from oretrail.pipeline import load_dataset
+    from oretrail.feeds import load_dataset
     from oretrail.pipeline import scan as run_scan
     from oretrail.rules.config import load_settings
     from oretrail.sim import simulate as run_sim
+    from oretrail.sim.simulate import LABELS
 
     started = time.perf_counter()
     if workdir.exists():
@@ -130,19 +131,14 @@ def demo(
             loaded = load_dataset(engine, data, settings, on_document=step)
     except IntakeError as exc:
         fail(str(exc))
-    for name, report in loaded.items():
-        counts = ", ".join(f"{k} {v:,}" for k, v in report.counts.items() if isinstance(v, int) and v)
-        out.print(
-            f"{name}: {counts}; {report.alerts_new} alerts raised, {report.withdrawn} withdrawn, "
-            f"{report.settled} settled",
-            highlight=False,
-        )
+    for report in loaded.values():
+        out.print(report.words(), highlight=False)
     judged = run_scan(engine, settings)
     out.print(
         f"full scan: {len(judged.findings)} findings, {len(judged.new)} not raised before, "
         f"{judged.settled} alerts settled into the officers' queue"
     )
-    _officer_view(db, data / "labels.jsonl")
+    _officer_view(db, data / LABELS)
     out.print(
         Panel.fit(
             f"finished in {time.perf_counter() - started:.0f} s. Explore it:\n"

@@ -21,6 +21,7 @@ from typing import IO, Any
 import orjson
 
 from oretrail.catalogue import Material, load_catalogue
+from oretrail.feeds import BY_NAME
 from oretrail.ids import LOCATION_PREFIX, PARTY_PREFIX, PORT_PREFIX
 from oretrail.sim import epcis
 from oretrail.sim.chains import (
@@ -39,6 +40,8 @@ from oretrail.sim.chains import (
 from oretrail.sim.epcis import Qty
 from oretrail.sim.names import LISTED, VARIANT_KINDS, foreign_names, variant, watchlist_entry
 from oretrail.sim.world import Enterprise, Facility, World
+
+LABELS = "labels.jsonl"  # the planted violations, one a line: the answer key bench/detect.py scores against
 
 RULES = (
     "licence.missing", "licence.overdrawn", "licence.mismatch", "licence.invalid", "declaration.misclassified",
@@ -146,11 +149,12 @@ class _Simulation:
         self.summary = SimSummary(outdir=outdir, violations=dict.fromkeys(RULES, 0))
         self.planner = _Planner(random.Random(self.rng.getrandbits(64)), rate)
         self.world = World(random.Random(self.rng.getrandbits(64)), scale)
-        self.writer = epcis.DocumentWriter(outdir / "events", random.Random(self.rng.getrandbits(64)))
+        # Each feed goes where the dataset loader looks for it (`Feed.source`); the labels are the answer key.
+        self.writer = epcis.DocumentWriter(outdir / BY_NAME["events"].source, random.Random(self.rng.getrandbits(64)))
         self.files: dict[str, IO[bytes]] = {
-            name: (outdir / f"{name}.jsonl").open("wb")
-            for name in ("registry", "licences", "declarations", "watchlist", "labels")
-        }
+            name: (outdir / BY_NAME[name].source).open("wb")
+            for name in ("registry", "licences", "declarations", "watchlist")
+        } | {"labels": (outdir / LABELS).open("wb")}
         self.outdir = outdir
         self.consignees = {c: foreign_names(self.rng, c, FOREIGN_PER_COUNTRY) for c in _countries()}
         self.contracts: dict[tuple[str, str], list[_Contract]] = {}
@@ -617,7 +621,7 @@ class _Simulation:
                 f"{partner} reports {row[0]:.0f} kg of {hs6} from CN in {period}; CN declared "
                 f"{window:.0f} kg to it in the three months around",
             )
-        with (self.outdir / "mirror.csv").open("w", newline="") as fh:
+        with (self.outdir / BY_NAME["mirror"].source).open("w", newline="") as fh:
             out = csv.writer(fh, lineterminator="\n")
             out.writerow(["reporterISO", "partnerISO", "flowCode", "cmdCode", "period", "netWgt", "primaryValue"])
             for (partner, hs6, period), (kg, usd) in sorted(self.reported.items()):
