@@ -17,6 +17,7 @@ from sqlalchemy import Engine, create_engine, text
 from oretrail.rules.config import Settings, load_settings
 from oretrail.storage.engine import POSTGRES_CONNECT_ARGS, make_engine, migrate
 
+os.environ.setdefault("ORETRAIL_LANG", "en")  # CLI output under test is English unless a test asks
 PG_URL = os.environ.get("ORETRAIL_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 

@@ -16,7 +16,7 @@ import oretrail
 FLOORS: tuple[frozenset[str], ...] = tuple(
     frozenset(names.split())
     for names in (
-        "clock errors ids model catalogue storage",  # the ground floor: vocabulary every stage shares
+        "clock errors ids model catalogue storage i18n",  # the ground floor: vocabulary every stage shares
         "intake",  # EPCIS documents read and checked
         "ledger",  # append-only, hash-chained records
         "registry trade",  # record feeds: recorded in the ledger, projected into their tables

@@ -12,6 +12,7 @@ import hashlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 
 import orjson
@@ -23,6 +24,7 @@ from oretrail.alerts.routing import departments, jurisdictions
 from oretrail.alerts.severity import LEVELS, severity, value_at_stake
 from oretrail.alerts.workflow import REINSTATE, SETTLE, WITHDRAW, system_entries, withdrawn_ids
 from oretrail.clock import utcnow
+from oretrail.i18n.message import Message, Said
 from oretrail.ids import party_of_location
 from oretrail.rules.base import Finding
 from oretrail.rules.config import Config, Settings
@@ -77,7 +79,10 @@ def record_findings(
                 "party": f.party or party_of_location(f.location or ""),
                 "departments": orjson.dumps(list(departments(f.rule))).decode(),
                 "evidence": orjson.dumps(list(f.evidence)).decode(),
-                "message": f.message,
+                "message_key": f.message.key,
+                "message_params": orjson.dumps(
+                    f.message.to_json()["params"], option=orjson.OPT_SORT_KEYS, default=_plain
+                ).decode(),
                 "details": orjson.dumps(
                     {**f.details, "key": f.key, "stake_g": f.stake_g, "value_at_stake_usd": value_at_stake(f, cat)},
                     option=orjson.OPT_SORT_KEYS,
@@ -99,6 +104,13 @@ def record_findings(
     if later:
         conn.execute(update(alerts).where(alerts.c.id == bindparam("aid")).values(settles_at=bindparam("when")), later)
     return Recorded(new=[i for i, _ in fresh], existing=[i for i in ids if i in present])
+
+
+def _plain(value: Any) -> Any:
+    """PostgreSQL hands sums back as Decimal: store them as the numbers they are."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    raise TypeError(f"{type(value).__name__} is not a message parameter")
 
 
 def settle_times(conn: Connection, findings: Sequence[Finding], cfg: Config) -> list[datetime | None]:
@@ -152,8 +164,15 @@ def settle_due(conn: Connection, now: datetime) -> int:
     return len(ids)
 
 
-def as_record(row: Any) -> dict[str, Any]:
-    """The SPEC.md §4 alert record, exactly those keys in that order."""
+LEGACY = Message("alert.legacy", "{text}")  # alerts raised before messages had keys (migration 0008)
+
+
+def message_of(row: Any) -> Said:
+    return Said.from_json({"key": row.message_key, "params": orjson.loads(row.message_params)})
+
+
+def as_record(row: Any, lang: str = "en") -> dict[str, Any]:
+    """The SPEC.md §4 alert record, exactly those keys in that order; the message in the reader's language."""
     return {
         "id": row.id,
         "rule": row.rule,
@@ -163,7 +182,7 @@ def as_record(row: Any) -> dict[str, Any]:
         "jurisdiction": row.jurisdiction,
         "departments": orjson.loads(row.departments),
         "evidence": orjson.loads(row.evidence),
-        "message": row.message,
+        "message": message_of(row).render(lang),
     }
 
 
@@ -177,6 +196,7 @@ def query_alerts(
     include_withdrawn: bool = False,
     include_provisional: bool = False,
     queue: Queue = Queue.ALERTS,
+    lang: str = "en",
 ) -> Iterator[dict[str, Any]]:
     """Alerts as SPEC records, newest first; `rule` matches the id and its finer sub-rules.
 
@@ -198,7 +218,7 @@ def query_alerts(
     if severity_at_least:
         q = q.where(alerts.c.severity.in_(LEVELS[LEVELS.index(severity_at_least) :]))
     for row in conn.execute(q):
-        yield as_record(row)
+        yield as_record(row, lang)
 
 
 def reconcile(conn: Connection, current: Iterable[str], judged: Iterable[str], reason: str) -> tuple[int, int]:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, HTTPException
 from pydantic import BaseModel, Field
 from sqlalchemy import Connection, Engine
 
-from oretrail.api.deps import engine, reader
+from oretrail.api.deps import engine, lang, reader
 
 router = APIRouter(prefix="/alerts", tags=["alerts"])
 
@@ -23,6 +23,7 @@ class ActionIn(BaseModel):
 @router.get("", summary="Alerts as SPEC.md §4 records, newest first")
 def list_alerts(
     conn: Annotated[Connection, Depends(reader)],
+    language: Annotated[str, Depends(lang)],
     rule: str | None = None,
     province: str | None = None,
     department: str | None = None,
@@ -31,7 +32,7 @@ def list_alerts(
     from oretrail.alerts.store import query_alerts
 
     out = []
-    for i, rec in enumerate(query_alerts(conn, rule=rule, province=province, department=department)):
+    for i, rec in enumerate(query_alerts(conn, rule=rule, province=province, department=department, lang=language)):
         if i >= limit:
             break
         out.append(rec)
@@ -39,7 +40,9 @@ def list_alerts(
 
 
 @router.get("/{alert_id}", summary="One alert with its workflow state")
-def get_alert(alert_id: str, conn: Annotated[Connection, Depends(reader)]) -> dict[str, Any]:
+def get_alert(
+    alert_id: str, conn: Annotated[Connection, Depends(reader)], language: Annotated[str, Depends(lang)]
+) -> dict[str, Any]:
     from oretrail.alerts.store import as_record
     from oretrail.alerts.store import get_alert as fetch
     from oretrail.alerts.workflow import state
@@ -49,18 +52,20 @@ def get_alert(alert_id: str, conn: Annotated[Connection, Depends(reader)]) -> di
         raise HTTPException(404, f"no alert {alert_id}")
     st = state(conn, alert_id)
     return {
-        **as_record(row),
+        **as_record(row, language),
         "state": {"status": st.status, "assignee": st.assignee, "shared_with": st.shared_with,
                   "escalations": st.escalations},
     }  # fmt: skip
 
 
 @router.get("/{alert_id}/explain", summary="The evidence chain in plain words")
-def explain_alert(alert_id: str, conn: Annotated[Connection, Depends(reader)]) -> dict[str, str]:
+def explain_alert(
+    alert_id: str, conn: Annotated[Connection, Depends(reader)], language: Annotated[str, Depends(lang)]
+) -> dict[str, str]:
     from oretrail.alerts.explain import explain
 
     try:
-        return {"id": alert_id, "explanation": explain(conn, alert_id)}
+        return {"id": alert_id, "explanation": explain(conn, alert_id, language)}
     except KeyError as exc:
         raise HTTPException(404, str(exc)) from None
 

@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from fastapi import Request
 from sqlalchemy import Connection, Engine
 
+from oretrail.i18n.words import normal_lang
+
 
 def engine(request: Request) -> Engine:
     return request.app.state.engine  # type: ignore[no-any-return]
@@ -15,3 +17,29 @@ def engine(request: Request) -> Engine:
 def reader(request: Request) -> Iterator[Connection]:
     with engine(request).connect() as conn:
         yield conn
+
+
+def lang(request: Request) -> str:
+    """The reader's language from `Accept-Language` (zh or en, by the client's preference order); English when
+    the header names neither."""
+    from babel import negotiate_locale
+
+    header = request.headers.get("accept-language", "")
+    preferred = [
+        part.split(";")[0].strip().replace("-", "_")
+        for part in sorted(header.split(","), key=lambda p: -_quality(p))
+        if part.strip()
+    ]
+    chosen = negotiate_locale(preferred, ["zh_CN", "zh", "en"], sep="_")
+    return normal_lang(chosen or "en")
+
+
+def _quality(part: str) -> float:
+    for param in part.split(";")[1:]:
+        name, _, value = param.strip().partition("=")
+        if name == "q":
+            try:
+                return float(value)
+            except ValueError:
+                return 0.0
+    return 1.0

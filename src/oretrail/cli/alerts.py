@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 from sqlalchemy import Connection
 
-from oretrail.cli.common import ConfigOption, DbOption, FormatOption, app, err, fail, not_found, open_db
+from oretrail.cli.common import ConfigOption, DbOption, FormatOption, app, err, fail, lang, not_found, open_db
 from oretrail.output import Format, emit
 
 
@@ -93,6 +93,7 @@ def alerts(
                 department=department,
                 include_provisional=provisional,
                 queue=Queue.LEADS if leads else Queue.ALERTS,
+                lang=lang(),
             )
         )
     if fmt is Format.table:
@@ -142,9 +143,9 @@ def explain(
     with open_db(db).connect() as conn:
         found = resolve_alert(conn, alert_id, fmt)
         if fmt is Format.table:
-            emit({}, fmt, text=explain_alert(conn, found))
+            emit({}, fmt, text=explain_alert(conn, found, lang()))
         else:
-            emit(explain_record(conn, found), fmt)
+            emit(explain_record(conn, found, lang()), fmt)
 
 
 @app.command()

@@ -19,6 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sqlalchemy import Engine
 
 from oretrail.errors import IntakeError
+from oretrail.i18n.words import normal_lang
 from oretrail.output import Format, console, emit_error
 
 EXIT_REFUSED = 1
@@ -70,14 +71,27 @@ def _print_version(value: bool) -> None:
         raise typer.Exit()
 
 
+_chosen: dict[str, str | None] = {"lang": None}  # `--lang` of this invocation (one command per process)
+
+
+def lang() -> str:
+    """The reader's language: `--lang`, else ORETRAIL_LANG, else the locale of the shell (LANG), else English."""
+    return _chosen["lang"] or normal_lang(os.environ.get("ORETRAIL_LANG") or os.environ.get("LANG"))
+
+
 @app.callback()
 def main(
     db: DbOption = None,
+    language: Annotated[
+        str | None,
+        typer.Option("--lang", help="zh or en for what officers read; else ORETRAIL_LANG, else LANG."),
+    ] = None,
     version: Annotated[
         bool, typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit.")
     ] = False,
 ) -> None:
     """oretrail: full-chain export control of strategic minerals (registry, ledger, trace, alerts)."""
+    _chosen["lang"] = normal_lang(language) if language else None
 
 
 @load_app.callback()

@@ -11,7 +11,7 @@ import typer
 from rich.panel import Panel
 from rich.text import Text
 
-from oretrail.cli.common import DbOption, FormatOption, app, err, fail, open_db, out, progress
+from oretrail.cli.common import DbOption, FormatOption, app, err, fail, lang, open_db, out, progress
 from oretrail.output import Format, emit
 
 
@@ -170,7 +170,9 @@ def _officer_view(db: str, labels: Path) -> None:
         if rows:
             first = min(rows, key=lambda r: (order.get(r.severity, 9), r.rule, r.id))
             out.print(
-                Panel.fit(Text(explain(conn, first.id)), title=f"one alert explained: {first.rule} ({first.severity})")
+                Panel.fit(
+                    Text(explain(conn, first.id, lang())), title=f"one alert explained: {first.rule} ({first.severity})"
+                )
             )
         lot = conn.execute(select(exports.c.lot_id).order_by(exports.c.event_time, exports.c.lot_id).limit(1)).first()
         if lot:

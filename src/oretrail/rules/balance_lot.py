@@ -15,9 +15,10 @@ from typing import Any
 
 from sqlalchemy import Select, bindparam, func, select
 
+from oretrail.i18n.message import Message
 from oretrail.ids import DECLARATION_PREFIX
-from oretrail.rules.base import Context, Finding, capped, kg
-from oretrail.rules.rule import Rule, Settling, Text
+from oretrail.rules.base import Context, Finding, capped
+from oretrail.rules.rule import Rule, Settling
 from oretrail.rules.scope import LOT
 from oretrail.rules.statements import once
 from oretrail.storage.schema import event_lots as el
@@ -25,6 +26,11 @@ from oretrail.storage.schema import lots, shipments
 from oretrail.storage.schema import positions as p
 
 RULE = "balance.lot"
+SAID = Message(
+    RULE,
+    "Lot {lot}{material:paren}: {drawn_g:kg} was drawn at {place}, but only {added_g:kg} was ever recorded arriving "
+    "there: {excess_g:kg} is unaccounted for.",
+)
 SCOPE_KIND = LOT  # the scope-table kind its subjects are filtered by
 _CHUNK = 200
 
@@ -90,10 +96,7 @@ def find(ctx: Context) -> list[Finding]:
                 subject_kind="lot",
                 subject_id=lot_id,
                 key=place,
-                message=(
-                    f"Lot {lot_id}{f' ({mat})' if mat else ''}: {kg(d_g)} was drawn at {place}, but only "
-                    f"{kg(a_g)} was ever recorded arriving there: {kg(d_g - a_g)} is unaccounted for."
-                ),
+                message=SAID(lot=lot_id, material=mat, drawn_g=d_g, place=place, added_g=a_g, excess_g=d_g - a_g),
                 evidence=(*capped(draws[key], cfg.max_evidence), *capped(adds[key], cfg.max_evidence)),
                 details={
                     "place": place,
@@ -118,14 +121,8 @@ DECLARATION = Rule(
     find=find,
     departments=("industry", "natural_resources"),
     settling=Settling.REPORT,
-    title=Text(
-        "more is drawn from a lot at a place than was ever there",
-        "某地点从某批次取用的数量多于该地点曾有的数量",
-    ),
-    check=Text(
-        "Count the stock at the place; ask for the records of how the lot arrived there.",
-        "盘点该地点库存；调取该批次到达该地点的记录。",
-    ),
+    title="more is drawn from a lot at a place than was ever there",
+    check="Count the stock at the place; ask for the records of how the lot arrived there.",
     thresholds=(
         "balance.relative_tolerance",
         "balance.absolute_tolerance_g",

@@ -15,14 +15,21 @@ from typing import Any
 
 from sqlalchemy import Select, and_, case, func, select, true
 
-from oretrail.rules.base import Context, Finding, capped, kg, split_agg, text_agg
-from oretrail.rules.rule import Rule, Settling, Text
+from oretrail.i18n.message import Message
+from oretrail.rules.base import Context, Finding, capped, split_agg, text_agg
+from oretrail.rules.rule import Rule, Settling
 from oretrail.rules.scope import TRANSFORMATION
 from oretrail.rules.statements import once
 from oretrail.storage.schema import event_lots as el
 from oretrail.storage.schema import events, lots
 
 RULE = "balance.transformation"
+SAID = Message(
+    RULE,
+    "The {stage:stage} at {place} on {when:date} put out {out_g:kg} of {element}, but its inputs held {in_g:kg} and at "
+    "most {recovery:pct} can be recovered ({allowed_g:kg}): {excess_g:kg} of {element} came from feed that is not "
+    "on record.",
+)
 SCOPE_KIND = TRANSFORMATION  # the scope-table kind its subjects are filtered by
 UNKNOWN = "?"
 
@@ -96,12 +103,16 @@ def find(ctx: Context) -> list[Finding]:
                 subject_kind="event",
                 subject_id=r.event_id,
                 key=r.element,
-                message=(
-                    f"The {r.stage or 'transformation'} at {r.biz_location or 'an unknown place'} on "
-                    f"{r.event_time:%Y-%m-%d} put out {kg(out_mg_v / 1000)} of {r.element}, but its inputs held "
-                    f"{kg(in_mg_v / 1000)} and at most {float(r.recovery):.0%} can be recovered "
-                    f"({kg(allowed / 1000)}): {kg(excess / 1000)} of {r.element} came from feed that is not on "
-                    f"record."
+                message=SAID(
+                    stage=r.stage or "transformation",
+                    place=r.biz_location or "?",
+                    when=r.event_time.isoformat(),
+                    out_g=out_mg_v / 1000,
+                    element=r.element,
+                    in_g=in_mg_v / 1000,
+                    recovery=float(r.recovery),
+                    allowed_g=allowed / 1000,
+                    excess_g=excess / 1000,
                 ),
                 evidence=(
                     r.event_id,
@@ -135,15 +146,13 @@ DECLARATION = Rule(
     find=find,
     departments=("industry", "natural_resources"),
     settling=Settling.REPORT,
-    title=Text(
+    title=(
         "a transformation puts out more of the controlled element than its inputs contained, beyond recovery "
-        "bounds and tolerance",
-        "冶炼或加工产出的管控元素多于投入所含，超出回收率上限和容差",
+        "bounds and tolerance"
     ),
-    check=Text(
+    check=(
         "Inspect the plant's feed records and stock; compare with its registered capacity; look for "
-        "unrecorded purchases of ore or concentrate.",
-        "检查工厂投料记录和库存；与登记产能比对；查找未申报的矿石或精矿采购。",
+        "unrecorded purchases of ore or concentrate."
     ),
     thresholds=(
         "balance.relative_tolerance",

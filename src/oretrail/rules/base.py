@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement, Connection, case, func, literal, true
 
+from oretrail.i18n.message import Said
 from oretrail.rules.config import Config
 from oretrail.rules.scope import scope_ids
 
@@ -50,7 +51,7 @@ class Finding:
     rule: str
     subject_kind: str  # SPEC.md §4: declaration | licence | lot | event | shipment | enterprise | facility
     subject_id: str
-    message: str
+    message: Said  # a message key with parameters, rendered in the reader's language (i18n/)
     evidence: tuple[str, ...]
     details: dict[str, Any] = field(hash=False)
     key: str = ""

@@ -11,8 +11,9 @@ from typing import Any
 
 from sqlalchemy import Select, func, select
 
-from oretrail.rules.base import Context, Finding, capped, kg, split_agg, text_agg
-from oretrail.rules.rule import Rule, Settling, Text
+from oretrail.i18n.message import Message
+from oretrail.rules.base import Context, Finding, capped, split_agg, text_agg
+from oretrail.rules.rule import Rule, Settling
 from oretrail.rules.scope import DECLARATION
 from oretrail.rules.statements import once
 from oretrail.storage.schema import declarations as d
@@ -20,6 +21,11 @@ from oretrail.storage.schema import exports as x
 from oretrail.storage.schema import lots
 
 RULE = "declaration.misclassified"
+SAID = Message(
+    RULE,
+    "Export declaration {declaration} declares HS {hs}, which needs no licence, but the lots exported under it "
+    "({grams:kg}) are {materials:and}, a licence-controlled material. The goods appear to be misdeclared.",
+)
 SCOPE_KIND = DECLARATION  # the scope-table kind its subjects are filtered by
 
 
@@ -61,11 +67,7 @@ def find(ctx: Context) -> list[Finding]:
                 rule=RULE,
                 subject_kind="declaration",
                 subject_id=r.declaration_no,
-                message=(
-                    f"Export declaration {r.declaration_no} declares HS {r.hs_code}, which needs no licence, but "
-                    f"the lots exported under it ({kg(r.grams)}) are {' and '.join(materials)}, a "
-                    f"licence-controlled material. The goods appear to be misdeclared."
-                ),
+                message=SAID(declaration=r.declaration_no, hs=r.hs_code, grams=r.grams, materials=materials),
                 evidence=(
                     r.declaration_no,
                     *capped(event_ids, ctx.config.max_evidence),
@@ -94,13 +96,9 @@ DECLARATION = Rule(
     find=find,
     departments=("customs", "commerce"),
     settling=Settling.REPORT,
-    title=Text(
-        "the declared HS code is not controlled, but the lots exported under it are controlled material",
-        "申报的商品编码不受管控，但项下出口批次为管控物项",
-    ),
-    check=Text(
+    title="the declared HS code is not controlled, but the lots exported under it are controlled material",
+    check=(
         "Inspect or sample the goods; compare the declared description with the lots' material and grade; "
-        "reclassify and check the licence duty.",
-        "查验或取样；比对申报品名与批次物项和品位；重新归类并核查许可义务。",
+        "reclassify and check the licence duty."
     ),
 )

@@ -9,12 +9,23 @@ from __future__ import annotations
 
 from sqlalchemy import case, literal, or_, select
 
-from oretrail.rules.base import Context, Finding, kg, material_for_hs
-from oretrail.rules.rule import Rule, Settling, Text
+from oretrail.i18n.message import Message
+from oretrail.rules.base import Context, Finding, material_for_hs
+from oretrail.rules.rule import Rule, Settling
 from oretrail.rules.scope import DECLARATION
 from oretrail.storage.schema import declarations as d
 
 RULE = "declaration.unit_value"
+BELOW = Message(
+    f"{RULE}.below",
+    "Export declaration {declaration} values {grams:kg} under HS {hs} at USD {unit:usd}/kg, far below the reference "
+    "range USD {low:usd}-{high:usd}/kg for that material: check the goods' identity and the declared value.",
+)
+ABOVE = Message(
+    f"{RULE}.above",
+    "Export declaration {declaration} values {grams:kg} under HS {hs} at USD {unit:usd}/kg, far above the reference "
+    "range USD {low:usd}-{high:usd}/kg for that material: check the goods' identity and the declared value.",
+)
 SCOPE_KIND = DECLARATION  # the scope-table kind its subjects are filtered by
 
 
@@ -46,16 +57,13 @@ def find(ctx: Context) -> list[Finding]:
     for r in rows:
         low, high = ranges[r.hs_code]
         unit = r.value_usd * 1000.0 / r.net_g
-        side = "below" if unit < low else "above"
         out.append(
             Finding(
                 rule=RULE,
                 subject_kind="declaration",
                 subject_id=r.declaration_no,
-                message=(
-                    f"Export declaration {r.declaration_no} values {kg(r.net_g)} under HS {r.hs_code} at "
-                    f"USD {unit:,.2f}/kg, far {side} the reference range USD {low:,.2f}-{high:,.2f}/kg for that "
-                    f"material: check the goods' identity and the declared value."
+                message=(BELOW if unit < low else ABOVE)(
+                    declaration=r.declaration_no, grams=r.net_g, hs=r.hs_code, unit=unit, low=low, high=high
                 ),
                 evidence=(r.declaration_no,),
                 details={
@@ -82,14 +90,10 @@ DECLARATION = Rule(
     find=find,
     departments=("customs", "tax"),
     settling=Settling.FEED,
-    title=Text(
-        "value per kg is far outside the catalogue's range for the material",
-        "单位价值远超出目录中该物项的参考区间",
-    ),
-    check=Text(
+    title="value per kg is far outside the catalogue's range for the material",
+    check=(
         "Ask for the sales contract and invoice; check the goods' identity against the declared HS code; "
-        "refer undervaluation to the tax authority.",
-        "调取销售合同和发票；核对货物与申报商品编码是否相符；低报价格的移交税务机关。",
+        "refer undervaluation to the tax authority."
     ),
     thresholds=("declaration.unit_value_factor",),
 )

@@ -18,14 +18,21 @@ import orjson
 from sqlalchemy import select
 
 from oretrail.chain.projector import party_of_place
+from oretrail.i18n.message import Message
 from oretrail.model import READINGS
 from oretrail.rules.base import Context, Finding
-from oretrail.rules.rule import Rule, Settling, Text
+from oretrail.rules.rule import Rule, Settling
 from oretrail.rules.scope import EVENT
 from oretrail.storage.schema import event_lots, events, lots
 
 RULE = "intake.off_profile"
 SCOPE_KIND = EVENT  # the scope-table kind its subjects are filtered by
+SAID = Message(
+    RULE,
+    "Event {event} ({what}, at {place} on {when:date}) does not follow the stage profile: {departures:semi}. It was "
+    "stored and read as {read_as}.",
+)
+READ_AS = {reading: Message(f"{RULE}.read_as.{reading}", words) for reading, words in READINGS.items()}
 _CHUNK = 400
 
 
@@ -50,7 +57,7 @@ def find(ctx: Context) -> list[Finding]:
     for r in rows:
         stored = orjson.loads(r.off_profile)
         departures: list[list[str]] = stored["departures"]
-        read_as = READINGS[stored["reading"]]
+        read_as = READ_AS[stored["reading"]]()
         place = r.biz_location or r.read_point
         # A controlled material if the event moved any, so the finding is graded by what could be at stake.
         held = sorted(materials[r.seq], key=lambda m: (not ctx.is_controlled_material(m), m))
@@ -61,10 +68,13 @@ def find(ctx: Context) -> list[Finding]:
                 rule=RULE,
                 subject_kind="event",
                 subject_id=r.event_id,
-                message=(
-                    f"Event {r.event_id} ({what}, at {place or 'no place'} on {r.event_time:%Y-%m-%d}) does not "
-                    f"follow the stage profile: {'; '.join(f'{f}: {why}' for f, why in departures)}. It was "
-                    f"stored and read as {read_as}."
+                message=SAID(
+                    event=r.event_id,
+                    what=what,
+                    place=place or "?",
+                    when=r.event_time.isoformat(),
+                    departures=[f"{f}: {why}" for f, why in departures],
+                    read_as=read_as,
                 ),
                 evidence=(r.event_id,),
                 details={
@@ -73,7 +83,7 @@ def find(ctx: Context) -> list[Finding]:
                     "action": r.action,
                     "biz_step": r.biz_step,
                     "departures": departures,
-                    "read_as": read_as,
+                    "read_as": READINGS[stored["reading"]],
                     "materials": held,
                 },
                 location=place,
@@ -92,13 +102,9 @@ DECLARATION = Rule(
     departments=("commerce", "industry"),
     # The enterprise may still correct its own report within the month's reporting window.
     settling=Settling.REPORT,
-    title=Text(
-        "a valid EPCIS event does something the stage profile does not foresee (stored and read for what it does)",
-        "符合EPCIS标准的事件不符合环节规范（已存储并按其实际含义读取）",
-    ),
-    check=Text(
+    title="a valid EPCIS event does something the stage profile does not foresee (stored and read for what it does)",
+    check=(
         "Ask the enterprise what the event records and have its system report it in the profile's shape; check "
-        "the lots it created or drew against the plant's stock records.",
-        "询问企业该事件记录的内容，要求其系统按环节规范报送；将其创建或取用的批次与工厂库存记录核对。",
+        "the lots it created or drew against the plant's stock records."
     ),
 )

@@ -10,14 +10,24 @@ from typing import Any
 
 from sqlalchemy import Select, or_, select
 
-from oretrail.rules.base import Context, Finding, kg
-from oretrail.rules.rule import Rule, Settling, Text
+from oretrail.i18n.message import Message
+from oretrail.rules.base import Context, Finding
+from oretrail.rules.rule import Rule, Settling
 from oretrail.rules.scope import DECLARATION
 from oretrail.rules.statements import once
 from oretrail.storage.schema import declarations as d
 from oretrail.storage.schema import licences as lic
 
 RULE = "licence.invalid"
+SAID = Message(
+    RULE,
+    "Export declaration {declaration} ({grams:kg}) cites licence {licence}, but {reasons:and}: the export is not "
+    "covered by a valid licence.",
+)
+STATUS = Message(f"{RULE}.status", "the licence is {status:term}")
+OUTSIDE = Message(
+    f"{RULE}.outside", "the declaration date {date:date} is outside its validity {start:date} to {end:date}"
+)
 SCOPE_KIND = DECLARATION  # the scope-table kind its subjects are filtered by
 
 
@@ -50,18 +60,15 @@ def find(ctx: Context) -> list[Finding]:
     for r in rows:
         reasons = []
         if r.status != "approved":
-            reasons.append(f"the licence is {r.status}")
+            reasons.append(STATUS(status=r.status))
         if r.date < r.valid_from or r.date > r.valid_to:
-            reasons.append(f"the declaration date {r.date} is outside its validity {r.valid_from} to {r.valid_to}")
+            reasons.append(OUTSIDE(date=r.date.isoformat(), start=r.valid_from.isoformat(), end=r.valid_to.isoformat()))
         out.append(
             Finding(
                 rule=RULE,
                 subject_kind="declaration",
                 subject_id=r.declaration_no,
-                message=(
-                    f"Export declaration {r.declaration_no} ({kg(r.net_g)}) cites licence {r.licence_no}, but "
-                    f"{' and '.join(reasons)}: the export is not covered by a valid licence."
-                ),
+                message=SAID(declaration=r.declaration_no, grams=r.net_g, licence=r.licence_no, reasons=reasons),
                 evidence=(r.declaration_no, r.licence_no),
                 details={
                     "licence_no": r.licence_no,
@@ -85,12 +92,6 @@ DECLARATION = Rule(
     find=find,
     departments=("customs", "commerce"),
     settling=Settling.FEED,
-    title=Text(
-        "the licence is revoked or refused, or the declaration date is outside its validity",
-        "许可证已被撤销或拒绝，或报关日期不在有效期内",
-    ),
-    check=Text(
-        "Confirm the licence status and dates with MOFCOM; hold the consignment if it has not left.",
-        "向商务部核实许可证状态和有效期；货物尚未出境的予以扣留。",
-    ),
+    title="the licence is revoked or refused, or the declaration date is outside its validity",
+    check="Confirm the licence status and dates with MOFCOM; hold the consignment if it has not left.",
 )

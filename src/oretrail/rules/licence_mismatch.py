@@ -12,8 +12,9 @@ from typing import Any
 
 from sqlalchemy import Select, select
 
-from oretrail.rules.base import Context, Finding, kg
-from oretrail.rules.rule import Rule, Settling, Text
+from oretrail.i18n.message import Message
+from oretrail.rules.base import Context, Finding
+from oretrail.rules.rule import Rule, Settling
 from oretrail.rules.scope import DECLARATION
 from oretrail.rules.statements import once
 from oretrail.screening.names import fold_name
@@ -21,6 +22,12 @@ from oretrail.storage.schema import declarations as d
 from oretrail.storage.schema import licences as lic
 
 RULE = "licence.mismatch"
+SAID = Message(
+    RULE,
+    "Export declaration {declaration} ({grams:kg}) cites licence {licence} but does not match it: {differences:semi}. "
+    "The goods are not covered by that licence.",
+)
+DIFFERS = Message(f"{RULE}.differs", "{field:term} declared {declared:q}, licensed {licensed:q}")
 SCOPE_KIND = DECLARATION  # the scope-table kind its subjects are filtered by
 
 
@@ -70,16 +77,13 @@ def find(ctx: Context) -> list[Finding]:
             diffs["port"] = {"declared": r.port, "licensed": r.l_port}
         if not diffs:
             continue
-        said = "; ".join(f"{k} declared {v['declared']!r}, licensed {v['licensed']!r}" for k, v in diffs.items())
+        said = [DIFFERS(field=k, declared=v["declared"], licensed=v["licensed"]) for k, v in diffs.items()]
         out.append(
             Finding(
                 rule=RULE,
                 subject_kind="declaration",
                 subject_id=r.declaration_no,
-                message=(
-                    f"Export declaration {r.declaration_no} ({kg(r.net_g)}) cites licence {r.licence_no} but does "
-                    f"not match it: {said}. The goods are not covered by that licence."
-                ),
+                message=SAID(declaration=r.declaration_no, grams=r.net_g, licence=r.licence_no, differences=said),
                 evidence=(r.declaration_no, r.licence_no),
                 details={"licence_no": r.licence_no, "differences": diffs, "net_g": r.net_g},
                 party=r.exporter,
@@ -97,13 +101,9 @@ DECLARATION = Rule(
     find=find,
     departments=("customs", "commerce"),
     settling=Settling.FEED,
-    title=Text(
-        "a declaration differs from its licence in exporter, material/HS code, destination or consignee",
-        "报关单与许可证在出口商、物项/商品编码、目的国或收货人上不一致",
-    ),
-    check=Text(
+    title="a declaration differs from its licence in exporter, material/HS code, destination or consignee",
+    check=(
         "Compare the licence and the declaration side by side; ask whether an amended licence exists; check "
-        "the consignee's identity and address.",
-        "逐项比对许可证与报关单；询问是否有变更后的许可证；核实收货人身份和地址。",
+        "the consignee's identity and address."
     ),
 )

@@ -10,14 +10,22 @@ from typing import Any
 
 from sqlalchemy import Select, exists, or_, select
 
-from oretrail.rules.base import Context, Finding, kg, material_for_hs
-from oretrail.rules.rule import Rule, Settling, Text
+from oretrail.i18n.message import Message
+from oretrail.rules.base import Context, Finding, material_for_hs
+from oretrail.rules.rule import Rule, Settling
 from oretrail.rules.scope import DECLARATION
 from oretrail.rules.statements import once
 from oretrail.storage.schema import declarations as d
 from oretrail.storage.schema import licences
 
 RULE = "licence.missing"
+SAID = Message(
+    RULE,
+    "Export declaration {declaration} of {date:date} declares {grams:kg} under HS {hs}, a licence-controlled code, "
+    "but {cited}.",
+)
+UNKNOWN = Message(f"{RULE}.unknown", "cites licence {licence}, which is not on record at the Ministry of Commerce")
+NONE = Message(f"{RULE}.none", "cites no export licence")
 SCOPE_KIND = DECLARATION  # the scope-table kind its subjects are filtered by
 
 
@@ -37,19 +45,14 @@ def find(ctx: Context) -> list[Finding]:
     rows = ctx.conn.execute(_statement(ctx))
     out = []
     for r in rows:
-        cited = (
-            f"cites licence {r.licence_no}, which is not on record at the Ministry of Commerce"
-            if r.licence_no
-            else "cites no export licence"
-        )
+        cited = UNKNOWN(licence=r.licence_no) if r.licence_no else NONE()
         out.append(
             Finding(
                 rule=RULE,
                 subject_kind="declaration",
                 subject_id=r.declaration_no,
-                message=(
-                    f"Export declaration {r.declaration_no} of {r.date} declares {kg(r.net_g)} under HS {r.hs_code}, "
-                    f"a licence-controlled code, but {cited}."
+                message=SAID(
+                    declaration=r.declaration_no, date=r.date.isoformat(), grams=r.net_g, hs=r.hs_code, cited=cited
                 ),
                 evidence=tuple(x for x in (r.declaration_no, r.licence_no) if x),
                 details={
@@ -74,13 +77,9 @@ DECLARATION = Rule(
     find=find,
     departments=("customs", "commerce"),
     settling=Settling.FEED,
-    title=Text(
-        "a declaration of a licence-controlled HS code cites no licence, or one that does not exist",
-        "受管控商品编码的报关单未引用许可证，或引用的许可证不存在",
-    ),
-    check=Text(
+    title="a declaration of a licence-controlled HS code cites no licence, or one that does not exist",
+    check=(
         "Hold the consignment; ask the exporter for the licence; confirm with MOFCOM that none was issued "
-        "under another number.",
-        "扣留货物；要求出口商出示许可证；向商务部核实是否以其他编号签发过许可证。",
+        "under another number."
     ),
 )

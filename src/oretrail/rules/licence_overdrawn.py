@@ -10,14 +10,20 @@ from typing import Any
 
 from sqlalchemy import Select, func, select
 
-from oretrail.rules.base import Context, Finding, capped, kg, split_agg, text_agg
-from oretrail.rules.rule import Rule, Settling, Text
+from oretrail.i18n.message import Message
+from oretrail.rules.base import Context, Finding, capped, split_agg, text_agg
+from oretrail.rules.rule import Rule, Settling
 from oretrail.rules.scope import LICENCE
 from oretrail.rules.statements import once
 from oretrail.storage.schema import declarations as d
 from oretrail.storage.schema import licences as lic
 
 RULE = "licence.overdrawn"
+SAID = Message(
+    RULE,
+    "Export licence {licence} grants {granted_g:kg} of {material}, but {uses} declarations citing it add up to "
+    "{drawn_g:kg}: {excess_g:kg} exported beyond the licence.",
+)
 SCOPE_KIND = LICENCE  # the scope-table kind its subjects are filtered by
 
 
@@ -53,9 +59,13 @@ def find(ctx: Context) -> list[Finding]:
                 rule=RULE,
                 subject_kind="licence",
                 subject_id=r.licence_no,
-                message=(
-                    f"Export licence {r.licence_no} grants {kg(r.quantity_g)} of {r.material}, but {r.uses} "
-                    f"declarations citing it add up to {kg(r.drawn_g)}: {kg(excess)} exported beyond the licence."
+                message=SAID(
+                    licence=r.licence_no,
+                    granted_g=int(r.quantity_g),
+                    material=r.material,
+                    uses=int(r.uses),
+                    drawn_g=int(r.drawn_g),
+                    excess_g=excess,
                 ),
                 evidence=(r.licence_no, *capped(decls, ctx.config.max_evidence)),
                 details={
@@ -79,14 +89,10 @@ DECLARATION = Rule(
     find=find,
     departments=("commerce", "customs"),
     settling=Settling.FEED,
-    title=Text(
-        "declarations citing a licence add up to more than its quantity",
-        "引用同一许可证的报关单累计数量超过许可数量",
-    ),
-    check=Text(
+    title="declarations citing a licence add up to more than its quantity",
+    check=(
         "List every declaration under the licence; stop further use; check whether the excess left under "
-        "another licence or none.",
-        "列出该许可证项下全部报关单；停止继续使用；核查超出部分是否以其他许可证或无证出口。",
+        "another licence or none."
     ),
     thresholds=("licence.overdraw_tolerance_g",),
 )

@@ -11,16 +11,26 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from oretrail.i18n.message import Message
 from oretrail.mirror.gap import Declaration
 from oretrail.mirror.transshipment import Licence, rerouted
-from oretrail.rules.base import Context, Finding, kg, material_for_hs
-from oretrail.rules.rule import Rule, Settling, Text
+from oretrail.rules.base import Context, Finding, material_for_hs
+from oretrail.rules.rule import Rule, Settling
 from oretrail.rules.scope import COUNTERPARTY
-from oretrail.rules.trade_flows import country
 from oretrail.storage.schema import declarations as d
 from oretrail.storage.schema import licences as lic
 
 RULE = "licence.rerouted"
+SAID = Message(
+    RULE,
+    "{what} sends goods to {name:q} in {destination:country}. Licence {refused} for {refused_end_user:q} in "
+    "{refused_destination:country} (HS {hs}, from {start:date}) was refused; the names match with score "
+    "{score:.2f}: the refused end user may be getting the goods through a third country.",
+)
+LICENCE_WORDS = Message(f"{RULE}.licence", "Licence {licence} ({grams:kg} of {material}, valid from {start:date})")
+DECLARATION_WORDS = Message(
+    f"{RULE}.declaration", "Export declaration {declaration} of {date:date} ({grams:kg} under HS {hs})"
+)
 SCOPE_KIND = COUNTERPARTY
 
 
@@ -61,11 +71,13 @@ def find(ctx: Context) -> list[Finding]:
         before = by_licence[hit.refused_licence]
         if hit.subject_kind == "licence":
             row = by_licence[hit.subject_id]
-            what = f"Licence {row.licence_no} ({kg(row.quantity_g)} of {row.material}, valid from {row.valid_from})"
+            what = LICENCE_WORDS(licence=row.licence_no, grams=row.quantity_g, material=row.material,
+                           start=row.valid_from.isoformat())  # fmt: skip
             material, stake_g, value, exporter = row.material, row.quantity_g, None, row.exporter
         else:
             dec = by_declaration[hit.subject_id]
-            what = f"Export declaration {dec.declaration_no} of {dec.date} ({kg(dec.net_g)} under HS {dec.hs_code})"
+            what = DECLARATION_WORDS(declaration=dec.declaration_no, date=dec.date.isoformat(), grams=dec.net_g,
+                               hs=dec.hs_code)  # fmt: skip
             material, stake_g = material_for_hs(ctx.catalogue, dec.hs_code), dec.net_g
             value, exporter = dec.value_usd, dec.exporter
         out.append(
@@ -74,11 +86,16 @@ def find(ctx: Context) -> list[Finding]:
                 subject_kind=hit.subject_kind,
                 subject_id=hit.subject_id,
                 key=hit.refused_licence,
-                message=(
-                    f"{what} sends goods to {hit.name!r} in {country(hit.destination)}. Licence "
-                    f"{before.licence_no} for {hit.refused_end_user!r} in {country(hit.refused_destination)} "
-                    f"(HS {before.hs_code}, from {before.valid_from}) was refused; the names match with score "
-                    f"{hit.score:.2f}: the refused end user may be getting the goods through a third country."
+                message=SAID(
+                    what=what,
+                    name=hit.name,
+                    destination=hit.destination,
+                    refused=before.licence_no,
+                    refused_end_user=hit.refused_end_user,
+                    refused_destination=hit.refused_destination,
+                    hs=before.hs_code,
+                    start=before.valid_from.isoformat(),
+                    score=hit.score,
                 ),
                 evidence=(hit.subject_id, before.licence_no),
                 details={
@@ -107,14 +124,10 @@ DECLARATION = Rule(
     find=find,
     departments=("commerce", "customs", "central"),
     settling=Settling.FEED,
-    title=Text(
-        "after a licence was refused, a later licence or declaration for the same end user names another destination",
-        "许可申请被拒后，同一最终用户的后续许可证或报关单改报其他目的国",
-    ),
-    check=Text(
+    title="after a licence was refused, a later licence or declaration for the same end user names another destination",
+    check=(
         "Compare the new end user with the refused one (address, registration, owners); ask the exporter for "
-        "the end-user certificate; hold the licence or consignment until cleared.",
-        "比对新旧最终用户（地址、注册信息、股东）；要求出口商提供最终用户证明；核清前暂扣许可证或货物。",
+        "the end-user certificate; hold the licence or consignment until cleared."
     ),
     thresholds=("screening.threshold",),
     rejudged_by=("watchlist",),

@@ -9,24 +9,35 @@ The reconciliation itself (roll-up, lag, CIF/FOB, tolerances) is `oretrail.mirro
 
 from __future__ import annotations
 
+from oretrail.i18n.message import Message
 from oretrail.mirror.gap import GapSettings, reconcile
 from oretrail.mirror.rows import MirrorRow
 from oretrail.mirror.store import mirror_rows
-from oretrail.rules.base import Context, Finding, kg
-from oretrail.rules.rule import Rule, Settling, Text
+from oretrail.rules.base import Context, Finding
+from oretrail.rules.rule import Rule, Settling
 from oretrail.rules.scope import TRADE_FLOW
 from oretrail.rules.trade_flows import (
     controlled_hs6,
-    country,
     goods,
     in_scope,
     materials_of,
-    month_words,
     read_declarations,
     scoped_flows,
 )
 
 RULE = "mirror.gap"
+SAID = Message(
+    RULE,
+    "{partner:country} reports importing {partner_g:kg} of {goods} from China in {period:month}, but China's export "
+    "declarations to it from {first:month} to {last:month} ({declared_g:kg} in all, {declarations} declarations) "
+    "leave only {drawn_g:kg} to account for it: {excess_g:kg} unexplained{share}.{value}",
+)
+SHARE = Message(f"{RULE}.share", " ({pct:,.0f} % more)")
+VALUE = Message(
+    f"{RULE}.value",
+    " The partner's value (CIF) USD {cif:,.0f} also exceeds the drawn declarations' FOB value USD {fob:,.0f} by "
+    "more than freight and insurance explain.",
+)
 SCOPE_KIND = TRADE_FLOW
 
 
@@ -53,25 +64,26 @@ def find(ctx: Context) -> list[Finding]:
         materials = materials_of(ctx.catalogue, gap.hs6)
         material = materials[0] if materials else None
         excess_value = gap.partner_value_usd * gap.excess_kg / gap.partner_kg if gap.partner_kg else None
-        share = f" ({gap.excess_pct:,.0f} % more)" if gap.excess_pct is not None else ""
-        value = (
-            f" The partner's value (CIF) USD {gap.partner_value_usd:,.0f} also exceeds the drawn declarations' "
-            f"FOB value USD {gap.drawn_value_usd:,.0f} by more than freight and insurance explain."
-            if gap.value_confirms
-            else ""
-        )
-        window = f"{month_words(gap.window[0])} to {month_words(gap.window[-1])}"
+        share = SHARE(pct=gap.excess_pct) if gap.excess_pct is not None else ""
+        value = VALUE(cif=gap.partner_value_usd, fob=gap.drawn_value_usd) if gap.value_confirms else ""
         out.append(
             Finding(
                 rule=RULE,
                 subject_kind="trade-flow",
                 subject_id=gap.subject_id,
-                message=(
-                    f"{country(gap.partner)} reports importing {kg(gap.partner_kg * 1000)} of "
-                    f"{goods(ctx.catalogue, gap.hs6)} from China in {month_words(gap.period)}, but China's export "
-                    f"declarations to it from {window} ({kg(gap.declared_kg_window * 1000)} in all, "
-                    f"{len(gap.evidence)} declarations) leave only {kg(gap.drawn_kg * 1000)} to account for it: "
-                    f"{kg(gap.excess_kg * 1000)} unexplained{share}.{value}"
+                message=SAID(
+                    partner=gap.partner,
+                    partner_g=gap.partner_kg * 1000,
+                    goods=goods(ctx.catalogue, gap.hs6),
+                    period=gap.period,
+                    first=gap.window[0],
+                    last=gap.window[-1],
+                    declared_g=gap.declared_kg_window * 1000,
+                    declarations=len(gap.evidence),
+                    drawn_g=gap.drawn_kg * 1000,
+                    excess_g=gap.excess_kg * 1000,
+                    share=share,
+                    value=value,
                 ),
                 evidence=gap.evidence[: cfg.max_evidence],
                 details={
@@ -106,14 +118,12 @@ DECLARATION = Rule(
     find=find,
     departments=("central", "customs", "commerce"),
     settling=Settling.IMMEDIATE,
-    title=Text(
-        "a partner reports more imports from China of a controlled HS6 in a month than China's declarations to it show",
-        "贸易伙伴申报的自华进口量超过我国对其出口申报量",
+    title=(
+        "a partner reports more imports from China of a controlled HS6 in a month than China's declarations to it show"
     ),
-    check=Text(
+    check=(
         "List the exporters and declarations of the flow; ask the partner's customs for its import records of"
-        " the month (consignor, quantities); look for the goods declared under other codes or destinations.",
-        "列出该流向的出口商和报关单；向对方海关调取当月进口记录（发货人、数量）；查找以其他编码或目的国申报的货物。",
+        " the month (consignor, quantities); look for the goods declared under other codes or destinations."
     ),
     thresholds=(
         "mirror.tolerance_pct",

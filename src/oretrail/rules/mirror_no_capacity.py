@@ -10,23 +10,28 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from oretrail.i18n.message import Message
 from oretrail.mirror.gap import Declaration
 from oretrail.mirror.transshipment import NoCapacity, load_capacity, monthly_flows, no_capacity
-from oretrail.rules.base import Context, Finding, kg
-from oretrail.rules.rule import Queue, Rule, Settling, Severity, Text
+from oretrail.rules.base import Context, Finding
+from oretrail.rules.rule import Queue, Rule, Settling, Severity
 from oretrail.rules.scope import TRADE_FLOW
 from oretrail.rules.trade_flows import (
     controlled_hs6,
-    country,
     flow_window,
     goods,
     materials_of,
-    month_words,
     read_declarations,
     scoped_flows,
 )
 
 RULE = "mirror.no_capacity"
+SAID = Message(
+    RULE,
+    "{destination:country} received {grams:kg} of {goods} ({element}) from China in {period:month}, but has no "
+    "known industry refining, recycling or using it (countries with such industry: {able:list}). Ask the exporters "
+    "for the end users and check onward shipments.",
+)
 SCOPE_KIND = TRADE_FLOW
 
 
@@ -79,11 +84,13 @@ def _finding(ctx: Context, n: NoCapacity, group: list[Declaration], able: frozen
         subject_kind="trade-flow",
         subject_id=n.subject_id,
         key=n.element,
-        message=(
-            f"{country(n.destination)} received {kg(n.kg * 1000)} of {goods(ctx.catalogue, n.hs6)} ({n.element}) "
-            f"from China in {month_words(n.period)}, but has no known industry refining, recycling or using it "
-            f"(countries with such industry: {', '.join(sorted(able))}). Ask the exporters for the end users "
-            "and check onward shipments."
+        message=SAID(
+            destination=n.destination,
+            grams=n.kg * 1000,
+            goods=goods(ctx.catalogue, n.hs6),
+            element=n.element,
+            period=n.period,
+            able=sorted(able),
         ),
         evidence=tuple(numbers[: cfg.max_evidence]),
         details={
@@ -107,14 +114,12 @@ DECLARATION = Rule(
     find=find,
     departments=("central", "customs", "commerce"),
     settling=Settling.IMMEDIATE,
-    title=Text(
-        "a destination without known processing capacity for a controlled material imports it in industrial quantities",
-        "无已知加工能力的目的国进口工业数量的管控物项",
+    title=(
+        "a destination without known processing capacity for a controlled material imports it in industrial quantities"
     ),
-    check=Text(
+    check=(
         "Ask the exporters who uses the goods in the destination; check the consignees' line of business and "
-        "onward shipments.",
-        "询问出口商货物在目的国的用户；核查收货人经营范围和后续转运。",
+        "onward shipments."
     ),
     thresholds=("mirror.flow_min_kg",),
     severity=Severity.SIGNAL,

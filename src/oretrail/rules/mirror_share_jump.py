@@ -8,23 +8,28 @@ shares are exact (partners' statistics miss the countries that do not report).
 
 from __future__ import annotations
 
+from oretrail.i18n.message import Message
 from oretrail.mirror.transshipment import monthly_flows, share_jumps
-from oretrail.rules.base import Context, Finding, kg
-from oretrail.rules.rule import Queue, Rule, Settling, Severity, Text
+from oretrail.rules.base import Context, Finding
+from oretrail.rules.rule import Queue, Rule, Settling, Severity
 from oretrail.rules.scope import TRADE_FLOW
 from oretrail.rules.trade_flows import (
     controlled_hs6,
-    country,
     flow_window,
     goods,
     in_scope,
     materials_of,
-    month_words,
     read_declarations,
     scoped_flows,
 )
 
 RULE = "mirror.share_jump"
+SAID = Message(
+    RULE,
+    "{destination:country} took {share:.0%} of China's declared exports of {goods} in {period:month} ({grams:kg}), "
+    "against {trailing:.1%} over the {months} months before: more than {ratio:g} times its usual share. Check "
+    "whether the goods are re-addressed to a buyer elsewhere.",
+)
 SCOPE_KIND = TRADE_FLOW
 
 
@@ -60,12 +65,15 @@ def find(ctx: Context) -> list[Finding]:
                 rule=RULE,
                 subject_kind="trade-flow",
                 subject_id=j.subject_id,
-                message=(
-                    f"{country(j.destination)} took {j.share:.0%} of China's declared exports of "
-                    f"{goods(ctx.catalogue, j.hs6)} in {month_words(j.period)} ({kg(j.kg * 1000)}), against "
-                    f"{j.trailing_share:.1%} over the {cfg.share_jump_trailing_months} months before: more than "
-                    f"{cfg.share_jump_ratio:g} times its usual share. Check whether the goods are re-addressed "
-                    "to a buyer elsewhere."
+                message=SAID(
+                    destination=j.destination,
+                    share=j.share,
+                    goods=goods(ctx.catalogue, j.hs6),
+                    period=j.period,
+                    grams=j.kg * 1000,
+                    trailing=j.trailing_share,
+                    months=cfg.share_jump_trailing_months,
+                    ratio=cfg.share_jump_ratio,
                 ),
                 evidence=tuple(evidence[: cfg.max_evidence]),
                 details={
@@ -93,14 +101,10 @@ DECLARATION = Rule(
     find=find,
     departments=("central", "customs", "commerce"),
     settling=Settling.IMMEDIATE,
-    title=Text(
-        "a destination's share of China's exports of a controlled HS6 jumps against its trailing share",
-        "某目的国在我国某管控商品出口中的份额较前期骤增",
-    ),
-    check=Text(
+    title="a destination's share of China's exports of a controlled HS6 jumps against its trailing share",
+    check=(
         "Ask the exporters to this destination for their buyers and end-user certificates; check whether the "
-        "buyers re-export to a destination that would not get a licence.",
-        "要求对该目的国的出口商提供买方和最终用户证明；核查买方是否转口至无法获得许可的目的地。",
+        "buyers re-export to a destination that would not get a licence."
     ),
     thresholds=(
         "mirror.share_jump_ratio",

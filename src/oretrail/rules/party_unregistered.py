@@ -13,14 +13,20 @@ from typing import Any
 
 from sqlalchemy import Select, func, select
 
+from oretrail.i18n.message import Message
 from oretrail.ids import PARTY_PREFIX
-from oretrail.rules.base import Context, Finding, capped, kg, split_agg, text_agg
-from oretrail.rules.rule import Rule, Settling, Text
+from oretrail.rules.base import Context, Finding, capped, split_agg, text_agg
+from oretrail.rules.rule import Rule, Settling
 from oretrail.rules.scope import PARTY, rule_scope
 from oretrail.rules.statements import once
 from oretrail.storage.schema import enterprises, event_lots, events, lots
 
 RULE = "party.unregistered"
+SAID = Message(
+    RULE,
+    "{party} received {grams:kg} of controlled material (e.g. {material}) in {transfers} transfer(s) from "
+    "{first:date}, but is not registered with any provincial commerce department.",
+)
 SCOPE_KIND = PARTY  # the scope-table kind its subjects are filtered by
 
 
@@ -69,10 +75,12 @@ def find(ctx: Context) -> list[Finding]:
                 rule=RULE,
                 subject_kind="enterprise",
                 subject_id=r.dest_party,
-                message=(
-                    f"{r.dest_party} received {kg(r.grams)} of controlled material (e.g. {r.material}) in "
-                    f"{len(ids)} transfer(s) from {r.first:%Y-%m-%d}, but is not registered with any provincial "
-                    f"commerce department."
+                message=SAID(
+                    party=r.dest_party,
+                    grams=int(r.grams),
+                    material=r.material,
+                    transfers=len(ids),
+                    first=r.first.isoformat(),
                 ),
                 evidence=capped(ids, ctx.config.max_evidence),
                 details={"grams": int(r.grams), "transfers": len(ids), "first_source": r.source},
@@ -92,14 +100,10 @@ DECLARATION = Rule(
     find=find,
     departments=("market_regulation", "commerce"),
     settling=Settling.REPORT,
-    title=Text(
-        "controlled material passes to a domestic party that is not in the registry",
-        "管控物项流向未登记的境内主体",
-    ),
-    check=Text(
+    title="controlled material passes to a domestic party that is not in the registry",
+    check=(
         "Identify the enterprise (USCC); check its business licence and premises; have it register or stop "
-        "trading in controlled material.",
-        "核实企业身份（统一社会信用代码）；检查营业执照和经营场所；责令其登记或停止经营管控物项。",
+        "trading in controlled material."
     ),
     rejudged_by=("registry",),
 )

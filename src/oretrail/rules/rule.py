@@ -11,7 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
+
+from oretrail.i18n.message import Message
 
 if TYPE_CHECKING:
     from oretrail.rules.base import Context, Finding
@@ -27,16 +29,6 @@ DEPARTMENTS = (
     "market_regulation",
     "tax",
 )  # SPEC.md §4, in that order
-
-
-class Text(NamedTuple):
-    """One piece of wording in both languages the platform's users read."""
-
-    en: str
-    zh: str
-
-    def __call__(self, lang: str = "en") -> str:
-        return self.zh if lang.startswith("zh") else self.en
 
 
 class Settling(Enum):
@@ -75,8 +67,8 @@ class Rule:
     find: Callable[[Context], list[Finding]]
     departments: tuple[str, ...]  # who must act, lead department first
     settling: Settling
-    title: Text  # what it finds, in a line
-    check: Text  # what an officer checks first
+    title: str  # what it finds, in a line (English; 简体中文 in the catalogue under `<id>.title`)
+    check: str  # what an officer checks first (catalogue key `<id>.check`)
     thresholds: tuple[str, ...] = ()  # defaults.toml keys it reads, `section.key`
     severity: Severity = Severity.STAKE
     queue: Queue = Queue.ALERTS
@@ -86,3 +78,9 @@ class Rule:
         unknown = set(self.departments) - set(DEPARTMENTS)
         if unknown or not self.departments:
             raise ValueError(f"{self.id}: departments must be from SPEC.md §4, got {self.departments}")
+        Message(f"{self.id}.title", self.title)
+        Message(f"{self.id}.check", self.check)
+
+    def said(self, part: str, lang: str = "en") -> str:
+        """`title` or `check` in the reader's language."""
+        return Message(f"{self.id}.{part}", getattr(self, part)).render(lang)

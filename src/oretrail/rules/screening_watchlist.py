@@ -15,16 +15,28 @@ from typing import Any
 
 from sqlalchemy import select
 
-from oretrail.rules.base import Context, Finding, kg, material_for_hs
-from oretrail.rules.rule import Rule, Settling, Text
+from oretrail.i18n.message import Message, Said
+from oretrail.rules.base import Context, Finding, material_for_hs
+from oretrail.rules.rule import Rule, Settling
 from oretrail.rules.scope import COUNTERPARTY
-from oretrail.rules.trade_flows import country
 from oretrail.screening.matcher import Hit
 from oretrail.screening.store import current_version, watchlist_index
 from oretrail.storage.schema import declarations as d
 from oretrail.storage.schema import licences as lic
 
 RULE = "screening.watchlist"
+SAID = Message(
+    RULE,
+    "{what} names as {roles:terms} {name:q}, which matches the watch-listed {schema:term} {caption:q} ({entity}) "
+    "under its name {matched:q}, score {score:.2f} (threshold {threshold:.2f}).",
+)
+LICENCE_WORDS = Message(
+    f"{RULE}.licence", "Licence {licence} ({status:term}, {grams:kg} of {material} to {destination:country})"
+)
+DECLARATION_WORDS = Message(
+    f"{RULE}.declaration",
+    "Export declaration {declaration} of {date:date} ({grams:kg} under HS {hs} to {destination:country})",
+)
 SCOPE_KIND = COUNTERPARTY
 
 
@@ -39,7 +51,7 @@ class _Document:
     stake_g: int
     value_usd: float | None
     controlled: bool
-    what: str  # the document in a few words, for the message
+    what: Said  # the document in a few words, for the message
 
 
 def _documents(ctx: Context) -> list[_Document]:
@@ -54,7 +66,8 @@ def _documents(ctx: Context) -> list[_Document]:
             _Document(
                 "licence", r.licence_no, {"consignee": r.consignee, "end user": r.end_user or ""}, r.exporter,
                 r.destination, r.material, r.quantity_g, None, ctx.is_controlled_material(r.material),
-                f"Licence {r.licence_no} ({r.status}, {kg(r.quantity_g)} of {r.material} to {country(r.destination)})",
+                LICENCE_WORDS(licence=r.licence_no, status=r.status, grams=r.quantity_g, material=r.material,
+                        destination=r.destination),
             )
         )  # fmt: skip
     for r in ctx.conn.execute(
@@ -68,8 +81,8 @@ def _documents(ctx: Context) -> list[_Document]:
                 "declaration", r.declaration_no, {"consignee": r.consignee}, r.exporter, r.destination,
                 material_for_hs(ctx.catalogue, r.hs_code), r.net_g, r.value_usd,
                 ctx.catalogue.is_controlled_hs(r.hs_code),
-                f"Export declaration {r.declaration_no} of {r.date} ({kg(r.net_g)} under HS {r.hs_code} to "
-                f"{country(r.destination)})",
+                DECLARATION_WORDS(declaration=r.declaration_no, date=r.date.isoformat(), grams=r.net_g, hs=r.hs_code,
+                            destination=r.destination),
             )
         )  # fmt: skip
     return docs
@@ -99,7 +112,6 @@ def _findings(doc: _Document, screen: Callable[[str], list[Hit]], version: str, 
             best[hit.entity_id] = (hit if held is None or hit.score > held[0].score else held[0], roles)
     out = []
     for entity_id, (hit, roles) in sorted(best.items()):
-        who = " and ".join(roles)
         details: dict[str, Any] = {
             "score": hit.score,
             "threshold": threshold,
@@ -118,16 +130,22 @@ def _findings(doc: _Document, screen: Callable[[str], list[Hit]], version: str, 
                 subject_kind=doc.kind,
                 subject_id=doc.number,
                 key=entity_id,
-                message=(
-                    f"{doc.what} names as {who} {hit.query!r}, which matches the watch-listed "
-                    f"{hit.schema.lower()} {hit.caption!r} ({entity_id}) under its name {hit.matched_name!r}, "
-                    f"score {hit.score:.2f} (threshold {threshold:.2f})."
+                message=SAID(
+                    what=doc.what,
+                    roles=roles,
+                    name=hit.query,
+                    schema=hit.schema.lower(),
+                    caption=hit.caption,
+                    entity=entity_id,
+                    matched=hit.matched_name,
+                    score=hit.score,
+                    threshold=threshold,
                 ),
                 evidence=(
                     doc.number,
                     entity_id,
                     f"watch-list name: {hit.matched_name}",
-                    f"{who} name: {hit.query}",
+                    f"{' and '.join(roles)} name: {hit.query}",
                     f"score: {hit.score:.4f}",
                 ),
                 details=details,
@@ -147,15 +165,10 @@ DECLARATION = Rule(
     find=find,
     departments=("central", "commerce"),
     settling=Settling.IMMEDIATE,
-    title=Text(
-        "a consignee or end user matches a watch-list entity",
-        "收货人或最终用户与关注名单实体匹配",
-    ),
-    check=Text(
+    title="a consignee or end user matches a watch-list entity",
+    check=(
         "Compare the counterparty's full name, address and registration with the listed entity; if it is the "
-        "same, suspend the licence or hold the consignment and refer to the coordination office.",
-        "比对交易对方的全称、地址和注册信息与名单实体；确属同一实体的，暂停许可证或扣留货物，并移交出口管"
-        "制协调办公室。",
+        "same, suspend the licence or hold the consignment and refer to the coordination office."
     ),
     thresholds=("screening.threshold",),
     rejudged_by=("watchlist",),

@@ -22,7 +22,7 @@ def markdown() -> str:
         queue = "leads (low)" if r.queue is Queue.LEADS and r.severity is Severity.SIGNAL else r.queue.value
         thresholds = ", ".join(f"`{t}`" for t in r.thresholds) or "none"
         rows.append(
-            f"| `{r.id}` | {r.title.en} | {r.title.zh} | {', '.join(r.departments)} | {r.settling.value} | "
+            f"| `{r.id}` | {r.title} | {r.said('title', 'zh')} | {', '.join(r.departments)} | {r.settling.value} | "
             f"{queue} | {thresholds} |"
         )
     return "\n".join([BEGIN, *rows, END])

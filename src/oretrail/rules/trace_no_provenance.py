@@ -18,13 +18,25 @@ from typing import Any
 
 from sqlalchemy import exists, or_, select
 
-from oretrail.rules.base import Context, Finding, capped, kg
-from oretrail.rules.rule import Rule, Settling, Text
+from oretrail.i18n.message import Message
+from oretrail.rules.base import Context, Finding, capped
+from oretrail.rules.rule import Rule, Settling
 from oretrail.rules.scope import LOT
 from oretrail.storage.schema import declarations, exports, facilities, genealogy, lots
 from oretrail.storage.schema import events as ev
 
 RULE = "trace.no_provenance"
+SAID = Message(
+    RULE,
+    "Lot {lot} ({what}, {grams:kg}) was exported under declaration(s) {declarations:list}, but {why}: its origin "
+    "cannot be traced to a registered mine.",
+)
+GOODS = Message(f"{RULE}.goods", "goods declared under HS {hs}")
+ITSELF = Message(f"{RULE}.itself", "the lot itself was not made from other lots, nor mined at a registered mine")
+SOURCES = Message(
+    f"{RULE}.sources",
+    "{count} of its source lots ({lots:list}) were not created by a mining event at a registered mine",
+)
 SCOPE_KIND = LOT  # the scope-table kind its subjects are filtered by
 _CHUNK = 400
 
@@ -88,23 +100,18 @@ def find(ctx: Context) -> list[Finding]:
             grams = sum(int(r.grams) for r in exp)
             events = capped((r.event_id for r in exp), ctx.config.max_evidence)
             decls = capped((r.declaration_no for r in exp), ctx.config.max_evidence)
-            what = material or f"goods declared under HS {exp[0].hs_code}"
+            what = material or GOODS(hs=exp[0].hs_code)
             if roots_of == (lot,):
-                why = "the lot itself was not made from other lots, nor mined at a registered mine"
+                why = ITSELF()
             else:
-                why = (
-                    f"{len(untraced[lot])} of its source lots ({', '.join(roots_of[:3])}"
-                    f"{', ...' if len(roots_of) > 3 else ''}) were not created by a mining event at a registered mine"
-                )
+                shown = [*roots_of[:3], "..."] if len(roots_of) > 3 else list(roots_of)
+                why = SOURCES(count=len(untraced[lot]), lots=shown)
             out.append(
                 Finding(
                     rule=RULE,
                     subject_kind="lot",
                     subject_id=lot,
-                    message=(
-                        f"Lot {lot} ({what}, {kg(grams)}) was exported under declaration(s) {', '.join(decls)}, "
-                        f"but {why}: its origin cannot be traced to a registered mine."
-                    ),
+                    message=SAID(lot=lot, what=what, grams=grams, declarations=list(decls), why=why),
                     evidence=(*events, *decls, *roots_of),
                     details={
                         "material": material,
@@ -128,14 +135,10 @@ DECLARATION = Rule(
     find=find,
     departments=("natural_resources", "industry", "customs"),
     settling=Settling.REPORT,
-    title=Text(
-        "controlled material is exported and its lots cannot be traced back to a mining event at a registered mine",
-        "管控物项出口，但其批次无法追溯到登记矿山的采矿事件",
-    ),
-    check=Text(
+    title="controlled material is exported and its lots cannot be traced back to a mining event at a registered mine",
+    check=(
         "Ask the exporter and the processors in the trace for the purchase records of the untraced lots; "
-        "check the mines' output records.",
-        "要求出口商及追溯链上的加工企业提供未溯源批次的采购记录；核查矿山产量记录。",
+        "check the mines' output records."
     ),
     rejudged_by=("registry",),
 )

@@ -1,5 +1,5 @@
 """What the outside-signal rules share: declarations as the mirror logic reads them, the trade flows a scoped
-run may judge, and the plain words officers read (country and goods names).
+run may judge, and the goods in words officers read.
 
 The mirror rules judge trade flows (`<partnerISO>:<HS6>:<YYYYMM>`), which are not rows of any table, so
 they compute in Python over the series a scoped run touches and keep the findings whose subject is in scope.
@@ -10,16 +10,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-import pycountry
 from sqlalchemy import func, select
 
 from oretrail.mirror.gap import Declaration
 from oretrail.rules.base import Catalogue, Context, Finding
 from oretrail.rules.scope import TRADE_FLOW, scope_ids
 from oretrail.storage.schema import declarations as d
-
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-          "November", "December")  # fmt: skip
 
 
 def controlled_hs6(ctx: Context) -> set[str]:
@@ -69,17 +65,6 @@ def flow_window(flows: set[str] | None, months_before: int) -> tuple[dt.date, dt
 
 def in_scope(findings: list[Finding], flows: set[str] | None) -> list[Finding]:
     return findings if flows is None else [f for f in findings if f.subject_id in flows]
-
-
-def country(code: str) -> str:
-    """A country as officers read it, "Germany (DE)"; the record keeps the code."""
-    found = pycountry.countries.get(alpha_2=code)
-    name = (getattr(found, "common_name", None) or getattr(found, "name", None)) if found else None
-    return f"{name} ({code})" if name else code
-
-
-def month_words(period: str) -> str:
-    return f"{MONTHS[int(period[4:]) - 1]} {period[:4]}"
 
 
 def materials_of(catalogue: Catalogue, hs: str) -> list[str]:

@@ -10,14 +10,20 @@ from typing import Any
 
 from sqlalchemy import Select, select
 
-from oretrail.rules.base import Context, Finding, kg
-from oretrail.rules.rule import Rule, Settling, Text
+from oretrail.i18n.message import Message
+from oretrail.rules.base import Context, Finding
+from oretrail.rules.rule import Rule, Settling
 from oretrail.rules.scope import WAYBILL
 from oretrail.rules.statements import once
 from oretrail.rules.transit import material_shipped
 from oretrail.storage.schema import shipments as s
 
 RULE = "transit.diverted"
+SAID = Message(
+    RULE,
+    "Shipment {waybill} ({grams:kg}{material:of}) was dispatched from {origin} on {left:date} for {destination}, "
+    "but was received at {place} on {received:date}.",
+)
 SCOPE_KIND = WAYBILL  # the scope-table kind its subjects are filtered by
 
 
@@ -38,10 +44,15 @@ def find(ctx: Context) -> list[Finding]:
             rule=RULE,
             subject_kind="shipment",
             subject_id=r.waybill,
-            message=(
-                f"Shipment {r.waybill} ({kg(r.grams or 0)}{f' of {r.material}' if r.material else ''}) was "
-                f"dispatched from {r.origin} on {r.dispatched_at:%Y-%m-%d} for {r.dest_location}, but was received "
-                f"at {r.received_location} on {r.received_at:%Y-%m-%d}."
+            message=SAID(
+                waybill=r.waybill,
+                grams=r.grams or 0,
+                material=r.material,
+                origin=r.origin,
+                left=r.dispatched_at.isoformat(),
+                destination=r.dest_location,
+                place=r.received_location,
+                received=r.received_at.isoformat(),
             ),
             evidence=tuple(e for e in (r.dispatch_event, r.receipt_event) if e),
             details={
@@ -67,12 +78,6 @@ DECLARATION = Rule(
     find=find,
     departments=("transport", "public_security"),
     settling=Settling.REPORT,
-    title=Text(
-        "a shipment was received somewhere other than its declared destination",
-        "货物在申报目的地以外的地点被接收",
-    ),
-    check=Text(
-        "Ask the consignee named at dispatch whether it expected the goods; inspect the place that received them.",
-        "询问发运时指定的收货人是否在等候该批货物；检查实际接收地点。",
-    ),
+    title="a shipment was received somewhere other than its declared destination",
+    check="Ask the consignee named at dispatch whether it expected the goods; inspect the place that received them.",
 )

@@ -12,14 +12,25 @@ from typing import Any
 
 from sqlalchemy import DateTime, Select, and_, bindparam, or_, select
 
-from oretrail.rules.base import Context, Finding, kg
-from oretrail.rules.rule import Rule, Settling, Text
+from oretrail.i18n.message import Message
+from oretrail.rules.base import Context, Finding
+from oretrail.rules.rule import Rule, Settling
 from oretrail.rules.scope import WAYBILL
 from oretrail.rules.statements import once
 from oretrail.rules.transit import clock, material_shipped, seconds_between
 from oretrail.storage.schema import shipments as s
 
 RULE = "transit.not_received"
+SAID = Message(
+    RULE,
+    "Shipment {waybill} ({grams:kg}{material:of}) left {origin} for {destination} on {left:date} and {state}; the "
+    "limit is {limit:g} days.",
+)
+OPEN = Message(
+    f"{RULE}.open", "has still not been received {days:.1f} days later (as of the newest record, {now:date})"
+)
+LATE = Message(f"{RULE}.late", "was only received {days:.1f} days later, at {place}")
+UNDECLARED = Message(f"{RULE}.undeclared", "an undeclared destination")
 SCOPE_KIND = WAYBILL  # the scope-table kind its subjects are filtered by
 
 
@@ -47,19 +58,24 @@ def find(ctx: Context) -> list[Finding]:
         if r.received_at is None:
             assert now is not None
             days = (now - r.dispatched_at).total_seconds() / 86400
-            state = f"has still not been received {days:.1f} days later (as of the newest record, {now:%Y-%m-%d})"
+            state = OPEN(days=round(days, 1), now=now.isoformat())
         else:
             days = (r.received_at - r.dispatched_at).total_seconds() / 86400
-            state = f"was only received {days:.1f} days later, at {r.received_location}"
+            state = LATE(days=round(days, 1), place=r.received_location)
         out.append(
             Finding(
                 rule=RULE,
                 subject_kind="shipment",
                 subject_id=r.waybill,
-                message=(
-                    f"Shipment {r.waybill} ({kg(r.grams or 0)}{f' of {r.material}' if r.material else ''}) left "
-                    f"{r.origin} for {r.dest_location or 'an undeclared destination'} on {r.dispatched_at:%Y-%m-%d} "
-                    f"and {state}; the limit is {limit:g} days."
+                message=SAID(
+                    waybill=r.waybill,
+                    grams=r.grams or 0,
+                    material=r.material,
+                    origin=r.origin,
+                    destination=r.dest_location or UNDECLARED(),
+                    left=r.dispatched_at.isoformat(),
+                    state=state,
+                    limit=limit,
                 ),
                 evidence=tuple(e for e in (r.dispatch_event, r.receipt_event) if e),
                 details={
@@ -89,13 +105,7 @@ DECLARATION = Rule(
     find=find,
     departments=("transport", "public_security"),
     settling=Settling.REPORT,
-    title=Text(
-        "a shipment was dispatched and not received within the transit limit",
-        "货物发运后未在运输时限内被接收",
-    ),
-    check=Text(
-        "Contact the carrier and the consignee; locate the vehicle; check for unrecorded transfers on the way.",
-        "联系承运人和收货人；查找运输车辆；核查途中是否有未申报的转运。",
-    ),
+    title="a shipment was dispatched and not received within the transit limit",
+    check="Contact the carrier and the consignee; locate the vehicle; check for unrecorded transfers on the way.",
     thresholds=("transit.limit_days",),
 )

@@ -298,7 +298,9 @@ alerts = Table(
     Column("party", URI),  # the enterprise concerned, when one is: for risk ranking and supervision
     Column("departments", Text, nullable=False),  # JSON list
     Column("evidence", Text, nullable=False),  # JSON list
-    Column("message", Text, nullable=False),
+    # What was found, as a message key and its JSON parameters, rendered in the reader's language (i18n/).
+    Column("message_key", String(96), nullable=False),
+    Column("message_params", Text, nullable=False),
     Column("details", Text),  # JSON object: figures behind the message, for `explain`
     Column("settles_at", DateTime),  # provisional until then (rules/rule.py Settling); NULL: at the next settling
     Column("settled_at", DateTime),  # when it reached the officers' queue; NULL while provisional
