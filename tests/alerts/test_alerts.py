@@ -155,11 +155,11 @@ def test_workflow_is_an_append_only_log_with_derived_state(engine: Engine, cat: 
         record_action(conn, aid, "dismiss", "officer.wang", note="licence found under a typo", at=t)
         with pytest.raises(WorkflowError):
             record_action(conn, aid, "assign", "officer.li", note="officer.zhao", at=t)
-        record_action(conn, aid, "note", "officer.li", note="typo reported to MOFCOM", at=t)
+        record_action(conn, aid, "comment", "officer.li", note="typo reported to MOFCOM", at=t)
         s = state(conn, aid)
         assert "officer.wang: dismiss" in explain(conn, aid)
     assert s.status == "dismissed" and s.assignee == "officer.wang" and s.shared_with == ["commerce"]
-    assert [a.action for a in s.history] == ["assign", "share", "dismiss", "note"]
+    assert [a.action for a in s.history] == ["assign", "share", "dismiss", "comment"]
 
 
 def test_cli_load_scan_alerts_explain(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Engine
 
+from oretrail.alerts.judge import CLEARED
 from oretrail.alerts.store import query_alerts
 from oretrail.alerts.workflow import state
 from oretrail.pipeline import Capture, scan
@@ -61,7 +62,7 @@ def test_a_withdrawn_alert_found_again_is_reinstated(engine: Engine) -> None:
     test_correction_withdraws_the_alert_it_disproves(engine)
     with engine.begin() as conn:
         (aid,) = [a["id"] for a in query_alerts(conn, rule="transit.diverted", include_withdrawn=True)]
-        assert reconcile(conn, [aid], [aid], "test") == (0, 1)
+        assert reconcile(conn, [aid], [aid], CLEARED()) == (0, 1)
         assert not state(conn, aid).withdrawn
-        assert reconcile(conn, [], [aid], "gone again") == (1, 0)
+        assert reconcile(conn, [], [aid], CLEARED()) == (1, 0)
         assert state(conn, aid).withdrawn

@@ -240,15 +240,15 @@ def test_explain_in_json_is_the_record_with_its_evidence_and_history(loaded: str
     alert = an_alert(loaded)
     words = run("explain", alert[:12], "--db", loaded)[1]
     assert words.startswith(f"Alert {alert}")
-    code, stdout, stderr = run("act", alert[:12], "escalate", "--actor", "officer.li", "--db", loaded, "-f", "json")
+    code, stdout, stderr = run("act", alert[:12], "investigate", "--actor", "officer.li", "--db", loaded, "-f", "json")
     assert code == 0, stderr
     state = orjson.loads(stdout)
-    assert (state["alert_id"], state["status"]) == (alert, "escalated")
+    assert (state["alert_id"], state["status"]) == (alert, "investigating")
     code, stdout, _ = run("explain", alert, "--db", loaded, "--format", "json")
     record = orjson.loads(stdout)
     assert code == 0 and record["id"] == alert
     assert {"rule", "severity", "subject", "jurisdiction", "departments", "evidence", "message"} <= set(record)
-    assert record["status"] == "escalated" and record["history"][-1]["actor"] == "officer.li"
+    assert record["status"] == "investigating" and record["history"][-1]["actor"] == "officer.li"
     assert len(record["evidence_described"]) == len(record["evidence"]) and record["details"]
 
 

@@ -13,7 +13,7 @@ import orjson
 from sqlalchemy import Connection, select
 
 from oretrail.alerts.store import as_record, get_alert, message_of
-from oretrail.alerts.workflow import state
+from oretrail.alerts.workflow import note_text, state
 from oretrail.i18n.message import Message
 from oretrail.i18n.words import term
 from oretrail.rules.runner import default_catalogue, rule_of
@@ -214,7 +214,9 @@ def explain(conn: Connection, alert: str, lang: str = "en") -> str:
         lines += [
             f"  {a.at:%Y-%m-%d %H:%M} {a.actor}: {term(a.action, lang)}"
             + (f" → {term(a.department, lang)}" if a.department else "")
-            + (f" — {a.note}" if a.note else "")
+            + (f" → {a.province}" if a.province else "")
+            + (f" — {note_text(a.note, lang)}" if a.note else "")
+            + (f" [{a.attachment}]" if a.attachment else "")
             for a in st.history
         ]
     lines += ["", M["check"].render(lang), f"  {_checks(row.rule, lang)}"]
@@ -234,9 +236,13 @@ def explain_record(conn: Connection, alert: str, lang: str = "en") -> dict[str, 
         "status": st.status,
         "assignee": st.assignee,
         "escalations": st.escalations,
+        "level": st.level,
+        "handed_to": st.handed_to,
+        "attachments": st.attachments,
+        "acknowledged_at": st.acknowledged_at.isoformat() if st.acknowledged_at else None,
         "shared_with": st.shared_with,
         "withdrawn": st.withdrawn,
-        "history": [asdict(a) for a in st.history],
+        "history": [{**asdict(a), "note": note_text(a.note, lang)} for a in st.history],
         "evidence_described": [_describe(conn, ref, lang) for ref in orjson.loads(row.evidence)],
         "checks": _checks(row.rule, lang),
     }

@@ -16,11 +16,19 @@ from dataclasses import dataclass, field
 from sqlalchemy import Connection
 
 from oretrail.alerts.store import alert_id, ids_of_rules, reconcile, record_findings, settle_due
+from oretrail.alerts.workflow import escalate_overdue
 from oretrail.clock import utcnow
+from oretrail.i18n.message import Message
 from oretrail.rules.base import Finding
 from oretrail.rules.config import Settings
 from oretrail.rules.runner import RULE_IDS, run_rules
 from oretrail.rules.scope import Scope
+
+NO_LONGER = Message("workflow.withdrawn.scan", "withdrawn: a full judgement no longer finds it")
+CLEARED = Message(
+    "workflow.withdrawn.evidence",
+    "withdrawn: later evidence (a correction, or a record that arrived since) clears the finding",
+)
 
 
 @dataclass
@@ -58,19 +66,22 @@ def judge(
     findings = run_rules(conn, scope, settings.config, catalogue=settings.catalogue, rules=chosen)
     recorded = record_findings(conn, findings, settings)
     judged = ids_of_rules(conn, chosen, scoped=scope is not None) if scope is None or scope else []
-    reason = (
-        "withdrawn: a full judgement no longer finds it"
-        if scope is None
-        else "withdrawn: later evidence (a correction, or a record that arrived since) clears the finding"
-    )
+    reason = NO_LONGER() if scope is None else CLEARED()
     withdrawn, reinstated = reconcile(conn, [alert_id(*f.ident) for f in findings], judged, reason)
     out = Judged(findings, recorded.new, withdrawn, reinstated)
     if settle:
-        out.settled = settle_due(conn, settings.as_of or utcnow())
+        out.settled = _settle(conn, settings)
     return out
 
 
 def settle(conn: Connection, settings: Settings) -> int:
     """Settle what is due by the settling clock, without judging anything anew (`oretrail settle`, the end
-    of a load)."""
-    return settle_due(conn, settings.as_of or utcnow())
+    of a load); then alerts nobody acknowledged in time go to the centre (alerts/workflow.py)."""
+    return _settle(conn, settings)
+
+
+def _settle(conn: Connection, settings: Settings) -> int:
+    now = settings.as_of or utcnow()
+    settled = settle_due(conn, now)
+    escalate_overdue(conn, now)
+    return settled

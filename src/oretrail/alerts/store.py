@@ -22,7 +22,15 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from oretrail.alerts.routing import departments, jurisdictions
 from oretrail.alerts.severity import LEVELS, severity, value_at_stake
-from oretrail.alerts.workflow import REINSTATE, SETTLE, WITHDRAW, system_entries, withdrawn_ids
+from oretrail.alerts.workflow import (
+    REINSTATE,
+    SETTLE,
+    SETTLED,
+    WITHDRAW,
+    initial_level,
+    system_entries,
+    withdrawn_ids,
+)
 from oretrail.clock import utcnow
 from oretrail.i18n.message import Message, Said
 from oretrail.ids import party_of_location
@@ -90,6 +98,9 @@ def record_findings(
                 "settles_at": when,
                 "settled_at": None,
                 "withdrawn_at": None,
+                "status": "new",
+                "level": initial_level(place),
+                "shared_with": "[]",
             }
             for (i, f), place, when in zip(fresh, places, due[: len(fresh)], strict=True)
         ]
@@ -155,12 +166,7 @@ def settle_due(conn: Connection, now: datetime) -> int:
     )
     for i in range(0, len(ids), _CHUNK):
         conn.execute(update(alerts).where(alerts.c.id.in_(ids[i : i + _CHUNK])).values(settled_at=now))
-    system_entries(
-        conn,
-        ids,
-        SETTLE,
-        f"settled as of {now:%Y-%m-%d %H:%M} UTC: the evidence that could clear it had its chance to arrive",
-    )
+    system_entries(conn, ids, SETTLE, SETTLED(when=now.isoformat()))
     return len(ids)
 
 
@@ -221,7 +227,10 @@ def query_alerts(
         yield as_record(row, lang)
 
 
-def reconcile(conn: Connection, current: Iterable[str], judged: Iterable[str], reason: str) -> tuple[int, int]:
+FOUND_AGAIN = Message("workflow.reinstated", "found again by a later run")
+
+
+def reconcile(conn: Connection, current: Iterable[str], judged: Iterable[str], reason: Said) -> tuple[int, int]:
     """After a run: alerts it judged but no longer finds are withdrawn; withdrawn ones it finds again are
     reinstated. Returns (withdrawn, reinstated). Both are system entries in the append-only workflow log."""
     now_found = set(current)
@@ -230,7 +239,7 @@ def reconcile(conn: Connection, current: Iterable[str], judged: Iterable[str], r
     gone = judged - now_found - already
     back = now_found & already
     system_entries(conn, gone, WITHDRAW, reason)
-    system_entries(conn, back, REINSTATE, "found again by a later run")
+    system_entries(conn, back, REINSTATE, FOUND_AGAIN())
     return len(gone), len(back)
 
 

@@ -1,31 +1,61 @@
-"""What officers did about an alert: an append-only log, and the current state read from it.
+"""What officers did about an alert: an append-only decision log, and the current state read from it.
 
 Nothing is overwritten, so who decided what, and when, can always be shown to a reviewer; the state is a fold
-over the log. A closed alert (dismissed or acted on) takes notes only, so its outcome cannot be blurred
-afterwards; reopening is an escalation, which is itself on record.
+over the log. The alerts table keeps that fold in a few columns (`status`, `level`, `handed_to`,
+`shared_with`, `acknowledged_at`, `withdrawn_at`), written with each entry, so queues and access filters are
+one indexed query; `state()` recomputes it from the log and tests hold the two equal.
+
+The lifecycle (issue 13 §4): new → assigned → investigating → actioned | dismissed (a reason required).
+Sharing is horizontal and vertical: `share` gives another department sight of the alert; `escalate` lifts a
+provincial alert to the centre (the coordination office), `hand_down` gives a central one to a province. An
+alert nobody has acknowledged by its severity's deadline escalates by itself (`escalate_overdue`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
+import orjson
 from sqlalchemy import Connection, insert, select, update
 
-from oretrail.alerts.routing import DEPARTMENTS_ALL
+from oretrail.alerts.routing import DEPARTMENTS_ALL, NATIONAL
 from oretrail.clock import utcnow
+from oretrail.i18n.message import Message, Said
 from oretrail.storage.schema import alert_actions, alerts
 
-ACTIONS = ("assign", "escalate", "share", "dismiss", "act", "note")
-CLOSING = ("dismiss", "act")
+STATUSES = ("new", "assigned", "investigating", "actioned", "dismissed")
+CLOSED = ("actioned", "dismissed")
+LEVELS = ("province", "central")
+# Officers' actions; `comment` and `attach` may follow a closed alert, nothing else may.
+ACTIONS = ("assign", "investigate", "comment", "attach", "escalate", "hand_down", "share", "dismiss", "act")
+AFTER_CLOSE = ("comment", "attach")
+NEEDS_REASON = ("dismiss", "act", "escalate")  # what a reviewer will ask "why?" about
 # The platform's own entries: a finding that no longer holds once its evidence was corrected is withdrawn,
-# and reinstated if it comes back. Officers' decisions stay untouched either way.
+# and reinstated if it comes back; a provisional alert's window closed and the finding still holds (settle);
+# an alert nobody acknowledged in time goes up by itself (escalate, by SYSTEM_ACTOR).
 SYSTEM_ACTOR = "oretrail"
-WITHDRAW, REINSTATE = "withdraw", "reinstate"
-# A provisional alert's evidence window closed and the finding still holds: from here it is in the officers'
-# queue (docs/rules.md §Settling).
-SETTLE = "settle"
+WITHDRAW, REINSTATE, SETTLE = "withdraw", "reinstate", "settle"
+
+# How long a settled alert may wait for an officer's first action before it goes to the centre by itself.
+# An operating policy, not law: the Export Control Law asks for prompt action without a figure. Critical
+# findings (ten times the statutory line, rules/defaults.toml [severity]) reach the centre within a working
+# half-day; a medium one waits three days, a working week covers a low one. An operator changes them here.
+ACK_DEADLINES = {
+    "critical": timedelta(hours=4),
+    "high": timedelta(hours=24),
+    "medium": timedelta(days=3),
+    "low": timedelta(days=7),
+}
+
+OVERDUE = Message(
+    "workflow.overdue",
+    "escalated by itself: nobody acknowledged this {severity:term} alert within {hours:g} hours of it settling",
+)
+SETTLED = Message(
+    "workflow.settled", "settled as of {when:minute} UTC: the evidence that could clear it had its chance to arrive"
+)
 
 
 class WorkflowError(ValueError):
@@ -38,16 +68,22 @@ class Action:
     actor: str
     at: datetime
     department: str | None = None
+    province: str | None = None
     note: str | None = None
+    attachment: str | None = None
 
 
 @dataclass
 class AlertState:
     alert_id: str
-    status: str = "open"  # open | assigned | escalated | dismissed | acted
+    status: str = "new"
+    level: str = "province"  # where it is worked: in its province, or at the centre
+    handed_to: str | None = None  # a province the centre handed it down to
     assignee: str | None = None
     escalations: int = 0
     shared_with: list[str] = field(default_factory=list)
+    attachments: list[str] = field(default_factory=list)  # content hashes (alerts/attachments.py)
+    acknowledged_at: datetime | None = None  # the first officer's action
     withdrawn: bool = False  # the finding no longer holds (its evidence was corrected); see `reconcile`
     settled: bool = False  # out of its settling window and in the officers' queue
     history: list[Action] = field(default_factory=list)
@@ -60,50 +96,97 @@ def record_action(
     actor: str,
     *,
     department: str | None = None,
+    province: str | None = None,
     note: str | None = None,
+    attachment: str | None = None,
     at: datetime | None = None,
 ) -> AlertState:
+    """Append an officer's decision in the caller's transaction and return the state that follows."""
+    from oretrail.registry.provinces import is_cn_province
+
     if action not in ACTIONS:
         raise WorkflowError(f"unknown action {action!r}; one of {', '.join(ACTIONS)}")
-    if not actor.strip():
+    if not actor.strip() or actor == SYSTEM_ACTOR:
         raise WorkflowError("an action needs the officer who took it")
-    if conn.execute(select(alerts.c.id).where(alerts.c.id == alert_id)).first() is None:
+    row = conn.execute(select(alerts.c.id, alerts.c.jurisdiction).where(alerts.c.id == alert_id)).first()
+    if row is None:
         raise WorkflowError(f"no alert {alert_id}")
     if action == "share" and department not in DEPARTMENTS_ALL:
         raise WorkflowError(f"share needs a department, one of {', '.join(DEPARTMENTS_ALL)}")
     if action == "assign" and not (note or department):
         raise WorkflowError("assign needs the assignee (note) or the department")
-    current = state(conn, alert_id)
-    if current.status in ("dismissed", "acted") and action not in ("note", "escalate"):
-        raise WorkflowError(f"alert {alert_id} is {current.status}; only a note or an escalation can follow")
-    if action in ("dismiss", "act") and not note:
+    if action == "hand_down" and not (province and is_cn_province(province)):
+        raise WorkflowError("hand_down needs the province (an ISO 3166-2 code of China such as CN-JX)")
+    if action == "attach" and not attachment:
+        raise WorkflowError("attach needs the attachment's content hash (store it first)")
+    if action in NEEDS_REASON and not (note or "").strip():
         raise WorkflowError(f"{action} needs a note giving the reason, for the review record")
+    current = state(conn, alert_id)
+    if current.status in CLOSED and action not in AFTER_CLOSE:
+        raise WorkflowError(f"alert {alert_id} is {current.status}; only a comment or an attachment can follow")
+    if action == "escalate" and current.level == "central":
+        raise WorkflowError(f"alert {alert_id} is already with the centre")
+    if action == "hand_down" and current.level != "central":
+        raise WorkflowError(f"alert {alert_id} is worked in its province; only the centre hands alerts down")
+    _append(conn, [{"alert_id": alert_id, "action": action, "actor": actor, "department": department,
+                    "province": province, "note": note, "attachment": attachment, "at": at or utcnow()}])  # fmt: skip
+    st = state(conn, alert_id)
+    _fold(conn, st)
+    return st
+
+
+def _append(conn: Connection, rows: list[dict[str, object]]) -> None:
+    if rows:
+        conn.execute(insert(alert_actions), rows)
+
+
+def _fold(conn: Connection, st: AlertState) -> None:
     conn.execute(
-        insert(alert_actions).values(
-            alert_id=alert_id, action=action, actor=actor, department=department, note=note, at=at or utcnow()
+        update(alerts)
+        .where(alerts.c.id == st.alert_id)
+        .values(
+            status=st.status,
+            level=st.level,
+            handed_to=st.handed_to,
+            shared_with=orjson.dumps(st.shared_with).decode(),
+            acknowledged_at=st.acknowledged_at,
         )
     )
-    return state(conn, alert_id)
+
+
+def initial_level(jurisdiction: str) -> str:
+    """An alert with no province of its own (an unregistered party, a partner's statistics) starts at the
+    centre; every other starts in its province."""
+    return "central" if jurisdiction == NATIONAL else "province"
 
 
 def state(conn: Connection, alert_id: str) -> AlertState:
-    st = AlertState(alert_id)
+    jurisdiction = conn.execute(select(alerts.c.jurisdiction).where(alerts.c.id == alert_id)).scalar()
+    st = AlertState(alert_id, level=initial_level(jurisdiction or NATIONAL))
     rows = conn.execute(select(alert_actions).where(alert_actions.c.alert_id == alert_id).order_by(alert_actions.c.id))
     for r in rows:
-        st.history.append(Action(r.action, r.actor, r.at, r.department, r.note))
+        st.history.append(Action(r.action, r.actor, r.at, r.department, r.province, r.note, r.attachment))
+        if r.actor != SYSTEM_ACTOR and st.acknowledged_at is None:
+            st.acknowledged_at = r.at
         if r.action == "assign":
             st.assignee = r.note or r.department
-            if st.status == "open":
+            if st.status == "new":
                 st.status = "assigned"
+        elif r.action == "investigate":
+            st.status = "investigating"
         elif r.action == "escalate":
             st.escalations += 1
-            st.status = "escalated"
+            st.level, st.handed_to = "central", None
+        elif r.action == "hand_down":
+            st.level, st.handed_to = "province", r.province
         elif r.action == "share" and r.department not in st.shared_with:
             st.shared_with.append(r.department)
+        elif r.action == "attach" and r.attachment:
+            st.attachments.append(r.attachment)
         elif r.action == "dismiss":
             st.status = "dismissed"
         elif r.action == "act":
-            st.status = "acted"
+            st.status = "actioned"
         elif r.action == WITHDRAW:
             st.withdrawn = True
         elif r.action == REINSTATE:
@@ -126,16 +209,64 @@ def withdrawn_ids(conn: Connection, among: Iterable[str] | None = None) -> set[s
     return found
 
 
-def system_entries(conn: Connection, alert_ids: Iterable[str], action: str, note: str) -> None:
-    rows = [
-        {"alert_id": a, "action": action, "actor": SYSTEM_ACTOR, "department": None, "note": note, "at": utcnow()}
+def note_text(note: str | None, lang: str = "en") -> str | None:
+    """An entry's note as words: the platform's own notes are message keys (stored as JSON), officers' are
+    their own words."""
+    if note and note.startswith('{"$said":'):
+        return Said.from_json(orjson.loads(note)["$said"]).render(lang)
+    return note
+
+
+def system_entries(conn: Connection, alert_ids: Iterable[str], action: str, note: Said) -> None:
+    said = orjson.dumps({"$said": note.to_json()}).decode()
+    rows: list[dict[str, object]] = [
+        {"alert_id": a, "action": action, "actor": SYSTEM_ACTOR, "department": None, "province": None,
+         "note": said, "attachment": None, "at": utcnow()}
         for a in sorted(set(alert_ids))
-    ]
-    if rows:
-        conn.execute(insert(alert_actions), rows)
-        if action not in (WITHDRAW, REINSTATE):
-            return
+    ]  # fmt: skip
+    if not rows:
+        return
+    _append(conn, rows)
+    ids = [str(r["alert_id"]) for r in rows]
+    if action in (WITHDRAW, REINSTATE):
         stamp = rows[0]["at"] if action == WITHDRAW else None
-        ids = [r["alert_id"] for r in rows]
         for i in range(0, len(ids), 400):
             conn.execute(update(alerts).where(alerts.c.id.in_(ids[i : i + 400])).values(withdrawn_at=stamp))
+    elif action == "escalate":
+        for i in range(0, len(ids), 400):
+            conn.execute(update(alerts).where(alerts.c.id.in_(ids[i : i + 400])).values(level="central"))
+
+
+def escalate_overdue(conn: Connection, now: datetime) -> list[str]:
+    """Settled, standing alerts in a province that no officer acknowledged within their severity's deadline go
+    to the centre by themselves, once (a later hand-down is an officer's decision and stands)."""
+    a = alerts.c
+    rows = conn.execute(
+        select(a.id, a.severity, a.settled_at).where(
+            a.settled_at.is_not(None),
+            a.withdrawn_at.is_(None),
+            a.acknowledged_at.is_(None),
+            a.level == "province",
+            a.status == "new",
+        )
+    ).all()
+    due: dict[str, list[str]] = {}
+    for r in rows:
+        limit = ACK_DEADLINES.get(r.severity, ACK_DEADLINES["low"])
+        if r.settled_at + limit <= now:
+            due.setdefault(r.severity, []).append(r.id)
+    already = {
+        i
+        for (i,) in conn.execute(
+            select(alert_actions.c.alert_id).where(
+                alert_actions.c.action == "escalate", alert_actions.c.actor == SYSTEM_ACTOR
+            )
+        )
+    }
+    out: list[str] = []
+    for severity, ids in sorted(due.items()):
+        fresh = [i for i in ids if i not in already]
+        hours = ACK_DEADLINES.get(severity, ACK_DEADLINES["low"]).total_seconds() / 3600
+        system_entries(conn, fresh, "escalate", OVERDUE(severity=severity, hours=hours))
+        out += fresh
+    return sorted(out)

@@ -21,5 +21,6 @@ def create_app(db: str | None = None) -> FastAPI:
     app.include_router(capture.router)
     app.include_router(chain.router)
     app.include_router(alerts.router)
+    app.include_router(alerts.attachments_router)
     app.include_router(screening.router)
     return app

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -151,21 +152,40 @@ def explain(
 @app.command()
 def act(
     alert_id: Annotated[str, typer.Argument(help="Alert id (or a unique prefix of it).")],
-    action: Annotated[str, typer.Argument(help="assign | escalate | share | dismiss | act | note")],
+    action: Annotated[
+        str,
+        typer.Argument(help="assign | investigate | comment | attach | escalate | hand_down | share | dismiss | act"),
+    ],
     actor: Annotated[str, typer.Option("--actor", help="The officer taking the action.")],
     department: Annotated[str | None, typer.Option("--department", help="For share and assign.")] = None,
-    note: Annotated[str | None, typer.Option("--note", help="Reason or assignee; required to dismiss or act.")] = None,
+    province: Annotated[str | None, typer.Option("--province", help="For hand_down: the province, e.g. CN-JX.")] = None,
+    note: Annotated[
+        str | None, typer.Option("--note", help="Reason (required to escalate, dismiss or act), comment or assignee.")
+    ] = None,
+    file: Annotated[Path | None, typer.Option("--file", help="For attach: the file to attach.")] = None,
     db: DbOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
     """Record a decision on an alert in its append-only log; reports the state that follows."""
+    import mimetypes
+
+    from oretrail.alerts.attachments import AttachmentError, store_attachment
     from oretrail.alerts.workflow import WorkflowError, record_action
 
+    if action == "attach" and (file is None or not file.is_file()):
+        fail(f"attach needs --file naming a readable file, got {file}", fmt=fmt)
     try:
         with open_db(db).begin() as conn:
             found = resolve_alert(conn, alert_id, fmt)
-            st = record_action(conn, found, action, actor, department=department, note=note)
-    except WorkflowError as exc:
+            digest = None
+            if action == "attach" and file is not None:
+                media = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+                digest = store_attachment(conn, file.read_bytes(), media)
+            st = record_action(
+                conn, found, action, actor, department=department, province=province, note=note, attachment=digest
+            )
+    except (WorkflowError, AttachmentError) as exc:
         fail(str(exc), fmt=fmt)
     shared = f", shared with {', '.join(st.shared_with)}" if st.shared_with else ""
-    emit(st, fmt, console=err, text=f"alert {found[:12]} is {st.status}{shared}")
+    where = "at the centre" if st.level == "central" else f"in {st.handed_to}" if st.handed_to else "in its province"
+    emit(st, fmt, console=err, text=f"alert {found[:12]} is {st.status}, {where}{shared}")

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Float,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -305,23 +306,43 @@ alerts = Table(
     Column("settles_at", DateTime),  # provisional until then (rules/rule.py Settling); NULL: at the next settling
     Column("settled_at", DateTime),  # when it reached the officers' queue; NULL while provisional
     Column("withdrawn_at", DateTime),  # set while the newest system entry of its log is a withdrawal
+    # The fold of its decision log (alerts/workflow.py), kept here for queues and access filters.
+    Column("status", String(16), nullable=False),  # new | assigned | investigating | actioned | dismissed
+    Column("level", String(8), nullable=False),  # province | central: where it is worked
+    Column("handed_to", String(8)),  # the province the centre handed it down to
+    Column("shared_with", Text, nullable=False),  # JSON list of departments it was shared with
+    Column("acknowledged_at", DateTime),  # the first officer's action; NULL: nobody has acted yet
 )
 Index("ix_alerts_rule_subject", alerts.c.rule, alerts.c.subject_id)
 Index("ix_alerts_jurisdiction", alerts.c.jurisdiction)
 Index("ix_alerts_party", alerts.c.party)
+Index("ix_alerts_level_status", alerts.c.level, alerts.c.status)
 
 alert_actions = Table(
     "alert_actions",
     metadata,
     Column("id", Seq, primary_key=True, autoincrement=True),
     Column("alert_id", String(64), nullable=False),
-    Column("action", String(16), nullable=False),  # assign | escalate | share | dismiss | act | note
+    Column("action", String(16), nullable=False),  # alerts/workflow.py ACTIONS, and the system's own
     Column("actor", String(128), nullable=False),
     Column("department", String(32)),
     Column("note", Text),
     Column("at", DateTime, nullable=False),
+    Column("province", String(8)),  # hand_down: to which province
+    Column("attachment", String(64)),  # attach: the content hash in `attachments`
 )
 Index("ix_alert_actions_alert", alert_actions.c.alert_id)
+
+# Files officers attach to alerts (photos, inspection reports), stored once by content hash.
+attachments = Table(
+    "attachments",
+    metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("media_type", String(128), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("body", LargeBinary, nullable=False),
+    Column("stored_at", DateTime, nullable=False),
+)
 
 # --- added for the rule engine (issue 3): a capture-time run looks subjects up by these ---------------
 # Who received a transfer (party.unregistered, scope widening), which exports carried a lot
