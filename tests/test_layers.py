@@ -24,7 +24,7 @@ FLOORS: tuple[frozenset[str], ...] = tuple(
         "screening",  # the watch list and the name matcher
         "mirror",  # partners' statistics, read against screening's entities
         "rules",  # one module per rule
-        "alerts",  # recorded, routed, settled, acted on
+        "alerts bulletins",  # recorded, routed, settled, acted on; warnings sent at once
         "supervision",
         "pipeline feeds",  # the entry points that compose the stages for a batch
         "reports",

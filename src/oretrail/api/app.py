@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from oretrail.api import alerts, capture, chain, screening
+from oretrail.api import alerts, bulletins, capture, chain, screening
 
 
 def create_app(db: str | None = None) -> FastAPI:
@@ -22,5 +22,6 @@ def create_app(db: str | None = None) -> FastAPI:
     app.include_router(chain.router)
     app.include_router(alerts.router)
     app.include_router(alerts.attachments_router)
+    app.include_router(bulletins.router)
     app.include_router(screening.router)
     return app

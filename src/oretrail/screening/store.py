@@ -14,10 +14,11 @@ from dataclasses import dataclass
 import orjson
 from sqlalchemy import Connection, Engine, delete, func, insert, select
 
+from oretrail.clock import utcnow
 from oretrail.ledger.canonical import canonical
 from oretrail.screening.entities import WatchlistEntity, read_entities
 from oretrail.screening.matcher import DEFAULT_THRESHOLD, Hit, WatchlistIndex
-from oretrail.storage.schema import watchlist
+from oretrail.storage.schema import bulletins, watchlist
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,12 +73,38 @@ def watchlist_rows(entities: list[WatchlistEntity]) -> list[dict[str, str]]:
     ]
 
 
+BULLETIN_PREFIX = "bulletin:"  # entity ids of consignees named by a warning bulletin in force
+
+
 def current_version(conn: Connection) -> str | None:
-    return conn.execute(select(func.max(watchlist.c.version))).scalar_one()
+    """The version screened against: the loaded list's, plus the bulletins in force that name consignees
+    (a bulletin adds its names at once, and drops them when it lapses)."""
+    listed = conn.execute(select(func.max(watchlist.c.version))).scalar_one()
+    named = bulletin_entities(conn)
+    if not named:
+        return listed
+    return f"{listed or 'none'}+{list_version(named)}"
+
+
+def bulletin_entities(conn: Connection) -> list[WatchlistEntity]:
+    """Consignees named by bulletins in force today, as entities of the screening list."""
+    rows = conn.execute(
+        select(bulletins.c.id, bulletins.c.names)
+        .where(bulletins.c.valid_until >= utcnow().date(), bulletins.c.names != "[]")
+        .order_by(bulletins.c.id)
+    )
+    out = []
+    for bulletin_id, names in rows:
+        for n, named in enumerate(orjson.loads(names), 1):
+            countries = (named["country"].lower(),) if named.get("country") else ()
+            body = {"id": f"{BULLETIN_PREFIX}{bulletin_id}:{n}", "schema": "LegalEntity",
+                    "properties": {"name": [named["name"]], "country": list(countries)}}  # fmt: skip
+            out.append(WatchlistEntity(body["id"], "LegalEntity", named["name"], (named["name"],), (), countries, body))
+    return out
 
 
 def stored_entities(conn: Connection) -> list[WatchlistEntity]:
-    return [
+    return bulletin_entities(conn) + [
         WatchlistEntity(
             id=r.entity_id,
             schema=r.schema,

@@ -285,6 +285,35 @@ watchlist = Table(
     Column("version", String(64), nullable=False),
 )
 
+# --- warning bulletins (bulletins/): issued by a department to chosen departments and provinces -------
+bulletins = Table(
+    "bulletins",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("issued_at", DateTime, nullable=False),
+    Column("issuer", String(128), nullable=False),  # the officer
+    Column("department", String(32), nullable=False),  # the issuing department
+    Column("province", String(8), nullable=False),  # the issuing level: CN (the centre) or a province
+    Column("severity", String(8), nullable=False),
+    Column("title", Text, nullable=False),  # JSON {"zh": ..., "en": ...}: what, in the words of the issuer
+    Column("body", Text, nullable=False),  # JSON {"zh": ..., "en": ...}: why, and what recipients should do
+    Column("names", Text, nullable=False),  # JSON list of {"name", "country"}: consignees it names
+    Column("hs_codes", Text, nullable=False),  # JSON list
+    Column("enterprises", Text, nullable=False),  # JSON list of party ids
+    Column("valid_until", Date, nullable=False),
+)
+bulletin_recipients = Table(
+    "bulletin_recipients",
+    metadata,
+    Column("bulletin_id", String(40), primary_key=True),
+    Column("department", String(32), primary_key=True),
+    Column("province", String(8), primary_key=True),  # CN: the department at the centre
+    Column("acknowledged_at", DateTime),
+    Column("acknowledged_by", String(128)),
+    Column("reminded_at", DateTime),
+    Column("reminders", Integer, nullable=False),
+)
+
 # --- alerts and their workflow -----------------------------------------------------------------------
 alerts = Table(
     "alerts",

@@ -1,0 +1,1 @@
+"""Warning bulletins: a department warns chosen departments and provinces at once (issue 13 §5)."""
