@@ -166,7 +166,9 @@ def verify(conn: Connection) -> Verdict:
         if r.seq != expected:
             return Verdict(False, count, prev, expected, f"entry {expected} is missing (the next is {r.seq})")
         if entry.digest(r.at) != r.digest:
-            return Verdict(False, count, prev, r.seq, f"entry {r.seq} was altered: its content no longer matches its digest")
+            return Verdict(
+                False, count, prev, r.seq, f"entry {r.seq} was altered: its content no longer matches its digest"
+            )
         if link_hash(prev, r.seq, "audit", r.object, r.digest, r.at) != r.hash:
             return Verdict(False, count, prev, r.seq, f"entry {r.seq} does not link to the entry before it")
         prev, expected, count = r.hash, expected + 1, count + 1

@@ -74,7 +74,9 @@ def _provinces_of(conn: Connection, parties: Sequence[str]) -> dict[str, str]:
     wanted = sorted(set(parties))
     out: dict[str, str] = {}
     for i in range(0, len(wanted), 400):
-        q = select(enterprises.c.party_id, enterprises.c.province).where(enterprises.c.party_id.in_(wanted[i : i + 400]))
+        q = select(enterprises.c.party_id, enterprises.c.province).where(
+            enterprises.c.party_id.in_(wanted[i : i + 400])
+        )
         out.update((r.party_id, r.province) for r in conn.execute(q))
     return out
 
@@ -147,7 +149,9 @@ def _check_registry(data: bytes, name: str, alternatives: list[Constraint]) -> N
 def _check_trade(conn: Connection, kind: str, data: bytes, name: str, alternatives: list[Constraint]) -> None:
     lines = data.splitlines()
     parsed = parse_licences(lines, name) if kind == "licence" else parse_declarations(lines, name)
-    records = [(getattr(rec, "licence_no", None) or getattr(rec, "declaration_no", ""), rec.exporter) for rec, _ in parsed]
+    records = [
+        (getattr(rec, "licence_no", None) or getattr(rec, "declaration_no", ""), rec.exporter) for rec, _ in parsed
+    ]
     provinces = _provinces_of(conn, [exporter for _, exporter in records])
     for line, (ident, exporter) in enumerate(records, start=1):
         reasons: list[str | None] = []

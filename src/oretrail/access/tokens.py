@@ -73,7 +73,9 @@ def load_or_create_token_key(database: str | URL | None = None) -> TokenKey:
     return TokenKey(key)
 
 
-def issue_access(key: TokenKey, user: str, role: str, *, now: datetime | None = None, ttl: timedelta = ACCESS_TTL) -> str:
+def issue_access(
+    key: TokenKey, user: str, role: str, *, now: datetime | None = None, ttl: timedelta = ACCESS_TTL
+) -> str:
     issued = (now or utcnow()).replace(tzinfo=UTC)
     claims = {
         "iss": ISSUER,
@@ -129,7 +131,9 @@ def issue_refresh(
     return token
 
 
-def use_refresh(conn: Connection, token: str, *, now: datetime | None = None, ttl: timedelta = REFRESH_TTL) -> tuple[str, str]:
+def use_refresh(
+    conn: Connection, token: str, *, now: datetime | None = None, ttl: timedelta = REFRESH_TTL
+) -> tuple[str, str]:
     """Spend a refresh token: (user, the next refresh token of its family). TokenError when it does not hold;
     a second use revokes its family."""
     now = now or utcnow()
