@@ -180,4 +180,3 @@ def world(api: Api) -> World:
         ORE_2: {"province": HN, "party": E2},
     }
     return World(api, facts, lots)
-

@@ -116,15 +116,16 @@ def events_visible(caller: Caller, action: str = "read") -> ColumnElement[bool]:
 
 def lots_visible(caller: Caller, action: str = "read") -> ColumnElement[bool]:
     """Lots made at a place in the caller's province or held there; for an enterprise, lots it made (at its
-    facilities, or under its USCC) or holds."""
+    facilities, or under its USCC) or holds. A holding is a positive position: drawing more of someone
+    else's lot than was ever delivered (a negative position, which balance.lot reports) gives no view of it."""
 
     def predicate(attribute: str, values: tuple[str, ...]) -> ColumnElement[bool]:
         if attribute == "province":
             places = _places_in(values)
-            held = select(positions.c.lot_id).where(positions.c.place.in_(places))
+            held = select(positions.c.lot_id).where(positions.c.place.in_(places), positions.c.grams > 0)
             return or_(lots.c.created_location.in_(places), lots.c.lot_id.in_(held))
         if attribute == "party":
-            held = select(positions.c.lot_id).where(positions.c.owner.in_(values))
+            held = select(positions.c.lot_id).where(positions.c.owner.in_(values), positions.c.grams > 0)
             return or_(
                 lots.c.created_location.in_(_places_of(values)),
                 lots.c.lot_id.in_(held),
