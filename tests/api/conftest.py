@@ -180,3 +180,14 @@ def world(api: Api) -> World:
         ORE_2: {"province": HN, "party": E2},
     }
     return World(api, facts, lots)
+
+
+def signed_in(client: TestClient, name: str = "central", role: str = "central", **scope: Any) -> TestClient:
+    """A test client of any app, signed in as a (new) account `name` of `role`: for tests outside tests/api
+    that open the API and are not about access. Returns the client, its headers set."""
+    app = client.app
+    with app.state.engine.begin() as conn:  # type: ignore[attr-defined]
+        add_user(conn, name, role, password=None, **scope)
+    token = issue_access(app.state.token_key, name, role)  # type: ignore[attr-defined]
+    client.headers.update({"Authorization": f"Bearer {token}"})
+    return client
