@@ -227,3 +227,17 @@ def test_a_trace_withholds_what_the_caller_may_not_read(world: World) -> None:
     with api.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(events)).scalar_one() >= 4
     assert E1 != E2
+
+
+def test_basic_remembers_a_verified_password_until_it_changes(api: Api) -> None:
+    from oretrail.access.users import set_password
+
+    _account(api, "feed2", api_account=True)
+    assert api.client.get("/auth/me", headers=_basic("feed2", PASSWORD)).status_code == 200
+    assert api.client.get("/auth/me", headers=_basic("feed2", PASSWORD)).status_code == 200
+    with api.engine.begin() as conn:
+        set_password(conn, "feed2", "another long password")
+    assert api.client.get("/auth/me", headers=_basic("feed2", PASSWORD)).status_code == 401
+    with api.engine.begin() as conn:
+        disable_user(conn, "feed2")
+    assert api.client.get("/auth/me", headers=_basic("feed2", "another long password")).status_code == 401

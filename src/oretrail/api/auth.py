@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
@@ -222,6 +224,35 @@ def _by_password(eng: Engine, request: Request, name: str, password: str) -> Use
     return user
 
 
+# HTTP Basic sends the password with every request, and argon2 takes ~0.2 s by design (measured on the 2-core
+# development machine): a client signing in with Basic would wait that long per request. A password verified
+# once is remembered in this process for a few minutes, as a SHA-256 bound to the stored hash (a new password
+# or a disabled account stops it at once; the account is still read on every request).
+BASIC_MEMORY_SECONDS = 300.0
+_BASIC_MEMORY: dict[tuple[str, str, str], float] = {}
+
+
+def _memory_key(user: str, secret: str, stored: str) -> tuple[str, str, str]:
+    return user, hashlib.sha256(secret.encode()).hexdigest(), stored
+
+
+def _remembered(eng: Engine, name: str, secret: str) -> User | None:
+    with eng.connect() as conn:
+        user = active_user(conn, name)
+    if user is None or user.password_hash is None:
+        return None
+    until = _BASIC_MEMORY.get(_memory_key(name, secret, user.password_hash))
+    return user if until is not None and until > time.monotonic() else None
+
+
+def _remember(user: User, secret: str) -> None:
+    if user.password_hash is None:
+        return
+    if len(_BASIC_MEMORY) > 10_000:
+        _BASIC_MEMORY.clear()
+    _BASIC_MEMORY[_memory_key(user.name, secret, user.password_hash)] = time.monotonic() + BASIC_MEMORY_SECONDS
+
+
 def _authenticate(request: Request) -> Caller:
     eng = engine(request)
     header = request.headers.get("authorization", "")
@@ -259,7 +290,8 @@ def _authenticate(request: Request) -> Caller:
             if owner != name or user is None:
                 raise unauthenticated(f"that API key is not {name}'s", "invalid_token")
         else:
-            user = _by_password(eng, request, name, secret)
+            user = _remembered(eng, name, secret) or _by_password(eng, request, name, secret)
+            _remember(user, secret)
         if not user.api:
             raise unauthenticated(
                 f"{name} is not an API account: HTTP Basic is for API accounts; sign in at POST /auth/token",
