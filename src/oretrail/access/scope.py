@@ -48,9 +48,9 @@ def _usccs(parties: Sequence[str]) -> list[str]:
     return [p.removeprefix(PARTY_PREFIX) for p in parties if p.startswith(PARTY_PREFIX)]
 
 
-def _named_by(column: ColumnElement[str] | object, prefix: str, parties: Sequence[str]) -> list[ColumnElement[bool]]:
+def _named_by(column: ColumnElement[str], prefix: str, parties: Sequence[str]) -> list[ColumnElement[bool]]:
     """`column` is an oretrail URI minted under one of the parties' USCCs (`<prefix><USCC>:<code>`)."""
-    return [column.startswith(f"{prefix}{u}:") for u in _usccs(parties)]  # type: ignore[attr-defined]
+    return [column.startswith(f"{prefix}{u}:") for u in _usccs(parties)]
 
 
 def _build(caller: Caller, action: str, kind: str, predicate: Predicate) -> ColumnElement[bool]:

@@ -35,7 +35,7 @@ def _lots_and_events(node: dict[str, Any], lot_ids: set[str], event_ids: set[str
 
 
 def _among(conn: Connection, column: Any, ids: set[str], visible: Any) -> set[str]:
-    wanted, found = sorted(ids), set()
+    wanted, found = sorted(ids), set[str]()
     for i in range(0, len(wanted), 400):
         found.update(conn.execute(select(column).where(column.in_(wanted[i : i + 400]), visible)).scalars())
     return found
