@@ -20,6 +20,7 @@ from oretrail.i18n.po import gaps
 from oretrail.i18n.words import country, province, quantity, render_text
 from oretrail.rules.runner import RULES
 from oretrail.storage.schema import alerts
+from tests.api.conftest import signed_in
 
 HAN = re.compile(r"[\u4e00-\u9fff]")
 
@@ -107,7 +108,7 @@ def test_accept_language_and_lang_choose_the_language(raised: Engine, tmp_path: 
     from oretrail.api.app import create_app
 
     url = str(raised.url)
-    client = TestClient(create_app(url))
+    client = signed_in(TestClient(create_app(url)))
     with raised.connect() as conn:
         aid = conn.execute(select(alerts.c.id).where(alerts.c.settled_at.is_not(None))).scalars().first()
     assert aid

@@ -29,6 +29,7 @@ FLOORS: tuple[frozenset[str], ...] = tuple(
         "pipeline feeds",  # the entry points that compose the stages for a batch
         "reports",
         "sim",  # writes feeds as senders would, and loads them through the entry points
+        "access",  # who is asking, what they may see and do, and the audit log of it
         "output api cli web __init__ __main__",  # the views
     )
 )

@@ -18,6 +18,7 @@ from oretrail.alerts.workflow import ACK_DEADLINES, WorkflowError, escalate_over
 from oretrail.rules.config import Settings
 from oretrail.rules.runner import run_rules
 from oretrail.storage.schema import alert_actions, alerts
+from tests.api.conftest import signed_in
 from tests.rules.state import EXPORTER, State
 
 
@@ -143,11 +144,11 @@ def test_attachments_by_api_are_stored_once_by_content_hash(tmp_path: object, se
     migrate(eng)
     with eng.begin() as conn:
         aid = _raise(conn, settings)
-    client = TestClient(create_app(db))
+    client = signed_in(TestClient(create_app(db)))
     photo = b"\x89PNG\r\n\x1a\n" + bytes(range(256))
     for _ in range(2):
         r = client.post(
-            f"/alerts/{aid}/attachments", params={"actor": "officer.li"}, content=photo,
+            f"/alerts/{aid}/attachments", content=photo,
             headers={"Content-Type": "image/png"},
         )  # fmt: skip
         assert r.status_code == 201, r.text
@@ -158,12 +159,12 @@ def test_attachments_by_api_are_stored_once_by_content_hash(tmp_path: object, se
     with eng.connect() as conn:
         assert read_attachment(conn, digest) == (photo, "image/png")
     assert client.get(f"/attachments/{'0' * 64}").status_code == 404
-    assert client.post(f"/alerts/{aid}/attachments", params={"actor": "x"}, content=b"").status_code == 422
-    r = client.post(f"/alerts/{aid}/actions", json={"action": "hand_down", "actor": "x", "province": "CN-JX"})
+    assert client.post(f"/alerts/{aid}/attachments", content=b"").status_code == 422
+    r = client.post(f"/alerts/{aid}/actions", json={"action": "hand_down", "province": "CN-JX"})
     assert r.status_code == 422 and "centre" in r.json()["detail"]
-    r = client.post(f"/alerts/{'f' * 64}/actions", json={"action": "comment", "actor": "x", "note": "n"})
+    r = client.post(f"/alerts/{'f' * 64}/actions", json={"action": "comment", "note": "n"})
     assert r.status_code == 404
-    r = client.post(f"/alerts/{aid}/actions", json={"action": "escalate", "actor": "officer.li", "note": "why"})
+    r = client.post(f"/alerts/{aid}/actions", json={"action": "escalate", "note": "why"})
     assert r.status_code == 200 and r.json()["level"] == "central"
     got = client.get(f"/alerts/{aid}").json()
     assert got["state"]["level"] == "central" and got["state"]["attachments"] == [digest, digest]

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from fastapi.testclient import TestClient
 
-from oretrail.api.app import create_app
+from tests.api.conftest import Api
 from tests.intake import builders as b
 
 
 @pytest.fixture
-def client(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
-    monkeypatch.setenv("ORETRAIL_SIGNING_KEY", str(tmp_path / "key.pem"))
-    with TestClient(create_app(f"sqlite:///{tmp_path / 'api.db'}")) as c:
-        yield c
+def client(api: Api) -> TestClient:
+    """Signed in as the central coordination office, which may do everything (tests/api/conftest.py)."""
+    api.client.headers.update(api.headers("central"))
+    return api.client
 
 
 def chain() -> bytes:
@@ -93,9 +90,9 @@ def test_declaration_without_licence_alerts_at_intake(client: TestClient) -> Non
     assert alert["subject"] == {"kind": "declaration", "id": "530120250000000077"}
     explained = client.get(f"/alerts/{alert['id']}/explain").json()["explanation"]
     assert "cites no export licence" in explained
-    acted = client.post(
-        f"/alerts/{alert['id']}/actions", json={"action": "share", "actor": "li", "department": "customs"}
-    )
+    acted = client.post(f"/alerts/{alert['id']}/actions", json={"action": "share", "department": "customs"})
     assert acted.json()["shared_with"] == ["customs"]
+    history = client.get(f"/alerts/{alert['id']}").json()["state"]
+    assert history["shared_with"] == ["customs"]
     bad = client.post("/capture/declarations", content=b'{"declaration_no": "1"}\n')
     assert bad.status_code == 422 and bad.json()["detail"]["index"] == 1

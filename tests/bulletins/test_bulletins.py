@@ -20,6 +20,7 @@ from oretrail.errors import IntakeError
 from oretrail.rules.config import Settings
 from oretrail.screening.store import current_version
 from oretrail.storage.schema import alerts, bulletin_recipients, bulletins
+from tests.api.conftest import signed_in
 from tests.rules.state import EXPORTER, State
 
 TODAY = date.today()
@@ -115,22 +116,31 @@ def test_bulletins_over_http_and_cli(tmp_path: Path) -> None:
 
     db = f"sqlite:///{tmp_path / 'b.db'}"
     migrate(make_engine(db))
-    client = TestClient(create_app(db))
-    r = client.post("/bulletins", json={**_raw(title="只有中文标题"), "issuer": "officer.li", "department": "commerce"})
+    client = signed_in(TestClient(create_app(db)), "officer.li", "commerce")
+    r = client.post("/bulletins", json=_raw(title="只有中文标题"))
     assert r.status_code == 201, r.text
     bid = r.json()["id"]
     got = client.get(f"/bulletins/{bid}", headers={"Accept-Language": "en"}).json()
     assert got["title"] == "只有中文标题" and got["body"].startswith("The consignee") and got["languages"] == ["zh"]
     assert client.get(f"/bulletins/{bid}", headers={"Accept-Language": "zh"}).json()["body"].startswith("该收货人")
-    bad = client.post("/bulletins", json={**_raw(severity="x"), "issuer": "a", "department": "commerce"})
+    bad = client.post("/bulletins", json=_raw(severity="x"))
     assert bad.status_code == 422 and "severity" in bad.text
-    ack = client.post(f"/bulletins/{bid}/acknowledgements", json={"department": "customs", "actor": "officer.wang"})
-    assert ack.status_code == 200
-    assert (
-        client.post(f"/bulletins/{bid}/acknowledgements", json={"department": "tax", "actor": "x"}).status_code == 404
-    )
-    assert client.get("/bulletins/BLT-none").status_code == 404
-    assert [b["id"] for b in client.get("/bulletins", params={"unacknowledged": True}).json()] == [bid]
+    own = client.post(f"/bulletins/{bid}/acknowledgements", json={})  # commerce at the centre: its own unit
+    assert own.status_code == 200 and (own.json()["department"], own.json()["province"]) == ("commerce", "CN")
+    ack = client.post(f"/bulletins/{bid}/acknowledgements", json={"department": "customs"})
+    assert ack.status_code == 403  # commerce cannot acknowledge for customs
+    customs = signed_in(TestClient(create_app(db)), "officer.wang", "customs")
+    assert customs.post(f"/bulletins/{bid}/acknowledgements", json={}).status_code == 200
+    assert customs.post(f"/bulletins/{bid}/acknowledgements", json={"province": "CN-HN"}).status_code == 403
+    jx = signed_in(TestClient(create_app(db)), "officer.xu", "provincial", province="CN-JX", department="customs")
+    assert [b["id"] for b in jx.get("/bulletins").json()] == [bid]
+    hn = signed_in(TestClient(create_app(db)), "officer.he", "provincial", province="CN-HN", department="tax")
+    assert hn.get("/bulletins").json() == [] and hn.get(f"/bulletins/{bid}").status_code == 403
+    from_hunan = hn.post("/bulletins", json=_raw(provinces=["CN-HN"]))
+    assert from_hunan.status_code == 201 and hn.get("/bulletins").json()[0]["department"] == "tax"
+    assert client.get("/bulletins/BLT-none").status_code == 403  # commerce's view is narrowed: no probing
+    waiting = client.get("/bulletins", params={"unacknowledged": True}).json()
+    assert [b["id"] for b in waiting] == [from_hunan.json()["id"], bid]
 
     runner = CliRunner()
     spec = tmp_path / "b.json"
@@ -143,7 +153,7 @@ def test_bulletins_over_http_and_cli(tmp_path: Path) -> None:
                               "--actor", "officer.zhao", "--db", db])  # fmt: skip
     assert out.exit_code == 0 and "acknowledged" in out.output
     out = runner.invoke(app, ["bulletins", "list", "--unacknowledged", "--db", db, "--format", "jsonl"])
-    assert [orjson.loads(line)["id"] for line in out.stdout.splitlines()] == [bid]
+    assert [orjson.loads(line)["id"] for line in out.stdout.splitlines()] == [from_hunan.json()["id"], bid]
     assert runner.invoke(app, ["bulletins", "show", "BLT-none", "--db", db]).exit_code == 3
     spec.write_bytes(orjson.dumps(_raw(hs_codes=["1"])))
     out = runner.invoke(app, ["bulletins", "issue", str(spec), "--issuer", "x", "--department", "customs", "--db", db])

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from oretrail.api.app import create_app
 from oretrail.cli import app
+from tests.api.conftest import signed_in
 
 runner = CliRunner()
 
@@ -81,7 +82,7 @@ def test_no_list_loaded_is_an_error(tmp_path: Path) -> None:
 def client(db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
     monkeypatch.setenv("ORETRAIL_SIGNING_KEY", str(tmp_path / "key.pem"))
     with TestClient(create_app(db)) as c:
-        yield c
+        yield signed_in(c)
 
 
 def test_api_screens_names(client: TestClient) -> None:

@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import ColumnElement, Connection, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -203,12 +203,15 @@ def query_alerts(
     include_provisional: bool = False,
     queue: Queue = Queue.ALERTS,
     lang: str = "en",
+    visible: ColumnElement[bool] | None = None,
+    limit: int | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Alerts as SPEC records, newest first; `rule` matches the id and its finer sub-rules.
 
     By default an officer's queue: settled and standing. Provisional alerts (evidence that could clear them
     may still arrive) and withdrawn ones (their finding no longer holds) are left out unless asked for; leads
-    (statistical signals not yet proven on outside data) are a queue of their own."""
+    (statistical signals not yet proven on outside data) are a queue of their own. `visible` narrows to what
+    a caller may see (access/scope.py `alerts_visible`), in the query, so `limit` counts only those."""
     q = select(alerts).order_by(alerts.c.raised_at.desc(), alerts.c.id)
     q = q.where(alerts.c.rule.in_([r.id for r in RULES if r.queue is queue]))
     if not include_withdrawn:
@@ -223,6 +226,10 @@ def query_alerts(
         q = q.where(alerts.c.departments.contains(f'"{department}"'))
     if severity_at_least:
         q = q.where(alerts.c.severity.in_(LEVELS[LEVELS.index(severity_at_least) :]))
+    if visible is not None:
+        q = q.where(visible)
+    if limit is not None:
+        q = q.limit(limit)
     for row in conn.execute(q):
         yield as_record(row, lang)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from oretrail.api import alerts, bulletins, capture, chain, screening
+from oretrail.api import alerts, auth, bulletins, capture, chain, screening
 
 
 def create_app(db: str | None = None) -> FastAPI:
@@ -18,6 +18,7 @@ def create_app(db: str | None = None) -> FastAPI:
     )
     app.state.engine = open_database(db)
     app.state.settings = load_settings()  # built once: capture, feeds and scans judge with the same thresholds
+    auth.install(app)  # every route below needs a caller, and every request is audited
     app.include_router(capture.router)
     app.include_router(chain.router)
     app.include_router(alerts.router)

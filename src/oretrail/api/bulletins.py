@@ -1,4 +1,9 @@
-"""Warning bulletins over HTTP: issue, read, acknowledge, list who has not."""
+"""Warning bulletins over HTTP: issue, read, acknowledge, list who has not.
+
+The issuer is the signed-in caller, writing for their own unit (their department, at the centre or in their
+province); a reader sees the bulletins issued by or sent to their department or province
+(access/scope.py `bulletins_visible`); a recipient acknowledges for their own unit.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +12,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, Field
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, select
 
+from oretrail.access.caller import Caller
+from oretrail.access.scope import bulletins_visible, unconstrained
+from oretrail.api.auth import note, permit, refuse
 from oretrail.api.deps import engine, lang, reader
+from oretrail.storage.schema import bulletins
 
 router = APIRouter(prefix="/bulletins", tags=["bulletins"])
 
@@ -29,9 +38,6 @@ class BulletinIn(BaseModel):
     names: list[NamedIn | str] = Field(default_factory=list, description="Consignees: screened against at once")
     hs_codes: list[str] = Field(default_factory=list)
     enterprises: list[str] = Field(default_factory=list)
-    issuer: str = Field(min_length=1, description="The officer issuing it")
-    department: str = Field(description="The issuing department")
-    province: str = Field("CN", description="The issuing level")
 
 
 class IssuedOut(BaseModel):
@@ -67,9 +73,8 @@ class BulletinOut(BaseModel):
 
 
 class AckIn(BaseModel):
-    department: str
-    province: str = "CN"
-    actor: str = Field(min_length=1)
+    department: str | None = Field(None, description="The recipient unit; by default the caller's own")
+    province: str | None = Field(None, description="CN or a province; by default the caller's own")
 
 
 class AckOut(BaseModel):
@@ -79,59 +84,91 @@ class AckOut(BaseModel):
     acknowledged_at: datetime
 
 
+def unit_of(who: Caller) -> tuple[str, str]:
+    """The caller's own unit: their department (the role's, for a ministry), at the centre or in their
+    province."""
+    from oretrail.alerts.routing import NATIONAL
+
+    return who.department or who.role, who.province or NATIONAL
+
+
+def _visible(request: Request, conn: Connection, who: Caller, bulletin_id: str, action: str = "read") -> None:
+    q = select(bulletins.c.id).where(bulletins.c.id == bulletin_id, bulletins_visible(who, action))
+    if conn.execute(q).first() is not None:
+        return
+    if unconstrained(who, action, "bulletin"):
+        raise HTTPException(404, f"no bulletin {bulletin_id}")
+    raise refuse(request, f"bulletin {bulletin_id} is not among those {who.user} may {action} ({who.describe()})")
+
+
 @router.post("", status_code=201, summary="Issue a bulletin; consignees it names are screened against at once")
-def issue_bulletin(body: BulletinIn, request: Request, eng: Annotated[Engine, Depends(engine)]) -> IssuedOut:
-    from oretrail.alerts.routing import DEPARTMENTS_ALL, NATIONAL
+def issue_bulletin(
+    body: BulletinIn,
+    request: Request,
+    eng: Annotated[Engine, Depends(engine)],
+    who: Annotated[Caller, Depends(permit("issue", "bulletin"))],
+) -> IssuedOut:
     from oretrail.bulletins.model import parse_bulletin
     from oretrail.bulletins.store import issue
     from oretrail.errors import IntakeError
-    from oretrail.registry.provinces import is_cn_province
 
-    if body.department not in DEPARTMENTS_ALL:
-        raise HTTPException(422, f"no department {body.department}")
-    if body.province != NATIONAL and not is_cn_province(body.province):
-        raise HTTPException(422, f"no province {body.province}")
-    raw = body.model_dump(mode="json", exclude={"issuer", "department", "province"})
+    department, province = unit_of(who)
     try:
-        parsed = parse_bulletin(raw, date.today())
+        parsed = parse_bulletin(body.model_dump(mode="json"), date.today())
     except IntakeError as exc:
         raise HTTPException(422, str(exc)) from None
     with eng.begin() as conn:
-        done = issue(conn, parsed, issuer=body.issuer, department=body.department, province=body.province,
+        done = issue(conn, parsed, issuer=who.user, department=department, province=province,
                      settings=request.app.state.settings)  # fmt: skip
+    note(request).object = done.id
     return IssuedOut(id=done.id, recipients=done.recipients, alerts=done.alerts)
 
 
-@router.get("", summary="Bulletins, newest first, with their acknowledgements")
+@router.get("", summary="Bulletins issued by or sent to the caller's department or province, newest first")
 def list_bulletins(
     conn: Annotated[Connection, Depends(reader)],
     language: Annotated[str, Depends(lang)],
+    who: Annotated[Caller, Depends(permit("read", "bulletin"))],
     unacknowledged: bool = False,
 ) -> list[BulletinOut]:
     from oretrail.bulletins.store import listing
 
-    return [BulletinOut(**r) for r in listing(conn, unacknowledged=unacknowledged, lang=language)]
+    found = listing(conn, unacknowledged=unacknowledged, lang=language, visible=bulletins_visible(who))
+    return [BulletinOut(**r) for r in found]
 
 
 @router.get("/{bulletin_id}", summary="One bulletin, in the reader's language when the issuer wrote it")
 def get_bulletin(
-    bulletin_id: str, conn: Annotated[Connection, Depends(reader)], language: Annotated[str, Depends(lang)]
+    request: Request,
+    bulletin_id: str,
+    conn: Annotated[Connection, Depends(reader)],
+    language: Annotated[str, Depends(lang)],
+    who: Annotated[Caller, Depends(permit("read", "bulletin"))],
 ) -> BulletinOut:
-    from oretrail.bulletins.store import BulletinError, read
+    from oretrail.bulletins.store import read
 
-    try:
-        return BulletinOut(**read(conn, bulletin_id, language))
-    except BulletinError as exc:
-        raise HTTPException(404, str(exc)) from None
+    _visible(request, conn, who, bulletin_id)
+    return BulletinOut(**read(conn, bulletin_id, language))
 
 
-@router.post("/{bulletin_id}/acknowledgements", summary="A recipient unit acknowledges")
-def acknowledge_bulletin(bulletin_id: str, body: AckIn, eng: Annotated[Engine, Depends(engine)]) -> AckOut:
+@router.post("/{bulletin_id}/acknowledgements", summary="The caller acknowledges for their unit")
+def acknowledge_bulletin(
+    request: Request,
+    bulletin_id: str,
+    body: AckIn,
+    eng: Annotated[Engine, Depends(engine)],
+    who: Annotated[Caller, Depends(permit("act", "bulletin"))],
+) -> AckOut:
     from oretrail.bulletins.store import BulletinError, acknowledge
 
+    own_department, own_province = unit_of(who)
+    department, province = body.department or own_department, body.province or own_province
+    if (department, province) != (own_department, own_province) and not unconstrained(who, "act", "bulletin"):
+        raise refuse(request, f"{who.user} acknowledges for {own_department} {own_province} only")
     try:
         with eng.begin() as conn:
-            at = acknowledge(conn, bulletin_id, body.department, body.province, body.actor)
+            _visible(request, conn, who, bulletin_id, "act")
+            at = acknowledge(conn, bulletin_id, department, province, who.user)
     except BulletinError as exc:
         raise HTTPException(404, str(exc)) from None
-    return AckOut(id=bulletin_id, department=body.department, province=body.province, acknowledged_at=at)
+    return AckOut(id=bulletin_id, department=department, province=province, acknowledged_at=at)

@@ -4,12 +4,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 
+from oretrail.access.caller import Caller
+from oretrail.access.capture import FEED_KINDS, CaptureDenied, check_capture
+from oretrail.api.auth import note, permit, refuse
 from oretrail.api.deps import engine
 from oretrail.errors import MAX_DOCUMENT_BYTES, IntakeError
 from oretrail.feeds import FEEDS, Feed
@@ -59,14 +62,24 @@ async def bounded_body(request: Request) -> bytes:
 
 
 def _route(feed: Feed) -> Callable[..., FeedReportOut]:
+    may = permit("capture", FEED_KINDS[feed.name])
+
     def capture(
-        request: Request, data: Annotated[bytes, Depends(bounded_body)], eng: Annotated[Engine, Depends(engine)]
+        request: Request,
+        who: Caller = Depends(may),  # before the body: nothing is read from a caller who may not send it
+        data: bytes = Depends(bounded_body),
+        eng: Engine = Depends(engine),
     ) -> FeedReportOut:
         name = request.headers.get("x-document-name", f"http-{feed.name}")
+        note(request).object = name
         try:
+            with eng.connect() as conn:
+                check_capture(conn, who, feed.name, data, name)
             report = feed.read_bytes(eng, data, name, request.app.state.settings)
         except IntakeError as exc:
             raise refusal(exc) from None
+        except CaptureDenied as exc:
+            raise refuse(request, str(exc)) from None
         return FeedReportOut(
             feed=report.feed,
             source=report.source,
@@ -82,7 +95,8 @@ def _route(feed: Feed) -> Callable[..., FeedReportOut]:
     capture.__doc__ = (
         f"{feed.summary} Validated whole before anything is written; recorded, projected and judged in the same "
         "transaction. 422 names the record (event index or line), the field and the reason; nothing of a "
-        "refused document is kept. `X-Document-Name` names the document in reports and refusals."
+        "refused document is kept. 403 names the first record the caller may not capture (an enterprise: an "
+        "event at a facility that is not its own). `X-Document-Name` names the document in reports and refusals."
     )
     return capture
 

@@ -8,6 +8,8 @@ from fastapi import APIRouter, Depends, HTTPException
 from pydantic import BaseModel, Field
 from sqlalchemy import Connection
 
+from oretrail.access.caller import Caller
+from oretrail.api.auth import permit
 from oretrail.api.deps import reader
 
 router = APIRouter(tags=["screening"])
@@ -36,7 +38,11 @@ class ScreenResponse(BaseModel):
 
 
 @router.post("/screen", summary="Screen names against the loaded watch list")
-def screen(request: ScreenRequest, conn: Annotated[Connection, Depends(reader)]) -> ScreenResponse:
+def screen(
+    request: ScreenRequest,
+    conn: Annotated[Connection, Depends(reader)],
+    who: Annotated[Caller, Depends(permit("read", "watchlist"))],
+) -> ScreenResponse:
     from oretrail.rules.config import load_config
     from oretrail.screening.store import NoWatchlist, screen_names
 

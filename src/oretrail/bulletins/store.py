@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import ColumnElement, Connection, insert, select, update
 
 from oretrail.alerts.judge import judge
 from oretrail.bulletins.model import BulletinIn
@@ -143,9 +143,16 @@ def read(conn: Connection, bulletin_id: str, lang: str = "en") -> dict[str, Any]
 
 
 def listing(
-    conn: Connection, *, unacknowledged: bool = False, in_force_on: date | None = None, lang: str = "en"
+    conn: Connection,
+    *,
+    unacknowledged: bool = False,
+    in_force_on: date | None = None,
+    lang: str = "en",
+    visible: ColumnElement[bool] | None = None,
 ) -> list[dict[str, Any]]:
     q = select(bulletins.c.id).order_by(bulletins.c.issued_at.desc(), bulletins.c.id)
+    if visible is not None:
+        q = q.where(visible)
     if in_force_on is not None:
         q = q.where(bulletins.c.valid_until >= in_force_on)
     if unacknowledged:

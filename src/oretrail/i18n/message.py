@@ -54,7 +54,12 @@ class Said:
         if message is None:
             raise KeyError(f"no message {self.key!r}: the module that declares it was not imported")
         params = {k: _rendered(v, lang) for k, v in self.params.items()}
-        return render_text(template(message, lang), params, lang)
+        try:
+            return render_text(template(message, lang), params, lang)
+        except (KeyError, IndexError, ValueError, TypeError):
+            # A stored alert whose parameters no longer fit its message (written by an older or foreign
+            # version): show what is there rather than fail the officer's whole queue.
+            return f"{self.key}: {dict(self.params)}"
 
     def __str__(self) -> str:
         return self.render("en")

@@ -379,3 +379,85 @@ attachments = Table(
 Index("ix_events_dest_party", events.c.dest_party, **_present(events.c.dest_party))
 Index("ix_exports_lot", exports.c.lot_id)
 Index("ix_shipments_open", shipments.c.received_at, shipments.c.dispatched_at)
+
+# --- identity, access and audit (issue 13; migration 0010) -------------------------------------------
+# Who may sign in and as what. Role, province, department and parties are read on every request, so a grant
+# or a disabling takes effect at once, whatever tokens are still out.
+users = Table(
+    "users",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("password_hash", String(255)),  # argon2id (PHC string); NULL for an account that signs in by key only
+    Column("role", String(32), nullable=False),
+    Column("province", String(8)),
+    Column("department", String(32)),
+    Column("parties", Text, nullable=False),  # JSON list of party ids an enterprise account acts for
+    Column("api", Boolean, nullable=False),  # an API account: may sign in with HTTP Basic
+    Column("created_at", DateTime, nullable=False),
+    Column("disabled_at", DateTime),
+)
+
+# Keys are `otk_<key_id>_<secret>`; only a SHA-256 of the secret is kept (the secret is 256 random bits, so a
+# slow hash buys nothing and would cost every request).
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("key_id", String(32), primary_key=True),
+    Column("user", String(64), nullable=False),
+    Column("secret_hash", String(64), nullable=False),
+    Column("label", String(128), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("expires_at", DateTime, nullable=False),
+    Column("revoked_at", DateTime),
+    Column("replaces", String(32)),  # the key this one rotated out
+)
+Index("ix_api_keys_user", api_keys.c.user)
+
+# Refresh tokens, kept as SHA-256 digests; each is used once and replaced by the next of its family, and a
+# used one presented again revokes the whole family (someone else holds a copy).
+refresh_tokens = Table(
+    "refresh_tokens",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user", String(64), nullable=False),
+    Column("family", String(32), nullable=False),
+    Column("issued_at", DateTime, nullable=False),
+    Column("expires_at", DateTime, nullable=False),
+    Column("used_at", DateTime),
+    Column("revoked_at", DateTime),
+)
+Index("ix_refresh_tokens_family", refresh_tokens.c.family)
+
+# Failed sign-ins, counted per account and per client address over a sliding window (access/throttle.py).
+signin_failures = Table(
+    "signin_failures",
+    metadata,
+    Column("id", Seq, primary_key=True, autoincrement=True),
+    Column("username", String(64), nullable=False),
+    Column("client", String(64), nullable=False),
+    Column("at", DateTime, nullable=False),
+)
+Index("ix_signin_failures_user", signin_failures.c.username, signin_failures.c.at)
+Index("ix_signin_failures_client", signin_failures.c.client, signin_failures.c.at)
+
+# Every read and write of protected data, denials included: append-only and hash-chained like the ledger
+# (`hash` = SHA-256(previous hash ‖ canonical header of the entry); access/audit.py).
+audit = Table(
+    "audit",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("at", DateTime, nullable=False),
+    Column("actor", String(64)),  # user name; NULL when no identity was given or it did not hold
+    Column("role", String(32)),
+    Column("action", String(32), nullable=False),  # read | capture | act | signin | refresh | users.add | ...
+    Column("kind", String(32), nullable=False),  # object kind (access/permissions.toml), or user / key
+    Column("object", String(512), nullable=False),  # the object's id, or the query asked
+    Column("outcome", String(16), nullable=False),  # allowed | denied | unauthenticated | refused | throttled | failed
+    Column("status", Integer),  # HTTP status, NULL from the CLI
+    Column("client", String(64), nullable=False),  # client address, or `cli`
+    Column("detail", Text, nullable=False),  # method and path, or the reason of a denial
+    Column("digest", String(64), nullable=False),  # SHA-256 of the canonical entry
+    Column("hash", String(64), nullable=False),
+)
+Index("ix_audit_actor", audit.c.actor, audit.c.seq)
+Index("ix_audit_at", audit.c.at)

@@ -1,0 +1,186 @@
+"""Whether a caller may capture what a document or feed file holds, record by record, before anything of it
+is written.
+
+A capture permission's constraint is checked against each record: an EPCIS event by the places where it
+happens (`bizLocation`, `readPoint`), whose owner and province the registry gives (or, for a facility the
+registry does not list, the USCC in its URI: `ids.party_of_location`); a registry record by its own party and
+province; a licence or declaration by its exporter. Ports belong to nobody: an enterprise may report an
+export at a port. An event at no place at all is its parties' (source or destination) to report. The first
+record that no permission covers refuses the whole document, naming the record and the place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, select
+
+from oretrail.access.caller import Caller
+from oretrail.access.permissions import table
+from oretrail.ids import PORT_PREFIX, party_of_location
+from oretrail.intake.epcis import read_document
+from oretrail.registry.records import Enterprise, parse_registry
+from oretrail.storage.schema import enterprises, facilities
+from oretrail.trade.records import parse_declarations, parse_licences
+
+# Which kind of object each feed of `feeds.FEEDS` writes, for the permission table.
+FEED_KINDS: Mapping[str, str] = {
+    "events": "event",
+    "registry": "registry",
+    "licences": "licence",
+    "declarations": "declaration",
+    "mirror": "mirror",
+    "watchlist": "watchlist",
+}
+
+Constraint = dict[str, tuple[str, ...]]
+
+
+class CaptureDenied(PermissionError):
+    """A record the caller may not capture: `record` names it (event id and index, or line), `reason` why."""
+
+    def __init__(self, document: str, record: str, reason: str) -> None:
+        super().__init__(f"{document}: {record}: {reason}")
+        self.document = document
+        self.record = record
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Place:
+    id: str
+    owner: str | None  # None: nobody's (a port) or unknown
+    province: str | None
+    known: bool  # in the registry, or an oretrail facility URI naming its owner
+
+
+def _places(conn: Connection, ids: Sequence[str]) -> dict[str, Place]:
+    wanted = sorted(set(ids))
+    found: dict[str, Place] = {}
+    for i in range(0, len(wanted), 400):
+        q = select(facilities.c.location_id, facilities.c.owner, facilities.c.province).where(
+            facilities.c.location_id.in_(wanted[i : i + 400])
+        )
+        found.update((r.location_id, Place(r.location_id, r.owner, r.province, True)) for r in conn.execute(q))
+    for place in wanted:
+        if place not in found:
+            owner = party_of_location(place)
+            found[place] = Place(place, owner, None, owner is not None or place.startswith(PORT_PREFIX))
+    return found
+
+
+def _provinces_of(conn: Connection, parties: Sequence[str]) -> dict[str, str]:
+    wanted = sorted(set(parties))
+    out: dict[str, str] = {}
+    for i in range(0, len(wanted), 400):
+        q = select(enterprises.c.party_id, enterprises.c.province).where(
+            enterprises.c.party_id.in_(wanted[i : i + 400])
+        )
+        out.update((r.party_id, r.province) for r in conn.execute(q))
+    return out
+
+
+def _place_fails(place: Place, constraint: Constraint) -> str | None:
+    """Why `constraint` does not cover an event at `place`; None when it does."""
+    if place.id.startswith(PORT_PREFIX) and place.owner is None:
+        # A port is nobody's: reporting an export there needs no ownership; a province constraint still binds.
+        if "province" in constraint and place.province not in constraint["province"]:
+            return f"{place.id} is a port in no province of yours"
+        return None
+    if not place.known:
+        return f"{place.id} is not in the registry, so it is not known to be yours"
+    if "party" in constraint and place.owner not in constraint["party"]:
+        return f"{place.id} belongs to {place.owner}, not to {' or '.join(constraint['party']) or 'no party of yours'}"
+    if "province" in constraint and place.province not in constraint["province"]:
+        where = place.province or "no registered province"
+        return f"{place.id} is in {where}, not in {' or '.join(constraint['province'])}"
+    return None
+
+
+def _first_failure(reasons: list[str | None]) -> str | None:
+    """None when some alternative holds, else the first alternative's reason."""
+    if any(r is None for r in reasons):
+        return None
+    return next((r for r in reasons if r), "no permission covers it")
+
+
+def _check_events(conn: Connection, data: bytes, name: str, alternatives: list[Constraint]) -> None:
+    captured = read_document(data, name)
+    places = _places(conn, [p for c in captured for p in (c.chain.biz_location, c.chain.read_point) if p])
+    for c in captured:
+        ev = c.chain
+        at = [places[p] for p in (ev.biz_location, ev.read_point) if p]
+        reasons: list[str | None] = []
+        for constraint in alternatives:
+            if at:
+                reasons.append(next((r for p in at if (r := _place_fails(p, constraint))), None))
+            else:
+                named = set(ev.sources.values()) | set(ev.destinations.values())
+                if "party" in constraint and not named & set(constraint["party"]):
+                    reasons.append("it happens at no place and names none of your parties")
+                elif "province" in constraint:
+                    reasons.append("it happens at no place, so in no province of yours")
+                else:
+                    reasons.append(None)
+        reason = _first_failure(reasons)
+        if reason is not None:
+            where = ev.biz_location or ev.read_point or "no place"
+            raise CaptureDenied(name, f"event {c.position} ({ev.event_id}) at {where}", reason)
+
+
+def _check_registry(data: bytes, name: str, alternatives: list[Constraint]) -> None:
+    for line, rec in enumerate(parse_registry(data.splitlines(), name), start=1):
+        party = rec.party_id if isinstance(rec, Enterprise) else rec.owner
+        ident = rec.party_id if isinstance(rec, Enterprise) else rec.location_id
+        reasons: list[str | None] = []
+        for constraint in alternatives:
+            if "party" in constraint and party not in constraint["party"]:
+                reasons.append(f"{ident} is {party}'s, not yours")
+            elif "province" in constraint and rec.province not in constraint["province"]:
+                reasons.append(f"{ident} is in {rec.province}, not in {' or '.join(constraint['province'])}")
+            else:
+                reasons.append(None)
+        reason = _first_failure(reasons)
+        if reason is not None:
+            raise CaptureDenied(name, f"line {line} ({ident})", reason)
+
+
+def _check_trade(conn: Connection, kind: str, data: bytes, name: str, alternatives: list[Constraint]) -> None:
+    lines = data.splitlines()
+    parsed = parse_licences(lines, name) if kind == "licence" else parse_declarations(lines, name)
+    records = [
+        (getattr(rec, "licence_no", None) or getattr(rec, "declaration_no", ""), rec.exporter) for rec, _ in parsed
+    ]
+    provinces = _provinces_of(conn, [exporter for _, exporter in records])
+    for line, (ident, exporter) in enumerate(records, start=1):
+        reasons: list[str | None] = []
+        for constraint in alternatives:
+            if "party" in constraint and exporter not in constraint["party"]:
+                reasons.append(f"its exporter {exporter} is not yours")
+            elif "province" in constraint and provinces.get(exporter) not in constraint["province"]:
+                reasons.append(f"its exporter {exporter} is not registered in {' or '.join(constraint['province'])}")
+            else:
+                reasons.append(None)
+        reason = _first_failure(reasons)
+        if reason is not None:
+            raise CaptureDenied(name, f"{kind} line {line} ({ident})", reason)
+
+
+def check_capture(conn: Connection, caller: Caller, feed: str, data: bytes, name: str) -> None:
+    """Raise CaptureDenied for the first record of `data` the caller may not capture; IntakeError when the
+    document cannot be read (the capture would refuse it the same way). Unconstrained callers are not read."""
+    kind = FEED_KINDS[feed]
+    alternatives = table().constraints(caller, "capture", kind)
+    if alternatives is None:
+        return
+    if not alternatives:
+        raise CaptureDenied(name, "the document", f"{caller.user} may not capture {kind} records")
+    if kind == "event":
+        _check_events(conn, data, name, alternatives)
+    elif kind == "registry":
+        _check_registry(data, name, alternatives)
+    elif kind in ("licence", "declaration"):
+        _check_trade(conn, kind, data, name, alternatives)
+    else:
+        raise CaptureDenied(name, "the document", f"{kind} records have no attribute a constraint could check")

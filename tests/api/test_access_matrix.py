@@ -1,0 +1,125 @@
+"""Role × endpoint, generated from the permission table: every allowed read answers, every other is 403.
+
+The expectation is computed here from `access/permissions.toml` and the facts of each object (its province,
+party, departments, rule), in Python; the API answers from its SQL predicates (`access/scope.py`). The two
+must agree for every account of every role, on every object of a world with two provinces and two
+enterprises.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from oretrail.access.permissions import table
+from tests.api.conftest import ACCOUNTS, Api, World
+
+NAMES = sorted(ACCOUNTS)
+
+
+def holds(attribute: str, values: tuple[str, ...], facts: dict[str, Any]) -> bool:
+    fact = facts.get(attribute)
+    if attribute == "department":
+        return bool(set(fact or ()) & set(values))
+    if attribute == "rule":
+        return any(fact == v or str(fact).startswith(v + ".") for v in values)
+    return fact in values
+
+
+def expected(api: Api, name: str, action: str, kind: str, facts: dict[str, Any] | None = None) -> bool:
+    """Whether the permission table lets account `name` do `action` on an object with these facts."""
+    alternatives = table().constraints(api.caller(name), action, kind)
+    if alternatives is None:
+        return True
+    if facts is None:
+        return False
+    return any(all(holds(a, v, facts) for a, v in alt.items()) for alt in alternatives)
+
+
+def is_denial(response: Any) -> bool:
+    return (
+        response.status_code == 403
+        and response.headers["content-type"] == "application/problem+json"
+        and response.json()["detail"]
+    )
+
+
+def test_every_role_of_the_table_has_an_account_here() -> None:
+    assert {role for role, *_ in ACCOUNTS.values()} == set(table().roles)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_alert_list_is_what_the_table_allows(world: World, name: str) -> None:
+    r = world.api.get(name, "/alerts")
+    if not table().grants(world.api.caller(name), "read", "alert"):
+        assert is_denial(r), r.text
+        return
+    assert r.status_code == 200, r.text
+    want = {aid for aid, facts in world.alerts.items() if expected(world.api, name, "read", "alert", facts)}
+    assert {a["id"] for a in r.json()} == want
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_alert_reads_and_explanations(world: World, name: str) -> None:
+    for aid, facts in world.alerts.items():
+        allowed = expected(world.api, name, "read", "alert", facts)
+        for url in (f"/alerts/{aid}", f"/alerts/{aid}/explain"):
+            r = world.api.get(name, url)
+            if allowed:
+                assert r.status_code == 200, (name, url, r.text)
+            else:
+                assert is_denial(r), (name, url, r.status_code, r.text)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_alert_actions(world: World, name: str) -> None:
+    for aid, facts in world.alerts.items():
+        r = world.api.post(name, f"/alerts/{aid}/actions", json={"action": "comment", "note": "seen"})
+        if expected(world.api, name, "act", "alert", facts):
+            assert r.status_code == 200, (name, aid, r.text)
+        else:
+            assert is_denial(r), (name, aid, r.status_code, r.text)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_lot_traces(world: World, name: str) -> None:
+    for lot, facts in world.lots.items():
+        for direction in ("backward", "forward"):
+            r = world.api.get(name, f"/lots/{lot}/trace", params={"direction": direction})
+            if expected(world.api, name, "read", "lot", facts):
+                assert r.status_code == 200, (name, lot, r.text)
+                assert r.json()["lot"] == lot and "withheld" not in r.json()
+            else:
+                assert is_denial(r), (name, lot, r.status_code, r.text)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_whole_kind_endpoints(world: World, name: str) -> None:
+    for method, url, kind, body in (
+        ("GET", "/summary", "ledger", None),
+        ("GET", "/ledger/verify", "ledger", None),
+        ("POST", "/screen", "watchlist", {"names": ["Example Semiconductor GmbH"]}),
+    ):
+        r = world.api.client.request(method, url, headers=world.api.headers(name), json=body)
+        if expected(world.api, name, "read", kind):
+            assert r.status_code in (200, 409), (name, url, r.text)  # 409: no watch list loaded yet
+        else:
+            assert is_denial(r), (name, url, r.status_code, r.text)
+
+
+def test_the_matrix_has_both_answers_for_every_constrained_role(world: World) -> None:
+    """A matrix where a role is allowed everything or nothing would prove little about its constraint."""
+    for name in NAMES:
+        who = world.api.caller(name)
+        answers = {
+            expected(world.api, name, "read", kind, facts)
+            for kind, objects in (("alert", world.alerts), ("lot", world.lots))
+            for facts in objects.values()
+        }
+        if who.role in ("central",):
+            assert answers == {True}
+        elif who.role in ("admin",):
+            assert answers == {False}
+        else:
+            assert answers == {True, False}, name
