@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from oretrail.api import alerts, capture, chain, screening
+from oretrail.api import alerts, capture, chain, epcis, screening
 
 
 def create_app(db: str | None = None) -> FastAPI:
@@ -22,4 +22,5 @@ def create_app(db: str | None = None) -> FastAPI:
     app.include_router(chain.router)
     app.include_router(alerts.router)
     app.include_router(screening.router)
+    epcis.install(app)  # GS1's EPCIS 2.0 REST binding (docs/epcis-rest.md)
     return app
