@@ -109,10 +109,10 @@ def event_problem(exc: IntakeError, index: int | None, event: Any) -> dict[str, 
     pointer = None
     if index is not None:
         pointer = f"/epcisBody/eventList/{index}" + ("/" + exc.field.replace(".", "/") if exc.field else "")
-    return problem(
-        400, VALIDATION, "Event refused" if index is not None else "Document refused", str(located),
-        eventIndex=index, eventID=event_id, field=exc.field, reason=exc.reason, pointer=pointer,
-    )  # fmt: skip
+    body = problem(400, VALIDATION, "Event refused" if index is not None else "Document refused", str(located))
+    # Always present, null when they do not apply: a client reads them without guessing.
+    body.update(eventIndex=index, eventID=event_id, field=exc.field, reason=exc.reason, pointer=pointer)
+    return body
 
 
 def _refusals(doc: dict[str, Any], events: list[Any], keep: list[int], name: str) -> dict[int, IntakeError]:
