@@ -107,7 +107,8 @@ def utc_text(moment: datetime | None) -> str | None:
     """A naive-UTC column value as the binding's date-time text."""
     if moment is None:
         return None
-    return moment.replace(tzinfo=UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    # Microseconds, as stored: a recordTime handed back as GE_recordTime must select exactly the same events.
+    return moment.replace(tzinfo=UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def served(body: dict[str, Any], recorded_at: datetime) -> dict[str, Any]:
