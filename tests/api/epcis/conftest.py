@@ -29,9 +29,7 @@ def migrated_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def new_app(
-    tmp_path: Path, migrated_db: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Callable[[str], FastAPI]]:
+def new_app(tmp_path: Path, migrated_db: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], FastAPI]]:
     """Apps over fresh copies of the migrated database (`new_app(name)`), disposed afterwards."""
     monkeypatch.setenv("ORETRAIL_SIGNING_KEY", str(tmp_path / "key.pem"))
     apps: list[FastAPI] = []

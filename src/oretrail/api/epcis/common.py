@@ -168,7 +168,12 @@ def problem_docs(*codes: int) -> dict[int | str, dict[str, Any]]:
         415: "Body is not JSON (epcisException:UnsupportedMediaTypeException)",
         501: "Not implemented (epcisException:ImplementationException)",
     }
-    schema = {"$ref": "#/components/schemas/Problem"}
+    schema = {
+        "type": "object",
+        "required": ["type", "title"],
+        "properties": {"type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
+                       "detail": {"type": "string"}},
+    }  # fmt: skip
     return {code: {"description": titles[code], "content": {PROBLEM: {"schema": schema}}} for code in codes}
 
 
@@ -179,7 +184,9 @@ def add_options(router: APIRouter, path: str, allow: str) -> None:
         return options_response(request, allow)
 
     options.__name__ = "options_" + "".join(c if c.isalnum() else "_" for c in path)
+    names = [part.strip("{}").split(":")[0] for part in path.split("/") if part.startswith("{")]
+    parameters = [{"name": n, "in": "path", "required": True, "schema": {"type": "string"}} for n in names]
     router.add_api_route(
         path, options, methods=["OPTIONS"], summary=f"Discover {path}", status_code=204, response_class=Response,
-        responses={204: {"description": "Capabilities in headers"}},
+        responses={204: {"description": "Capabilities in headers"}}, openapi_extra={"parameters": parameters},
     )  # fmt: skip

@@ -33,7 +33,6 @@ from oretrail.api.epcis.index import catch_up, naive_utc
 from oretrail.api.epcis.problems import (
     ALREADY_EXISTS,
     NO_SUCH_NAME,
-    NO_SUCH_SUBSCRIPTION,
     SUBSCRIPTION_CONTROLS,
     VALIDATION,
     EPCISProblem,
@@ -315,7 +314,7 @@ def _subscription(engine: Engine, query_name: str, sub_id: str) -> Any:
             )
         ).first()
     if row is None:
-        raise EPCISProblem(404, NO_SUCH_SUBSCRIPTION, "Subscription not found",
+        raise EPCISProblem(404, NO_SUCH_NAME, "Subscription not found",
                            f"no subscription {sub_id} of query {query_name!r}")  # fmt: skip
     return row
 

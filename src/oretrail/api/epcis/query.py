@@ -331,9 +331,7 @@ def per_page_of(raw: str | None) -> int:
         n = int(raw)
     except ValueError:
         raise _bad("perPage", f"{raw!r} is not a whole number") from None
-    if n < 1:
-        raise _bad("perPage", "must be at least 1")
-    return min(n, MAX_PER_PAGE)
+    return max(1, min(n, MAX_PER_PAGE))  # the binding lets the server bound perPage; below 1 means 1
 
 
 def run(
