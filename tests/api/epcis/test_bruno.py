@@ -38,19 +38,14 @@ EXCEPTIONS = {
     "Top-Level/Get BizStep SubResources List.bru": "reads `members`; the binding's collections have `member`",
     "Top-Level/Get BizLocation SubResources List.bru": "reads `members`; the binding's collections have `member`",
     "Top-Level/Get ReadPoint SubResources List.bru": "reads `members`; the binding's collections have `member`",
-    "Top-Level/Get Dispositions SubResources List.bru": "reads `members`; the binding's collections have "
-    "`member`",
+    "Top-Level/Get Dispositions SubResources List.bru": "reads `members`; the binding's collections have `member`",
     "Experiences.bru": "calls an outside web site (dev-neolith.euwest01.umbraco.io), no EPCIS server",
 }
 
-ENVIRONMENT = """vars {{
-  baseUrl: {base}/
-  nextPageToken: 
-  perPage: 15
-  username: admin
-  password: P@ssw0rd
-}}
-"""
+# Local.bru with only the address changed (the credentials stay; the server ignores them until identity lands).
+ENVIRONMENT = (
+    "vars {{\n  baseUrl: {base}/\n  nextPageToken: \n  perPage: 15\n  username: admin\n  password: P@ssw0rd\n}}\n"
+)
 
 
 def _writable_copy(src: Path, dst: Path) -> Path:

@@ -36,6 +36,7 @@ from oretrail.api.epcis.problems import (
     SUBSCRIPTION_CONTROLS,
     VALIDATION,
     EPCISProblem,
+    problem_response,
 )
 from oretrail.api.epcis.subscriptions import (
     SCHEDULE_FIELDS,
@@ -363,7 +364,10 @@ async def stream_events(websocket: WebSocket, queryName: str) -> None:
         stream, schedule = _controls(_websocket_controls(params))
         initial = naive_utc(params["initialRecordTime"]) if params.get("initialRecordTime") else None
     except (EPCISProblem, ValueError) as exc:
-        await websocket.close(code=1008, reason=str(exc)[:120])
+        problem = exc if isinstance(exc, EPCISProblem) else EPCISProblem(
+            400, SUBSCRIPTION_CONTROLS, "Subscription not valid", f"initialRecordTime: {exc}"
+        )  # fmt: skip
+        await _deny(websocket, problem)
         return
     report_if_empty = params.get("reportIfEmpty", "false").lower() == "true"
     await websocket.accept()
@@ -385,6 +389,15 @@ async def stream_events(websocket: WebSocket, queryName: str) -> None:
             await asyncio.sleep(STREAM_POLL)
     except WebSocketDisconnect:
         return
+
+
+async def _deny(websocket: WebSocket, problem: EPCISProblem) -> None:
+    """Refuse the handshake with the problem as an HTTP answer (404 for an unknown query, 400 for bad
+    controls) where the server can send one; otherwise close with a policy violation."""
+    if "websocket.http.response" in websocket.scope.get("extensions", {}):
+        await websocket.send_denial_response(problem_response(problem.status, problem.body()))
+    else:
+        await websocket.close(code=1008, reason=(problem.detail or problem.title)[:120])
 
 
 class _Cursor:
