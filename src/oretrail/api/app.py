@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from oretrail.api import alerts, auth, bulletins, capture, chain, screening
+from oretrail.api import alerts, auth, bulletins, capture, chain, epcis, screening
 
 
 def create_app(db: str | None = None) -> FastAPI:
@@ -25,4 +25,5 @@ def create_app(db: str | None = None) -> FastAPI:
     app.include_router(alerts.attachments_router)
     app.include_router(bulletins.router)
     app.include_router(screening.router)
+    epcis.install(app)  # GS1's EPCIS 2.0 REST binding (docs/epcis-rest.md)
     return app

@@ -461,3 +461,87 @@ audit = Table(
 )
 Index("ix_audit_actor", audit.c.actor, audit.c.seq)
 Index("ix_audit_at", audit.c.at)
+
+# --- EPCIS 2.0 REST binding (issue 13 §1): query index, capture jobs, named queries, subscriptions -----
+# The query index follows the ledger (cursor `epcis_index`): one row per ledger record of kind event, the
+# original and its errorDeclaration alike, with the fields the binding's fixed-name parameters filter on.
+# Times are naive UTC; vocabulary values are folded to their CBV short names, as intake folds them.
+epcis_events = Table(
+    "epcis_events",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),  # the ledger record
+    Column("event_id", URI, nullable=False),
+    Column("event_type", String(128), nullable=False),
+    Column("action", String(8)),
+    Column("event_time", DateTime, nullable=False),
+    Column("record_time", DateTime, nullable=False),
+    Column("biz_step", URI),
+    Column("disposition", URI),
+    Column("read_point", URI),
+    Column("biz_location", URI),
+    Column("transformation_id", URI),
+    Column("error_time", DateTime),  # errorDeclaration.declarationTime; NULL: no errorDeclaration
+    Column("error_reason", URI),
+)
+Index("ix_epcis_events_event_id", epcis_events.c.event_id)
+Index("ix_epcis_events_time", epcis_events.c.event_time)
+
+# Every multi-valued field an EPCIS query matches on: kind is epc | parent | input_epc | output_epc |
+# class | input_class | output_class | pd_set | pd_unset | corrective | sensor:<attribute>;
+# `quantity` is set for the class kinds that carry one.
+epcis_values = Table(
+    "epcis_values",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("n", Integer, primary_key=True, autoincrement=False),  # position among the record's values
+    Column("kind", String(32), nullable=False),
+    Column("value", Text, nullable=False),
+    Column("quantity", Float),
+)
+Index("ix_epcis_values_lookup", epcis_values.c.kind, epcis_values.c.value)
+
+# POST /capture and POST /capture/{feed} jobs; they outlive the process that ran them.
+capture_jobs = Table(
+    "capture_jobs",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("feed", String(16), nullable=False),
+    Column("document", String(512), nullable=False),  # name given by X-Document-Name, or the job's own
+    Column("created_at", DateTime, nullable=False),
+    Column("finished_at", DateTime),
+    Column("running", Boolean, nullable=False),
+    Column("success", Boolean, nullable=False),
+    Column("error_behaviour", String(8), nullable=False),  # rollback | proceed
+    Column("errors", Text, nullable=False),  # JSON list of RFC 7807 problems
+    Column("report", Text),  # JSON: what the capture did (counts, per-event outcomes)
+)
+Index("ix_capture_jobs_created", capture_jobs.c.created_at)
+
+epcis_queries = Table(
+    "epcis_queries",
+    metadata,
+    Column("name", String(256), primary_key=True),
+    Column("query", Text, nullable=False),  # JSON object of EPCIS query parameters
+    Column("created_at", DateTime, nullable=False),
+)
+
+# A subscription's position is the last ledger seq its receiver acknowledged (2xx): nothing after it is
+# skipped, nothing up to it is sent again.
+epcis_subscriptions = Table(
+    "epcis_subscriptions",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("query_name", String(256), nullable=False),
+    Column("dest", Text, nullable=False),
+    Column("secret", Text),  # signatureToken, the HMAC key of GS1-Signature
+    Column("stream", Boolean, nullable=False),
+    Column("schedule", Text),  # JSON {second, minute, hour, dayOfMonth, month, dayOfWeek}
+    Column("report_if_empty", Boolean, nullable=False),
+    Column("initial_record_time", DateTime),
+    Column("position", BigInteger, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("last_notified_at", DateTime),
+    Column("last_run_at", DateTime),
+    Column("last_error", Text),
+)
+Index("ix_epcis_subscriptions_query", epcis_subscriptions.c.query_name)

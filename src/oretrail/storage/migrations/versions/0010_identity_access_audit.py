@@ -1,7 +1,7 @@
 """Users, API keys, refresh tokens, failed sign-ins and the audit log
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 Create Date: 2026-12-10
 
 Issue 13 §2–3: every request now comes from someone. `users` holds who may sign in and as what (role,
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010"
-down_revision = "0008"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,409 @@
+"""POST /capture as capture jobs (202 + Location), GET /capture and /capture/{captureID}, and the capture of a
+single event for POST /events.
+
+Captured events take the one capture path there is (`feeds.BY_NAME["events"]`: intake, ledger, projections
+and judging in one transaction), so an event sent here is stored, projected and judged exactly as if it came
+through `oretrail load events` or POST /capture/events.
+
+`GS1-Capture-Error-Behaviour`:
+- `rollback` (default): every event is checked first and all refusals are reported, each naming its event
+  and field; if there is any, nothing is stored.
+- `proceed`: the refused events are reported and left out; the others are stored together.
+A job row is written before the 202 and updated when the job ends, so a job outlives the process; a job
+that was running when the server stopped is reported as interrupted (its transaction never committed, so
+nothing of it is stored, and sending the document again is safe: identical events are no-ops).
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, BackgroundTasks, Depends, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import Engine, and_, or_, select, update
+
+from oretrail.api.epcis.common import (
+    EPCIS_CONTEXT,
+    add_options,
+    capture_limit,
+    json_response,
+    negotiate,
+    now_text,
+    problem_docs,
+    utc_text,
+    version_headers,
+)
+from oretrail.api.epcis.problems import (
+    CAPTURE_LIMIT,
+    IMPLEMENTATION,
+    NO_SUCH_NAME,
+    UNSUPPORTED_MEDIA,
+    VALIDATION,
+    EPCISProblem,
+    problem,
+)
+from oretrail.api.epcis.query import decode_token, encode_token, per_page_of
+from oretrail.clock import utcnow
+from oretrail.errors import MAX_DOCUMENT_BYTES, IntakeError
+from oretrail.feeds import BY_NAME
+from oretrail.intake.epcis import read_document
+from oretrail.storage.schema import capture_jobs
+
+router = APIRouter(tags=["EPCIS capture"])
+
+EPCIS_MEDIA = ("application/json", "application/ld+json")
+BEHAVIOURS = ("rollback", "proceed")
+ALREADY_STORED = frozenset({"unchanged"})
+_EVENTS_PATH = {
+    "EPCISDocument": ("epcisBody", "eventList"),
+    "EPCISQueryDocument": ("epcisBody", "queryResults", "resultsBody", "eventList"),
+}
+_jobs_lock = threading.Lock()  # one capture job at a time per process: jobs land in the order they ran
+
+
+async def read_json_body(request: Request) -> bytes:
+    """The body of a capture request: JSON (415 otherwise), within the file-size limit (413 otherwise)."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind not in EPCIS_MEDIA:
+        raise EPCISProblem(
+            415, UNSUPPORTED_MEDIA, "Unsupported media type",
+            f"send EPCIS JSON or JSON-LD ({', '.join(EPCIS_MEDIA)}), not {kind or 'no Content-Type'}",
+        )  # fmt: skip
+    too_large = EPCISProblem(
+        413, CAPTURE_LIMIT, "Capture payload too large",
+        f"the body is over the limit of {MAX_DOCUMENT_BYTES:,} bytes; split it into smaller documents",
+        headers={"GS1-EPCIS-Capture-File-Size-Limit": str(MAX_DOCUMENT_BYTES)},
+    )  # fmt: skip
+    if int(request.headers.get("content-length") or 0) > MAX_DOCUMENT_BYTES:
+        raise too_large
+    data = await request.body()
+    if len(data) > MAX_DOCUMENT_BYTES:
+        raise too_large
+    return data
+
+
+def events_of(doc: dict[str, Any]) -> list[Any] | None:
+    """The eventList of an EPCISDocument or EPCISQueryDocument; None when there is none to read."""
+    node: Any = doc
+    for key in _EVENTS_PATH.get(doc.get("type"), ()):  # type: ignore[arg-type]
+        node = node.get(key) if isinstance(node, dict) else None
+    return node if isinstance(node, list) and doc.get("type") in _EVENTS_PATH else None
+
+
+def with_events(doc: dict[str, Any], events: list[Any]) -> dict[str, Any]:
+    """A copy of `doc` (header, context) carrying `events` instead of its own, as an EPCISDocument."""
+    out = {k: v for k, v in doc.items() if k != "epcisBody"}
+    out["type"] = "EPCISDocument"
+    out["epcisBody"] = {"eventList": events}
+    return out
+
+
+def event_problem(exc: IntakeError, index: int | None, event: Any) -> dict[str, Any]:
+    """One refusal as the problem a capture job lists: which event (index and eventID), which field, why."""
+    located = IntakeError(exc.document, index, exc.field, exc.reason)
+    event_id = event.get("eventID") if isinstance(event, dict) else None
+    pointer = None
+    if index is not None:
+        pointer = f"/epcisBody/eventList/{index}" + ("/" + exc.field.replace(".", "/") if exc.field else "")
+    body = problem(400, VALIDATION, "Event refused" if index is not None else "Document refused", str(located))
+    # Always present, null when they do not apply: a client reads them without guessing.
+    body.update(eventIndex=index, eventID=event_id, field=exc.field, reason=exc.reason, pointer=pointer)
+    return body
+
+
+def _refusals(doc: dict[str, Any], events: list[Any], keep: list[int], name: str) -> dict[int, IntakeError]:
+    """Intake's verdict on each kept event alone (schema, vocabulary, units, times): all refusals, not only
+    the first, so a sender can fix a document in one round."""
+    found: dict[int, IntakeError] = {}
+    for i in keep:
+        try:
+            read_document(orjson.dumps(with_events(doc, [events[i]])), name)
+        except IntakeError as exc:
+            if exc.index is None:
+                raise
+            found[i] = exc
+    return found
+
+
+def run_capture(
+    engine: Engine, settings: Any, doc: dict[str, Any], name: str, behaviour: str
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """Capture one document under an error behaviour; returns (problems, what was stored or None)."""
+    events = events_of(doc)
+    assert events is not None
+    keep = list(range(len(events)))
+    errors: dict[int, IntakeError] = {}
+    feed = BY_NAME["events"]
+    try:
+        read_document(orjson.dumps(doc), name)
+    except IntakeError as exc:
+        if exc.index is None:
+            return [event_problem(exc, None, None)], None
+        errors = _refusals(doc, events, keep, name)
+        if not errors:  # only the document as a whole is refused (one eventID, two contents)
+            errors[exc.index] = exc
+    while True:
+        if errors and behaviour == "rollback":
+            return [event_problem(errors[i], i, events[i]) for i in sorted(errors)], None
+        keep = [i for i in keep if i not in errors]
+        if not keep:
+            return [event_problem(errors[i], i, events[i]) for i in sorted(errors)], None
+        data = orjson.dumps(with_events(doc, [events[i] for i in keep]))
+        try:
+            report = feed.read_bytes(engine, data, name, settings)
+        except IntakeError as exc:  # judged only against what is stored (a rewrite), or between events
+            if exc.index is None:
+                return [event_problem(exc, None, None)], None
+            errors[keep[exc.index]] = exc
+            continue
+        rows = report.rows or []
+        for row in rows:  # positions in the document as sent, not in the part that was stored
+            if row.get("index") is not None:
+                row["index"] = keep[row["index"]]
+        stored = {
+            "counts": report.counts, "alerts_new": report.alerts_new, "withdrawn": report.withdrawn,
+            "settled": report.settled, "outcomes": rows,
+        }  # fmt: skip
+        return [event_problem(errors[i], i, events[i]) for i in sorted(errors)], stored
+
+
+def capture_single_event(request: Request, event: dict[str, Any]) -> dict[str, Any]:
+    """POST /events: one event, captured now; its outcome row. Raises EPCISProblem (400 naming the field, or
+    409 when the eventID is stored with other content)."""
+    context = event.get("@context") or [EPCIS_CONTEXT]
+    doc = {
+        "@context": context,
+        "type": "EPCISDocument",
+        "schemaVersion": "2.0",
+        "creationDate": now_text(),
+        "epcisBody": {"eventList": [event]},
+    }
+    name = request.headers.get("x-document-name", "POST /events")
+    with _jobs_lock:
+        try:
+            report = BY_NAME["events"].read_bytes(request.app.state.engine, orjson.dumps(doc), name,
+                                                  request.app.state.settings)  # fmt: skip
+        except IntakeError as exc:
+            body = event_problem(exc, exc.index, event)
+            if exc.field == "eventID" and "already stored" in exc.reason:
+                from oretrail.api.epcis.problems import ALREADY_EXISTS
+
+                raise EPCISProblem(409, ALREADY_EXISTS, "Event already exists", body["detail"],
+                                   eventID=body.get("eventID")) from None  # fmt: skip
+            raise EPCISProblem(400, VALIDATION, body["title"], body["detail"],
+                               **{k: body[k] for k in ("eventIndex", "eventID", "field", "pointer") if k in body}
+                               ) from None  # fmt: skip
+    _after_capture(request.app)
+    return (report.rows or [{}])[0]
+
+
+def _after_capture(app: Any) -> None:
+    """Wake whatever follows the ledger for the binding (webhook subscriptions)."""
+    wake = getattr(app.state, "epcis_wake", None)
+    if wake is not None:
+        wake()
+
+
+# --- the job table -----------------------------------------------------------------------------------
+def job_json(row: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "captureID": row.id,
+        "createdAt": utc_text(row.created_at),
+        "running": row.running,
+        "success": row.success,
+        "captureErrorBehaviour": row.error_behaviour,
+        "errors": orjson.loads(row.errors),
+    }
+    if row.finished_at is not None:
+        out["finishedAt"] = utc_text(row.finished_at)
+    out["feed"] = row.feed
+    out["document"] = row.document
+    if row.report is not None:
+        out["report"] = orjson.loads(row.report)
+    return out
+
+
+def new_job(engine: Engine, job_id: str, feed: str, document: str, behaviour: str) -> None:
+    with engine.begin() as conn:
+        conn.execute(
+            capture_jobs.insert().values(
+                id=job_id, feed=feed, document=document, created_at=utcnow(), running=True, success=True,
+                error_behaviour=behaviour, errors="[]",
+            )
+        )  # fmt: skip
+
+
+def finish_job(engine: Engine, job_id: str, errors: list[dict[str, Any]], report: dict[str, Any] | None) -> None:
+    with engine.begin() as conn:
+        conn.execute(
+            update(capture_jobs)
+            .where(capture_jobs.c.id == job_id)
+            .values(
+                running=False, success=not errors, finished_at=utcnow(), errors=orjson.dumps(errors).decode(),
+                report=None if report is None else orjson.dumps(report).decode(),
+            )
+        )  # fmt: skip
+
+
+def mark_interrupted(engine: Engine) -> int:
+    """Jobs left running by a server that stopped: their transaction never committed, so nothing is stored."""
+    gone = problem(
+        500, IMPLEMENTATION, "Capture interrupted",
+        "the server stopped before this job finished; nothing of it was stored; send the document again",
+    )  # fmt: skip
+    with engine.begin() as conn:
+        result = conn.execute(
+            update(capture_jobs)
+            .where(capture_jobs.c.running.is_(True))
+            .values(running=False, success=False, finished_at=utcnow(), errors=orjson.dumps([gone]).decode())
+        )
+    return int(result.rowcount or 0)
+
+
+def _job(app: Any, job_id: str, doc: dict[str, Any], name: str, behaviour: str) -> None:
+    engine: Engine = app.state.engine
+    with _jobs_lock:
+        try:
+            errors, report = run_capture(engine, app.state.settings, doc, name, behaviour)
+        except Exception as exc:  # the job must end whatever happens; the client reads why
+            errors, report = [problem(500, IMPLEMENTATION, "Capture failed", f"{type(exc).__name__}: {exc}")], None
+        finish_job(engine, job_id, errors, report)
+    if report is not None:
+        _after_capture(app)
+
+
+# --- routes ------------------------------------------------------------------------------------------
+JOB_SCHEMA = {"type": "object", "required": ["captureID", "running", "success", "captureErrorBehaviour", "errors"]}
+
+
+@router.post(
+    "/capture",
+    summary="Capture an EPCISDocument as a capture job",
+    status_code=202,
+    openapi_extra={
+        "requestBody": {"required": True, "content": {m: {"schema": {"type": "object"}} for m in EPCIS_MEDIA}},
+        "parameters": [
+            {
+                "name": "GS1-Capture-Error-Behaviour",
+                "in": "header",
+                "required": False,
+                "schema": {"type": "string", "enum": list(BEHAVIOURS), "default": "rollback"},
+            },
+        ],
+    },
+    responses={
+        202: {
+            "description": "Accepted; `Location` is the capture job, which the body shows as it started.",
+            "content": {"application/json": {"schema": JOB_SCHEMA}},
+        },
+        **problem_docs(400, 406, 413, 415),
+    },
+    response_class=JSONResponse,
+)
+def post_capture(
+    request: Request, background: BackgroundTasks, data: Annotated[bytes, Depends(read_json_body)]
+) -> JSONResponse:
+    """The document is read before the 202 (400 when it is not an EPCISDocument or EPCISQueryDocument, 413
+    above GS1-EPCIS-Capture-Limit events); each event is then judged by the job, which lists every refusal
+    with its event and field. `X-Document-Name` names the document in the job and in refusals."""
+    negotiate(request)
+    behaviour = request.headers.get("gs1-capture-error-behaviour", "rollback").strip().lower()
+    if behaviour not in BEHAVIOURS:
+        raise EPCISProblem(400, VALIDATION, "Unknown capture error behaviour",
+                           f"GS1-Capture-Error-Behaviour must be rollback or proceed, not {behaviour!r}")  # fmt: skip
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        doc = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise EPCISProblem(400, VALIDATION, "Body is not JSON",
+                           f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None  # fmt: skip
+    events = events_of(doc) if isinstance(doc, dict) else None
+    if events is None:
+        raise EPCISProblem(400, VALIDATION, "Not an EPCIS document",
+                           "the body must be an EPCISDocument or EPCISQueryDocument with an eventList")  # fmt: skip
+    limit = capture_limit(request)
+    if len(events) > limit:
+        raise EPCISProblem(
+            413, CAPTURE_LIMIT, "Capture payload too large",
+            f"{len(events):,} events, more than GS1-EPCIS-Capture-Limit {limit:,}; split the document",
+            headers={"GS1-EPCIS-Capture-Limit": str(limit)},
+        )  # fmt: skip
+    engine: Engine = request.app.state.engine
+    job_id = uuid.uuid4().hex
+    name = request.headers.get("x-document-name") or f"capture job {job_id}"
+    new_job(engine, job_id, "events", name[:512], behaviour)
+    background.add_task(_job, request.app, job_id, doc, name, behaviour)
+    with engine.connect() as conn:
+        row = conn.execute(select(capture_jobs).where(capture_jobs.c.id == job_id)).one()
+    headers = {**version_headers(), "Location": f"capture/{job_id}"}
+    return JSONResponse(job_json(row), status_code=202, headers=headers)
+
+
+@router.get(
+    "/capture",
+    summary="Capture jobs, newest first",
+    openapi_extra={
+        "parameters": [
+            {"name": "perPage", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1}},
+            {"name": "nextPageToken", "in": "query", "required": False, "schema": {"type": "string"}},
+        ]
+    },
+    responses={
+        200: {
+            "description": "Capture jobs",
+            "content": {"application/json": {"schema": {"type": "array", "items": JOB_SCHEMA}}},
+        },
+        **problem_docs(400, 406),
+    },
+    response_class=JSONResponse,
+)
+def list_jobs(request: Request) -> JSONResponse:
+    negotiate(request)
+    per_page = per_page_of(request.query_params.get("perPage"))
+    token = request.query_params.get("nextPageToken")
+    q = select(capture_jobs).order_by(capture_jobs.c.created_at.desc(), capture_jobs.c.id.desc())
+    if token:
+        state = decode_token(token)
+        try:
+            at, last = datetime.fromisoformat(state["at"]), str(state["id"])
+        except (KeyError, TypeError, ValueError):
+            raise EPCISProblem(
+                400, VALIDATION, "nextPageToken not valid", "nextPageToken is not one this server gave"
+            ) from None
+        c = capture_jobs.c
+        q = q.where(or_(c.created_at < at, and_(c.created_at == at, c.id < last)))
+    engine: Engine = request.app.state.engine
+    with engine.connect() as conn:
+        rows = conn.execute(q.limit(per_page + 1)).all()
+    more = len(rows) > per_page
+    rows = rows[:per_page]
+    next_token = encode_token({"at": rows[-1].created_at.isoformat(), "id": rows[-1].id}) if more else None
+    return json_response([job_json(r) for r in rows], request, next_token)
+
+
+@router.get(
+    "/capture/{captureID}",
+    summary="One capture job: running, success, errors per event, and what it stored",
+    responses={
+        200: {"description": "The job", "content": {"application/json": {"schema": JOB_SCHEMA}}},
+        **problem_docs(404, 406),
+    },
+    response_class=JSONResponse,
+)
+def get_job(captureID: str, request: Request) -> JSONResponse:
+    negotiate(request)
+    engine: Engine = request.app.state.engine
+    with engine.connect() as conn:
+        row = conn.execute(select(capture_jobs).where(capture_jobs.c.id == captureID)).first()
+    if row is None:
+        raise EPCISProblem(404, NO_SUCH_NAME, "Capture job not found", f"no capture job {captureID}")
+    return json_response(job_json(row), request)
+
+
+add_options(router, "/capture", "OPTIONS, GET, POST")
+add_options(router, "/capture/{captureID}", "OPTIONS, GET")

@@ -1,0 +1,130 @@
+"""Errors of the EPCIS binding as RFC 7807 `application/problem+json`, typed with its `epcisException:*` names.
+
+A client of an EPCIS repository dispatches on `type` (the exception names of EPCIS 2.0 §8.2.7 and the
+binding), not on our wording; `detail` is for the person reading it and names the record and the field.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM = "application/problem+json"
+
+VALIDATION = "epcisException:ValidationException"
+QUERY_PARAMETER = "epcisException:QueryParameterException"
+QUERY_TOO_LARGE = "epcisException:QueryTooLargeException"
+NO_SUCH_NAME = "epcisException:NoSuchNameException"
+NO_SUCH_SUBSCRIPTION = "epcisException:NoSuchSubscriptionException"
+ALREADY_EXISTS = "epcisException:ResourceAlreadyExistsException"
+CAPTURE_LIMIT = "epcisException:CaptureLimitExceededException"
+UNSUPPORTED_MEDIA = "epcisException:UnsupportedMediaTypeException"
+NOT_ACCEPTABLE = "epcisException:NotAcceptableException"
+SUBSCRIPTION_CONTROLS = "epcisException:SubscriptionControlsException"
+IMPLEMENTATION = "epcisException:ImplementationException"
+URI_TOO_LONG = "epcisException:URITooLongException"
+SECURITY = "epcisException:SecurityException"
+
+_TYPE_OF_STATUS = {
+    400: VALIDATION,
+    401: SECURITY,
+    403: SECURITY,
+    404: NO_SUCH_NAME,
+    405: IMPLEMENTATION,
+    406: NOT_ACCEPTABLE,
+    409: ALREADY_EXISTS,
+    413: CAPTURE_LIMIT,
+    414: URI_TOO_LONG,
+    415: UNSUPPORTED_MEDIA,
+    501: IMPLEMENTATION,
+}
+
+
+class EPCISProblem(Exception):
+    """Raised anywhere under a binding route; answered as one problem document."""
+
+    def __init__(
+        self,
+        status: int,
+        type_: str,
+        title: str,
+        detail: str | None = None,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
+        super().__init__(detail or title)
+        self.status = status
+        self.type = type_
+        self.title = title
+        self.detail = detail
+        self.headers = headers or {}
+        self.extra = extra
+
+    def body(self) -> dict[str, Any]:
+        return problem(self.status, self.type, self.title, self.detail, **self.extra)
+
+
+def problem(status: int, type_: str, title: str, detail: str | None = None, **extra: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {"type": type_, "title": title, "status": status}
+    if detail:
+        body["detail"] = detail
+    body.update({k: v for k, v in extra.items() if v is not None})
+    return body
+
+
+def problem_response(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+async def on_problem(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, EPCISProblem)
+    return problem_response(exc.status, exc.body(), exc.headers)
+
+
+# The binding's top-level resources; our own routes under them (POST /capture/{feed}) keep their answers.
+BINDING_ROOTS = frozenset(
+    {"", "capture", "events", "eventTypes", "epcs", "bizSteps", "bizLocations", "readPoints", "dispositions",
+     "queries", "nextPageToken"}
+)  # fmt: skip
+
+
+def is_binding_path(path: str, feeds: frozenset[str] = frozenset()) -> bool:
+    parts = path.strip("/").split("/")
+    if parts[0] not in BINDING_ROOTS:
+        return False
+    return not (parts[0] == "capture" and len(parts) > 1 and parts[1] in feeds)
+
+
+async def on_http_error(request: Request, exc: Exception) -> Response:
+    """Starlette's own errors (no route, wrong method) on the binding's paths as problems; elsewhere the
+    app's usual answer, so that routes outside the binding keep their contract."""
+    assert isinstance(exc, StarletteHTTPException)
+    if not is_binding_path(request.url.path, request.app.state.feed_names):
+        return await http_exception_handler(request, exc)
+    status = exc.status_code
+    type_ = _TYPE_OF_STATUS.get(status, IMPLEMENTATION if status >= 500 else VALIDATION)
+    title = {404: "Resource not found", 405: "Method not allowed"}.get(status, "Request refused")
+    extra: dict[str, Any] = {}
+    detail = exc.detail if isinstance(exc.detail, str) else None
+    if status == 404 and detail == "Not Found":
+        detail = f"no resource at {request.url.path}"
+    return problem_response(status, problem(status, type_, title, detail, **extra), getattr(exc, "headers", None))
+
+
+async def on_validation_error(request: Request, exc: Exception) -> Response:
+    """FastAPI's request validation (a path, query, header or body value of the wrong shape) on the binding's
+    paths as a 400 problem that names each parameter at fault (the binding has no 422)."""
+    assert isinstance(exc, RequestValidationError)
+    if not is_binding_path(request.url.path, request.app.state.feed_names):
+        return await request_validation_exception_handler(request, exc)
+    errors = [
+        {"field": ".".join(str(p) for p in e.get("loc", ())), "reason": str(e.get("msg", ""))} for e in exc.errors()
+    ]
+    detail = "; ".join(f"{e['field']}: {e['reason']}" for e in errors) or "request not valid"
+    body = problem(400, VALIDATION, "Request not valid", detail, errors=errors)
+    return problem_response(400, body)

@@ -1,0 +1,429 @@
+"""Named queries (POST/GET/DELETE /queries), their results (GET /queries/{name}/events, or a websocket on
+the same URL for streaming), and their webhook subscriptions.
+
+A named query is stored as the JSON object of its parameters and compiled by the same parser as GET
+/events, so it is checked when it is created (a query that could not run is refused then, not at the first
+delivery)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Annotated, Any
+from urllib.parse import quote
+
+import orjson
+from fastapi import APIRouter, Depends, Request, WebSocket, WebSocketDisconnect
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy import Engine, delete, select
+from sqlalchemy.exc import IntegrityError
+
+from oretrail.api.epcis import query as eq
+from oretrail.api.epcis.common import (
+    add_options,
+    fresh_index,
+    json_response,
+    negotiate,
+    problem_docs,
+    utc_text,
+    version_headers,
+)
+from oretrail.api.epcis.events import PAGING_PARAMETERS, QUERY_DOCUMENT, event_page
+from oretrail.api.epcis.index import catch_up, naive_utc
+from oretrail.api.epcis.problems import (
+    ALREADY_EXISTS,
+    NO_SUCH_NAME,
+    SUBSCRIPTION_CONTROLS,
+    VALIDATION,
+    EPCISProblem,
+    problem_response,
+)
+from oretrail.api.epcis.subscriptions import (
+    SCHEDULE_FIELDS,
+    next_batch,
+    parse_schedule_field,
+    position_at,
+    schedule_matches,
+)
+from oretrail.clock import utcnow
+from oretrail.storage.schema import epcis_queries, epcis_subscriptions
+
+router = APIRouter(tags=["EPCIS queries"])
+
+QUERY_SCHEMA = {"type": "object", "required": ["name", "query"],
+                "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 256},
+                               "query": {"type": "object"}}}  # fmt: skip
+SUBSCRIPTION_SCHEMA = {"type": "object", "required": ["subscriptionID", "dest", "createdAt"]}
+WEBSOCKET_PARAMS = frozenset({"stream", "reportIfEmpty", "initialRecordTime", *SCHEDULE_FIELDS})
+STREAM_POLL = 0.5  # seconds between looks at the ledger for a websocket subscriber
+
+
+def _json_body(data: bytes, what: str) -> dict[str, Any]:
+    try:
+        body = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise EPCISProblem(
+            400, VALIDATION, "Body is not JSON", f"line {exc.lineno} column {exc.colno}: {exc.msg}"
+        ) from None
+    if not isinstance(body, dict):
+        raise EPCISProblem(400, VALIDATION, f"Not a {what}", f"the body must be a {what}, a JSON object")
+    return body
+
+
+async def _json(request: Request) -> bytes:
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind not in ("application/json", "application/ld+json"):
+        from oretrail.api.epcis.problems import UNSUPPORTED_MEDIA
+
+        raise EPCISProblem(415, UNSUPPORTED_MEDIA, "Unsupported media type", "send the body as application/json")
+    return await request.body()
+
+
+def _stored_query(engine: Engine, name: str) -> dict[str, Any]:
+    with engine.connect() as conn:
+        raw = conn.execute(select(epcis_queries.c.query).where(epcis_queries.c.name == name)).scalar()
+    if raw is None:
+        raise EPCISProblem(404, NO_SUCH_NAME, "Query not found", f"no named query {name!r}")
+    return orjson.loads(raw)  # type: ignore[no-any-return]
+
+
+@router.post(
+    "/queries",
+    summary="Create a named query",
+    status_code=201,
+    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": QUERY_SCHEMA}}}},
+    responses={201: {"description": "Created; `Location` is the query's URL"}, **problem_docs(400, 406, 409, 415)},
+    response_class=Response,
+)
+def create_query(request: Request, data: Annotated[bytes, Depends(_json)]) -> Response:
+    negotiate(request)
+    body = _json_body(data, "query definition")
+    name, query = body.get("name"), body.get("query")
+    if not isinstance(name, str) or not name.strip() or len(name) > 256:
+        raise EPCISProblem(400, VALIDATION, "Query not valid", "name: a non-empty string of at most 256 characters")
+    if not isinstance(query, dict):
+        raise EPCISProblem(400, VALIDATION, "Query not valid", "query: an object of EPCIS query parameters")
+    eq.parse(query)  # refuses a query that could not run, naming the parameter
+    engine: Engine = request.app.state.engine
+    try:
+        with engine.begin() as conn:
+            conn.execute(epcis_queries.insert().values(name=name, query=orjson.dumps(query).decode(),
+                                                       created_at=utcnow()))  # fmt: skip
+    except IntegrityError:
+        raise EPCISProblem(409, ALREADY_EXISTS, "Query already exists", f"a query named {name!r} exists") from None
+    return Response(status_code=201, headers={**version_headers(), "Location": f"queries/{quote(name, safe='')}"})
+
+
+@router.get(
+    "/queries",
+    summary="Named queries",
+    openapi_extra={"parameters": PAGING_PARAMETERS},
+    responses={
+        200: {
+            "description": "Queries",
+            "content": {"application/json": {"schema": {"type": "array", "items": QUERY_SCHEMA}}},
+        },
+        **problem_docs(400, 406),
+    },
+    response_class=JSONResponse,
+)
+def list_queries(request: Request) -> JSONResponse:
+    negotiate(request)
+    per_page = eq.per_page_of(request.query_params.get("perPage"))
+    token = request.query_params.get("nextPageToken")
+    after = eq.decode_token(token).get("after") if token else None
+    q = select(epcis_queries.c.name, epcis_queries.c.query).order_by(epcis_queries.c.name)
+    if after is not None:
+        q = q.where(epcis_queries.c.name > str(after))
+    engine: Engine = request.app.state.engine
+    with engine.connect() as conn:
+        rows = conn.execute(q.limit(per_page + 1)).all()
+    more = len(rows) > per_page
+    rows = rows[:per_page]
+    items = [{"name": n, "query": orjson.loads(raw)} for n, raw in rows]
+    return json_response(items, request, eq.encode_token({"after": rows[-1][0]}) if more else None)
+
+
+@router.get(
+    "/queries/{queryName}",
+    summary="A named query's definition",
+    responses={
+        200: {"description": "The query", "content": {"application/json": {"schema": QUERY_SCHEMA}}},
+        **problem_docs(404, 406),
+    },
+    response_class=JSONResponse,
+)
+def get_query(queryName: str, request: Request) -> JSONResponse:
+    negotiate(request)
+    return json_response({"name": queryName, "query": _stored_query(request.app.state.engine, queryName)}, request)
+
+
+@router.delete(
+    "/queries/{queryName}",
+    summary="Delete a named query and its subscriptions",
+    status_code=204,
+    responses={204: {"description": "Deleted"}, **problem_docs(404, 406)},
+    response_class=Response,
+)
+def delete_query(queryName: str, request: Request) -> Response:
+    negotiate(request)
+    engine: Engine = request.app.state.engine
+    with engine.begin() as conn:
+        gone = conn.execute(delete(epcis_queries).where(epcis_queries.c.name == queryName)).rowcount
+        conn.execute(delete(epcis_subscriptions).where(epcis_subscriptions.c.query_name == queryName))
+    if not gone:
+        raise EPCISProblem(404, NO_SUCH_NAME, "Query not found", f"no named query {queryName!r}")
+    return Response(status_code=204, headers=version_headers())
+
+
+@router.get(
+    "/queries/{queryName}/events",
+    summary="A named query's events (a websocket on the same URL streams them)",
+    openapi_extra={"parameters": PAGING_PARAMETERS},
+    responses={200: QUERY_DOCUMENT, **problem_docs(400, 404, 406, 413)},
+    response_class=JSONResponse,
+)
+def query_events(queryName: str, request: Request, engine: Annotated[Engine, Depends(fresh_index)]) -> JSONResponse:
+    return event_page(request, engine, _stored_query(engine, queryName), query_name=queryName)
+
+
+# --- webhook subscriptions --------------------------------------------------------------------------------
+def subscription_json(row: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "subscriptionID": row.id,
+        "queryName": row.query_name,
+        "dest": row.dest,
+        "createdAt": utc_text(row.created_at),
+        "reportIfEmpty": row.report_if_empty,
+    }
+    if row.stream:
+        out["stream"] = True
+    else:
+        out["schedule"] = orjson.loads(row.schedule or "{}")
+    for key, value in (("initialRecordTime", row.initial_record_time), ("lastNotifiedAt", row.last_notified_at)):
+        if value is not None:
+            out[key] = utc_text(value)
+    if row.last_error:
+        out["lastError"] = row.last_error
+    return out
+
+
+def _controls(body: dict[str, Any]) -> tuple[bool, dict[str, str] | None]:
+    """`stream: true` or a `schedule`, exactly one (the binding: otherwise the server would not know when)."""
+    stream, schedule = body.get("stream"), body.get("schedule")
+    bad = EPCISProblem(400, SUBSCRIPTION_CONTROLS, "Subscription not valid",
+                       "give either \"stream\": true or a \"schedule\" object, not both and not neither")  # fmt: skip
+    if (stream is True) == (schedule is not None) or stream not in (None, True, False):
+        raise bad
+    if schedule is None:
+        return True, None
+    if not isinstance(schedule, dict) or not schedule or set(schedule) - set(SCHEDULE_FIELDS):
+        raise EPCISProblem(400, SUBSCRIPTION_CONTROLS, "Schedule not valid",
+                           f"schedule: an object of {', '.join(SCHEDULE_FIELDS)}")  # fmt: skip
+    for key, spec in schedule.items():
+        try:
+            parse_schedule_field(key, str(spec))
+        except ValueError as exc:
+            raise EPCISProblem(400, SUBSCRIPTION_CONTROLS, "Schedule not valid", f"schedule.{key}: {exc}") from None
+    return False, {k: str(v) for k, v in schedule.items()}
+
+
+@router.post(
+    "/queries/{queryName}/subscriptions",
+    summary="Subscribe a webhook to a named query",
+    status_code=201,
+    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {
+        "type": "object", "required": ["dest"],
+        "properties": {"dest": {"type": "string", "format": "uri"}, "signatureToken": {"type": "string"},
+                       "stream": {"type": "boolean"}, "schedule": {"type": "object"},
+                       "reportIfEmpty": {"type": "boolean"}, "initialRecordTime": {"type": "string",
+                                                                                    "format": "date-time"}}}}}}},
+    responses={201: {"description": "Subscribed; `Location` is the subscription",
+                     "content": {"application/json": {"schema": SUBSCRIPTION_SCHEMA}}},
+               **problem_docs(400, 404, 406, 415)},
+    response_class=JSONResponse,
+)  # fmt: skip
+def subscribe(queryName: str, request: Request, data: Annotated[bytes, Depends(_json)]) -> JSONResponse:
+    """Events are POSTed to `dest` as EPCISQueryDocuments, signed with `signatureToken` (GS1-Signature:
+    hex HMAC-SHA256 of the body); `initialRecordTime` (default now) is where the subscription starts."""
+    negotiate(request)
+    engine: Engine = request.app.state.engine
+    _stored_query(engine, queryName)
+    body = _json_body(data, "subscription")
+    dest = body.get("dest")
+    if not isinstance(dest, str) or not dest.startswith(("http://", "https://")):
+        raise EPCISProblem(400, SUBSCRIPTION_CONTROLS, "Subscription not valid", "dest: an http(s) URL to POST to")
+    secret = body.get("signatureToken")
+    if secret is not None and not isinstance(secret, str):
+        raise EPCISProblem(400, SUBSCRIPTION_CONTROLS, "Subscription not valid", "signatureToken: a string")
+    stream, schedule = _controls(body)
+    report_if_empty = body.get("reportIfEmpty", False)
+    if not isinstance(report_if_empty, bool):
+        raise EPCISProblem(400, SUBSCRIPTION_CONTROLS, "Subscription not valid", "reportIfEmpty: true or false")
+    initial = None
+    if body.get("initialRecordTime") is not None:
+        try:
+            initial = naive_utc(str(body["initialRecordTime"]))
+        except ValueError:
+            raise EPCISProblem(400, SUBSCRIPTION_CONTROLS, "Subscription not valid",
+                               "initialRecordTime: a date-time such as 2025-06-03T10:00:00Z") from None  # fmt: skip
+    sub_id = str(uuid.uuid4())
+    with engine.begin() as conn:
+        conn.execute(epcis_subscriptions.insert().values(
+            id=sub_id, query_name=queryName, dest=dest, secret=secret, stream=stream,
+            schedule=None if schedule is None else orjson.dumps(schedule).decode(), report_if_empty=report_if_empty,
+            initial_record_time=initial, position=position_at(conn, initial), created_at=utcnow(),
+        ))  # fmt: skip
+        row = conn.execute(select(epcis_subscriptions).where(epcis_subscriptions.c.id == sub_id)).one()
+    wake = getattr(request.app.state, "epcis_wake", None)
+    if wake is not None:
+        wake()
+    headers = {**version_headers(), "Location": f"subscriptions/{sub_id}"}
+    return JSONResponse(subscription_json(row), status_code=201, headers=headers)
+
+
+@router.get(
+    "/queries/{queryName}/subscriptions",
+    summary="A named query's subscriptions",
+    responses={
+        200: {
+            "description": "Subscriptions",
+            "content": {"application/json": {"schema": {"type": "array", "items": SUBSCRIPTION_SCHEMA}}},
+        },
+        **problem_docs(404, 406),
+    },
+    response_class=JSONResponse,
+)
+def list_subscriptions(queryName: str, request: Request) -> JSONResponse:
+    negotiate(request)
+    engine: Engine = request.app.state.engine
+    _stored_query(engine, queryName)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(epcis_subscriptions)
+            .where(epcis_subscriptions.c.query_name == queryName)
+            .order_by(epcis_subscriptions.c.created_at)
+        ).all()
+    return json_response([subscription_json(r) for r in rows], request)
+
+
+def _subscription(engine: Engine, query_name: str, sub_id: str) -> Any:
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(epcis_subscriptions).where(
+                epcis_subscriptions.c.id == sub_id, epcis_subscriptions.c.query_name == query_name
+            )
+        ).first()
+    if row is None:
+        raise EPCISProblem(404, NO_SUCH_NAME, "Subscription not found",
+                           f"no subscription {sub_id} of query {query_name!r}")  # fmt: skip
+    return row
+
+
+@router.get(
+    "/queries/{queryName}/subscriptions/{subscriptionID}",
+    summary="One subscription, with when its receiver last acknowledged",
+    responses={
+        200: {"description": "The subscription", "content": {"application/json": {"schema": SUBSCRIPTION_SCHEMA}}},
+        **problem_docs(404, 406),
+    },
+    response_class=JSONResponse,
+)
+def get_subscription(queryName: str, subscriptionID: str, request: Request) -> JSONResponse:
+    negotiate(request)
+    return json_response(subscription_json(_subscription(request.app.state.engine, queryName, subscriptionID)),
+                         request)  # fmt: skip
+
+
+@router.delete(
+    "/queries/{queryName}/subscriptions/{subscriptionID}",
+    summary="Unsubscribe",
+    status_code=204,
+    responses={204: {"description": "Unsubscribed"}, **problem_docs(404, 406)},
+    response_class=Response,
+)
+def unsubscribe(queryName: str, subscriptionID: str, request: Request) -> Response:
+    negotiate(request)
+    engine: Engine = request.app.state.engine
+    _subscription(engine, queryName, subscriptionID)
+    with engine.begin() as conn:
+        conn.execute(delete(epcis_subscriptions).where(epcis_subscriptions.c.id == subscriptionID))
+    return Response(status_code=204, headers=version_headers())
+
+
+# --- websocket streaming -----------------------------------------------------------------------------------
+@router.websocket("/queries/{queryName}/events")
+async def stream_events(websocket: WebSocket, queryName: str) -> None:
+    """`?stream=true` sends each new matching event as it is captured; a schedule (`second`, `minute`, ...)
+    sends what is new at those times (`reportIfEmpty=true`: an empty document too). Each message is an
+    EPCISQueryDocument. `initialRecordTime` (default now) is where the stream starts."""
+    engine: Engine = websocket.app.state.engine
+    params = websocket.query_params
+    try:
+        query = _stored_query(engine, queryName)
+        stream, schedule = _controls(_websocket_controls(params))
+        initial = naive_utc(params["initialRecordTime"]) if params.get("initialRecordTime") else None
+    except (EPCISProblem, ValueError) as exc:
+        problem = exc if isinstance(exc, EPCISProblem) else EPCISProblem(
+            400, SUBSCRIPTION_CONTROLS, "Subscription not valid", f"initialRecordTime: {exc}"
+        )  # fmt: skip
+        await _deny(websocket, problem)
+        return
+    report_if_empty = params.get("reportIfEmpty", "false").lower() == "true"
+    await websocket.accept()
+    with engine.connect() as conn:
+        position = position_at(conn, initial)
+    sub = _Cursor(f"ws-{uuid.uuid4()}", queryName, position)
+    fired = None
+    try:
+        while True:
+            now = utcnow().replace(microsecond=0)
+            due = stream or (schedule is not None and fired != now and schedule_matches(schedule, now))
+            if due:
+                fired = now
+                await asyncio.to_thread(catch_up, engine)
+                batch = await asyncio.to_thread(_next, engine, sub, query)
+                if batch.seqs or (not stream and report_if_empty):
+                    await websocket.send_text(orjson.dumps(batch.document).decode())
+                    sub.position = batch.position
+            await asyncio.sleep(STREAM_POLL)
+    except WebSocketDisconnect:
+        return
+
+
+async def _deny(websocket: WebSocket, problem: EPCISProblem) -> None:
+    """Refuse the handshake with the problem as an HTTP answer (404 for an unknown query, 400 for bad
+    controls) where the server can send one; otherwise close with a policy violation."""
+    if "websocket.http.response" in websocket.scope.get("extensions", {}):
+        await websocket.send_denial_response(problem_response(problem.status, problem.body()))
+    else:
+        await websocket.close(code=1008, reason=(problem.detail or problem.title)[:120])
+
+
+class _Cursor:
+    def __init__(self, id_: str, query_name: str, position: int) -> None:
+        self.id = id_
+        self.query_name = query_name
+        self.position = position
+
+
+def _next(engine: Engine, sub: _Cursor, query: dict[str, Any]) -> Any:
+    with engine.connect() as conn:
+        return next_batch(conn, sub, query)
+
+
+def _websocket_controls(params: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {}
+    if "stream" in params:
+        body["stream"] = params["stream"].lower() == "true"
+    schedule = {k: params[k] for k in SCHEDULE_FIELDS if k in params}
+    if schedule:
+        body["schedule"] = schedule
+    return body
+
+
+add_options(router, "/queries", "OPTIONS, GET, POST")
+add_options(router, "/queries/{queryName}", "OPTIONS, GET, DELETE")
+add_options(router, "/queries/{queryName}/events", "OPTIONS, GET")
+add_options(router, "/queries/{queryName}/subscriptions", "OPTIONS, GET, POST")
+add_options(router, "/queries/{queryName}/subscriptions/{subscriptionID}", "OPTIONS, GET, DELETE")
