@@ -87,3 +87,36 @@ def test_spelled_out_russian_legal_forms_fold_like_their_abbreviations() -> None
     short = {f.tokens for f in normalise("Minsk Optoelektron OJSC")}
     for long in ("Minsk Optoelektron Open Joint-Stock Company", "Minsk Optoelektron Public Joint Stock Company"):
         assert {f.tokens for f in normalise(long)} == short
+
+
+PARALLEL_CHECK = """
+import os, sys
+from oretrail.screening.entities import WatchlistEntity
+from oretrail.screening.matcher import WatchlistIndex, _workers
+
+listed = [WatchlistEntity(f"e{i}", "Company", n, (n,), (), (), {}) for i, n in enumerate(
+    ["Apex Materials Trading Co., Ltd.", "Zarkon Heavy Industries", "Nordlicht Metall GmbH",
+     "Ganzhou Xinhua Tungsten Co., Ltd.", "ООО «Тяжхимметалл»"])]
+index = WatchlistIndex(listed)
+names = ["APEX MATERIALS TRADING CO LTD", "Zarkon Heavy Industry", "Nordlicht Metal GmbH", "Tyazhkhimmetall LLC",
+         "Unrelated Plumbing Supplies", "赣州新华钨业有限公司"] * 7 + [f"Other Company {i}" for i in range(50)]
+assert _workers(len(set(names)), 1) > 1, "no second core, or a thread already running"
+serial = index.screen_all(names, parallel_min=10**9)
+forked = index.screen_all(names, parallel_min=1)
+assert forked == serial and len(serial) >= 4, (forked, serial)
+print(len(serial))
+"""
+
+
+def test_a_large_batch_split_over_the_cores_gives_the_same_hits_in_the_same_order() -> None:
+    """Run in a fresh single-threaded interpreter: the test runner may hold threads, which keep screening in
+    one process (forking a threaded process can inherit a held lock)."""
+    import os
+    import subprocess
+    import sys
+
+    if len(os.sched_getaffinity(0)) < 2:
+        pytest.fail("this machine has one core: the parallel path cannot be exercised")
+    done = subprocess.run([sys.executable, "-c", PARALLEL_CHECK], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout) >= 4

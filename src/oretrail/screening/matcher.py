@@ -23,6 +23,9 @@ from __future__ import annotations
 
 import heapq
 import math
+import multiprocessing
+import os
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import pairwise
@@ -47,6 +50,7 @@ STRUCTURE_CAP = 0.5
 TYPO_CREDIT = 0.95  # share of a word's weight a one-typo pair counts as matched
 CANDIDATES = 12  # entities whose tallied name variants are fully scored, per query name
 POSTING_BUDGET = 1500  # postings scanned per query name before the commoner keys are left out
+PARALLEL_MIN = 5000  # names in one batch from which screening is split over the cores (about 5 s of one core)
 # IDF is computed as if the list had at least this many entities: a short list is no evidence that its
 # words are common, and without the floor a trade name in a 20-entity list weighs barely more than "Group".
 MIN_LIST_SIZE = 1000
@@ -317,9 +321,37 @@ class WatchlistIndex:
         ]
         return sorted(hits, key=lambda hit: (-hit.score, hit.entity_id))
 
-    def screen_all(self, names: Iterable[str]) -> list[Hit]:
-        """Hits of every name, each distinct name screened once (counterparty lists repeat themselves)."""
-        hits: list[Hit] = []
-        for name in dict.fromkeys(names):
-            hits.extend(self.screen(name))
-        return hits
+    def screen_all(self, names: Iterable[str], parallel_min: int = PARALLEL_MIN) -> list[Hit]:
+        """Hits of every name in order, each distinct name screened once (counterparty lists repeat
+        themselves). A batch of `parallel_min` names or more is split over the machine's cores when the
+        process has no other thread (the CLI, a scan, a benchmark): forked workers share this index
+        copy-on-write, so nothing is rebuilt or pickled but the names and the hits. A threaded server
+        screens in its own thread, since forking a threaded process can inherit a held lock."""
+        distinct = list(dict.fromkeys(names))
+        workers = _workers(len(distinct), parallel_min)
+        if workers <= 1:
+            return [hit for name in distinct for hit in self.screen(name)]
+        global _FORKED
+        _FORKED = self
+        try:
+            size = -(-len(distinct) // (4 * workers))  # a few chunks per worker, so a slow one does not hold all
+            chunks = [distinct[i : i + size] for i in range(0, len(distinct), size)]
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                parts = pool.map(_screen_chunk, chunks)
+        finally:
+            _FORKED = None
+        return [hit for part in parts for hit in part]
+
+
+_FORKED: WatchlistIndex | None = None  # the index forked workers screen with (set only around a pool)
+
+
+def _screen_chunk(names: list[str]) -> list[Hit]:
+    assert _FORKED is not None
+    return [hit for name in names for hit in _FORKED.screen(name)]
+
+
+def _workers(batch: int, parallel_min: int) -> int:
+    if batch < parallel_min or threading.active_count() > 1 or "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    return min(len(os.sched_getaffinity(0)), -(-batch // max(parallel_min, 1)), 8)
