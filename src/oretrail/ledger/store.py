@@ -60,9 +60,15 @@ class LedgerWriter:
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+        # One appender at a time: the chain is a total order, so the head is read under the write lock, never
+        # before it (read first, two writers would both extend the same head). Released at commit/rollback.
         if conn.dialect.name == "postgresql":
-            # One appender at a time: the chain is a total order. Released at commit/rollback.
             conn.execute(text("SELECT pg_advisory_xact_lock(727001)"))
+        else:
+            # SQLite: a statement that writes takes the database's write lock (waiting out another writer for
+            # the busy timeout); this one changes nothing. pysqlite opens the transaction on it, so the head
+            # below is read inside the transaction that appends.
+            conn.exec_driver_sql("UPDATE ledger SET seq = seq WHERE 0")
         self.seq, self.hash = head(conn)
 
     def latest_digests(self, key: Column[Any], keys: Iterable[str]) -> dict[str, str]:
