@@ -24,6 +24,7 @@ from oretrail.alerts.severity import LEVELS, severity, value_at_stake
 from oretrail.alerts.workflow import REINSTATE, SETTLE, WITHDRAW, system_entries, withdrawn_ids
 from oretrail.clock import utcnow
 from oretrail.ids import party_of_location
+from oretrail.notify import outbox
 from oretrail.rules.base import Finding
 from oretrail.rules.config import Config, Settings
 from oretrail.rules.rule import Queue, Settling
@@ -134,7 +135,8 @@ def month_end(moment: datetime) -> datetime:
 
 def settle_due(conn: Connection, now: datetime) -> int:
     """Provisional, standing alerts whose window has passed by `now` settle: from then on they are in the
-    officers' queue (and, with the platform issue, notified). Returns how many settled."""
+    officers' queue, and those of the alerts queue are notified through the outbox in this same transaction
+    (leads are not: they have not yet shown their precision). Returns how many settled."""
     due = alerts.c.settled_at.is_(None), alerts.c.withdrawn_at.is_(None)
     ids = list(
         conn.execute(
@@ -149,7 +151,16 @@ def settle_due(conn: Connection, now: datetime) -> int:
         SETTLE,
         f"settled as of {now:%Y-%m-%d %H:%M} UTC: the evidence that could clear it had its chance to arrive",
     )
+    _notify_settled(conn, ids)
     return len(ids)
+
+
+def _notify_settled(conn: Connection, ids: Sequence[str]) -> None:
+    """The alerts that now show in the officers' queue (`query_alerts`' default) go to the outbox."""
+    queued = [r.id for r in RULES if r.queue is Queue.ALERTS]
+    for i in range(0, len(ids), _CHUNK):
+        q = select(alerts).where(alerts.c.id.in_(ids[i : i + _CHUNK]), alerts.c.rule.in_(queued))
+        outbox.alerts_settled(conn, [as_record(r) for r in conn.execute(q.order_by(alerts.c.id))])
 
 
 def as_record(row: Any) -> dict[str, Any]:

@@ -10,15 +10,19 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
 from oretrail.alerts.routing import DEPARTMENTS_ALL
 from oretrail.clock import utcnow
+from oretrail.notify import outbox
 from oretrail.storage.schema import alert_actions, alerts
 
 ACTIONS = ("assign", "escalate", "share", "dismiss", "act", "note")
 CLOSING = ("dismiss", "act")
+# Decisions other offices must hear of at once: published through the outbox (notify/outbox.py).
+NOTIFIED = ("escalate", "share")
 # The platform's own entries: a finding that no longer holds once its evidence was corrected is withdrawn,
 # and reinstated if it comes back. Officers' decisions stay untouched either way.
 SYSTEM_ACTOR = "oretrail"
@@ -78,12 +82,24 @@ def record_action(
         raise WorkflowError(f"alert {alert_id} is {current.status}; only a note or an escalation can follow")
     if action in ("dismiss", "act") and not note:
         raise WorkflowError(f"{action} needs a note giving the reason, for the review record")
+    when = at or utcnow()
     conn.execute(
         insert(alert_actions).values(
-            alert_id=alert_id, action=action, actor=actor, department=department, note=note, at=at or utcnow()
+            alert_id=alert_id, action=action, actor=actor, department=department, note=note, at=when
         )
     )
+    if action in NOTIFIED:
+        _notify(conn, alert_id, {"action": action, "actor": actor, "department": department, "note": note, "at": when})
     return state(conn, alert_id)
+
+
+def _notify(conn: Connection, alert_id: str, action: dict[str, Any]) -> None:
+    """The decision goes to the outbox in the transaction that records it (docs/notifications.md)."""
+    # Imported here: the store imports this module for its log entries.
+    from oretrail.alerts.store import as_record
+
+    row = conn.execute(select(alerts).where(alerts.c.id == alert_id)).one()
+    outbox.alert_action(conn, as_record(row), {**action, "at": action["at"].isoformat(timespec="seconds") + "Z"})
 
 
 def state(conn: Connection, alert_id: str) -> AlertState:

@@ -1,6 +1,6 @@
 """The `oretrail` command: one verb per command, the same `--db` and `--format` options everywhere."""
 
-from oretrail.cli import alerts, chain, feeds, screen, sim
+from oretrail.cli import alerts, chain, feeds, notify, screen, sim
 from oretrail.cli.common import app
 
-__all__ = ["alerts", "app", "chain", "feeds", "screen", "sim"]
+__all__ = ["alerts", "app", "chain", "feeds", "notify", "screen", "sim"]
