@@ -34,6 +34,19 @@ async def _quiet(_: Exception) -> None:
     """nats-py reports connection errors through a callback that logs them; the publisher reports its own."""
 
 
+async def connect(url: str, timeout: float = 2.0) -> Client:
+    """One connection attempt that fails instead of retrying inside the client. nats-py's initial connect
+    loops forever with `max_reconnect_attempts=0` (0 is "no limit" there); 1 makes it give up after a retry."""
+    return await nats.connect(
+        url,
+        allow_reconnect=False,
+        connect_timeout=timeout,
+        max_reconnect_attempts=1,
+        reconnect_time_wait=0.05,
+        error_cb=_quiet,
+    )
+
+
 @dataclass
 class JetStreamSink:
     """The JetStream destination: stream `stream` over `<prefix>oretrail.>`.
@@ -66,13 +79,7 @@ class JetStreamSink:
         try:
             # No reconnection inside the client: a lost connection fails the batch in flight, and the
             # publisher's own backoff reconnects and resumes from the database position.
-            nc = await nats.connect(
-                self.url,
-                allow_reconnect=False,
-                connect_timeout=self.connect_timeout,
-                max_reconnect_attempts=0,
-                error_cb=_quiet,
-            )
+            nc = await asyncio.wait_for(connect(self.url, self.connect_timeout), timeout=3 * self.connect_timeout)
         except Exception as exc:
             raise DeliveryError(f"NATS at {self.url} unreachable: {exc or type(exc).__name__}") from exc
         self._nc, self._js = nc, nc.jetstream(timeout=self.ack_timeout)
