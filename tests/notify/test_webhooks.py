@@ -213,3 +213,19 @@ def test_subject_filters_read_as_nats_reads_them() -> None:
     for bad in ("", "a..b", "a.>.b", "a.b c", "a.*x"):
         with pytest.raises(SubjectError):
             validate_filter(bad)
+
+
+def test_a_province_or_department_that_would_bend_a_subject_is_refused() -> None:
+    from oretrail.notify import subjects
+
+    assert subjects.alert_settled("CN-JX", "customs") == "oretrail.alert.settled.CN-JX.customs"
+    for bad in ("CN.JX", "CN JX", "*", ">", ""):
+        with pytest.raises(SubjectError, match="subject token"):
+            subjects.alert_settled(bad, "customs")
+
+
+def test_backoff_doubles_up_to_its_cap() -> None:
+    b = Backoff(first=0.5, cap=30.0, jitter=0.0)
+    assert [b.delay(i) for i in range(1, 9)] == [0.5, 1, 2, 4, 8, 16, 30, 30]
+    jittered = Backoff(first=1.0, jitter=0.1)
+    assert all(0.9 <= jittered.delay(1) <= 1.1 for _ in range(100))

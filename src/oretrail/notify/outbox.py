@@ -57,18 +57,19 @@ def enqueue(conn: Connection, messages: Sequence[Message]) -> list[str]:
     if conn.dialect.name == "postgresql":
         conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": OUTBOX_LOCK})
     now = utcnow()
+    ids = [str(uuid.uuid4()) for _ in messages]
     rows = [
         {
-            "id": str(uuid.uuid4()),
+            "id": i,
             "kind": m.kind,
             "subject": m.subject,
             "payload": orjson.dumps(m.payload).decode(),
             "created_at": now,
         }
-        for m in messages
+        for i, m in zip(ids, messages, strict=True)
     ]
     conn.execute(insert(outbox), rows)
-    return [r["id"] for r in rows]
+    return ids
 
 
 def alerts_settled(conn: Connection, records: Iterable[Mapping[str, Any]]) -> list[str]:
