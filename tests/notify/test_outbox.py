@@ -7,15 +7,20 @@ import threading
 import time
 from collections.abc import Iterator
 from datetime import datetime
+from pathlib import Path
 
 import orjson
 import pytest
 from sqlalchemy import Engine, select
+from typer.testing import CliRunner
 
 from oretrail.alerts.store import alert_id, query_alerts, record_findings, settle_due
 from oretrail.alerts.workflow import record_action
+from oretrail.cli import app
 from oretrail.notify import outbox
 from oretrail.rules.config import Settings
+from oretrail.sim import simulate
+from oretrail.storage.engine import make_engine
 from oretrail.storage.schema import alerts
 from oretrail.storage.schema import outbox as outbox_table
 from tests.conftest import drop_postgres_schema, postgres_engine
@@ -168,3 +173,25 @@ def test_rows_commit_in_seq_order_on_postgresql(pg_engine: Engine) -> None:
         seqs = [r.seq for r in outbox.after(conn, 0, 10)]
         created = conn.execute(select(outbox_table.c.created_at).order_by(outbox_table.c.seq)).scalars().all()
     assert len(seqs) == 2 and seqs == sorted(seqs) and created == sorted(created)
+
+
+def test_loading_feeds_notifies_exactly_the_officers_queue(tmp_path: Path) -> None:
+    """Through the real entry points (the load commands, which judge and settle): one message per settled
+    alert of the queue and department it names, and none for anything else."""
+    data = tmp_path / "data"
+    simulate(data, scale=0.05, seed=11)
+    db = f"sqlite:///{tmp_path / 'sim.db'}"
+    env = {"ORETRAIL_SIGNING_KEY": str(tmp_path / "key.pem")}
+    for feed in ("registry.jsonl", "events", "licences.jsonl", "declarations.jsonl"):
+        res = CliRunner().invoke(app, ["load", feed.split(".")[0], str(data / feed), "--db", db], env=env)
+        assert res.exit_code == 0, res.output
+    engine = make_engine(db)
+    with engine.connect() as conn:
+        queue = list(query_alerts(conn))
+        rows = outbox.after(conn, 0, 1_000_000)
+    assert len(queue) >= 5, "the simulated data plants violations"
+    expected = sorted(
+        (f"oretrail.alert.settled.{a['jurisdiction']}.{d}", a["id"]) for a in queue for d in a["departments"]
+    )
+    assert sorted((r.subject, orjson.loads(r.payload)["id"]) for r in rows) == expected
+    engine.dispose()
