@@ -55,7 +55,12 @@ def publish(
 
     if once == follow:
         fail("give exactly one of --once or --follow", fmt=fmt)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    # The publisher's own retries and recoveries on stderr; not the root logger (Alembic talks there).
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+    notify_log = logging.getLogger("oretrail.notify")
+    notify_log.addHandler(handler)
+    notify_log.setLevel(logging.INFO)
     url = None if no_nats else (nats_url or os.environ.get("ORETRAIL_NATS") or DEFAULT_URL)
     pub = Publisher(open_db(db), url, stream, prefix, interval=interval, max_failures=None if follow else max_failures)
 
