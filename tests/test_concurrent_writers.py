@@ -63,7 +63,7 @@ def _load_at_once(db: str, folders: list[Path]) -> None:
         for f in folders
     ]  # fmt: skip
     for p in procs:
-        out, err = p.communicate(timeout=600)
+        _, err = p.communicate(timeout=600)
         assert p.returncode == 0, err[-2000:]
 
 

@@ -17,6 +17,7 @@ FLOORS: tuple[frozenset[str], ...] = tuple(
     frozenset(names.split())
     for names in (
         "clock errors ids model catalogue storage i18n",  # the ground floor: vocabulary every stage shares
+        "notify",  # the outbox any stage writes in its own transaction, and the publisher that follows it
         "intake",  # EPCIS documents read and checked
         "ledger",  # append-only, hash-chained records
         "registry trade",  # record feeds: recorded in the ledger, projected into their tables

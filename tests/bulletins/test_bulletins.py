@@ -160,3 +160,21 @@ def test_bulletins_over_http_and_cli(tmp_path: Path) -> None:
     assert out.exit_code == 1 and "hs_codes[0]" in out.output
     out = runner.invoke(app, ["bulletins", "remind", "--db", db, "--format", "json"])
     assert out.exit_code == 0 and orjson.loads(out.stdout) == []  # nothing is a day old yet
+
+
+def test_bulletins_and_reminders_go_to_the_outbox(engine: Engine, settings: Settings) -> None:
+    from oretrail.storage.schema import outbox
+
+    with engine.begin() as conn:
+        done = issue(conn, parse_bulletin(_raw(names=[], provinces=["CN-JX"]), TODAY), issuer="officer.li",
+                     department="commerce", province="CN", settings=settings)  # fmt: skip
+        issued = conn.execute(select(bulletins.c.issued_at)).scalar_one()
+        acknowledge(conn, done.id, "customs", "CN-JX", "officer.wang")
+        remind(conn, issued + timedelta(days=1))
+        rows = conn.execute(select(outbox.c.kind, outbox.c.subject, outbox.c.payload).order_by(outbox.c.seq)).all()
+    assert [(k, s) for k, s, _ in rows] == [
+        ("bulletin.issued", "oretrail.bulletin.CN-JX.commerce"),
+        ("bulletin.issued", "oretrail.bulletin.CN-JX.customs"),
+        ("bulletin.reminded", "oretrail.bulletin.reminder.CN-JX.commerce"),
+    ]
+    assert all(orjson.loads(p)["id"] == done.id for _, _, p in rows)

@@ -34,6 +34,7 @@ from oretrail.alerts.workflow import (
 from oretrail.clock import utcnow
 from oretrail.i18n.message import Message, Said
 from oretrail.ids import party_of_location
+from oretrail.notify import outbox
 from oretrail.rules.base import Finding
 from oretrail.rules.config import Config, Settings
 from oretrail.rules.rule import Queue, Settling
@@ -157,7 +158,8 @@ def month_end(moment: datetime) -> datetime:
 
 def settle_due(conn: Connection, now: datetime) -> int:
     """Provisional, standing alerts whose window has passed by `now` settle: from then on they are in the
-    officers' queue (and, with the platform issue, notified). Returns how many settled."""
+    officers' queue, and those of the alerts queue are notified through the outbox in this same transaction
+    (leads are not: they have not yet shown their precision). Returns how many settled."""
     due = alerts.c.settled_at.is_(None), alerts.c.withdrawn_at.is_(None)
     ids = list(
         conn.execute(
@@ -167,7 +169,17 @@ def settle_due(conn: Connection, now: datetime) -> int:
     for i in range(0, len(ids), _CHUNK):
         conn.execute(update(alerts).where(alerts.c.id.in_(ids[i : i + _CHUNK])).values(settled_at=now))
     system_entries(conn, ids, SETTLE, SETTLED(when=now.isoformat()))
+    _notify_settled(conn, ids)
     return len(ids)
+
+
+def _notify_settled(conn: Connection, ids: Sequence[str]) -> None:
+    """The alerts that now show in the officers' queue (`query_alerts`' default) go to the outbox, their
+    record in English for the systems that read it (an officer's view renders it in their language)."""
+    queued = [r.id for r in RULES if r.queue is Queue.ALERTS]
+    for i in range(0, len(ids), _CHUNK):
+        q = select(alerts).where(alerts.c.id.in_(ids[i : i + _CHUNK]), alerts.c.rule.in_(queued))
+        outbox.alerts_settled(conn, [as_record(r) for r in conn.execute(q.order_by(alerts.c.id))])
 
 
 LEGACY = Message("alert.legacy", "{text}")  # alerts raised before messages had keys (migration 0008)

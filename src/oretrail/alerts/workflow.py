@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 import orjson
 from sqlalchemy import Connection, insert, select, update
@@ -23,6 +24,7 @@ from sqlalchemy import Connection, insert, select, update
 from oretrail.alerts.routing import DEPARTMENTS_ALL, NATIONAL
 from oretrail.clock import utcnow
 from oretrail.i18n.message import Message, Said
+from oretrail.notify import outbox
 from oretrail.storage.schema import alert_actions, alerts
 
 STATUSES = ("new", "assigned", "investigating", "actioned", "dismissed")
@@ -32,6 +34,9 @@ LEVELS = ("province", "central")
 ACTIONS = ("assign", "investigate", "comment", "attach", "escalate", "hand_down", "share", "dismiss", "act")
 AFTER_CLOSE = ("comment", "attach")
 NEEDS_REASON = ("dismiss", "act", "escalate")  # what a reviewer will ask "why?" about
+# Decisions other offices must hear of at once: published through the outbox (notify/outbox.py), in the
+# transaction that records them.
+NOTIFIED = ("escalate", "hand_down", "share")
 # The platform's own entries: a finding that no longer holds once its evidence was corrected is withdrawn,
 # and reinstated if it comes back; a provisional alert's window closed and the finding still holds (settle);
 # an alert nobody acknowledged in time goes up by itself (escalate, by SYSTEM_ACTOR).
@@ -128,11 +133,23 @@ def record_action(
         raise WorkflowError(f"alert {alert_id} is already with the centre")
     if action == "hand_down" and current.level != "central":
         raise WorkflowError(f"alert {alert_id} is worked in its province; only the centre hands alerts down")
+    when = at or utcnow()
     _append(conn, [{"alert_id": alert_id, "action": action, "actor": actor, "department": department,
-                    "province": province, "note": note, "attachment": attachment, "at": at or utcnow()}])  # fmt: skip
+                    "province": province, "note": note, "attachment": attachment, "at": when}])  # fmt: skip
     st = state(conn, alert_id)
     _fold(conn, st)
+    if action in NOTIFIED:
+        _notify(conn, alert_id, {"action": action, "actor": actor, "department": department, "province": province,
+                                 "note": note, "at": when})  # fmt: skip
     return st
+
+
+def _notify(conn: Connection, alert_id: str, action: dict[str, Any]) -> None:
+    """The decision goes to the outbox in the transaction that records it (docs/notifications.md)."""
+    from oretrail.alerts.store import as_record  # the store imports this module for its log entries
+
+    row = conn.execute(select(alerts).where(alerts.c.id == alert_id)).one()
+    outbox.alert_action(conn, as_record(row), {**action, "at": action["at"].isoformat(timespec="seconds") + "Z"})
 
 
 def _append(conn: Connection, rows: list[dict[str, object]]) -> None:
@@ -268,5 +285,9 @@ def escalate_overdue(conn: Connection, now: datetime) -> list[str]:
         fresh = [i for i in ids if i not in already]
         hours = ACK_DEADLINES.get(severity, ACK_DEADLINES["low"]).total_seconds() / 3600
         system_entries(conn, fresh, "escalate", OVERDUE(severity=severity, hours=hours))
+        for alert_id in fresh:
+            _notify(conn, alert_id, {"action": "escalate", "actor": SYSTEM_ACTOR, "department": None,
+                                     "province": None, "note": OVERDUE.render("en", severity=severity, hours=hours),
+                                     "at": now})  # fmt: skip
         out += fresh
     return sorted(out)

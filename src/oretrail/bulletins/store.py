@@ -19,6 +19,7 @@ from sqlalchemy import ColumnElement, Connection, insert, select, update
 from oretrail.alerts.judge import judge
 from oretrail.bulletins.model import BulletinIn
 from oretrail.clock import utcnow
+from oretrail.notify import outbox
 from oretrail.rules.config import Settings
 from oretrail.storage.schema import bulletin_recipients, bulletins
 
@@ -61,6 +62,7 @@ def issue(
     units = [{"bulletin_id": bulletin_id, "department": d, "province": p, "reminders": 0}
              for d in b.departments for p in b.provinces]  # fmt: skip
     conn.execute(insert(bulletin_recipients), units)
+    outbox.bulletin_issued(conn, read(conn, bulletin_id), [(u["province"], u["department"]) for u in units])
     raised: list[str] = []
     if b.names:
         raised = judge(conn, None, settings, rules=["screening.watchlist"]).new
@@ -190,4 +192,5 @@ def remind(conn: Connection, now: datetime | None = None, every: timedelta = REM
             .values(reminded_at=now, reminders=row.reminders + 1)
         )
         out.append(Reminder(row.bulletin_id, row.department, row.province, row.reminders + 1))
+        outbox.bulletin_reminded(conn, read(conn, row.bulletin_id), row.province, row.department)
     return out

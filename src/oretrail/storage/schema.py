@@ -545,3 +545,36 @@ epcis_subscriptions = Table(
     Column("last_error", Text),
 )
 Index("ix_epcis_subscriptions_query", epcis_subscriptions.c.query_name)
+
+# --- notifications (issue 13 §6, docs/notifications.md; migration 0011) --------------------------------------
+# Written in the transaction of the change it announces; `seq` is the order publishers follow. On PostgreSQL
+# writers take an advisory lock first (notify/outbox.py), so rows commit in `seq` order and a follower that
+# has read up to N never sees a smaller seq appear later. AUTOINCREMENT on SQLite: a seq is never reused.
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("seq", Seq, primary_key=True, autoincrement=True),
+    Column("id", String(36), nullable=False),  # the message id (Nats-Msg-Id, webhook-id): a UUID
+    Column("kind", String(32), nullable=False),  # alert.settled | alert.escalated | alert.shared | bulletin.issued
+    Column("subject", String(255), nullable=False),
+    Column("payload", Text, nullable=False),  # JSON
+    Column("created_at", DateTime, nullable=False),
+    sqlite_autoincrement=True,
+)
+
+# Systems that do not speak NATS: each subscription follows the outbox with a position of its own, advanced
+# only when its receiver answers 2xx. The publisher's position for JetStream is a row of `cursors`.
+webhooks = Table(
+    "webhooks",
+    metadata,
+    Column("id", Seq, primary_key=True, autoincrement=True),
+    Column("url", String(2048), nullable=False),
+    Column("subjects", String(255), nullable=False),  # NATS-style filter: `*` one token, `>` the rest
+    Column("secret", String(255), nullable=False),  # HMAC-SHA256 key (Standard Webhooks `whsec_…`)
+    Column("position", BigInteger, nullable=False),  # outbox seq delivered (or passed over) up to
+    Column("created_at", DateTime, nullable=False),
+    Column("disabled_at", DateTime),
+    Column("failures", Integer, nullable=False),  # consecutive failed attempts, for `oretrail notify status`
+    Column("last_error", Text),
+    sqlite_autoincrement=True,
+)

@@ -1,7 +1,7 @@
 """The alert workflow of the platform: states, levels, sharing, attachments, acknowledgement
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 Create Date: 2026-12-03
 
 The decision log (`alert_actions`) stays the record; `alerts` keeps its fold for queues and access filters:
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0012"
-down_revision = "0010"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
