@@ -16,7 +16,7 @@ import oretrail
 FLOORS: tuple[frozenset[str], ...] = tuple(
     frozenset(names.split())
     for names in (
-        "clock errors ids model catalogue storage i18n",  # the ground floor: vocabulary every stage shares
+        "clock errors ids limits model catalogue storage i18n",  # the ground floor: vocabulary every stage shares
         "notify",  # the outbox any stage writes in its own transaction, and the publisher that follows it
         "intake",  # EPCIS documents read and checked
         "ledger",  # append-only, hash-chained records

@@ -86,6 +86,17 @@ def as_record(obj: Any) -> dict[str, Any]:
     return dict(obj)
 
 
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: Any) -> Any:
+    """A CSV cell a spreadsheet will not run: text starting like a formula (a consignee named
+    `=cmd|' /C calc'!A0`) gets a leading apostrophe, as OWASP's CSV-injection advice says. Numbers stay numbers."""
+    if isinstance(value, str) and value.startswith(_FORMULA):
+        return "'" + value
+    return value
+
+
 def emit(
     data: Sequence[Mapping[str, Any]] | Mapping[str, Any] | Any,
     fmt: Format,
@@ -109,7 +120,7 @@ def emit(
         w = csv.DictWriter(sys.stdout, fieldnames=cols, lineterminator="\n")
         w.writeheader()
         for r in rows:
-            w.writerow({k: dumps(v) if isinstance(v, list | tuple | dict) else v for k, v in r.items()})
+            w.writerow({k: _cell(dumps(v) if isinstance(v, list | tuple | dict) else v) for k, v in r.items()})
     else:
         console = console or _STDOUT
         if text is not None:

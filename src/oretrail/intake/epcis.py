@@ -47,6 +47,7 @@ from oretrail.catalogue import load_catalogue
 from oretrail.errors import MAX_DOCUMENT_BYTES, IntakeError
 from oretrail.ids import BTT_BOL, BTT_DECLARATION, BTT_INVOICE, STAGES
 from oretrail.intake import vocabulary as voc
+from oretrail.limits import EARLIEST_YEAR, MAX_GRAMS, NotJSON, read_json
 from oretrail.model import (
     CREATION,
     OBSERVATION,
@@ -176,6 +177,10 @@ def _parse(data: bytes, name: str) -> dict[str, Any]:
         raise IntakeError(
             name, None, None, f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
         ) from None
+    try:
+        read_json(data)  # a name repeated in one object is refused, not read as its last value
+    except NotJSON as exc:
+        raise IntakeError(name, None, None, str(exc)) from None
     if not isinstance(doc, dict):
         raise IntakeError(name, None, None, f"expected an EPCISDocument object, got a JSON {_json_kind(doc)}")
     return doc
@@ -300,8 +305,10 @@ class _Reader:
     def _time(self, value: str, field: str) -> datetime:
         try:
             moment = _utc_of(value)
-        except ValueError:
-            raise _Bad(field, f"'{value}' is not a valid time") from None
+        except (ValueError, OverflowError):  # 0001-01-01T00:00:00+14:00 is before the first representable instant
+            raise _Bad(field, f"'{value}' is not a valid time, or not one that can be read in UTC") from None
+        if moment.year < EARLIEST_YEAR:
+            raise _Bad(field, f"{value} is before {EARLIEST_YEAR}: no record of this platform can be that old")
         if moment > self.latest:
             limit = self.latest - FUTURE_TOLERANCE
             raise _Bad(field, f"{value} is in the future (more than 1 hour after {limit:%Y-%m-%d %H:%M} UTC)")
@@ -395,6 +402,8 @@ def _lots(ev: dict[str, Any], key: str, strict: bool) -> tuple[LotQty, ...]:
         elif factor is None or quantity is None or quantity <= 0:
             continue
         grams = _grams(quantity, factor)
+        if grams > MAX_GRAMS:  # not a quantity of this world, on or off the stage profile
+            raise _Bad(f"{key}[{i}].quantity", f"{quantity} {uom} is more than {MAX_GRAMS // 10**6:,} t in one lot")
         if grams == 0:
             if strict:
                 raise _Bad(f"{key}[{i}].quantity", f"{quantity} {uom} is less than half a gram")
@@ -410,6 +419,8 @@ def _grams(quantity: int | float, factor: int) -> int:
     (six times dearer) taken."""
     if type(quantity) is int:
         return quantity * factor
+    if not math.isfinite(quantity):
+        return MAX_GRAMS + 1  # refused by the caller as too large
     product = quantity * factor
     if product < _FLOAT_EXACT_ENOUGH:
         whole = math.floor(product)

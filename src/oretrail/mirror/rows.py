@@ -105,12 +105,17 @@ def iso_country(value: str) -> str | None:
     return None if found is None else str(found.alpha_2)
 
 
+# A partner's monthly figure for one subheading from one country, in kg or USD: a thousand times any real one
+# (limits.py says why bounds exist at all), so a figure past it is a typing error, not a flow.
+MAX_FIGURE = 1e12
+
+
 def _number(value: str) -> float | None:
     try:
         number = float(value)
     except ValueError:
         return None
-    return number if math.isfinite(number) and number >= 0 else None
+    return number if math.isfinite(number) and 0 <= number <= MAX_FIGURE else None
 
 
 class _Line:
@@ -138,7 +143,7 @@ class _Line:
     def number(self, column: str) -> float:
         value = _number(self.required(column))
         if value is None:
-            raise self.fail(column, f"not a finite non-negative number: {self.cell(column)!r}")
+            raise self.fail(column, f"not a finite number from 0 to {MAX_FIGURE:g}: {self.cell(column)!r}")
         return value
 
     def optional_number(self, column: str) -> float | None:
@@ -212,7 +217,7 @@ def _weight_kg(row: _Line) -> float | None:
     goods that weigh something in kilograms weigh something net. None when no weight is given at all."""
     net = _number(row.cell("netWgt")) if row.cell("netWgt") else None
     if row.cell("netWgt") and net is None:
-        raise row.fail("netWgt", f"not a finite non-negative number: {row.cell('netWgt')!r}")
+        raise row.fail("netWgt", f"not a finite number from 0 to {MAX_FIGURE:g}: {row.cell('netWgt')!r}")
     if net:
         return net
     for qty_column, unit_column in (("qty", "qtyUnitCode"), ("altQty", "altQtyUnitCode")):

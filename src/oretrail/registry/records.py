@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-import orjson
 from stdnum.cn import uscc as _uscc
 from stdnum.exceptions import InvalidChecksum, InvalidLength, ValidationError
 
 from oretrail.errors import IntakeError
 from oretrail.ids import FACILITY_TYPES, LOCATION_CODE, LOCATION_PREFIX, PARTY_PREFIX, PORT_PREFIX, SGLN_PREFIX, STAGES
+from oretrail.limits import NotJSON, read_json, too_long
 from oretrail.registry.provinces import is_cn_province
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -71,10 +71,13 @@ def parse_registry(lines: Iterable[bytes | str], name: str) -> list[Enterprise |
 
 
 def _record(line: bytes | str) -> Enterprise | Facility:
+    reason = too_long(line)
+    if reason:
+        raise _Reject("$", reason)
     try:
-        obj = orjson.loads(line)
-    except orjson.JSONDecodeError as exc:
-        raise _Reject("$", f"not valid JSON: {exc}") from None
+        obj = read_json(line)
+    except NotJSON as exc:
+        raise _Reject("$", str(exc)) from None
     if not isinstance(obj, dict):
         raise _Reject("$", "a registry line must be a JSON object")
     kind = obj.get("kind")

@@ -11,11 +11,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
 from followthemoney import EntityProxy, model
 from followthemoney.exc import InvalidData
 
 from oretrail.errors import IntakeError
+from oretrail.limits import NotJSON, read_json, too_long
 
 # Strong names identify the entity; weak ones ("weakAlias", acronyms) are too short or generic to screen
 # fuzzily and only count when a counterparty's name equals one of them.
@@ -74,10 +74,13 @@ def parse_entity(line: str | bytes, *, document: str, index: int) -> WatchlistEn
 
     `cleaned=False` makes followthemoney re-validate every value, as its docs ask for untrusted input.
     """
+    reason = too_long(line)
+    if reason:
+        raise IntakeError(document=document, index=index, field="", reason=reason)
     try:
-        data = orjson.loads(line)
-    except orjson.JSONDecodeError as exc:
-        raise IntakeError(document=document, index=index, field="", reason=f"not JSON: {exc}") from exc
+        data = read_json(line)
+    except NotJSON as exc:
+        raise IntakeError(document=document, index=index, field="", reason=str(exc)) from None
     if not isinstance(data, dict):
         raise IntakeError(document=document, index=index, field="", reason="not a JSON object")
     if not isinstance(data.get("id"), str) or not data["id"].strip():

@@ -30,6 +30,8 @@ from rigour.names.tokenize import tokenize_name
 from rigour.text.scripts import text_scripts
 from rigour.text.translit import maybe_ascii
 
+from oretrail.limits import MAX_NAME_CHARS
+
 # --- vocabulary ----------------------------------------------------------------------------------------
 
 # Legal forms. The ISO 20275 forms of every jurisdiction, in every script ("Aktiengesellschaft", "ООО",
@@ -599,8 +601,12 @@ def _hanzi_forms(text: str) -> list[NameForm]:
 
 @lru_cache(maxsize=262144)
 def normalise(name: str) -> tuple[NameForm, ...]:
-    """All canonical readings of a name; empty if nothing of it survives (a name made of legal forms)."""
-    text = unicodedata.normalize("NFKC", name).casefold()
+    """All canonical readings of a name; empty if nothing of it survives (a name made of legal forms).
+
+    Only the first MAX_NAME_CHARS characters are read: no name is longer, and the cost of reading one (pinyin
+    splitting above all) grows with the square of its length, so a 100,000-character "name" must not take
+    the server's memory with it."""
+    text = unicodedata.normalize("NFKC", name[:MAX_NAME_CHARS]).casefold()
     if _CJK_RE.search(text) and not _KANA_RE.search(text):
         return tuple(_hanzi_forms(text))
     if _KANA_RE.search(text):

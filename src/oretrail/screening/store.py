@@ -15,6 +15,7 @@ import orjson
 from sqlalchemy import Connection, Engine, delete, func, insert, select
 
 from oretrail.clock import utcnow
+from oretrail.errors import IntakeError
 from oretrail.ledger.canonical import canonical
 from oretrail.screening.entities import WatchlistEntity, read_entities
 from oretrail.screening.matcher import DEFAULT_THRESHOLD, Hit, WatchlistIndex
@@ -41,6 +42,14 @@ def load_watchlist(engine: Engine, lines: Iterable[bytes | str], name: str) -> W
     entities = list(read_entities(lines, document=name))
     with engine.begin() as conn:
         before = set(conn.execute(select(watchlist.c.entity_id)).scalars())
+        if not entities and before:
+            # A truncated download or a wrong path must not lift every listing at once: screening would go
+            # silent without anyone deciding so.
+            raise IntakeError(
+                name, None, None,
+                f"the file holds no entity: loading it would remove all {len(before):,} listed entities; "
+                "a list is replaced by a list, never by nothing",
+            )  # fmt: skip
         version = store_entities(conn, entities)
     after = {e.id for e in entities}
     return WatchlistLoad(len(entities), version, len(after - before), len(before - after))

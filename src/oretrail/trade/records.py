@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, NoReturn
 
-import orjson
 import pycountry
 from stdnum.cn import uscc as uscc_number
 
 from oretrail.errors import IntakeError
 from oretrail.ids import PARTY_PREFIX
+from oretrail.limits import EARLIEST_YEAR, LATEST_YEAR, MAX_GRAMS, MAX_VALUE_USD, NotJSON, read_json, too_long
 
 STATUSES = ("approved", "revoked", "refused")
 PGLN_PARTY = "urn:epc:id:pgln:"
@@ -135,11 +135,14 @@ class _Line:
     def day(self, name: str) -> date:
         value = self.req(name)
         try:
-            if len(value) == 10:  # fromisoformat alone would also take "20250603"
-                return date.fromisoformat(value)
+            day = date.fromisoformat(value) if len(value) == 10 else None  # fromisoformat also takes "20250603"
         except ValueError:
-            pass
-        self.fail(name, f"{value!r} is not a date YYYY-MM-DD")
+            day = None
+        if day is None:
+            self.fail(name, f"{value!r} is not a date YYYY-MM-DD")
+        if not EARLIEST_YEAR <= day.year <= LATEST_YEAR:
+            self.fail(name, f"{value} is outside the years {EARLIEST_YEAR}-{LATEST_YEAR}")
+        return day
 
     def number(self, name: str, positive: bool = True) -> float:
         value = self.obj.get(name)
@@ -149,10 +152,18 @@ class _Line:
             self.fail(name, "must be greater than zero" if positive else "must not be negative")
         return float(value)
 
+    def money(self, name: str) -> float:
+        value = self.number(name, positive=False)
+        if value > MAX_VALUE_USD:
+            self.fail(name, f"{value:g} is more than USD {MAX_VALUE_USD:,.0f} for one record")
+        return value
+
     def grams(self, name: str) -> int:
         grams = round(self.number(name) * 1000)
         if grams < 1:
             self.fail(name, "is less than one gram")
+        if grams > MAX_GRAMS:
+            self.fail(name, f"is more than {MAX_GRAMS // 10**6:,} t for one record")
         return grams
 
     def country(self, name: str) -> str:
@@ -175,12 +186,13 @@ def _lines(document: str, lines: Iterable[str | bytes]) -> Iterable[tuple[int, A
     for index, raw in enumerate(lines, 1):
         if not raw.strip():
             continue
+        reason = too_long(raw)
+        if reason:
+            raise IntakeError(document=document, index=index, field="*", reason=reason, unit="line")
         try:
-            yield index, orjson.loads(raw)
-        except orjson.JSONDecodeError as exc:
-            raise IntakeError(
-                document=document, index=index, field="*", reason=f"not valid JSON: {exc}", unit="line"
-            ) from None
+            yield index, read_json(raw)
+        except NotJSON as exc:
+            raise IntakeError(document=document, index=index, field="*", reason=str(exc), unit="line") from None
 
 
 def parse_licences(lines: Iterable[str | bytes], document: str) -> list[tuple[Licence, dict[str, Any]]]:
@@ -222,7 +234,7 @@ def parse_declarations(lines: Iterable[str | bytes], document: str) -> list[tupl
             hs_code=ln.req("hs_code", _HS10),
             description=ln.text("description", optional=True),
             net_g=ln.grams("net_kg"),
-            value_usd=ln.number("value_usd", positive=False),
+            value_usd=ln.money("value_usd"),
             destination=ln.country("destination"),
             consignee=ln.req("consignee"),
             port=ln.req("port", _PORT),
