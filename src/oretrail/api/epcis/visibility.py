@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import Depends
-from sqlalchemy import ColumnElement, Connection, false, select
+from sqlalchemy import ColumnElement, Connection, exists, false
 from starlette.requests import HTTPConnection
 
 from oretrail.access.caller import Caller
@@ -71,7 +71,9 @@ def visible_to(who: Caller | None) -> ColumnElement[bool] | None:
         return None
     if not alternatives:
         return false()
-    return epcis_events.c.event_id.in_(select(events.c.event_id).where(events_visible(who)))
+    # Correlated on the projection's primary key: a page of the index probes one projection row per candidate
+    # and stops at the page's end, instead of first listing every event the caller may see.
+    return exists().where(events.c.event_id == epcis_events.c.event_id, events_visible(who))
 
 
 def event_filter(connection: HTTPConnection) -> ColumnElement[bool] | None:
