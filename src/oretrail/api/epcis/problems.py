@@ -129,7 +129,7 @@ async def on_auth_problem(request: Request, exc: Exception) -> Response:
         return platform_problem(request, exc)
     title = "Unauthorised request" if exc.status_code == 401 else "Access to resource forbidden"
     body = problem(exc.status_code, SECURITY, title, str(exc.detail), **exc.extra)
-    return problem_response(exc.status_code, body, exc.headers)
+    return problem_response(exc.status_code, body, dict(exc.headers or {}))
 
 
 async def on_validation_error(request: Request, exc: Exception) -> Response:

@@ -441,7 +441,7 @@ def _websocket_caller(websocket: WebSocket, query_name: str) -> Caller:
     except Problem as exc:
         _audit(websocket, None, query_name, exc.status_code, str(exc.detail))
         type_ = SECURITY if exc.status_code in (401, 403) else VALIDATION
-        raise EPCISProblem(exc.status_code, type_, exc.title, str(exc.detail), exc.headers) from None
+        raise EPCISProblem(exc.status_code, type_, exc.title, str(exc.detail), dict(exc.headers or {})) from None
     websocket.state.caller = who
     reason = denial(who, "read", "event")
     if reason:
