@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from oretrail.access.permissions import table
-from tests.api.conftest import ACCOUNTS, Api, World
+from tests.api.conftest import ACCOUNTS, E1, E2, HN, JX, MINE_1, MINE_2, SMELTER_1, Api, World
 
 NAMES = sorted(ACCOUNTS)
 
@@ -108,13 +108,57 @@ def test_whole_kind_endpoints(world: World, name: str) -> None:
             assert is_denial(r), (name, url, r.status_code, r.text)
 
 
+# The world's events by their place: the facts the table's event constraints read.
+EVENT_PLACES = {
+    MINE_1: {"province": JX, "party": E1},
+    SMELTER_1: {"province": JX, "party": E1},
+    MINE_2: {"province": HN, "party": E2},
+}
+
+
+def _listed(response: Any) -> list[dict[str, Any]]:
+    assert response.status_code == 200, response.text
+    return response.json()["epcisBody"]["queryResults"]["resultsBody"]["eventList"]  # type: ignore[no-any-return]
+
+
+def _world_events(world: World) -> dict[str, dict[str, Any]]:
+    every = _listed(world.api.get("central", "/events", params={"perPage": 1000}))
+    facts = {e["eventID"]: EVENT_PLACES[e["bizLocation"]["id"]] for e in every}
+    assert len(facts) == 3
+    return facts
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_epcis_event_reads(world: World, name: str) -> None:
+    """The binding's reads: GET /events, one event, a browse list and a value's events, each what the table
+    lets the account read (an enterprise its own events, a provincial officer its province's)."""
+    api = world.api
+    events = _world_events(world)
+    if not table().grants(api.caller(name), "read", "event"):
+        for url in ("/events", f"/events/{next(iter(events))}", "/bizLocations", f"/bizLocations/{MINE_1}/events",
+                    "/queries", "/capture"):  # fmt: skip
+            r = api.get(name, url)
+            assert is_denial(r) and r.json()["type"] == "epcisException:SecurityException", (name, url, r.text)
+        return
+    want = {eid for eid, facts in events.items() if expected(api, name, "read", "event", facts)}
+    assert {e["eventID"] for e in _listed(api.get(name, "/events", params={"perPage": 1000}))} == want
+    for eid in events:
+        r = api.get(name, f"/events/{eid}")
+        assert r.status_code == (200 if eid in want else 404), (name, eid, r.text)
+    places = {place for place, facts in EVENT_PLACES.items() if expected(api, name, "read", "event", facts)}
+    assert set(api.get(name, "/bizLocations").json()["member"]) == places
+    for place in EVENT_PLACES:
+        found = {e["eventID"] for e in _listed(api.get(name, f"/bizLocations/{place}/events"))}
+        assert found == {eid for eid in want if events[eid] is EVENT_PLACES[place]}, (name, place)
+
+
 def test_the_matrix_has_both_answers_for_every_constrained_role(world: World) -> None:
     """A matrix where a role is allowed everything or nothing would prove little about its constraint."""
     for name in NAMES:
         who = world.api.caller(name)
         answers = {
             expected(world.api, name, "read", kind, facts)
-            for kind, objects in (("alert", world.alerts), ("lot", world.lots))
+            for kind, objects in (("alert", world.alerts), ("lot", world.lots), ("event", _world_events(world)))
             for facts in objects.values()
         }
         if who.role in ("central",):

@@ -40,11 +40,15 @@ Constraint = dict[str, tuple[str, ...]]
 class CaptureDenied(PermissionError):
     """A record the caller may not capture: `record` names it (event id and index, or line), `reason` why."""
 
-    def __init__(self, document: str, record: str, reason: str) -> None:
+    def __init__(
+        self, document: str, record: str, reason: str, index: int | None = None, field: str | None = None
+    ) -> None:
         super().__init__(f"{document}: {record}: {reason}")
         self.document = document
         self.record = record
         self.reason = reason
+        self.index = index  # the event's position in the document's eventList, when it is one event
+        self.field = field  # the field that places it (bizLocation, readPoint), when there is one
 
 
 @dataclass(frozen=True)
@@ -105,9 +109,10 @@ def _first_failure(reasons: list[str | None]) -> str | None:
     return next((r for r in reasons if r), "no permission covers it")
 
 
-def _check_events(conn: Connection, data: bytes, name: str, alternatives: list[Constraint]) -> None:
+def _event_denials(conn: Connection, data: bytes, name: str, alternatives: list[Constraint]) -> list[CaptureDenied]:
     captured = read_document(data, name)
     places = _places(conn, [p for c in captured for p in (c.chain.biz_location, c.chain.read_point) if p])
+    denied: list[CaptureDenied] = []
     for c in captured:
         ev = c.chain
         at = [places[p] for p in (ev.biz_location, ev.read_point) if p]
@@ -126,7 +131,17 @@ def _check_events(conn: Connection, data: bytes, name: str, alternatives: list[C
         reason = _first_failure(reasons)
         if reason is not None:
             where = ev.biz_location or ev.read_point or "no place"
-            raise CaptureDenied(name, f"event {c.position} ({ev.event_id}) at {where}", reason)
+            field = "bizLocation" if ev.biz_location else "readPoint" if ev.read_point else None
+            denied.append(
+                CaptureDenied(name, f"event {c.position} ({ev.event_id}) at {where}", reason, c.position, field)
+            )
+    return denied
+
+
+def _check_events(conn: Connection, data: bytes, name: str, alternatives: list[Constraint]) -> None:
+    denied = _event_denials(conn, data, name, alternatives)
+    if denied:
+        raise denied[0]
 
 
 def _check_registry(data: bytes, name: str, alternatives: list[Constraint]) -> None:
@@ -184,3 +199,15 @@ def check_capture(conn: Connection, caller: Caller, feed: str, data: bytes, name
         _check_trade(conn, kind, data, name, alternatives)
     else:
         raise CaptureDenied(name, "the document", f"{kind} records have no attribute a constraint could check")
+
+
+def event_denials(conn: Connection, caller: Caller, data: bytes, name: str) -> list[CaptureDenied]:
+    """Every event of an EPCIS document the caller may not capture (not only the first), each with its index
+    in the eventList: a capture job reports them all, and with `proceed` leaves out just those. Empty for an
+    unconstrained caller, whose document is not read; IntakeError when the document cannot be read."""
+    alternatives = table().constraints(caller, "capture", "event")
+    if alternatives is None:
+        return []
+    if not alternatives:
+        return [CaptureDenied(name, "the document", f"{caller.user} may not capture event records")]
+    return _event_denials(conn, data, name, alternatives)

@@ -27,6 +27,7 @@ from fastapi.security import (
 )
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
+from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from oretrail.access.audit import Entry, append
@@ -135,7 +136,8 @@ class AuditMiddleware:
         self.app, self.state = app, state
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in PUBLIC or scope["method"] in ("OPTIONS", "HEAD"):
+        # OPTIONS is audited: the EPCIS binding's discovery routes are protected routes like any other.
+        if scope["type"] != "http" or scope["path"] in PUBLIC or scope["method"] == "HEAD":
             await self.app(scope, receive, send)
             return
         audit_note = AuditNote()
@@ -180,11 +182,11 @@ def _query(scope: Scope) -> str:
 
 
 # --- who is calling --------------------------------------------------------------------------------------
-def client_address(request: Request) -> str:
+def client_address(request: HTTPConnection) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def _basic(request: Request, credentials: str) -> tuple[str, str]:
+def _basic(request: HTTPConnection, credentials: str) -> tuple[str, str]:
     try:
         name, sep, secret = base64.b64decode(credentials, validate=True).decode().partition(":")
     except (binascii.Error, UnicodeDecodeError):
@@ -194,7 +196,7 @@ def _basic(request: Request, credentials: str) -> tuple[str, str]:
     return name, secret
 
 
-def _by_password(eng: Engine, request: Request, name: str, password: str) -> User:
+def _by_password(eng: Engine, request: HTTPConnection, name: str, password: str) -> User:
     """The account behind a name and password, throttled; the failure is recorded even though the request
     fails (its own transaction)."""
     client = client_address(request)
@@ -253,7 +255,8 @@ def _remember(user: User, secret: str) -> None:
     _BASIC_MEMORY[_memory_key(user.name, secret, user.password_hash)] = time.monotonic() + BASIC_MEMORY_SECONDS
 
 
-def _authenticate(request: Request) -> Caller:
+def authenticate(request: HTTPConnection) -> Caller:
+    """The caller behind a request's or a websocket handshake's headers; raises a 401 Problem (or 429)."""
     eng = engine(request)
     header = request.headers.get("authorization", "")
     scheme, _, credentials = header.partition(" ")
@@ -308,7 +311,7 @@ def caller(
 ) -> Caller:
     """The signed-in caller; 401 with a challenge when there is none or it does not hold."""
     audit_note = note(request)
-    who = _authenticate(request)
+    who = authenticate(request)
     audit_note.actor, audit_note.role = who.user, who.role
     return who
 

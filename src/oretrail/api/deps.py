@@ -6,11 +6,12 @@ from collections.abc import Iterator
 
 from fastapi import Request
 from sqlalchemy import Connection, Engine
+from starlette.requests import HTTPConnection
 
 from oretrail.i18n.words import normal_lang
 
 
-def engine(request: Request) -> Engine:
+def engine(request: HTTPConnection) -> Engine:
     return request.app.state.engine  # type: ignore[no-any-return]
 
 

@@ -514,8 +514,10 @@ capture_jobs = Table(
     Column("error_behaviour", String(8), nullable=False),  # rollback | proceed
     Column("errors", Text, nullable=False),  # JSON list of RFC 7807 problems
     Column("report", Text),  # JSON: what the capture did (counts, per-event outcomes)
+    Column("owner", String(64)),  # the user who started it (users.name); NULL: made before identity
 )
 Index("ix_capture_jobs_created", capture_jobs.c.created_at)
+Index("ix_capture_jobs_owner", capture_jobs.c.owner, capture_jobs.c.created_at)
 
 epcis_queries = Table(
     "epcis_queries",
@@ -523,6 +525,7 @@ epcis_queries = Table(
     Column("name", String(256), primary_key=True),
     Column("query", Text, nullable=False),  # JSON object of EPCIS query parameters
     Column("created_at", DateTime, nullable=False),
+    Column("owner", String(64)),  # the user who created it; NULL: made before identity
 )
 
 # A subscription's position is the last ledger seq its receiver acknowledged (2xx): nothing after it is
@@ -543,6 +546,8 @@ epcis_subscriptions = Table(
     Column("last_notified_at", DateTime),
     Column("last_run_at", DateTime),
     Column("last_error", Text),
+    # The user who subscribed: deliveries carry only what they may see now; NULL (made before identity): nothing.
+    Column("owner", String(64)),
 )
 Index("ix_epcis_subscriptions_query", epcis_subscriptions.c.query_name)
 

@@ -1,7 +1,8 @@
 """A server of the binding over a fresh SQLite database per test, driven in-process.
 
 The app's lifespan (which starts the webhook deliverer) is not entered: tests that deliver drive the
-deliverer themselves, so nothing runs behind their back."""
+deliverer themselves, so nothing runs behind their back. Every route of the binding needs a caller: `client`
+is signed in as the central office, which sees and may capture everything (`signed_in_as` for others)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from oretrail.access.tokens import issue_access
+from oretrail.access.users import add_user, get_user
 from oretrail.api.app import create_app
 from oretrail.storage.engine import make_engine, migrate
 
@@ -52,9 +55,19 @@ def app(new_app: Callable[[str], FastAPI]) -> FastAPI:
     return new_app("epcis")
 
 
+def signed_in_as(client: TestClient, name: str = "central", role: str = "central", **scope: Any) -> TestClient:
+    """`client` with the access token of account `name` (made with `role` and `scope` unless it exists, as
+    on a database that outlived a restart)."""
+    app: Any = client.app
+    with app.state.engine.begin() as conn:
+        user = get_user(conn, name) or add_user(conn, name, role, password=None, **scope)
+    client.headers["Authorization"] = f"Bearer {issue_access(app.state.token_key, user.name, user.role)}"
+    return client
+
+
 @pytest.fixture
 def client(app: FastAPI) -> TestClient:
-    return TestClient(app)
+    return signed_in_as(TestClient(app))
 
 
 def capture(client: TestClient, doc: Any, behaviour: str | None = None, **headers: str) -> dict[str, Any]:

@@ -15,7 +15,11 @@ import subprocess
 import urllib.request
 from pathlib import Path
 
-from tests.api.epcis.server import serve
+from sqlalchemy import select
+
+from oretrail.storage.engine import make_engine
+from oretrail.storage.schema import audit
+from tests.api.epcis.server import api_account, basic, serve
 
 COLLECTION = Path("epcis/rest/fasttnt-bruno")
 BRUNO = ["npx", "--yes", "@usebruno/cli@4.1.0"]
@@ -42,9 +46,10 @@ EXCEPTIONS = {
     "Experiences.bru": "calls an outside web site (dev-neolith.euwest01.umbraco.io), no EPCIS server",
 }
 
-# Local.bru with only the address changed (the credentials stay; the server ignores them until identity lands).
+# Local.bru with the address and the credentials changed: the collection signs in with HTTP Basic, here as an
+# API account of the central office (its requests capture at places no enterprise owns, and read everything).
 ENVIRONMENT = (
-    "vars {{\n  baseUrl: {base}/\n  nextPageToken: \n  perPage: 15\n  username: admin\n  password: P@ssw0rd\n}}\n"
+    "vars {{\n  baseUrl: {base}/\n  nextPageToken: \n  perPage: 15\n  username: {user}\n  password: {password}\n}}\n"
 )
 
 
@@ -60,9 +65,13 @@ def test_bruno_collection(shared_dir: Path, tmp_path: Path) -> None:
     example = binding["paths"]["/capture"]["post"]["requestBody"]["content"]["application/json"]["example"]
     collection = _writable_copy(shared_dir / COLLECTION, tmp_path / "collection")
     with serve(tmp_path) as base:
-        (collection / "environments" / "Local.bru").write_text(ENVIRONMENT.format(base=base))
+        user, password = api_account(tmp_path)
+        (collection / "environments" / "Local.bru").write_text(
+            ENVIRONMENT.format(base=base, user=user, password=password)
+        )
+        headers = {"Content-Type": "application/json", **basic(user, password)}
         seed = urllib.request.Request(base + "/capture", data=json.dumps(example).encode(), method="POST",
-                                      headers={"Content-Type": "application/json"})  # fmt: skip
+                                      headers=headers)  # fmt: skip
         with urllib.request.urlopen(seed, timeout=30) as r:
             assert r.status == 202
         report = tmp_path / "bruno.json"
@@ -80,3 +89,12 @@ def test_bruno_collection(shared_dir: Path, tmp_path: Path) -> None:
         if r.get("error") or any(c.get("status") != "pass" for c in checks):
             failed.add(r["test"]["filename"])
     assert failed == set(EXCEPTIONS), done.stdout[-6000:]
+    # The collection signed in with Basic as the API account: its requests to our server are that account's
+    # in the audit log, none of them refused for want of an identity (a path that is no route of ours is not
+    # found before anyone is asked who they are: "Retrieve Query Definition").
+    engine = make_engine(f"sqlite:///{tmp_path / 'server.db'}")
+    with engine.connect() as conn:
+        outcomes = [o for (o,) in conn.execute(select(audit.c.outcome).where(audit.c.actor == user))]
+        anonymous = list(conn.execute(select(audit.c.detail).where(audit.c.actor.is_(None), audit.c.status != 404)))
+    engine.dispose()
+    assert len(outcomes) >= 38 and anonymous == [] and "unauthenticated" not in outcomes, (outcomes, anonymous)

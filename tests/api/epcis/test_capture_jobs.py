@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import insert
 
 from oretrail.storage.schema import capture_jobs
-from tests.api.epcis.conftest import capture, event_ids
+from tests.api.epcis.conftest import capture, event_ids, signed_in_as
 from tests.api.epcis.dataset import CONTEXT, E, document, events
 
 
@@ -82,7 +82,7 @@ def test_refusals_before_the_job(client: TestClient, app: FastAPI) -> None:
 
 def test_jobs_survive_a_restart_and_interrupted_ones_say_so(new_app: Callable[[str], FastAPI]) -> None:
     first = new_app("shared")
-    client = TestClient(first)
+    client = signed_in_as(TestClient(first))
     done = capture(client, document(events()[:2]))
     with first.state.engine.begin() as conn:  # a job the server was running when it stopped
         conn.execute(insert(capture_jobs).values(
@@ -90,7 +90,7 @@ def test_jobs_survive_a_restart_and_interrupted_ones_say_so(new_app: Callable[[s
             running=True, success=True, error_behaviour="rollback", errors="[]",
         ))  # fmt: skip
     first.state.engine.dispose()
-    with TestClient(new_app("shared")) as restarted:  # the lifespan marks interrupted jobs
+    with signed_in_as(TestClient(new_app("shared"))) as restarted:  # the lifespan marks interrupted jobs
         assert restarted.get(f"/capture/{done['captureID']}").json() == done
         gone = restarted.get("/capture/interrupted").json()
         assert (gone["running"], gone["success"]) == (False, False)
@@ -99,7 +99,7 @@ def test_jobs_survive_a_restart_and_interrupted_ones_say_so(new_app: Callable[[s
         assert len(listed.json()) == 1 and 'rel="next"' in listed.headers["link"]
         rest = restarted.get(listed.headers["link"].split(">")[0].lstrip("<")).json()
         assert [j["captureID"] for j in listed.json() + rest] == [done["captureID"], "interrupted"]
-    assert TestClient(new_app("shared")).get("/capture/nope").status_code == 404
+    assert signed_in_as(TestClient(new_app("shared"))).get("/capture/nope").status_code == 404
 
 
 def test_post_one_event(client: TestClient) -> None:

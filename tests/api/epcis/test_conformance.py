@@ -11,7 +11,7 @@ import orjson
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from tests.api.epcis.conftest import capture
+from tests.api.epcis.conftest import capture, signed_in_as
 
 SUITE = Path("epcis/conformance/openepcis")
 EXAMPLES = Path("epcis/conformance/examples/JSON")
@@ -44,7 +44,7 @@ def test_openepcis_capture_documents(shared_dir: Path, new_app: Callable[[str], 
     wrong: list[str] = []
     for n, row in enumerate(rows):
         data = (shared_dir / SUITE / "test-resources" / row["path"]).read_bytes()
-        client = TestClient(new_app(f"doc{n}"))
+        client = signed_in_as(TestClient(new_app(f"doc{n}")))
         r = client.post("/capture", content=data, headers={"content-type": "application/json"})
         if r.status_code == 400:  # not a document at all: refused before any job
             assert r.headers["content-type"] == "application/problem+json"
@@ -86,7 +86,7 @@ def test_gs1_examples(shared_dir: Path, new_app: Callable[[str], FastAPI]) -> No
     assert len(paths) == 47
     failed = []
     for n, path in enumerate(paths):
-        client = TestClient(new_app(f"ex{n}"))
+        client = signed_in_as(TestClient(new_app(f"ex{n}")))
         job = capture(client, orjson.loads(path.read_bytes()))
         if not job["success"]:
             failed.append(f"{path.name}: {job['errors']}")

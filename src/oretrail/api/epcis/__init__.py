@@ -10,16 +10,24 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from oretrail.api.auth import Problem
 from oretrail.api.epcis import browse, capture, events, queries
-from oretrail.api.epcis.common import CAPTURE_LIMIT, version_headers
-from oretrail.api.epcis.problems import EPCISProblem, on_http_error, on_problem, on_validation_error
+from oretrail.api.epcis.common import CAPTURE_LIMIT, problem_docs, version_headers
+from oretrail.api.epcis.problems import (
+    EPCISProblem,
+    on_auth_problem,
+    on_http_error,
+    on_problem,
+    on_validation_error,
+)
 from oretrail.api.epcis.subscriptions import Deliverer
+from oretrail.api.epcis.visibility import may_read
 
 
 class LeadingSlashes:
@@ -51,10 +59,12 @@ def install(app: FastAPI, *, deliver: bool = True) -> None:
         app.include_router(router)
     app.add_api_route(
         "/nextPageToken/{token}", release_token, methods=["DELETE"], status_code=204, tags=["EPCIS events"],
+        dependencies=[Depends(may_read)],
         summary="Release a nextPageToken (nothing to release: tokens hold no server state)",
-        response_class=Response, responses={204: {"description": "Released"}},
+        response_class=Response, responses={204: {"description": "Released"}, **problem_docs()},
     )  # fmt: skip
     app.add_exception_handler(EPCISProblem, on_problem)
+    app.add_exception_handler(Problem, on_auth_problem)  # 401 and 403 on the binding's paths in its types
     app.add_exception_handler(StarletteHTTPException, on_http_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_middleware(LeadingSlashes)

@@ -27,12 +27,12 @@ from oretrail.api.epcis.events import QUERY_DOCUMENT, event_page, query_paramete
 from oretrail.api.epcis.index import folded
 from oretrail.api.epcis.problems import NO_SUCH_NAME, EPCISProblem
 from oretrail.api.epcis.query import EPC_KINDS, EVENT_TYPES, decode_token, encode_token, has_value, per_page_of
-from oretrail.api.epcis.visibility import event_filter
+from oretrail.api.epcis.visibility import event_filter, may_read
 from oretrail.intake import vocabulary as voc
 from oretrail.storage.schema import epcis_events as ev
 from oretrail.storage.schema import epcis_values as vals
 
-router = APIRouter(tags=["EPCIS top-level resources"])
+router = APIRouter(tags=["EPCIS top-level resources"], dependencies=[Depends(may_read)])
 
 TOP_LEVEL = ("events", "eventTypes", "epcs", "bizSteps", "bizLocations", "readPoints", "dispositions", "capture",
              "queries")  # fmt: skip

@@ -9,6 +9,9 @@ through `oretrail load events` or POST /capture/events.
 - `rollback` (default): every event is checked first and all refusals are reported, each naming its event
   and field; if there is any, nothing is stored.
 - `proceed`: the refused events are reported and left out; the others are stored together.
+An enterprise may capture only events at its own facilities (or at a port; `access/capture.py`): each event
+it may not capture is a refusal of the job like any other (403, `epcisException:SecurityException`, naming
+the event and the place), under the same behaviour. A job belongs to the caller who started it.
 A job row is written before the 202 and updated when the job ends, so a job outlives the process; a job
 that was running when the server stopped is reported as interrupted (its transaction never committed, so
 nothing of it is stored, and sending the document again is safe: identical events are no-ops).
@@ -26,6 +29,10 @@ from fastapi import APIRouter, BackgroundTasks, Depends, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine, and_, or_, select, update
 
+from oretrail.access.audit import Entry, append
+from oretrail.access.caller import Caller
+from oretrail.access.capture import CaptureDenied, event_denials
+from oretrail.api.auth import client_address, note
 from oretrail.api.epcis.common import (
     EPCIS_CONTEXT,
     add_options,
@@ -41,12 +48,14 @@ from oretrail.api.epcis.problems import (
     CAPTURE_LIMIT,
     IMPLEMENTATION,
     NO_SUCH_NAME,
+    SECURITY,
     UNSUPPORTED_MEDIA,
     VALIDATION,
     EPCISProblem,
     problem,
 )
 from oretrail.api.epcis.query import decode_token, encode_token, per_page_of
+from oretrail.api.epcis.visibility import may_capture, may_read, owned
 from oretrail.clock import utcnow
 from oretrail.errors import MAX_DOCUMENT_BYTES, IntakeError
 from oretrail.feeds import BY_NAME
@@ -129,10 +138,45 @@ def _refusals(doc: dict[str, Any], events: list[Any], keep: list[int], name: str
     return found
 
 
+def denial_problem(denied: CaptureDenied, index: int, event: Any) -> dict[str, Any]:
+    """An event the caller may not capture, as the problem a capture job lists (like `event_problem`)."""
+    event_id = event.get("eventID") if isinstance(event, dict) else None
+    detail = f"{denied.document}: event {index}" + (f" ({event_id})" if event_id else "") + f": {denied.reason}"
+    body = problem(403, SECURITY, "Event refused: not the caller's to capture", detail)
+    pointer = f"/epcisBody/eventList/{index}" + (f"/{denied.field}" if denied.field else "")
+    body.update(eventIndex=index, eventID=event_id, field=denied.field, reason=denied.reason, pointer=pointer)
+    return body
+
+
+def _denials(
+    engine: Engine, who: Caller | None, doc: dict[str, Any], events: list[Any], indices: list[int], name: str
+) -> dict[int, dict[str, Any]]:
+    """The events among `indices` (all readable) that `who` may not capture, by index; none for a server-side
+    capture (no caller) or an unconstrained one. The events are read together, and one by one only if they
+    cannot be (two of them share an eventID with different contents: intake refuses that later)."""
+    if who is None or not indices:
+        return {}
+    found: list[tuple[int, CaptureDenied]] = []
+    with engine.connect() as conn:
+        try:
+            data = orjson.dumps(with_events(doc, [events[i] for i in indices]))
+            found = [(i, d) for d in event_denials(conn, who, data, name)
+                     for i in (indices if d.index is None else [indices[d.index]])]  # fmt: skip
+        except IntakeError:
+            for i in indices:
+                try:
+                    found += [(i, d) for d in event_denials(conn, who, orjson.dumps(with_events(doc, [events[i]])),
+                                                            name)]  # fmt: skip
+                except IntakeError:
+                    continue
+    return {i: denial_problem(d, i, events[i]) for i, d in found}
+
+
 def run_capture(
-    engine: Engine, settings: Any, doc: dict[str, Any], name: str, behaviour: str
+    engine: Engine, settings: Any, doc: dict[str, Any], name: str, behaviour: str, who: Caller | None = None
 ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
-    """Capture one document under an error behaviour; returns (problems, what was stored or None)."""
+    """Capture one document under an error behaviour, for `who` (each event checked against what they may
+    capture; None: the server itself); returns (problems, what was stored or None)."""
     events = events_of(doc)
     assert events is not None
     keep = list(range(len(events)))
@@ -146,12 +190,14 @@ def run_capture(
         errors = _refusals(doc, events, keep, name)
         if not errors:  # only the document as a whole is refused (one eventID, two contents)
             errors[exc.index] = exc
+    denied = _denials(engine, who, doc, events, [i for i in keep if i not in errors], name)
     while True:
-        if errors and behaviour == "rollback":
-            return [event_problem(errors[i], i, events[i]) for i in sorted(errors)], None
-        keep = [i for i in keep if i not in errors]
+        refused = {**{i: event_problem(e, i, events[i]) for i, e in errors.items()}, **denied}
+        if refused and behaviour == "rollback":
+            return [refused[i] for i in sorted(refused)], None
+        keep = [i for i in keep if i not in refused]
         if not keep:
-            return [event_problem(errors[i], i, events[i]) for i in sorted(errors)], None
+            return [refused[i] for i in sorted(refused)], None
         data = orjson.dumps(with_events(doc, [events[i] for i in keep]))
         try:
             report = feed.read_bytes(engine, data, name, settings)
@@ -168,12 +214,12 @@ def run_capture(
             "counts": report.counts, "alerts_new": report.alerts_new, "withdrawn": report.withdrawn,
             "settled": report.settled, "outcomes": rows,
         }  # fmt: skip
-        return [event_problem(errors[i], i, events[i]) for i in sorted(errors)], stored
+        return [refused[i] for i in sorted(refused)], stored
 
 
-def capture_single_event(request: Request, event: dict[str, Any]) -> dict[str, Any]:
-    """POST /events: one event, captured now; its outcome row. Raises EPCISProblem (400 naming the field, or
-    409 when the eventID is stored with other content)."""
+def capture_single_event(request: Request, who: Caller, event: dict[str, Any]) -> dict[str, Any]:
+    """POST /events: one event, captured now; its outcome row. Raises EPCISProblem (400 naming the field, 403
+    when the caller may not capture it, 409 when the eventID is stored with other content)."""
     context = event.get("@context") or [EPCIS_CONTEXT]
     doc = {
         "@context": context,
@@ -183,6 +229,16 @@ def capture_single_event(request: Request, event: dict[str, Any]) -> dict[str, A
         "epcisBody": {"eventList": [event]},
     }
     name = request.headers.get("x-document-name", "POST /events")
+    with request.app.state.engine.connect() as conn:
+        try:
+            denied = event_denials(conn, who, orjson.dumps(doc), name)
+        except IntakeError:  # the capture below refuses it, naming the field (400)
+            denied = []
+    if denied:
+        body = denial_problem(denied[0], 0, event)
+        note(request).reason = body["detail"]
+        raise EPCISProblem(403, SECURITY, body["title"], body["detail"],
+                           **{k: body[k] for k in ("eventID", "field", "reason", "pointer")})  # fmt: skip
     with _jobs_lock:
         try:
             report = BY_NAME["events"].read_bytes(request.app.state.engine, orjson.dumps(doc), name,
@@ -222,17 +278,18 @@ def job_json(row: Any) -> dict[str, Any]:
         out["finishedAt"] = utc_text(row.finished_at)
     out["feed"] = row.feed
     out["document"] = row.document
+    out["owner"] = row.owner
     if row.report is not None:
         out["report"] = orjson.loads(row.report)
     return out
 
 
-def new_job(engine: Engine, job_id: str, feed: str, document: str, behaviour: str) -> None:
+def new_job(engine: Engine, job_id: str, feed: str, document: str, behaviour: str, owner: str | None) -> None:
     with engine.begin() as conn:
         conn.execute(
             capture_jobs.insert().values(
                 id=job_id, feed=feed, document=document, created_at=utcnow(), running=True, success=True,
-                error_behaviour=behaviour, errors="[]",
+                error_behaviour=behaviour, errors="[]", owner=owner,
             )
         )  # fmt: skip
 
@@ -264,14 +321,18 @@ def mark_interrupted(engine: Engine) -> int:
     return int(result.rowcount or 0)
 
 
-def _job(app: Any, job_id: str, doc: dict[str, Any], name: str, behaviour: str) -> None:
+def _job(app: Any, job_id: str, doc: dict[str, Any], name: str, behaviour: str, who: Caller, client: str) -> None:
     engine: Engine = app.state.engine
     with _jobs_lock:
         try:
-            errors, report = run_capture(engine, app.state.settings, doc, name, behaviour)
+            errors, report = run_capture(engine, app.state.settings, doc, name, behaviour, who)
         except Exception as exc:  # the job must end whatever happens; the client reads why
             errors, report = [problem(500, IMPLEMENTATION, "Capture failed", f"{type(exc).__name__}: {exc}")], None
         finish_job(engine, job_id, errors, report)
+    denied = [e for e in errors if e.get("status") == 403]
+    if denied:  # the request's entry said "allowed" (202); what the job refused is written down too
+        detail = f"capture job {job_id}: {len(denied)} event(s) refused; first: {denied[0]['detail']}"
+        append(engine, Entry(who.user, who.role, "capture", "event", job_id, "denied", 403, client, detail[:2000]))
     if report is not None:
         _after_capture(app)
 
@@ -305,7 +366,10 @@ JOB_SCHEMA = {"type": "object", "required": ["captureID", "running", "success", 
     response_class=JSONResponse,
 )
 def post_capture(
-    request: Request, background: BackgroundTasks, data: Annotated[bytes, Depends(read_json_body)]
+    who: Annotated[Caller, Depends(may_capture)],
+    request: Request,
+    background: BackgroundTasks,
+    data: Annotated[bytes, Depends(read_json_body)],
 ) -> JSONResponse:
     """The document is read before the 202 (400 when it is not an EPCISDocument or EPCISQueryDocument, 413
     above GS1-EPCIS-Capture-Limit events); each event is then judged by the job, which lists every refusal
@@ -336,8 +400,9 @@ def post_capture(
     engine: Engine = request.app.state.engine
     job_id = uuid.uuid4().hex
     name = request.headers.get("x-document-name") or f"capture job {job_id}"
-    new_job(engine, job_id, "events", name[:512], behaviour)
-    background.add_task(_job, request.app, job_id, doc, name, behaviour)
+    new_job(engine, job_id, "events", name[:512], behaviour, who.user)
+    note(request).object = job_id
+    background.add_task(_job, request.app, job_id, doc, name, behaviour, who, client_address(request))
     with engine.connect() as conn:
         row = conn.execute(select(capture_jobs).where(capture_jobs.c.id == job_id)).one()
     headers = {**version_headers(), "Location": f"capture/{job_id}"}
@@ -362,7 +427,8 @@ def post_capture(
     },
     response_class=JSONResponse,
 )
-def list_jobs(request: Request) -> JSONResponse:
+def list_jobs(who: Annotated[Caller, Depends(may_read)], request: Request) -> JSONResponse:
+    """The caller's own jobs (the central office: everyone's)."""
     negotiate(request)
     per_page = per_page_of(request.query_params.get("perPage"))
     token = request.query_params.get("nextPageToken")
@@ -377,6 +443,9 @@ def list_jobs(request: Request) -> JSONResponse:
             ) from None
         c = capture_jobs.c
         q = q.where(or_(c.created_at < at, and_(c.created_at == at, c.id < last)))
+    mine = owned(capture_jobs.c.owner, who)
+    if mine is not None:
+        q = q.where(mine)
     engine: Engine = request.app.state.engine
     with engine.connect() as conn:
         rows = conn.execute(q.limit(per_page + 1)).all()
@@ -395,11 +464,14 @@ def list_jobs(request: Request) -> JSONResponse:
     },
     response_class=JSONResponse,
 )
-def get_job(captureID: str, request: Request) -> JSONResponse:
+def get_job(who: Annotated[Caller, Depends(may_read)], captureID: str, request: Request) -> JSONResponse:
+    """One of the caller's jobs (the central office: anyone's); another's is not found, as a missing one."""
     negotiate(request)
     engine: Engine = request.app.state.engine
+    q = select(capture_jobs).where(capture_jobs.c.id == captureID)
+    mine = owned(capture_jobs.c.owner, who)
     with engine.connect() as conn:
-        row = conn.execute(select(capture_jobs).where(capture_jobs.c.id == captureID)).first()
+        row = conn.execute(q if mine is None else q.where(mine)).first()
     if row is None:
         raise EPCISProblem(404, NO_SUCH_NAME, "Capture job not found", f"no capture job {captureID}")
     return json_response(job_json(row), request)

@@ -7,12 +7,13 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import Engine
 
 from oretrail.api.epcis.index import catch_up
 from oretrail.api.epcis.problems import NOT_ACCEPTABLE, PROBLEM, EPCISProblem
+from oretrail.api.epcis.visibility import may_read
 from oretrail.errors import MAX_DOCUMENT_BYTES
 
 EPCIS_VERSION = "2.0.0"
@@ -158,9 +159,13 @@ def options_response(request: Request, allow: str) -> Response:
 
 
 def problem_docs(*codes: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses` entries for the problems a route answers with."""
+    """OpenAPI `responses` entries for the problems a route answers with; every route of the binding needs a
+    caller, so 401 and 403 are always among them."""
+    codes = tuple(sorted({*codes, 401, 403}))
     titles = {
         400: "Request or query not valid (epcisException:ValidationException / QueryParameterException)",
+        401: "No identity, or one that does not hold (epcisException:SecurityException)",
+        403: "Not permitted to the caller's role and jurisdiction (epcisException:SecurityException)",
         404: "No such resource (epcisException:NoSuchNameException)",
         406: "Representation or version not available (epcisException:NotAcceptableException)",
         409: "Already exists (epcisException:ResourceAlreadyExistsException)",
@@ -188,5 +193,6 @@ def add_options(router: APIRouter, path: str, allow: str) -> None:
     parameters = [{"name": n, "in": "path", "required": True, "schema": {"type": "string"}} for n in names]
     router.add_api_route(
         path, options, methods=["OPTIONS"], summary=f"Discover {path}", status_code=204, response_class=Response,
-        responses={204: {"description": "Capabilities in headers"}}, openapi_extra={"parameters": parameters},
+        responses={204: {"description": "Capabilities in headers"}, **problem_docs()},
+        openapi_extra={"parameters": parameters}, dependencies=[Depends(may_read)],
     )  # fmt: skip

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import ColumnElement, Engine, select
 
+from oretrail.access.caller import Caller
 from oretrail.api.epcis import query as eq
 from oretrail.api.epcis.capture import (
     ALREADY_STORED,
@@ -30,7 +31,7 @@ from oretrail.api.epcis.common import (
 )
 from oretrail.api.epcis.index import bodies
 from oretrail.api.epcis.problems import ALREADY_EXISTS, NO_SUCH_NAME, VALIDATION, EPCISProblem
-from oretrail.api.epcis.visibility import event_filter
+from oretrail.api.epcis.visibility import event_filter, may_capture, may_read
 from oretrail.storage.schema import epcis_events
 
 router = APIRouter(tags=["EPCIS events"])
@@ -105,6 +106,7 @@ def url_params(request: Request, ignore: Iterable[str] = ()) -> dict[str, Any]:
     openapi_extra={"parameters": query_parameters()},
     responses={200: QUERY_DOCUMENT, **problem_docs(400, 406, 413)},
     response_class=JSONResponse,
+    dependencies=[Depends(may_read)],
 )
 def get_events(request: Request, engine: Annotated[Engine, Depends(fresh_index)]) -> JSONResponse:
     """Every stored event (the original of a corrected event and its errorDeclaration are both events),
@@ -129,11 +131,14 @@ def get_events(request: Request, engine: Annotated[Engine, Depends(fresh_index)]
     },
     response_class=JSONResponse,
 )
-def post_event(request: Request, data: Annotated[bytes, Depends(read_json_body)]) -> JSONResponse:
+def post_event(
+    who: Annotated[Caller, Depends(may_capture)], request: Request, data: Annotated[bytes, Depends(read_json_body)]
+) -> JSONResponse:
     """The same intake, ledger and judging as POST /capture, for one event: 201 with the event as stored,
-    409 when an event with this eventID is stored already, 400 naming the field an event breaks."""
+    409 when an event with this eventID is stored already, 400 naming the field an event breaks, 403 when
+    the caller may not capture it (an enterprise: an event at a facility that is not its own)."""
     event = _one_event(data)
-    outcome = capture_single_event(request, event)
+    outcome = capture_single_event(request, who, event)
     if outcome.get("outcome") in ALREADY_STORED:
         raise EPCISProblem(
             409, ALREADY_EXISTS, "Event already exists",
@@ -171,10 +176,12 @@ def _one_event(data: bytes) -> dict[str, Any]:
     summary="One event, with its errorDeclaration if it has one",
     responses={200: QUERY_DOCUMENT, **problem_docs(404, 406)},
     response_class=JSONResponse,
+    dependencies=[Depends(may_read)],
 )
 def get_event(eventID: str, request: Request, engine: Annotated[Engine, Depends(fresh_index)]) -> JSONResponse:
     """An EPCISQueryDocument with every stored record of the event: the event and, if it was declared in error,
-    the declaration (EPCIS 2.0 §7.4.1)."""
+    the declaration (EPCIS 2.0 §7.4.1). An event the caller may not see is not found, as a missing one is: a
+    404 either way, so eventIDs cannot be probed."""
     visible = event_filter(request)
     with engine.connect() as conn:
         q = select(epcis_events.c.seq).where(epcis_events.c.event_id == eventID).order_by(epcis_events.c.seq)

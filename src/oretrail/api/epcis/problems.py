@@ -14,6 +14,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from oretrail.api.auth import Problem
+from oretrail.api.auth import problem_response as platform_problem
+
 PROBLEM = "application/problem+json"
 
 VALIDATION = "epcisException:ValidationException"
@@ -114,6 +117,19 @@ async def on_http_error(request: Request, exc: Exception) -> Response:
     if status == 404 and detail == "Not Found":
         detail = f"no resource at {request.url.path}"
     return problem_response(status, problem(status, type_, title, detail, **extra), getattr(exc, "headers", None))
+
+
+async def on_auth_problem(request: Request, exc: Exception) -> Response:
+    """A refused identity (401) or permission (403) on the binding's paths as the binding's
+    `epcisException:SecurityException`, keeping the detail that says why and the `WWW-Authenticate`
+    challenge; elsewhere (and for other statuses, such as 429 for throttled sign-ins) the platform's own
+    problem."""
+    assert isinstance(exc, Problem)
+    if exc.status_code not in (401, 403) or not is_binding_path(request.url.path, request.app.state.feed_names):
+        return platform_problem(request, exc)
+    title = "Unauthorised request" if exc.status_code == 401 else "Access to resource forbidden"
+    body = problem(exc.status_code, SECURITY, title, str(exc.detail), **exc.extra)
+    return problem_response(exc.status_code, body, dict(exc.headers or {}))
 
 
 async def on_validation_error(request: Request, exc: Exception) -> Response:

@@ -3,7 +3,12 @@ the same URL for streaming), and their webhook subscriptions.
 
 A named query is stored as the JSON object of its parameters and compiled by the same parser as GET
 /events, so it is checked when it is created (a query that could not run is refused then, not at the first
-delivery)."""
+delivery).
+
+Named queries and subscriptions belong to the caller who made them: a caller lists, reads, runs, subscribes
+to and deletes their own (the central office: everyone's); another's is not found, as a missing one is.
+Whatever a query returns is filtered by what its reader (or a subscription's owner) may see. Query names are
+one namespace, so a name taken by someone else is still refused (409)."""
 
 from __future__ import annotations
 
@@ -18,6 +23,10 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy import Engine, delete, select
 from sqlalchemy.exc import IntegrityError
 
+from oretrail.access.audit import Entry, append
+from oretrail.access.caller import Caller
+from oretrail.access.permissions import denial
+from oretrail.api.auth import Problem, authenticate, client_address
 from oretrail.api.epcis import query as eq
 from oretrail.api.epcis.common import (
     add_options,
@@ -33,6 +42,7 @@ from oretrail.api.epcis.index import catch_up, naive_utc
 from oretrail.api.epcis.problems import (
     ALREADY_EXISTS,
     NO_SUCH_NAME,
+    SECURITY,
     SUBSCRIPTION_CONTROLS,
     VALIDATION,
     EPCISProblem,
@@ -45,10 +55,11 @@ from oretrail.api.epcis.subscriptions import (
     position_at,
     schedule_matches,
 )
+from oretrail.api.epcis.visibility import may_read, owned
 from oretrail.clock import utcnow
 from oretrail.storage.schema import epcis_queries, epcis_subscriptions
 
-router = APIRouter(tags=["EPCIS queries"])
+router = APIRouter(tags=["EPCIS queries"])  # every route takes may_read (the websocket signs in itself)
 
 QUERY_SCHEMA = {"type": "object", "required": ["name", "query"],
                 "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 256},
@@ -79,9 +90,11 @@ async def _json(request: Request) -> bytes:
     return await request.body()
 
 
-def _stored_query(engine: Engine, name: str) -> dict[str, Any]:
+def _stored_query(engine: Engine, name: str, who: Caller) -> dict[str, Any]:
+    q = select(epcis_queries.c.query).where(epcis_queries.c.name == name)
+    mine = owned(epcis_queries.c.owner, who)
     with engine.connect() as conn:
-        raw = conn.execute(select(epcis_queries.c.query).where(epcis_queries.c.name == name)).scalar()
+        raw = conn.execute(q if mine is None else q.where(mine)).scalar()
     if raw is None:
         raise EPCISProblem(404, NO_SUCH_NAME, "Query not found", f"no named query {name!r}")
     return orjson.loads(raw)  # type: ignore[no-any-return]
@@ -95,7 +108,9 @@ def _stored_query(engine: Engine, name: str) -> dict[str, Any]:
     responses={201: {"description": "Created; `Location` is the query's URL"}, **problem_docs(400, 406, 409, 415)},
     response_class=Response,
 )
-def create_query(request: Request, data: Annotated[bytes, Depends(_json)]) -> Response:
+def create_query(
+    who: Annotated[Caller, Depends(may_read)], request: Request, data: Annotated[bytes, Depends(_json)]
+) -> Response:
     negotiate(request)
     body = _json_body(data, "query definition")
     name, query = body.get("name"), body.get("query")
@@ -108,7 +123,7 @@ def create_query(request: Request, data: Annotated[bytes, Depends(_json)]) -> Re
     try:
         with engine.begin() as conn:
             conn.execute(epcis_queries.insert().values(name=name, query=orjson.dumps(query).decode(),
-                                                       created_at=utcnow()))  # fmt: skip
+                                                       created_at=utcnow(), owner=who.user))  # fmt: skip
     except IntegrityError:
         raise EPCISProblem(409, ALREADY_EXISTS, "Query already exists", f"a query named {name!r} exists") from None
     return Response(status_code=201, headers={**version_headers(), "Location": f"queries/{quote(name, safe='')}"})
@@ -127,7 +142,7 @@ def create_query(request: Request, data: Annotated[bytes, Depends(_json)]) -> Re
     },
     response_class=JSONResponse,
 )
-def list_queries(request: Request) -> JSONResponse:
+def list_queries(who: Annotated[Caller, Depends(may_read)], request: Request) -> JSONResponse:
     negotiate(request)
     per_page = eq.per_page_of(request.query_params.get("perPage"))
     token = request.query_params.get("nextPageToken")
@@ -135,6 +150,9 @@ def list_queries(request: Request) -> JSONResponse:
     q = select(epcis_queries.c.name, epcis_queries.c.query).order_by(epcis_queries.c.name)
     if after is not None:
         q = q.where(epcis_queries.c.name > str(after))
+    mine = owned(epcis_queries.c.owner, who)
+    if mine is not None:
+        q = q.where(mine)
     engine: Engine = request.app.state.engine
     with engine.connect() as conn:
         rows = conn.execute(q.limit(per_page + 1)).all()
@@ -153,9 +171,10 @@ def list_queries(request: Request) -> JSONResponse:
     },
     response_class=JSONResponse,
 )
-def get_query(queryName: str, request: Request) -> JSONResponse:
+def get_query(who: Annotated[Caller, Depends(may_read)], queryName: str, request: Request) -> JSONResponse:
     negotiate(request)
-    return json_response({"name": queryName, "query": _stored_query(request.app.state.engine, queryName)}, request)
+    return json_response({"name": queryName, "query": _stored_query(request.app.state.engine, queryName, who)},
+                         request)  # fmt: skip
 
 
 @router.delete(
@@ -165,11 +184,13 @@ def get_query(queryName: str, request: Request) -> JSONResponse:
     responses={204: {"description": "Deleted"}, **problem_docs(404, 406)},
     response_class=Response,
 )
-def delete_query(queryName: str, request: Request) -> Response:
+def delete_query(who: Annotated[Caller, Depends(may_read)], queryName: str, request: Request) -> Response:
     negotiate(request)
     engine: Engine = request.app.state.engine
+    mine = owned(epcis_queries.c.owner, who)
     with engine.begin() as conn:
-        gone = conn.execute(delete(epcis_queries).where(epcis_queries.c.name == queryName)).rowcount
+        q = delete(epcis_queries).where(epcis_queries.c.name == queryName)
+        gone = conn.execute(q if mine is None else q.where(mine)).rowcount
         conn.execute(delete(epcis_subscriptions).where(epcis_subscriptions.c.query_name == queryName))
     if not gone:
         raise EPCISProblem(404, NO_SUCH_NAME, "Query not found", f"no named query {queryName!r}")
@@ -183,8 +204,13 @@ def delete_query(queryName: str, request: Request) -> Response:
     responses={200: QUERY_DOCUMENT, **problem_docs(400, 404, 406, 413)},
     response_class=JSONResponse,
 )
-def query_events(queryName: str, request: Request, engine: Annotated[Engine, Depends(fresh_index)]) -> JSONResponse:
-    return event_page(request, engine, _stored_query(engine, queryName), query_name=queryName)
+def query_events(
+    who: Annotated[Caller, Depends(may_read)],
+    queryName: str,
+    request: Request,
+    engine: Annotated[Engine, Depends(fresh_index)],
+) -> JSONResponse:
+    return event_page(request, engine, _stored_query(engine, queryName, who), query_name=queryName)
 
 
 # --- webhook subscriptions --------------------------------------------------------------------------------
@@ -205,6 +231,7 @@ def subscription_json(row: Any) -> dict[str, Any]:
             out[key] = utc_text(value)
     if row.last_error:
         out["lastError"] = row.last_error
+    out["owner"] = row.owner
     return out
 
 
@@ -243,12 +270,18 @@ def _controls(body: dict[str, Any]) -> tuple[bool, dict[str, str] | None]:
                **problem_docs(400, 404, 406, 415)},
     response_class=JSONResponse,
 )  # fmt: skip
-def subscribe(queryName: str, request: Request, data: Annotated[bytes, Depends(_json)]) -> JSONResponse:
+def subscribe(
+    who: Annotated[Caller, Depends(may_read)],
+    queryName: str,
+    request: Request,
+    data: Annotated[bytes, Depends(_json)],
+) -> JSONResponse:
     """Events are POSTed to `dest` as EPCISQueryDocuments, signed with `signatureToken` (GS1-Signature:
-    hex HMAC-SHA256 of the body); `initialRecordTime` (default now) is where the subscription starts."""
+    hex HMAC-SHA256 of the body); `initialRecordTime` (default now) is where the subscription starts. The
+    subscription is the caller's: it delivers only what they may see, at the time of each delivery."""
     negotiate(request)
     engine: Engine = request.app.state.engine
-    _stored_query(engine, queryName)
+    _stored_query(engine, queryName, who)
     body = _json_body(data, "subscription")
     dest = body.get("dest")
     if not isinstance(dest, str) or not dest.startswith(("http://", "https://")):
@@ -272,7 +305,7 @@ def subscribe(queryName: str, request: Request, data: Annotated[bytes, Depends(_
         conn.execute(epcis_subscriptions.insert().values(
             id=sub_id, query_name=queryName, dest=dest, secret=secret, stream=stream,
             schedule=None if schedule is None else orjson.dumps(schedule).decode(), report_if_empty=report_if_empty,
-            initial_record_time=initial, position=position_at(conn, initial), created_at=utcnow(),
+            initial_record_time=initial, position=position_at(conn, initial), created_at=utcnow(), owner=who.user,
         ))  # fmt: skip
         row = conn.execute(select(epcis_subscriptions).where(epcis_subscriptions.c.id == sub_id)).one()
     wake = getattr(request.app.state, "epcis_wake", None)
@@ -294,26 +327,24 @@ def subscribe(queryName: str, request: Request, data: Annotated[bytes, Depends(_
     },
     response_class=JSONResponse,
 )
-def list_subscriptions(queryName: str, request: Request) -> JSONResponse:
+def list_subscriptions(who: Annotated[Caller, Depends(may_read)], queryName: str, request: Request) -> JSONResponse:
     negotiate(request)
     engine: Engine = request.app.state.engine
-    _stored_query(engine, queryName)
+    _stored_query(engine, queryName, who)
+    q = select(epcis_subscriptions).where(epcis_subscriptions.c.query_name == queryName)
+    mine = owned(epcis_subscriptions.c.owner, who)
     with engine.connect() as conn:
-        rows = conn.execute(
-            select(epcis_subscriptions)
-            .where(epcis_subscriptions.c.query_name == queryName)
-            .order_by(epcis_subscriptions.c.created_at)
-        ).all()
+        rows = conn.execute((q if mine is None else q.where(mine)).order_by(epcis_subscriptions.c.created_at)).all()
     return json_response([subscription_json(r) for r in rows], request)
 
 
-def _subscription(engine: Engine, query_name: str, sub_id: str) -> Any:
+def _subscription(engine: Engine, query_name: str, sub_id: str, who: Caller) -> Any:
+    q = select(epcis_subscriptions).where(
+        epcis_subscriptions.c.id == sub_id, epcis_subscriptions.c.query_name == query_name
+    )
+    mine = owned(epcis_subscriptions.c.owner, who)
     with engine.connect() as conn:
-        row = conn.execute(
-            select(epcis_subscriptions).where(
-                epcis_subscriptions.c.id == sub_id, epcis_subscriptions.c.query_name == query_name
-            )
-        ).first()
+        row = conn.execute(q if mine is None else q.where(mine)).first()
     if row is None:
         raise EPCISProblem(404, NO_SUCH_NAME, "Subscription not found",
                            f"no subscription {sub_id} of query {query_name!r}")  # fmt: skip
@@ -329,10 +360,12 @@ def _subscription(engine: Engine, query_name: str, sub_id: str) -> Any:
     },
     response_class=JSONResponse,
 )
-def get_subscription(queryName: str, subscriptionID: str, request: Request) -> JSONResponse:
+def get_subscription(
+    who: Annotated[Caller, Depends(may_read)], queryName: str, subscriptionID: str, request: Request
+) -> JSONResponse:
     negotiate(request)
-    return json_response(subscription_json(_subscription(request.app.state.engine, queryName, subscriptionID)),
-                         request)  # fmt: skip
+    row = _subscription(request.app.state.engine, queryName, subscriptionID, who)
+    return json_response(subscription_json(row), request)
 
 
 @router.delete(
@@ -342,10 +375,12 @@ def get_subscription(queryName: str, subscriptionID: str, request: Request) -> J
     responses={204: {"description": "Unsubscribed"}, **problem_docs(404, 406)},
     response_class=Response,
 )
-def unsubscribe(queryName: str, subscriptionID: str, request: Request) -> Response:
+def unsubscribe(
+    who: Annotated[Caller, Depends(may_read)], queryName: str, subscriptionID: str, request: Request
+) -> Response:
     negotiate(request)
     engine: Engine = request.app.state.engine
-    _subscription(engine, queryName, subscriptionID)
+    _subscription(engine, queryName, subscriptionID, who)
     with engine.begin() as conn:
         conn.execute(delete(epcis_subscriptions).where(epcis_subscriptions.c.id == subscriptionID))
     return Response(status_code=204, headers=version_headers())
@@ -356,24 +391,31 @@ def unsubscribe(queryName: str, subscriptionID: str, request: Request) -> Respon
 async def stream_events(websocket: WebSocket, queryName: str) -> None:
     """`?stream=true` sends each new matching event as it is captured; a schedule (`second`, `minute`, ...)
     sends what is new at those times (`reportIfEmpty=true`: an empty document too). Each message is an
-    EPCISQueryDocument. `initialRecordTime` (default now) is where the stream starts."""
+    EPCISQueryDocument. `initialRecordTime` (default now) is where the stream starts. The handshake signs in
+    as any request does (its headers); the stream carries what the caller may see, read again at every
+    message, and the handshake is audited."""
     engine: Engine = websocket.app.state.engine
     params = websocket.query_params
     try:
-        query = _stored_query(engine, queryName)
+        who = _websocket_caller(websocket, queryName)
+        query = _stored_query(engine, queryName, who)
         stream, schedule = _controls(_websocket_controls(params))
         initial = naive_utc(params["initialRecordTime"]) if params.get("initialRecordTime") else None
     except (EPCISProblem, ValueError) as exc:
         problem = exc if isinstance(exc, EPCISProblem) else EPCISProblem(
             400, SUBSCRIPTION_CONTROLS, "Subscription not valid", f"initialRecordTime: {exc}"
         )  # fmt: skip
+        if problem.status not in (401, 403):  # those were audited by _websocket_caller
+            caller = getattr(websocket.state, "caller", None)
+            await asyncio.to_thread(_audit, websocket, caller, queryName, problem.status, problem.detail or "")
         await _deny(websocket, problem)
         return
     report_if_empty = params.get("reportIfEmpty", "false").lower() == "true"
+    await asyncio.to_thread(_audit, websocket, who, queryName, 101, "")
     await websocket.accept()
     with engine.connect() as conn:
         position = position_at(conn, initial)
-    sub = _Cursor(f"ws-{uuid.uuid4()}", queryName, position)
+    sub = _Cursor(f"ws-{uuid.uuid4()}", queryName, position, who.user)
     fired = None
     try:
         while True:
@@ -391,20 +433,47 @@ async def stream_events(websocket: WebSocket, queryName: str) -> None:
         return
 
 
+def _websocket_caller(websocket: WebSocket, query_name: str) -> Caller:
+    """The caller of a websocket handshake, who must be able to read events; a refusal is audited here
+    and raised as the binding's SecurityException (401 with the challenge, or 403 saying why)."""
+    try:
+        who = authenticate(websocket)
+    except Problem as exc:
+        _audit(websocket, None, query_name, exc.status_code, str(exc.detail))
+        type_ = SECURITY if exc.status_code in (401, 403) else VALIDATION
+        raise EPCISProblem(exc.status_code, type_, exc.title, str(exc.detail), dict(exc.headers or {})) from None
+    websocket.state.caller = who
+    reason = denial(who, "read", "event")
+    if reason:
+        _audit(websocket, who, query_name, 403, reason)
+        raise EPCISProblem(403, SECURITY, "Access to resource forbidden", reason)
+    return who
+
+
+def _audit(websocket: WebSocket, who: Caller | None, query_name: str, status: int, reason: str) -> None:
+    """One audit entry per websocket handshake (the audit middleware sees only HTTP requests)."""
+    outcome = "allowed" if status < 400 else {401: "unauthenticated", 403: "denied"}.get(status, "refused")
+    detail = f"WEBSOCKET {websocket.url.path}" + (f": {reason}" if reason else "")
+    entry = Entry(who.user if who else None, who.role if who else None, "read", "event", query_name, outcome,
+                  status, client_address(websocket), detail[:2000])  # fmt: skip
+    append(websocket.app.state.engine, entry)
+
+
 async def _deny(websocket: WebSocket, problem: EPCISProblem) -> None:
     """Refuse the handshake with the problem as an HTTP answer (404 for an unknown query, 400 for bad
     controls) where the server can send one; otherwise close with a policy violation."""
     if "websocket.http.response" in websocket.scope.get("extensions", {}):
-        await websocket.send_denial_response(problem_response(problem.status, problem.body()))
+        await websocket.send_denial_response(problem_response(problem.status, problem.body(), problem.headers))
     else:
         await websocket.close(code=1008, reason=(problem.detail or problem.title)[:120])
 
 
 class _Cursor:
-    def __init__(self, id_: str, query_name: str, position: int) -> None:
+    def __init__(self, id_: str, query_name: str, position: int, owner: str) -> None:
         self.id = id_
         self.query_name = query_name
         self.position = position
+        self.owner = owner
 
 
 def _next(engine: Engine, sub: _Cursor, query: dict[str, Any]) -> Any:

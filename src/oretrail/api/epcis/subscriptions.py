@@ -7,6 +7,11 @@ tried again from the same position, after a back-off) and never sent again once 
 lost before the position is written is the one case of a repeat; each delivery's `GS1-Delivery-ID` header,
 `<subscriptionID>:<first seq>-<last seq>`, lets a receiver drop it).
 
+A subscription belongs to the caller who made it, and carries only what its owner may see (`visibility.
+owner_filter`), read again at every delivery: a grant applies at the next delivery, and a disabled owner
+gets nothing (its position stays, so an owner enabled again gets what was held back). An event the owner may
+not see when its turn comes is passed over for good.
+
 `GS1-Signature` is the hex HMAC-SHA256 of the exact request body under the subscription's
 `signatureToken` (the binding leaves the scheme to the implementation and names HMAC-SHA256 as one).
 """
@@ -30,7 +35,7 @@ from sqlalchemy import Connection, Engine, func, select, update
 from oretrail.api.epcis import query as eq
 from oretrail.api.epcis.common import query_document, served, version_headers
 from oretrail.api.epcis.index import bodies, catch_up
-from oretrail.api.epcis.visibility import event_filter
+from oretrail.api.epcis.visibility import owner_filter
 from oretrail.clock import utcnow
 from oretrail.storage.schema import epcis_events, epcis_queries, epcis_subscriptions, ledger
 
@@ -104,9 +109,11 @@ class Batch:
 
 
 def next_batch(conn: Connection, sub: Any, params: dict[str, Any], limit: int = BATCH) -> Batch:
+    """The next events for `sub` (a subscription row, or a websocket's cursor: `id`, `query_name`,
+    `position`, `owner`), as far as its owner may see them now."""
     parsed = eq.parse(params)
     q = select(epcis_events.c.seq).where(epcis_events.c.seq > sub.position, *parsed.where)
-    visible = event_filter(None)
+    visible = owner_filter(conn, sub.owner)
     if visible is not None:
         q = q.where(visible)
     seqs = list(conn.execute(q.order_by(epcis_events.c.seq).limit(limit)).scalars())
