@@ -290,7 +290,7 @@ FEEDS: tuple[Feed, ...] = (
           _whole_list("mirror", _mirror), None),
     _feed("watchlist", "watchlist.jsonl", "FollowTheMoney entities, JSON Lines (as OpenSanctions publishes).",
           _whole_list("watchlist", _watchlist), None),
-    _feed("reports", "reports.jsonl", "Monthly reports of controlled flows, JSON Lines (every enterprise, by the 10th).",
+    _feed("reports", "reports.jsonl", "Monthly reports of controlled flows, JSON Lines (enterprises, by the 10th).",
           _whole_list("reports", _reports),
           Replay(("report",), _reports_projector, _clear_reports)),
     _feed("supervision", "supervision.jsonl",

@@ -43,7 +43,7 @@ def find(ctx: Context) -> list[Finding]:
         (r.enterprise, r.period): r.filed_at
         for r in ctx.conn.execute(
             select(monthly_reports.c.enterprise, monthly_reports.c.period, monthly_reports.c.filed_at)
-        )  # fmt: skip
+        )
     }
     scoped: set[str] | None = None
     if ctx.scoped:
@@ -80,7 +80,7 @@ def find(ctx: Context) -> list[Finding]:
                     "filed_at": at and at.isoformat(),
                     "days_late": days,
                     "materials": sorted(materials),
-                },  # fmt: skip
+                },
                 key=period,
                 party=party,
                 anchor=month_start(period),

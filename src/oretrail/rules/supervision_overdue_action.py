@@ -65,7 +65,7 @@ def find(ctx: Context) -> list[Finding]:
                     "due_on": r.due_on.isoformat(),
                     "closed_on": r.closed_on and r.closed_on.isoformat(),
                     "days_overdue": days,
-                },  # fmt: skip
+                },
                 key=r.id,
                 location=r.facility,
                 party=r.enterprise,

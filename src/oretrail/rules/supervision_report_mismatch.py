@@ -77,7 +77,7 @@ def find(ctx: Context) -> list[Finding]:
                 details={
                     "period": r.period,
                     "lines": [{"material": m, "flow": f, "reported_g": s, "ledger_g": t} for m, f, s, t, _ in bad],
-                },  # fmt: skip
+                },
                 key=r.period,
                 party=r.enterprise,
                 material=worst[0],

@@ -42,14 +42,14 @@ _CANDIDATES = (
         event_lots.c.from_place,
         event_lots.c.to_place,
         lots.c.material,
-    )  # fmt: skip
+    )
     .outerjoin(lots, lots.c.lot_id == event_lots.c.lot_id)
     .where(
         or_(
             and_(
                 event_lots.c.role.in_(("created", "output")),
                 event_lots.c.to_place.in_(bindparam("places", expanding=True)),
-            ),  # fmt: skip
+            ),
             and_(event_lots.c.role == "shipped", event_lots.c.from_place.in_(bindparam("places", expanding=True))),
         )
     )
@@ -107,7 +107,7 @@ def find(ctx: Context) -> list[Finding]:
                     facility=place,
                     day=day.isoformat(),
                     since=span.start.isoformat(),
-                ),  # fmt: skip
+                ),
                 evidence=capped((f[1] for f in found), ctx.config.max_evidence),
                 details={
                     "facility": place,
@@ -115,7 +115,7 @@ def find(ctx: Context) -> list[Finding]:
                     "cause": span.cause,
                     "inspection": span.inspection,
                     "events": len(found),
-                },  # fmt: skip
+                },
                 key=place,
                 location=place,
                 material=material,

@@ -75,7 +75,7 @@ def explained(review: dict[str, Any], previous: dict[str, Any] | None, lang: str
         "guidance": guidance,
         "previous": None
         if previous is None
-        else {"id": previous["id"], "date": str(previous["date"]), "score": previous["score"]},  # fmt: skip
+        else {"id": previous["id"], "date": str(previous["date"]), "score": previous["score"]},
         "score_change": None if previous is None else round(scored.score - float(previous["score"]), 1),
     }
 

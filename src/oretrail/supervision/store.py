@@ -155,8 +155,9 @@ def _project_one(conn: Connection, item: SupervisionRecord, seq: int, raw: dict[
             upsert(conn, facility_statuses, [{"facility": item.facility, "since": item.date,
                                               "inspection_id": item.id, "status": item.facility_status}])  # fmt: skip
     elif isinstance(item, Closure):
-        upsert(conn, action_closures, [{"action_id": item.action, "closed_on": item.date, "by": item.by,
-                                        "evidence": orjson.dumps(list(item.evidence)).decode(), "seq": seq}])  # fmt: skip
+        evidence = orjson.dumps(list(item.evidence)).decode()
+        row = {"action_id": item.action, "closed_on": item.date, "by": item.by, "evidence": evidence, "seq": seq}
+        upsert(conn, action_closures, [row])
     elif isinstance(item, Training):
         upsert(conn, trainings, [{
             "id": item.id, "date": item.date, "province": item.province, "topic": item.topic,

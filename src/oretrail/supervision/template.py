@@ -106,7 +106,7 @@ def template() -> Template:
                 tuple(e["guidance"]),
                 tuple(_both(q, where) for q in e["questions"]),
                 _both(e["improve"], where),
-            )  # fmt: skip
+            )
         )
     t = Template(
         version=str(raw["version"]),
