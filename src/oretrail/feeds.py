@@ -1,5 +1,6 @@
-"""The six feeds of SPEC.md §1, each behind one shape: read a source, record it, project it, judge what it
-touched, report, and replay its ledger records on rebuild.
+"""The six feeds of SPEC.md §1 and the two of supervision (monthly reports, supervision records), each behind
+one shape: read a source, record it, project it, judge what it touched, report, and replay its ledger
+records on rebuild.
 
 The CLI's `load` commands, the HTTP capture routes, `load_dataset`, `rebuild` and the simulator all loop over
 `FEEDS`: a new feed, or a change in how one is judged, is made here once. Every load validates its whole
@@ -209,6 +210,48 @@ def _watchlist(engine: Engine, lines: list[bytes], name: str) -> Any:
     return load_watchlist(engine, lines, name)
 
 
+def _supervision(engine: Engine, lines: list[bytes], name: str, settings: Settings | None = None) -> Any:
+    from oretrail.supervision.store import load_supervision
+
+    return load_supervision(engine, lines, name, settings.config.action_days if settings else 90)
+
+
+def _reports(engine: Engine, lines: list[bytes], name: str) -> Any:
+    from oretrail.supervision.store import load_reports
+
+    return load_reports(engine, lines, name)
+
+
+def _supervision_read(engine: Engine, data: bytes, source: str, settings: Settings | None) -> FeedReport:
+    """Supervision records: the default deadline of corrective actions comes from the settings."""
+    report = FeedReport("supervision", source, _counts(_supervision(engine, data.splitlines(), source, settings)))
+    return report if settings is None else report.judged(rejudge(engine, "supervision", settings))
+
+
+def _supervision_projector() -> RecordProjector:
+    from oretrail.supervision.store import project_supervision
+
+    return project_supervision
+
+
+def _reports_projector() -> RecordProjector:
+    from oretrail.supervision.store import project_reports
+
+    return project_reports
+
+
+def _clear_supervision(conn: Connection) -> None:
+    from oretrail.supervision.store import clear_supervision
+
+    clear_supervision(conn)
+
+
+def _clear_reports(conn: Connection) -> None:
+    from oretrail.supervision.store import clear_reports
+
+    clear_reports(conn)
+
+
 def _registry_projector() -> RecordProjector:
     from oretrail.registry.store import project_registry
 
@@ -247,17 +290,31 @@ FEEDS: tuple[Feed, ...] = (
           _whole_list("mirror", _mirror), None),
     _feed("watchlist", "watchlist.jsonl", "FollowTheMoney entities, JSON Lines (as OpenSanctions publishes).",
           _whole_list("watchlist", _watchlist), None),
+    _feed("reports", "reports.jsonl", "Monthly reports of controlled flows, JSON Lines (enterprises, by the 10th).",
+          _whole_list("reports", _reports),
+          Replay(("report",), _reports_projector, _clear_reports)),
+    _feed("supervision", "supervision.jsonl",
+          "Reviews, inspections, closures of corrective actions, trainings, JSON Lines (inspectorates).",
+          _supervision_read, Replay(("review", "inspection", "closure", "training"), _supervision_projector,
+                                    _clear_supervision)),
 )  # fmt: skip
 BY_NAME: dict[str, Feed] = {f.name: f for f in FEEDS}
+OPTIONAL = ("reports", "supervision")  # datasets written before supervision existed have neither file
 
 
 def load_dataset(
     engine: Engine, root: Path, settings: Settings | None, *, on_document: Progress | None = None
 ) -> dict[str, FeedReport]:
     """Every feed of a dataset folder (the layout `oretrail simulate` writes), in the order a national load
-    runs: registry, events, licences, declarations, partner statistics, watch list. `settings` None loads
+    runs: registry, events, licences, declarations, partner statistics, watch list, monthly reports,
+    supervision records (a dataset without the last two, written before they existed, loads without them).
+    `settings` None loads
     without judging. `on_document(done, total, running counts)` reports progress after each EPCIS document."""
-    return {feed.name: feed.load(engine, [root / feed.source], settings, on_document) for feed in FEEDS}
+    return {
+        feed.name: feed.load(engine, [root / feed.source], settings, on_document)
+        for feed in FEEDS
+        if feed.name not in OPTIONAL or (root / feed.source).exists()
+    }
 
 
 def rebuild_all(engine: Engine, settings: Settings | None = None, batch: int = 2000) -> dict[str, int]:

@@ -324,6 +324,30 @@ class State:
         } | over
         self._put(s.declarations, row)
 
+    # --- supervision (issue 14): the tables the supervision feeds project into ---------------------------
+    def facility_status(self, facility: str, since: date, status: str, inspection: str = "INS-1") -> None:
+        self._put(s.facility_statuses, {"facility": facility, "since": since, "inspection_id": inspection,
+                                        "status": status})  # fmt: skip
+
+    def corrective_action(
+        self, action: str, due: date, *, opened: date = date(2025, 3, 1), closed: date | None = None,
+        party: str = EXPORTER, inspection: str = "INS-1",
+    ) -> None:  # fmt: skip
+        self._put(s.corrective_actions, {"id": action, "inspection_id": inspection, "enterprise": party,
+                                         "facility": None, "item": "icp.training", "text": "train the staff",
+                                         "opened_on": opened, "due_on": due, "seq": self._seq()})  # fmt: skip
+        if closed is not None:
+            self._put(s.action_closures, {"action_id": action, "closed_on": closed, "by": "inspector",
+                                          "evidence": "[]", "seq": self._seq()})  # fmt: skip
+
+    def monthly_report(self, period: str, filed: datetime, lines: list[dict[str, Any]], party: str = EXPORTER) -> None:
+        """A report as projected: `lines` give kilograms per flow (`produced_kg`, ...), stored as grams."""
+        stored = [{"material": ln["material"], **{f"{f}_g": g(ln.get(f"{f}_kg", 0)) for f in
+                                                   ("produced", "received", "consumed", "shipped", "exported")}}
+                  for ln in lines]  # fmt: skip
+        self._put(s.monthly_reports, {"enterprise": party, "period": period, "filed_at": filed,
+                                      "lines": orjson.dumps(stored).decode(), "seq": self._seq()})  # fmt: skip
+
 
 def days(n: float) -> timedelta:
     return timedelta(days=n)
@@ -388,7 +412,30 @@ def national_sample(st: State) -> None:
     st.mine("urn:oretrail:lot:A:s1", "sb.ore", 1000, 0.05)
     st.sale("urn:uuid:sale-2", "urn:oretrail:lot:A:s1", 200, EXPORTER, UNREGISTERED)
     outside_signals(st)
+    supervision_facts(st)
     st.close()
+
+
+SUSPENDED_MINE = f"urn:oretrail:loc:{USCC_A}:mine-2"
+
+
+def supervision_facts(st: State) -> None:
+    """The supervision rules, each raised once on facts of their own (issue 14)."""
+    # supervision.suspended_facility + supervision.late_report: a mine suspended on 1 May mines a lot on
+    # 5 May (Beijing), a month the exporter never reported (due 10 June; the clock is 1 July).
+    st.facility(SUSPENDED_MINE, type_="mine")
+    st.facility_status(SUSPENDED_MINE, date(2025, 5, 1), "red")
+    mined = datetime(2025, 5, 5, 2, 0)
+    st.event("urn:uuid:mine-sus", stage="mining", biz_step="commissioning", location=SUSPENDED_MINE, action="ADD",
+             time=mined)  # fmt: skip
+    st.lot("urn:oretrail:lot:A:sus", "ga.crude", 40, 0.99, created_event="urn:uuid:mine-sus",
+           location=SUSPENDED_MINE, time=mined)  # fmt: skip
+    st.event_lot("urn:uuid:mine-sus", "urn:oretrail:lot:A:sus", "created", 40, mined, put_at=SUSPENDED_MINE)
+    # supervision.overdue_action: due 10 June, never closed; another closed in time raises nothing.
+    st.corrective_action("CA-1", date(2025, 6, 10))
+    st.corrective_action("CA-2", date(2025, 6, 10), closed=date(2025, 6, 1))
+    # supervision.report_mismatch: June reported with 50 kg of crude gallium produced; the events show 300.
+    st.monthly_report("202506", datetime(2025, 6, 28, 2, 0), [{"material": "ga.crude", "produced_kg": 50}])
 
 
 def outside_signals(st: State) -> None:

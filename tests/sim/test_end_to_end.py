@@ -19,8 +19,9 @@ from oretrail.pipeline import scan
 from oretrail.rules.config import load_settings
 from oretrail.sim import RULES, simulate
 from oretrail.sim.evaluate import Label, evaluate, read_labels
+from oretrail.sim.supervision import SUPERVISION_RULES
 from oretrail.storage.engine import make_engine, migrate
-from oretrail.storage.schema import declarations, event_lots, events, licences, lots, mirror, shipments
+from oretrail.storage.schema import declarations, enterprises, event_lots, events, licences, lots, mirror, shipments
 
 # The rules planted in the chain and trade feeds; screening and mirror rules are judged by their own tests.
 CHAIN_AND_TRADE = (
@@ -73,7 +74,9 @@ def test_clean_dataset_raises_no_alert_at_all(tmp_path: Path, monkeypatch: pytes
 def test_every_label_names_a_subject_in_the_database(dirty: tuple[Engine, list[Label]]) -> None:
     engine, labels = dirty
     lot_ids = union(select(lots.c.lot_id), select(event_lots.c.lot_id)).subquery()  # a phantom lot is only used
-    parties = union(select(events.c.dest_party.label("p")), select(events.c.source_party)).subquery()
+    parties = union(
+        select(events.c.dest_party.label("p")), select(events.c.source_party), select(enterprises.c.party_id)
+    ).subquery()  # supervision labels name registered enterprises
     table = {
         "declaration": declarations.c.declaration_no,
         "licence": licences.c.licence_no,
@@ -103,3 +106,15 @@ def test_every_planted_violation_is_found(dirty: tuple[Engine, list[Label]]) -> 
         score = ev.rules[rule]
         assert score.labels >= 3, rule
         assert score.recall == 1.0, (rule, [m for m in ev.misses if m.rule == rule])
+
+
+def test_every_planted_supervision_violation_is_found_and_nothing_else(dirty: tuple[Engine, list[Label]]) -> None:
+    """The supervision rules on the simulator's reports and inspectorate records: recall and precision 1."""
+    engine, labels = dirty
+    with engine.connect() as conn:
+        ev = evaluate(labels, list(query_alerts(conn)), rules=SUPERVISION_RULES)
+    for rule in SUPERVISION_RULES:
+        score = ev.rules[rule]
+        assert score.labels >= 1, rule
+        assert score.recall == 1.0, (rule, [m for m in ev.misses if m.rule == rule])
+        assert score.precision == 1.0, (rule, [a for a in ev.false_alarms if a["rule"] == rule][:3])

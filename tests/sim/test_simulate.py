@@ -145,6 +145,7 @@ def test_every_rule_is_planted_and_every_subject_exists(dirty: tuple[Path, Any])
     with (root / "mirror.csv").open() as fh:
         known["trade-flow"] = {f"{r['reporterISO']}:{r['cmdCode']}:{r['period']}" for r in csv.DictReader(fh)}
     registered = {r["id"] for r in _jsonl(root / "registry.jsonl")}
+    known["enterprise"] |= {r["id"] for r in _jsonl(root / "registry.jsonl") if r["kind"] == "enterprise"}
     for lab in labels:
         kind, ident = lab["subject"]["kind"], lab["subject"]["id"]
         assert ident in known[kind], lab

@@ -32,6 +32,8 @@ FEED_KINDS: Mapping[str, str] = {
     "declarations": "declaration",
     "mirror": "mirror",
     "watchlist": "watchlist",
+    "reports": "report",
+    "supervision": "supervision",
 }
 
 Constraint = dict[str, tuple[str, ...]]
@@ -182,6 +184,50 @@ def _check_trade(conn: Connection, kind: str, data: bytes, name: str, alternativ
             raise CaptureDenied(name, f"{kind} line {line} ({ident})", reason)
 
 
+def _check_supervised(conn: Connection, kind: str, data: bytes, name: str, alternatives: list[Constraint]) -> None:
+    """Reports and supervision records by the enterprise they concern and its registered province; a
+    training by the province that held it; a closure by the enterprise of the action it closes."""
+    from oretrail.storage.schema import corrective_actions
+    from oretrail.supervision.records import Closure, Inspection, Training, parse_reports, parse_supervision
+
+    lines = data.splitlines()
+    subjects: list[tuple[str, str | None, str | None]] = []  # (record, party, province of its own)
+    if kind == "report":
+        subjects = [(f"line {i} ({rep.key})", rep.enterprise, None)
+                    for i, (rep, _) in enumerate(parse_reports(lines, name), 1)]  # fmt: skip
+    else:
+        parsed = parse_supervision(lines, name)
+        opened = {a.id: rec.enterprise for rec, _ in parsed if isinstance(rec, Inspection) for a in rec.actions}
+        for i, (rec, _) in enumerate(parsed, 1):
+            if isinstance(rec, Training):
+                subjects.append((f"line {i} ({rec.id})", None, rec.province))
+            elif isinstance(rec, Closure):
+                party = (
+                    opened.get(rec.action)
+                    or conn.execute(
+                        select(corrective_actions.c.enterprise).where(corrective_actions.c.id == rec.action)
+                    ).scalar()
+                )
+                subjects.append((f"line {i} (closure of {rec.action})", party, None))
+            else:
+                subjects.append((f"line {i} ({rec.id})", rec.enterprise, None))
+    provinces = _provinces_of(conn, [p for _, p, _ in subjects if p])
+    for record, party, own in subjects:
+        province = own or (provinces.get(party) if party else None)
+        reasons: list[str | None] = []
+        for constraint in alternatives:
+            if "party" in constraint and party not in constraint["party"]:
+                reasons.append(f"it concerns {party or 'no enterprise on record'}, not yours")
+            elif "province" in constraint and province not in constraint["province"]:
+                reasons.append(f"it concerns {province or 'no registered province'}, not "
+                               f"{' or '.join(constraint['province'])}")  # fmt: skip
+            else:
+                reasons.append(None)
+        reason = _first_failure(reasons)
+        if reason is not None:
+            raise CaptureDenied(name, record, reason)
+
+
 def check_capture(conn: Connection, caller: Caller, feed: str, data: bytes, name: str) -> None:
     """Raise CaptureDenied for the first record of `data` the caller may not capture; IntakeError when the
     document cannot be read (the capture would refuse it the same way). Unconstrained callers are not read."""
@@ -197,6 +243,8 @@ def check_capture(conn: Connection, caller: Caller, feed: str, data: bytes, name
         _check_registry(data, name, alternatives)
     elif kind in ("licence", "declaration"):
         _check_trade(conn, kind, data, name, alternatives)
+    elif kind in ("report", "supervision"):
+        _check_supervised(conn, kind, data, name, alternatives)
     else:
         raise CaptureDenied(name, "the document", f"{kind} records have no attribute a constraint could check")
 

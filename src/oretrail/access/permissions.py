@@ -20,7 +20,7 @@ from oretrail.access.caller import Caller
 ACTIONS = ("read", "capture", "act", "issue")
 KINDS = (
     "event", "lot", "registry", "licence", "declaration", "alert", "mirror", "watchlist", "ledger", "audit",
-    "bulletin",
+    "bulletin", "supervision", "report",
 )  # fmt: skip
 ATTRIBUTES = ("province", "department", "party", "rule")
 # What a constraint may name, per kind: the attributes `scope.py` can turn into a predicate on that kind's rows.
@@ -38,6 +38,10 @@ ATTRIBUTES_OF: Mapping[str, frozenset[str]] = MappingProxyType(
         "ledger": frozenset(),
         "audit": frozenset(),
         "bulletin": frozenset({"province", "department"}),
+        # reviews, inspections, corrective actions, trainings, risk scores, plans, dossiers: the enterprise
+        # concerned and its registered province (a plan or a training: its own province)
+        "supervision": frozenset({"province", "party"}),
+        "report": frozenset({"province", "party"}),  # monthly reports: the reporting enterprise
     }
 )
 CALLER_VALUES = {"$province", "$department", "$parties"}

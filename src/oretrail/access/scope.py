@@ -202,3 +202,26 @@ def facilities_visible(caller: Caller, action: str = "read") -> ColumnElement[bo
 def unconstrained(caller: Caller, action: str, kind: str) -> bool:
     """True when the caller may `action` every object of `kind` (no constraint narrows it)."""
     return bool(table().grants(caller, action, kind)) and table().constraints(caller, action, kind) is None
+
+
+def supervised_visible(
+    caller: Caller,
+    enterprise: ColumnElement[str],
+    action: str = "read",
+    kind: str = "supervision",
+    province: ColumnElement[str] | None = None,
+) -> ColumnElement[bool]:
+    """Supervision records (kind `supervision`) or monthly reports (`report`) by the enterprise they concern:
+    its registered province, or the enterprise itself. `province`: a record's own province where it has one
+    (a training, a plan), used instead of the enterprise's."""
+
+    def predicate(attribute: str, values: tuple[str, ...]) -> ColumnElement[bool]:
+        if attribute == "province":
+            if province is not None:
+                return province.in_(values)
+            return enterprise.in_(select(enterprises.c.party_id).where(enterprises.c.province.in_(values)))
+        if attribute == "party":
+            return enterprise.in_(values)
+        return _unknown(kind, attribute)
+
+    return _build(caller, action, kind, predicate)

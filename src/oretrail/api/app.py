@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from oretrail.api import alerts, auth, bulletins, capture, chain, epcis, screening
+from oretrail.api import alerts, auth, bulletins, capture, chain, epcis, screening, supervision
 
 
 def create_app(db: str | None = None) -> FastAPI:
@@ -25,5 +25,6 @@ def create_app(db: str | None = None) -> FastAPI:
     app.include_router(alerts.attachments_router)
     app.include_router(bulletins.router)
     app.include_router(screening.router)
+    app.include_router(supervision.router)
     epcis.install(app)  # GS1's EPCIS 2.0 REST binding (docs/epcis-rest.md)
     return app

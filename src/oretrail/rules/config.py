@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -42,6 +42,16 @@ class Config:
     # Settling (rules/rule.py): when a provisional finding reaches an officer.
     report_deadline_days: int
     feed_days: int
+    # Supervision (issue 14): monthly reports, corrective actions, facility status (docs/supervision.md).
+    report_due_day: int = 10
+    report_tolerance_pct: float = 2.0
+    report_tolerance_kg: float = 5.0
+    action_days: int = 90
+    green_months: int = 12
+    yellow_months: int = 3
+    red_min_months: int = 6
+    blue_max_months: int = 36
+    programme_start: date = date(2025, 1, 1)
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
@@ -78,6 +88,15 @@ def load_config(path: str | Path | None = None) -> Config:
         screening_threshold=float(raw["screening"]["threshold"]),
         report_deadline_days=int(raw["settling"]["report_deadline_days"]),
         feed_days=int(raw["settling"]["feed_days"]),
+        report_due_day=int(raw["supervision"]["report_due_day"]),
+        report_tolerance_pct=float(raw["supervision"]["report_tolerance_pct"]),
+        report_tolerance_kg=float(raw["supervision"]["report_tolerance_kg"]),
+        action_days=int(raw["supervision"]["action_days"]),
+        green_months=int(raw["facility"]["green_months"]),
+        yellow_months=int(raw["facility"]["yellow_months"]),
+        red_min_months=int(raw["facility"]["red_min_months"]),
+        blue_max_months=int(raw["facility"]["blue_max_months"]),
+        programme_start=_day(raw["facility"]["programme_start"]),
     )
     if cfg.transit_limit_days <= 0 or cfg.relative_tolerance < 0 or cfg.absolute_tolerance_g < 0:
         raise ValueError("transit limit must be positive and tolerances non-negative")
@@ -87,9 +106,17 @@ def load_config(path: str | Path | None = None) -> Config:
         raise ValueError("mirror.lag_months must be >= 0, cif_fob_max >= 1 and share_jump_ratio > 1")
     if cfg.report_deadline_days < 0 or cfg.feed_days < 0:
         raise ValueError("settling.report_deadline_days and settling.feed_days must be >= 0")
+    if not 1 <= cfg.report_due_day <= 28 or cfg.action_days <= 0:
+        raise ValueError("supervision.report_due_day must lie in 1..28 and action_days be positive")
+    if min(cfg.green_months, cfg.yellow_months, cfg.red_min_months, cfg.blue_max_months) <= 0:
+        raise ValueError("facility durations must be positive")
     if not 0 < cfg.screening_threshold <= 1:
         raise ValueError("screening.threshold must lie in (0, 1]")
     return cfg
+
+
+def _day(value: object) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,10 @@ from oretrail.rules import (
     mirror_share_jump,
     party_unregistered,
     screening_watchlist,
+    supervision_late_report,
+    supervision_overdue_action,
+    supervision_report_mismatch,
+    supervision_suspended_facility,
     trace_no_provenance,
     transit_diverted,
     transit_not_received,
@@ -57,6 +61,10 @@ RULES: tuple[Rule, ...] = tuple(
         mirror_share_jump,
         mirror_no_capacity,
         intake_off_profile,
+        supervision_overdue_action,
+        supervision_late_report,
+        supervision_report_mismatch,
+        supervision_suspended_facility,
     )
 )
 RULE_IDS: tuple[str, ...] = tuple(r.id for r in RULES)

@@ -35,6 +35,11 @@ EVENT, LOT, WAYBILL, DECLARATION, LICENCE, PARTY, TRANSFORMATION = (
 COUNTERPARTY = "counterparty"
 # `<partnerISO>:<HS6>:<YYYYMM>` (SPEC.md §4 `trade-flow`): a destination's month of one HS6.
 TRADE_FLOW = "trade-flow"
+# Enterprises under supervision (party ids), judged on deadlines (reports, corrective actions) and on their
+# own reports. No captured batch widens to it: what changes these findings is a report or a supervision
+# record, whose feeds re-judge the rules over everything (`Rule.rejudged_by`), the clock (a scan, or
+# `oretrail supervision tick`), or nothing a capture-time run should pre-empt (a report not yet due).
+SUPERVISED = "supervised"
 
 _CHUNK = 500  # values per IN list
 

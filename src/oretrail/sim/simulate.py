@@ -39,15 +39,17 @@ from oretrail.sim.chains import (
 )
 from oretrail.sim.epcis import Qty
 from oretrail.sim.names import LISTED, VARIANT_KINDS, foreign_names, variant, watchlist_entry
+from oretrail.sim.supervision import SUPERVISION_RULES, Supervision
 from oretrail.sim.world import Enterprise, Facility, World
 
 LABELS = "labels.jsonl"  # the planted violations, one a line: the answer key bench/detect.py scores against
 
-RULES = (
+CHAIN_RULES = (
     "licence.missing", "licence.overdrawn", "licence.mismatch", "licence.invalid", "declaration.misclassified",
     "declaration.unit_value", "trace.no_provenance", "balance.transformation", "balance.lot",
     "transit.not_received", "transit.diverted", "party.unregistered", "screening.watchlist", "mirror.gap",
 )  # fmt: skip
+RULES = CHAIN_RULES + SUPERVISION_RULES  # every rule the simulator plants and labels
 _EXPORT_ONLY = {
     "licence.missing", "licence.overdrawn", "licence.mismatch", "licence.invalid", "declaration.misclassified",
     "declaration.unit_value", "trace.no_provenance", "screening.watchlist",
@@ -73,6 +75,8 @@ class SimSummary:
     declarations: int = 0
     mirror_rows: int = 0
     watchlist: int = 0
+    reports: int = 0
+    supervision_records: int = 0
     labels: int = 0
     violations: dict[str, int] = field(default_factory=dict)
 
@@ -119,7 +123,7 @@ class _Planner:
         if self.rate <= 0 or self.rng.random() >= self.rate:
             return None
         if not self.cycle:
-            self.cycle = list(RULES)
+            self.cycle = list(CHAIN_RULES)
             self.rng.shuffle(self.cycle)
         return self.cycle.pop()
 
@@ -169,6 +173,8 @@ class _Simulation:
         self.reported: dict[tuple[str, str, str], list[float]] = {}
         self.gaps_wanted = 0
         self.price_phase = {m: self.rng.random() for m in self.cat.materials}
+        # A generator of its own (from the seed, not from `self.rng`), so the other feeds stay byte-identical.
+        self.supervision = Supervision(random.Random(seed * 1_000_003 + 14), self.world, self.start, self.end, rate)
 
     def __enter__(self) -> _Simulation:
         return self
@@ -188,6 +194,7 @@ class _Simulation:
 
     def _emit(self, event: epcis.Event, when: datetime, resendable: bool = True, sent: datetime | None = None) -> None:
         self.writer.add(event, when - epcis.CST, resendable, None if sent is None else sent - epcis.CST)
+        self.supervision.see(event)
 
     # --- the year -----------------------------------------------------------------------------------------
     def run(self) -> None:
@@ -214,7 +221,9 @@ class _Simulation:
             self.writer.release(self.start + timedelta(days=d) - epcis.CST)
         self.writer.close()
         self._write_mirror()
+        written = self.supervision.write(self.outdir, self._label)
         s = self.summary
+        s.reports, s.supervision_records = written["reports"], written["supervision"]
         s.events, s.documents, s.resends = self.writer.events, self.writer.documents, self.writer.resends
 
     # --- catalogue helpers --------------------------------------------------------------------------------

@@ -314,6 +314,134 @@ bulletin_recipients = Table(
     Column("reminders", Integer, nullable=False),
 )
 
+# --- supervision of enterprises (issue 14; migration 0015, docs/supervision.md) ---------------------------
+# Monthly reports (feed `reports`) and supervision records (feed `supervision`: reviews, inspections, closures
+# of corrective actions, trainings) are ledger records; these tables are their projections, rebuilt from the
+# ledger. Risk scores, inspection plans and customs channels are computed and kept with their reasons.
+monthly_reports = Table(
+    "monthly_reports",
+    metadata,
+    Column("enterprise", URI, primary_key=True),
+    Column("period", String(6), primary_key=True),  # YYYYMM (Beijing time)
+    Column("filed_at", DateTime, nullable=False),  # naive UTC
+    Column("lines", Text, nullable=False),  # JSON list of {material, produced_g, received_g, ...}
+    Column("seq", BigInteger, nullable=False),
+)
+reviews = Table(
+    "reviews",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("enterprise", URI, nullable=False),
+    Column("reviewer", String(128), nullable=False),
+    Column("date", Date, nullable=False),
+    Column("template_version", String(16), nullable=False),
+    Column("elements", Text, nullable=False),  # JSON {element: {level, findings, evidence}}
+    Column("score", Float, nullable=False),
+    Column("seq", BigInteger, nullable=False),
+)
+Index("ix_reviews_enterprise", reviews.c.enterprise, reviews.c.date)
+inspections = Table(
+    "inspections",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("enterprise", URI, nullable=False),
+    Column("facility", URI),
+    Column("province", String(8), nullable=False),
+    Column("inspector", String(128), nullable=False),
+    Column("date", Date, nullable=False),
+    Column("basis", String(16), nullable=False),  # risk | random | follow_up | complaint
+    Column("plan", String(64)),  # the inspection plan that picked it
+    Column("items", Text, nullable=False),  # JSON list of {item, result, note}
+    Column("alerts", Text, nullable=False),  # JSON list of alert ids it looked into
+    Column("facility_status", String(8)),  # green | yellow | red set by this inspection
+    Column("seq", BigInteger, nullable=False),
+)
+Index("ix_inspections_enterprise", inspections.c.enterprise, inspections.c.date)
+corrective_actions = Table(
+    "corrective_actions",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("inspection_id", String(64), nullable=False),
+    Column("enterprise", URI, nullable=False),
+    Column("facility", URI),
+    Column("item", String(64), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("opened_on", Date, nullable=False),
+    Column("due_on", Date, nullable=False),
+    Column("seq", BigInteger, nullable=False),
+)
+Index("ix_corrective_actions_enterprise", corrective_actions.c.enterprise)
+action_closures = Table(
+    "action_closures",
+    metadata,
+    Column("action_id", String(64), primary_key=True),
+    Column("closed_on", Date, nullable=False),
+    Column("by", String(128), nullable=False),
+    Column("evidence", Text, nullable=False),  # JSON list of document references
+    Column("seq", BigInteger, nullable=False),
+)
+trainings = Table(
+    "trainings",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("date", Date, nullable=False),
+    Column("province", String(8), nullable=False),  # CN: held by the centre
+    Column("topic", String(32), nullable=False),
+    Column("title", Text, nullable=False),  # JSON {"zh": ..., "en": ...}
+    Column("guidance", Text, nullable=False),  # JSON list of guidance document ids taught
+    Column("seq", BigInteger, nullable=False),
+)
+training_attendance = Table(
+    "training_attendance",
+    metadata,
+    Column("training_id", String(64), primary_key=True),
+    Column("enterprise", URI, primary_key=True),
+    Column("attendees", Integer, nullable=False),
+)
+Index("ix_training_attendance_enterprise", training_attendance.c.enterprise)
+# A facility's status as inspections set it; lapses are computed from this history (rules/facility_status.py).
+facility_statuses = Table(
+    "facility_statuses",
+    metadata,
+    Column("facility", URI, primary_key=True),
+    Column("since", Date, primary_key=True),
+    Column("inspection_id", String(64), primary_key=True),
+    Column("status", String(8), nullable=False),
+)
+risk_scores = Table(
+    "risk_scores",
+    metadata,
+    Column("enterprise", URI, primary_key=True),
+    Column("as_of", Date, primary_key=True),
+    Column("score", Float, nullable=False),
+    Column("components", Text, nullable=False),  # JSON list of {component, value, weight, points, basis}
+    Column("policy_version", String(16), nullable=False),
+    Column("computed_at", DateTime, nullable=False),
+)
+inspection_plans = Table(
+    "inspection_plans",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("province", String(8), nullable=False),
+    Column("month", String(7), nullable=False),  # YYYY-MM
+    Column("capacity", Integer, nullable=False),
+    Column("seed", Integer, nullable=False),
+    Column("random_share", Float, nullable=False),
+    Column("picks", Text, nullable=False),  # JSON list of {enterprise, basis, score, reasons}
+    Column("created_at", DateTime, nullable=False),
+)
+customs_channels = Table(
+    "customs_channels",
+    metadata,
+    Column("declaration_no", String(64), primary_key=True),
+    Column("channel", String(8), nullable=False),  # red | yellow | blue | green
+    Column("selection", String(8), nullable=False),  # risk | random | top_up | none
+    Column("risk", Float, nullable=False),
+    Column("reasons", Text, nullable=False),  # JSON list of message keys with parameters
+    Column("seed", Integer, nullable=False),
+    Column("assigned_at", DateTime, nullable=False),
+)
+
 # --- alerts and their workflow -----------------------------------------------------------------------
 alerts = Table(
     "alerts",

@@ -1,0 +1,385 @@
+"""The two supervision feeds as their senders write them, checked field by field before anything is stored.
+
+`reports` (enterprises, JSON Lines): one object per enterprise and month, the month's flows per material.
+`supervision` (provincial inspectorates, JSON Lines; `kind` says which): compliance reviews against the ICP
+template, inspections (checklist results, linked alerts, facility status, corrective actions), closures of
+corrective actions, and training sessions with attendance. A bad record refuses the whole file, naming the
+line, the field and the reason: a supervision record is evidence, and half a file of it is worse than none.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import orjson
+
+from oretrail.errors import IntakeError
+from oretrail.ids import LOCATION_PREFIX, PARTY_PREFIX, SGLN_PREFIX
+from oretrail.registry.provinces import is_cn_province
+from oretrail.rules.monthly_flows import FLOWS
+from oretrail.supervision.template import LEVELS, template
+
+KINDS = ("review", "inspection", "closure", "training")
+BASES = ("risk", "random", "follow_up", "complaint")
+RESULTS = ("pass", "minor", "major", "n/a")
+SET_STATUSES = ("green", "yellow", "red")
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
+_PARTY = re.compile(rf"^{re.escape(PARTY_PREFIX)}[0-9A-Z]{{18}}$")
+_PERIOD = re.compile(r"^(\d{4})-?(0[1-9]|1[0-2])$")
+_DOC_REF = 512
+
+
+@dataclass(frozen=True)
+class Review:
+    id: str
+    enterprise: str
+    reviewer: str
+    date: date
+    template: str
+    elements: dict[str, dict[str, Any]]  # element -> {level, findings, evidence}
+
+
+@dataclass(frozen=True)
+class Action:
+    id: str
+    item: str
+    text: str
+    due: date
+
+
+@dataclass(frozen=True)
+class Inspection:
+    id: str
+    enterprise: str
+    facility: str | None
+    province: str
+    inspector: str
+    date: date
+    basis: str
+    plan: str | None
+    items: tuple[dict[str, str], ...]
+    alerts: tuple[str, ...]
+    facility_status: str | None
+    actions: tuple[Action, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class Closure:
+    action: str
+    date: date
+    by: str
+    evidence: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Training:
+    id: str
+    date: date
+    province: str
+    topic: str
+    title: dict[str, str]
+    guidance: tuple[str, ...]
+    attendance: tuple[tuple[str, int], ...]
+
+
+SupervisionRecord = Review | Inspection | Closure | Training
+
+
+@dataclass(frozen=True)
+class Report:
+    enterprise: str
+    period: str  # YYYYMM
+    filed_at: datetime | None  # naive UTC; None: when the platform received it
+    lines: tuple[dict[str, Any], ...]  # {material, produced_g, received_g, consumed_g, shipped_g, exported_g}
+
+    @property
+    def key(self) -> str:
+        return f"{self.enterprise}:{self.period}"
+
+
+class _Line:
+    """Field access on one record that refuses with the document, line and field named."""
+
+    def __init__(self, document: str, line: int, obj: Any) -> None:
+        self.document, self.line = document, line
+        if not isinstance(obj, dict):
+            raise self.fail(None, "a record is a JSON object")
+        self.obj = obj
+
+    def fail(self, field: str | None, reason: str) -> IntakeError:
+        return IntakeError(self.document, self.line, field, reason, unit="line")
+
+    def text(self, key: str, *, optional: bool = False, limit: int = 500) -> str | None:
+        value = self.obj.get(key)
+        if value is None and optional:
+            return None
+        if not isinstance(value, str) or not value.strip() or len(value) > limit:
+            raise self.fail(key, f"text of 1 to {limit} characters")
+        return value.strip()
+
+    def ident(self, key: str) -> str:
+        value = self.obj.get(key)
+        if not isinstance(value, str) or not _ID.match(value):
+            raise self.fail(key, "an identifier: letters, digits, '.', '_', ':' or '-', at most 64 characters")
+        return value
+
+    def party(self, key: str) -> str:
+        value = self.obj.get(key)
+        if not isinstance(value, str) or not _PARTY.match(value):
+            raise self.fail(key, f"a party id {PARTY_PREFIX}<USCC>")
+        return value
+
+    def day(self, key: str, *, optional: bool = False) -> date | None:
+        value = self.obj.get(key)
+        if value is None and optional:
+            return None
+        try:
+            return date.fromisoformat(str(value))
+        except ValueError:
+            raise self.fail(key, "a date, YYYY-MM-DD") from None
+
+    def strings(self, key: str, limit: int = _DOC_REF) -> tuple[str, ...]:
+        value = self.obj.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) and 0 < len(v) <= limit for v in value):
+            raise self.fail(key, f"a list of texts of at most {limit} characters")
+        return tuple(value)
+
+    def choice(self, key: str, allowed: Iterable[str], *, optional: bool = False) -> str | None:
+        value = self.obj.get(key)
+        allowed = tuple(allowed)
+        if value is None and optional:
+            return None
+        if value not in allowed:
+            raise self.fail(key, f"one of {', '.join(allowed)}")
+        return str(value)
+
+
+def _lines(lines: Iterable[bytes | str], document: str) -> Iterable[_Line]:
+    for n, raw in enumerate(lines, 1):
+        if not raw.strip():
+            continue
+        try:
+            obj = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            raise IntakeError(document, n, None, f"not JSON ({exc})", unit="line") from None
+        yield _Line(document, n, obj)
+
+
+def _review(r: _Line) -> Review:
+    t = template()
+    version = r.obj.get("template", t.version)
+    if version != t.version:
+        raise r.fail("template", f"template version {version!r} is not known; the current one is {t.version}")
+    raw = r.obj.get("elements")
+    if not isinstance(raw, dict):
+        raise r.fail("elements", "an object: element id -> {level, findings, evidence}")
+    unknown = set(raw) - {e.id for e in t.elements}
+    if unknown:
+        raise r.fail(f"elements.{sorted(unknown)[0]}", f"not an element of template {t.version}")
+    elements: dict[str, dict[str, Any]] = {}
+    for e in t.elements:
+        got = raw.get(e.id)
+        where = f"elements.{e.id}"
+        if not isinstance(got, dict):
+            raise r.fail(where, "every element of the template must be assessed: {level, findings, evidence}")
+        level = got.get("level")
+        if level not in LEVELS or isinstance(level, bool):
+            raise r.fail(f"{where}.level", "a maturity level 0-4 (icp_template.toml [levels])")
+        findings = got.get("findings", "")
+        if not isinstance(findings, str) or len(findings) > 5000:
+            raise r.fail(f"{where}.findings", "text of at most 5,000 characters")
+        evidence = got.get("evidence", [])
+        if not isinstance(evidence, list) or not all(isinstance(v, str) and 0 < len(v) <= _DOC_REF for v in evidence):
+            raise r.fail(f"{where}.evidence", "a list of document references")
+        elements[e.id] = {"level": level, "findings": findings, "evidence": list(evidence)}
+    return Review(r.ident("id"), r.party("enterprise"), str(r.text("reviewer", limit=128)),
+                  _day(r, "date"), version, elements)  # fmt: skip
+
+
+def _day(r: _Line, key: str) -> date:
+    value = r.day(key)
+    assert value is not None
+    return value
+
+
+def _place(r: _Line, key: str) -> str | None:
+    value = r.obj.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.startswith((LOCATION_PREFIX, SGLN_PREFIX)) or len(value) > 512:
+        raise r.fail(key, f"a facility id ({LOCATION_PREFIX}<USCC>:<code> or an SGLN)")
+    return value
+
+
+def _province(r: _Line, key: str, allow_centre: bool = False) -> str:
+    value = r.obj.get(key)
+    if allow_centre and value == "CN":
+        return "CN"
+    if not (isinstance(value, str) and is_cn_province(value)):
+        raise r.fail(
+            key, "an ISO 3166-2 code of a province of China, such as CN-JX" + (", or CN" if allow_centre else "")
+        )
+    return value
+
+
+def _inspection(r: _Line, action_days: int) -> Inspection:
+    t = template()
+    day = _day(r, "date")
+    facility = _place(r, "facility")
+    items = []
+    raw_items = r.obj.get("items", [])
+    if not isinstance(raw_items, list) or not raw_items:
+        raise r.fail("items", "a non-empty list of {item, result, note}: what the inspection checked")
+    for i, item in enumerate(raw_items):
+        where = f"items[{i}]"
+        if not isinstance(item, dict) or item.get("item") not in t.items:
+            raise r.fail(
+                f"{where}.item", f"a checklist item of template {t.version}: icp.<element> or facility.<check>"
+            )
+        if item.get("result") not in RESULTS:
+            raise r.fail(f"{where}.result", f"one of {', '.join(RESULTS)}")
+        note = item.get("note", "")
+        if not isinstance(note, str) or len(note) > 5000:
+            raise r.fail(f"{where}.note", "text of at most 5,000 characters")
+        if str(item["item"]).startswith("facility.") and facility is None:
+            raise r.fail(f"{where}.item", "a facility check needs the inspection's facility")
+        items.append({"item": item["item"], "result": item["result"], "note": note})
+    status = r.choice("facility_status", SET_STATUSES, optional=True)
+    if status is not None and facility is None:
+        raise r.fail("facility_status", "a status is set on a facility: name it in `facility`")
+    actions = []
+    for i, a in enumerate(r.obj.get("actions", []) or []):
+        where = f"actions[{i}]"
+        sub = _Line(r.document, r.line, a) if isinstance(a, dict) else None
+        if sub is None:
+            raise r.fail(where, "{id, item, text, due?}")
+        try:
+            ident = sub.ident("id")
+            item = sub.obj.get("item")
+            if item not in t.items:
+                raise sub.fail("item", "the checklist item it corrects")
+            text = str(sub.text("text", limit=5000))
+            due = sub.day("due", optional=True) or day + timedelta(days=action_days)
+        except IntakeError as exc:
+            raise r.fail(f"{where}.{exc.field}", exc.reason) from None
+        if due <= day:
+            raise r.fail(f"{where}.due", f"{due} is not after the inspection ({day})")
+        actions.append(Action(ident, str(item), text, due))
+    if len({a.id for a in actions}) != len(actions):
+        raise r.fail("actions", "two corrective actions with one id")
+    alerts = r.strings("alerts", 64)
+    return Inspection(
+        r.ident("id"), r.party("enterprise"), facility, _province(r, "province"),
+        str(r.text("inspector", limit=128)), day, str(r.choice("basis", BASES)),
+        r.obj.get("plan") and r.ident("plan"), tuple(items), alerts, status, tuple(actions),
+    )  # fmt: skip
+
+
+def _closure(r: _Line) -> Closure:
+    return Closure(r.ident("action"), _day(r, "date"), str(r.text("by", limit=128)), r.strings("evidence"))
+
+
+def _training(r: _Line) -> Training:
+    from oretrail.supervision.template import guidance_doc
+
+    title = r.obj.get("title")
+    if isinstance(title, str) and title.strip():
+        title = {"zh" if re.search(r"[\u4e00-\u9fff]", title) else "en": title.strip()}
+    if not isinstance(title, dict) or not title or set(title) - {"zh", "en"}:
+        raise r.fail("title", 'the title, or {"zh": ..., "en": ...}')
+    docs = r.strings("guidance", 64)
+    for i, d in enumerate(docs):
+        if guidance_doc(d) is None:
+            raise r.fail(f"guidance[{i}]", f"{d} is not a guidance document (oretrail supervision guidance)")
+    attendance = []
+    raw = r.obj.get("attendance")
+    if not isinstance(raw, list) or not raw:
+        raise r.fail("attendance", "a non-empty list of {enterprise, attendees}")
+    for i, a in enumerate(raw):
+        if not isinstance(a, dict) or not (isinstance(a.get("enterprise"), str) and _PARTY.match(a["enterprise"])):
+            raise r.fail(f"attendance[{i}].enterprise", f"a party id {PARTY_PREFIX}<USCC>")
+        n = a.get("attendees", 1)
+        if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+            raise r.fail(f"attendance[{i}].attendees", "a positive whole number")
+        attendance.append((a["enterprise"], n))
+    return Training(r.ident("id"), _day(r, "date"), _province(r, "province", allow_centre=True),
+                    str(r.text("topic", limit=32)), {k: str(v) for k, v in title.items()}, docs,
+                    tuple(attendance))  # fmt: skip
+
+
+def parse_supervision(
+    lines: Iterable[bytes | str], document: str, action_days: int = 90
+) -> list[tuple[SupervisionRecord, dict[str, Any]]]:
+    """Every record with its raw object (what the ledger keeps), or IntakeError for the first bad one."""
+    out: list[tuple[SupervisionRecord, dict[str, Any]]] = []
+    for r in _lines(lines, document):
+        kind = r.choice("kind", KINDS)
+        rec: SupervisionRecord
+        if kind == "review":
+            rec = _review(r)
+        elif kind == "inspection":
+            rec = _inspection(r, action_days)
+        elif kind == "closure":
+            rec = _closure(r)
+        else:
+            rec = _training(r)
+        out.append((rec, r.obj))
+    return out
+
+
+def ledger_key(rec: SupervisionRecord) -> tuple[str, str]:
+    if isinstance(rec, Closure):
+        return "closure", rec.action
+    return type(rec).__name__.lower(), rec.id
+
+
+def parse_reports(lines: Iterable[bytes | str], document: str) -> list[tuple[Report, dict[str, Any]]]:
+    from oretrail.catalogue import load_catalogue
+
+    materials = load_catalogue().materials
+    out = []
+    for r in _lines(lines, document):
+        party = r.party("enterprise")
+        m = _PERIOD.match(str(r.obj.get("period", "")))
+        if not m:
+            raise r.fail("period", "the month reported, YYYY-MM")
+        filed_at = None
+        if r.obj.get("filed_at") is not None:
+            try:
+                moment = datetime.fromisoformat(str(r.obj["filed_at"]).replace("Z", "+00:00"))
+            except ValueError:
+                raise r.fail("filed_at", "a date and time with its offset, e.g. 2025-07-08T10:00:00+08:00") from None
+            if moment.tzinfo is None:
+                raise r.fail("filed_at", "give the offset (+08:00 for Beijing time)")
+            filed_at = (moment - moment.utcoffset()).replace(tzinfo=None)  # type: ignore[operator]
+        raw = r.obj.get("lines")
+        if not isinstance(raw, list):
+            raise r.fail(
+                "lines", "a list of {material, produced_kg, received_kg, consumed_kg, shipped_kg, exported_kg}"
+            )
+        lines_out = []
+        seen = set()
+        for i, line in enumerate(raw):
+            where = f"lines[{i}]"
+            if not isinstance(line, dict) or line.get("material") not in materials:
+                raise r.fail(f"{where}.material", "a material code of the catalogue (oretrail catalogue)")
+            if line["material"] in seen:
+                raise r.fail(f"{where}.material", f"{line['material']} is reported twice")
+            seen.add(line["material"])
+            out_line: dict[str, Any] = {"material": line["material"]}
+            for flow in FLOWS:
+                kg = line.get(f"{flow}_kg", 0)
+                if not isinstance(kg, int | float) or isinstance(kg, bool) or kg < 0 or kg != kg or kg > 1e12:
+                    raise r.fail(f"{where}.{flow}_kg", "kilograms, a number not below zero")
+                out_line[f"{flow}_g"] = round(kg * 1000)
+            lines_out.append(out_line)
+        out.append((Report(party, m.group(1) + m.group(2), filed_at, tuple(lines_out)), r.obj))
+    keys = [rep.key for rep, _ in out]
+    if len(set(keys)) != len(keys):
+        dup = next(k for k in keys if keys.count(k) > 1)
+        raise IntakeError(document, None, "period", f"{dup} is reported twice in one file", unit="line")
+    return out

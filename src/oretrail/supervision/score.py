@@ -1,0 +1,296 @@
+"""An explainable risk score per enterprise: components with documented weights, and its history.
+
+Each component is a value from 0 to 1 with a weight (policy.toml [score.weights], points out of 100); the
+score is the sum of value × weight. Every component is kept with its value, weight, points and the facts it
+rests on, and every computation is kept (one row per enterprise and day), so an officer can see which
+component made a company rise. The enterprise's own supervision alerts (overdue actions, late reports) are
+counted in their own components, not again among the alerts.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, func, select
+
+from oretrail.clock import utcnow
+from oretrail.i18n.message import Message, Said
+from oretrail.rules.config import Config
+from oretrail.rules.facility_status import status_on, timeline
+from oretrail.rules.monthly_flows import beijing
+from oretrail.storage.schema import (
+    action_closures,
+    alerts,
+    corrective_actions,
+    declarations,
+    enterprises,
+    facilities,
+    facility_statuses,
+    reviews,
+    risk_scores,
+    training_attendance,
+    trainings,
+)
+from oretrail.storage.upsert import upsert
+from oretrail.supervision.policy import policy
+
+COMPONENTS = ("alerts", "review", "volume", "age", "destinations", "overdue_actions", "late_reports", "facility",
+              "training")  # fmt: skip
+BASIS = {
+    "alerts": Message("supervision.score.alerts", "{count} alert(s) in the last year: {points:g} point(s) by "
+                      "severity and outcome, full at {full:g}"),
+    "review": Message("supervision.score.review", "latest review {review}: score {score:g} of 100"),
+    "review.none": Message("supervision.score.review.none", "never reviewed: counted as {value:g}"),
+    "volume": Message("supervision.score.volume", "{grams:kg} of licence-controlled goods declared for export in "
+                      "the last year"),
+    "age": Message("supervision.score.age", "registered {registered:date}, {years:.1f} year(s) ago"),
+    "age.unknown": Message("supervision.score.age.unknown", "registration date unknown"),
+    "destinations": Message("supervision.score.destinations", "{share:pct} of exported kilograms to high-risk "
+                            "destinations ({countries:list})"),
+    "overdue_actions": Message("supervision.score.overdue_actions", "{count} corrective action(s) overdue"),
+    "late_reports": Message("supervision.score.late_reports", "{count} monthly report(s) late or missing in the "
+                            "last year"),
+    "facility": Message("supervision.score.facility", "worst facility status: {status}{facility:paren}"),
+    "facility.none": Message("supervision.score.facility.none", "no registered facility"),
+    "training": Message("supervision.score.training", "exports controlled goods with no training attended since "
+                        "{since:date}"),
+    "training.ok": Message("supervision.score.training.ok", "trained on {last:date}, or exports no controlled goods"),
+}  # fmt: skip
+STATUS_WORDS = {
+    s: Message(f"supervision.status.{s}", w)
+    for s, w in (
+        ("green", "green (certified)"),
+        ("yellow", "yellow (conditional)"),
+        ("red", "red (suspended)"),
+        ("blue", "blue (not inspected)"),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Component:
+    name: str
+    value: float
+    weight: float
+    basis: Said
+
+    @property
+    def points(self) -> float:
+        return round(self.value * self.weight, 2)
+
+    def record(self, lang: str = "en") -> dict[str, Any]:
+        return {"component": self.name, "value": round(self.value, 3), "weight": self.weight,
+                "points": self.points, "basis": self.basis.render(lang)}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Score:
+    enterprise: str
+    as_of: date
+    components: tuple[Component, ...]
+
+    @property
+    def score(self) -> float:
+        return round(sum(c.points for c in self.components), 1)
+
+
+def _day_start(day: date) -> datetime:
+    """The first instant of a Beijing day, as naive UTC."""
+    return datetime.combine(day, datetime.min.time()) - timedelta(hours=8)
+
+
+def facility_status(conn: Connection, cfg: Config, places: list[str], day: date) -> dict[str, str]:
+    history: dict[str, list[tuple[date, str, str]]] = defaultdict(list)
+    if places:
+        q = select(facility_statuses).where(facility_statuses.c.facility.in_(places))
+        for r in conn.execute(q):
+            history[r.facility].append((r.since, r.status, r.inspection_id))
+    return {p: status_on(timeline(history.get(p, []), cfg), day).status for p in places}
+
+
+def last_training(conn: Connection, party: str, before: date) -> date | None:
+    q = (
+        select(func.max(trainings.c.date))
+        .join(training_attendance, training_attendance.c.training_id == trainings.c.id)
+        .where(training_attendance.c.enterprise == party, trainings.c.date <= before)
+    )
+    return conn.execute(q).scalar()
+
+
+def controlled_exports(conn: Connection, party: str, since: date, until: date, catalogue: Any) -> list[Any]:
+    q = select(declarations.c.declaration_no, declarations.c.hs_code, declarations.c.net_g,
+               declarations.c.destination).where(declarations.c.exporter == party, declarations.c.date >= since,
+                                                 declarations.c.date <= until)  # fmt: skip
+    return [r for r in conn.execute(q) if catalogue.is_controlled_hs(r.hs_code)]
+
+
+def compute(conn: Connection, party: str, day: date, cfg: Config, catalogue: Any) -> Score:
+    """The score of `party` as of the Beijing day `day`, from what the database holds."""
+    p = policy()
+    w = p["score"]["weights"]
+    since = day - timedelta(days=int(p["score"]["alerts"]["window_days"]))
+    comps: list[Component] = []
+
+    # alerts
+    sev, outc = p["score"]["alerts"]["severity"], p["score"]["alerts"]["outcome"]
+    q = select(alerts.c.severity, alerts.c.status).where(
+        alerts.c.party == party,
+        alerts.c.settled_at.is_not(None),
+        alerts.c.withdrawn_at.is_(None),
+        ~alerts.c.rule.startswith("supervision."),
+        alerts.c.raised_at >= _day_start(since),
+        alerts.c.raised_at < _day_start(day + timedelta(days=1)),
+    )
+    rows = conn.execute(q).all()
+    points = sum(sev.get(r.severity, 1) * outc.get(r.status if r.status in outc else "open", 0.6) for r in rows)
+    full = float(p["score"]["alerts"]["full"])
+    comps.append(Component("alerts", min(1.0, points / full), w["alerts"],
+                           BASIS["alerts"](count=len(rows), points=round(points, 2), full=full)))  # fmt: skip
+
+    # review
+    latest = conn.execute(
+        select(reviews.c.id, reviews.c.score)
+        .where(reviews.c.enterprise == party, reviews.c.date <= day)
+        .order_by(reviews.c.date.desc(), reviews.c.id.desc())
+        .limit(1)
+    ).first()
+    if latest is None:
+        v = float(p["score"]["review"]["unreviewed"])
+        comps.append(Component("review", v, w["review"], BASIS["review.none"](value=v)))
+    else:
+        comps.append(Component("review", 1 - float(latest.score) / 100, w["review"],
+                               BASIS["review"](review=latest.id, score=float(latest.score))))  # fmt: skip
+
+    # volume and destinations, from the customs declarations of controlled goods
+    exports = controlled_exports(conn, party, since, day, catalogue)
+    grams = sum(int(r.net_g) for r in exports)
+    full_kg = float(p["score"]["volume"]["full_kg"])
+    volume = min(1.0, math.log10(1 + grams / 1000) / math.log10(1 + full_kg)) if grams else 0.0
+    comps.append(Component("volume", volume, w["volume"], BASIS["volume"](grams=grams)))
+    risky = set(p["score"]["destinations"]["high_risk"])
+    to_risky = sum(int(r.net_g) for r in exports if r.destination in risky)
+    share = to_risky / grams if grams else 0.0
+    countries = sorted({r.destination for r in exports if r.destination in risky})
+    value = min(1.0, share / float(p["score"]["destinations"]["full_share"]))
+    said = BASIS["destinations"](share=share, countries=countries or ["–"])
+    comps.append(Component("destinations", value, w["destinations"], said))
+
+    # age
+    registered = conn.execute(select(enterprises.c.registered).where(enterprises.c.party_id == party)).scalar()
+    if registered is None:
+        comps.append(Component("age", 0.0, w["age"], BASIS["age.unknown"]()))
+    else:
+        years = (day - registered).days / 365.25
+        a = p["score"]["age"]
+        value = 1.0 if years < a["new_years"] else 0.5 if years < a["young_years"] else 0.0
+        comps.append(Component("age", value, w["age"], BASIS["age"](registered=registered.isoformat(), years=years)))
+
+    # overdue corrective actions, as of the day
+    q = (
+        select(func.count())
+        .select_from(corrective_actions)
+        .outerjoin(action_closures, action_closures.c.action_id == corrective_actions.c.id)
+        .where(
+            corrective_actions.c.enterprise == party,
+            corrective_actions.c.due_on < day,
+            (action_closures.c.closed_on.is_(None)) | (action_closures.c.closed_on > day),
+        )
+    )
+    overdue = int(conn.execute(q).scalar_one())
+    comps.append(Component("overdue_actions", min(1.0, overdue / float(p["score"]["deadlines"]["actions_full"])),
+                           w["overdue_actions"], BASIS["overdue_actions"](count=overdue)))  # fmt: skip
+
+    # late or missing reports, as the rule found them
+    q = select(func.count()).where(
+        alerts.c.party == party,
+        alerts.c.rule == "supervision.late_report",
+        alerts.c.withdrawn_at.is_(None),
+        alerts.c.raised_at >= _day_start(since),
+    )
+    late = int(conn.execute(q).scalar_one())
+    comps.append(Component("late_reports", min(1.0, late / float(p["score"]["deadlines"]["reports_full"])),
+                           w["late_reports"], BASIS["late_reports"](count=late)))  # fmt: skip
+
+    # facilities
+    places = list(conn.execute(select(facilities.c.location_id).where(facilities.c.owner == party)).scalars())
+    if places:
+        statuses = facility_status(conn, cfg, sorted(places), day)
+        values = p["score"]["facility"]["status"]
+        worst = max(sorted(statuses), key=lambda f: values[statuses[f]])
+        status = statuses[worst]
+        comps.append(Component("facility", float(values[status]), w["facility"],
+                               BASIS["facility"](status=STATUS_WORDS[status](), facility=worst)))  # fmt: skip
+    else:
+        comps.append(Component("facility", 0.0, w["facility"], BASIS["facility.none"]()))
+
+    # training
+    trained = last_training(conn, party, day)
+    year_ago = day - timedelta(days=365)
+    untrained = bool(exports) and (trained is None or trained < year_ago)
+    basis = BASIS["training"](since=year_ago.isoformat()) if untrained else BASIS["training.ok"](
+        last=(trained or year_ago).isoformat())  # fmt: skip
+    comps.append(Component("training", 1.0 if untrained else 0.0, w["training"], basis))
+    return Score(party, day, tuple(comps))
+
+
+def today(conn: Connection) -> date:
+    """The day scores are computed for by default: the supervision clock's Beijing day, else the wall clock's."""
+    from oretrail.rules.monthly_flows import clock
+
+    now = clock(conn)
+    return beijing(now or utcnow()).date()
+
+
+def record(conn: Connection, s: Score) -> None:
+    upsert(conn, risk_scores, [{
+        "enterprise": s.enterprise, "as_of": s.as_of, "score": s.score,
+        "components": orjson.dumps([{"component": c.name, "value": c.value, "weight": c.weight,
+                                     "basis": c.basis.to_json()} for c in s.components]).decode(),
+        "policy_version": policy()["version"], "computed_at": utcnow(),
+    }])  # fmt: skip
+
+
+def score_all(
+    conn: Connection, cfg: Config, catalogue: Any, day: date | None = None, province: str | None = None
+) -> list[Score]:
+    """Compute and record the score of every registered enterprise (of a province), highest first."""
+    day = day or today(conn)
+    q = select(enterprises.c.party_id).order_by(enterprises.c.party_id)
+    if province:
+        q = q.where(enterprises.c.province == province)
+    out = []
+    for party in conn.execute(q).scalars().all():
+        s = compute(conn, party, day, cfg, catalogue)
+        record(conn, s)
+        out.append(s)
+    return sorted(out, key=lambda s: (-s.score, s.enterprise))
+
+
+def history(conn: Connection, party: str, lang: str = "en") -> list[dict[str, Any]]:
+    """Every recorded score of `party`, oldest first, each with its components and what changed since the
+    one before (the components whose points moved, largest first): why a company rose."""
+    rows = conn.execute(select(risk_scores).where(risk_scores.c.enterprise == party).order_by(risk_scores.c.as_of))
+    out: list[dict[str, Any]] = []
+    before: dict[str, float] = {}
+    for r in rows:
+        comps = orjson.loads(r.components)
+        shown = []
+        for c in comps:
+            basis = Said.from_json(c["basis"])
+            shown.append({"component": c["component"], "value": round(c["value"], 3), "weight": c["weight"],
+                          "points": round(c["value"] * c["weight"], 2), "basis": basis.render(lang)})  # fmt: skip
+        now = {c["component"]: c["points"] for c in shown}
+        moved = sorted(
+            ({"component": k, "change": round(v - before.get(k, 0.0), 2)} for k, v in now.items()
+             if before and abs(v - before.get(k, 0.0)) > 1e-9),
+            key=lambda m: -abs(m["change"]),
+        )  # fmt: skip
+        out.append({"as_of": r.as_of.isoformat(), "score": r.score, "policy": r.policy_version,
+                    "components": shown, "changes": moved})  # fmt: skip
+        before = now
+    return out
