@@ -50,7 +50,8 @@ def test_refusal_names_event_and_field(client: TestClient) -> None:
     bad["quantityList"][0]["uom"] = "LBR"
     r = client.post("/capture/events", content=b.encode(b.document(b.mining(), bad)), headers={"x-document-name": "d1"})
     assert r.status_code == 422
-    d = r.json()["detail"]
+    d = r.json()
+    assert r.headers["content-type"] == "application/problem+json" and "uom" in d["detail"]
     assert (d["document"], d["index"], d["field"]) == ("d1", 1, "quantityList[0].uom")
     assert client.get("/summary").json()[0] == {"what": "ledger records", "count": 0}
 
@@ -95,4 +96,4 @@ def test_declaration_without_licence_alerts_at_intake(client: TestClient) -> Non
     history = client.get(f"/alerts/{alert['id']}").json()["state"]
     assert history["shared_with"] == ["customs"]
     bad = client.post("/capture/declarations", content=b'{"declaration_no": "1"}\n')
-    assert bad.status_code == 422 and bad.json()["detail"]["index"] == 1
+    assert bad.status_code == 422 and bad.json()["index"] == 1

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from fastapi import FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from oretrail.api import alerts, auth, bulletins, capture, chain, epcis, screening, supervision
 
@@ -27,4 +30,34 @@ def create_app(db: str | None = None) -> FastAPI:
     app.include_router(screening.router)
     app.include_router(supervision.router)
     epcis.install(app)  # GS1's EPCIS 2.0 REST binding (docs/epcis-rest.md)
+    app.add_middleware(SecurityHeaders)
     return app
+
+
+class SecurityHeaders:
+    """Headers every answer carries (OWASP's secure-headers advice): no MIME sniffing, no framing, no referrer
+    leaving the platform, HTTPS remembered where it is served over HTTPS. CORS stays closed: no
+    Access-Control-Allow-Origin is ever sent, so a browser page of another origin cannot read an answer."""
+
+    HEADERS: ClassVar[list[tuple[bytes, bytes]]] = [
+        (b"x-content-type-options", b"nosniff"),
+        (b"x-frame-options", b"DENY"),
+        (b"referrer-policy", b"no-referrer"),
+        (b"cross-origin-opener-policy", b"same-origin"),
+        (b"strict-transport-security", b"max-age=31536000"),
+    ]
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), *self.HEADERS]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

@@ -6,10 +6,10 @@ binding), not on our wording; `detail` is for the person reading it and names th
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import Request
-from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -104,11 +104,24 @@ def is_binding_path(path: str, feeds: frozenset[str] = frozenset()) -> bool:
 
 
 async def on_http_error(request: Request, exc: Exception) -> Response:
-    """Starlette's own errors (no route, wrong method) on the binding's paths as problems; elsewhere the
-    app's usual answer, so that routes outside the binding keep their contract."""
+    """Every HTTP error as a problem (RFC 9457): on the binding's paths typed as the binding says, elsewhere as
+    the platform's own (`https://oretrail.org/problems/http-<status>`), the detail kept."""
     assert isinstance(exc, StarletteHTTPException)
     if not is_binding_path(request.url.path, request.app.state.feed_names):
-        return await http_exception_handler(request, exc)
+        # A structured refusal ({"document", "index", "field", "reason", ...}) keeps its members beside the
+        # problem's own, and its words as the detail.
+        members = dict(exc.detail) if isinstance(exc.detail, dict) else {}
+        detail = (
+            exc.detail
+            if isinstance(exc.detail, str)
+            else str(members.get("message") or members.get("reason") or HTTPStatus(exc.status_code).phrase)
+        )
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = f"no resource at {request.url.path}"
+        members = {k: v for k, v in members.items() if k not in ("type", "title", "status", "detail", "instance")}
+        return platform_problem(request, Problem(exc.status_code, f"http-{exc.status_code}",
+                                                 HTTPStatus(exc.status_code).phrase, detail,
+                                                 dict(getattr(exc, "headers", None) or {}), **members))  # fmt: skip
     status = exc.status_code
     type_ = _TYPE_OF_STATUS.get(status, IMPLEMENTATION if status >= 500 else VALIDATION)
     title = {404: "Resource not found", 405: "Method not allowed"}.get(status, "Request refused")
@@ -136,11 +149,12 @@ async def on_validation_error(request: Request, exc: Exception) -> Response:
     """FastAPI's request validation (a path, query, header or body value of the wrong shape) on the binding's
     paths as a 400 problem that names each parameter at fault (the binding has no 422)."""
     assert isinstance(exc, RequestValidationError)
-    if not is_binding_path(request.url.path, request.app.state.feed_names):
-        return await request_validation_exception_handler(request, exc)
     errors = [
         {"field": ".".join(str(p) for p in e.get("loc", ())), "reason": str(e.get("msg", ""))} for e in exc.errors()
     ]
     detail = "; ".join(f"{e['field']}: {e['reason']}" for e in errors) or "request not valid"
+    if not is_binding_path(request.url.path, request.app.state.feed_names):
+        # Our own routes: 422 as FastAPI documents them in the OpenAPI, as a problem naming each field.
+        return platform_problem(request, Problem(422, "validation", "Request not valid", detail, errors=errors))
     body = problem(400, VALIDATION, "Request not valid", detail, errors=errors)
     return problem_response(400, body)
