@@ -29,3 +29,35 @@ def test_errors_are_problems_and_answers_carry_security_headers(tmp_path: Path) 
         "/alerts", headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "GET"}
     )
     assert "access-control-allow-origin" not in cross.headers
+
+
+def test_a_body_over_the_limit_is_refused_before_it_is_read_whole() -> None:
+    """At the ASGI level, where a chunked body arrives piece by piece (a test client would buffer it first)."""
+    import asyncio
+
+    from oretrail.api.app import BodyLimit
+    from oretrail.errors import MAX_DOCUMENT_BYTES
+
+    pulled, answers, reached = 0, [], []
+
+    async def receive() -> dict[str, object]:
+        nonlocal pulled
+        pulled += 1
+        return {"type": "http.request", "body": b"x" * 2**20, "more_body": pulled < 100}
+
+    async def send(message: dict[str, object]) -> None:
+        answers.append(message)
+
+    async def app(scope: object, rcv: object, snd: object) -> None:
+        reached.append(scope)
+
+    limit = BodyLimit(app)  # type: ignore[arg-type]
+    scope = {"type": "http", "method": "POST", "path": "/capture/registry", "headers": []}
+    asyncio.run(limit(scope, receive, send))  # type: ignore[arg-type]
+    assert answers[0]["status"] == 413 and not reached
+    assert pulled == MAX_DOCUMENT_BYTES // 2**20 + 1  # stopped at the first chunk past the limit, not at 100
+    declared = {**scope, "headers": [(b"content-length", str(MAX_DOCUMENT_BYTES + 1).encode())]}
+    answers.clear()
+    pulled = 0
+    asyncio.run(limit(declared, receive, send))  # type: ignore[arg-type]
+    assert answers[0]["status"] == 413 and pulled == 0

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from oretrail.api import alerts, auth, bulletins, capture, chain, epcis, screening, supervision
+from oretrail.errors import MAX_DOCUMENT_BYTES
 
 
 def create_app(db: str | None = None) -> FastAPI:
@@ -30,8 +31,68 @@ def create_app(db: str | None = None) -> FastAPI:
     app.include_router(screening.router)
     app.include_router(supervision.router)
     epcis.install(app)  # GS1's EPCIS 2.0 REST binding (docs/epcis-rest.md)
+    app.add_middleware(BodyLimit)
     app.add_middleware(SecurityHeaders)
     return app
+
+
+class BodyLimit:
+    """No request body larger than the largest document intake reads (errors.MAX_DOCUMENT_BYTES): refused with
+    413 as soon as a declared length or the bytes received pass it, so a 100 MB chunked body is never
+    buffered whole before the refusal."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS", "DELETE"):
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers", [])).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > MAX_DOCUMENT_BYTES:
+            await _too_large(scope, send)
+            return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            if size > MAX_DOCUMENT_BYTES:
+                await _too_large(scope, send)
+                return
+            if not message.get("more_body"):
+                break
+        body, replayed = b"".join(chunks), False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
+
+
+async def _too_large(scope: Scope, send: Send) -> None:
+    import orjson
+
+    body = orjson.dumps({
+        "type": "https://oretrail.org/problems/http-413", "title": "Content Too Large", "status": 413,
+        "detail": f"the request body is over the limit of {MAX_DOCUMENT_BYTES:,} bytes; split it",
+        "instance": scope.get("path", ""),
+    })  # fmt: skip
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [(b"content-type", b"application/problem+json"), (b"connection", b"close")],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 class SecurityHeaders:
