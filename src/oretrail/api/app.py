@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from oretrail.api import alerts, auth, bulletins, capture, chain, epcis, screening
+from oretrail.web import routes as web
 
 
 def create_app(db: str | None = None) -> FastAPI:
@@ -26,4 +27,5 @@ def create_app(db: str | None = None) -> FastAPI:
     app.include_router(bulletins.router)
     app.include_router(screening.router)
     epcis.install(app)  # GS1's EPCIS 2.0 REST binding (docs/epcis-rest.md)
+    web.install(app)  # the pages for officers and enterprises, under /web (docs/web.md)
     return app

@@ -53,6 +53,7 @@ CHALLENGE = f"Bearer {REALM}, Basic {REALM}"
 PROBLEM = "application/problem+json"
 PROBLEM_BASE = "https://oretrail.org/problems/"
 PUBLIC = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"})
+PUBLIC_PREFIXES = ("/web/static/",)  # the pages' scripts and styles: the same bytes for everyone
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -135,7 +136,12 @@ class AuditMiddleware:
         self.app, self.state = app, state
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in PUBLIC or scope["method"] in ("OPTIONS", "HEAD"):
+        if (
+            scope["type"] != "http"
+            or scope["path"] in PUBLIC
+            or scope["path"].startswith(PUBLIC_PREFIXES)
+            or scope["method"] in ("OPTIONS", "HEAD")
+        ):
             await self.app(scope, receive, send)
             return
         audit_note = AuditNote()
