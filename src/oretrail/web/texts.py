@@ -135,6 +135,7 @@ TEXTS: dict[str, str] = {
     "web.trace.graph": "Genealogy",
     "web.trace.graph_hint_backward": "Material flows from the mines (left) to the lot traced (right); widths are kilograms.",
     "web.trace.graph_hint_forward": "Material flows from the lot traced (left) to what was made of it and exported (right); widths are kilograms.",
+    "web.trace.alone": "Nothing on record before or after this lot in that direction.",
     "web.trace.tree": "Step by step",
     "web.trace.grade": "grade",
     "web.trace.mined_at": "mined at",

@@ -71,7 +71,7 @@ def _inputs(conn: Connection, tree: dict[str, Any]) -> dict[tuple[str, str], int
 
 
 def graph(tree: dict[str, Any], backward: bool, consumed: dict[tuple[str, str], int], t: Words, lang: str
-          ) -> dict[str, Any]:  # fmt: skip
+          ) -> dict[str, Any] | None:  # fmt: skip
     """The genealogy as a Sankey figure: lots (and exports) as nodes, material flowing downstream."""
     from oretrail.i18n.words import quantity
 
@@ -108,6 +108,8 @@ def graph(tree: dict[str, Any], backward: bool, consumed: dict[tuple[str, str], 
             links.append((node["lot"], key, float(export.get("kg") or 0)))
 
     walk(tree)
+    if not links:
+        return None  # a lot with nothing before (or after) it: the tree says so, a graph of one node cannot
     order = {k: i for i, k in enumerate(nodes)}
     return figures.sankey(
         list(nodes), [(order[s], order[d], v) for s, d, v in links], lambda k: nodes[k], t("web.unit.kg")
@@ -137,5 +139,5 @@ def trace_page(
                     paging=paging, lot="", backward=backward)  # fmt: skip
     tree = visible_trace(conn, who, lot.strip(), backward)
     fig = graph(tree, backward, _inputs(conn, tree), Words(lang), lang)
-    return page(request, who, "trace.html", title="web.nav.trace", active="trace", tree=tree, figure=fig,
+    return page(request, who, "trace.html", title="web.nav.trace", active="trace", tree=tree, trace_figure=fig,
                 lot=lot.strip(), backward=backward)  # fmt: skip
