@@ -161,7 +161,8 @@ def test_an_officer_acts_on_an_alert(visit: Any, site: Site) -> None:
     person.page.wait_for_load_state("networkidle")
     person.check()
     assert person.page.locator("p.ok").inner_text() == "Recorded: assign."
-    for action, words in [("investigate", ""), ("comment", "called the exporter"), ("dismiss", "licence was filed late")]:
+    steps = [("investigate", ""), ("comment", "called the exporter"), ("dismiss", "licence was filed late")]
+    for action, words in steps:
         form = person.page.locator(f"form[aria-label='{action}']")
         form.locator("textarea").fill(words)
         form.locator("button").click()
