@@ -34,8 +34,12 @@ def main() -> None:
     from oretrail.api.app import create_app
     from oretrail.storage.schema import alerts, enterprises, exports, facilities, ledger
 
+    started = time.perf_counter()
     app = create_app(args.db)
     eng = app.state.engine
+    if app.state.web_warm is not None:  # the centre's overview figures, made as the server starts
+        app.state.web_warm.join()
+        print(f"warm-up of the centre's overview at start: {time.perf_counter() - started:.1f} s")
     with eng.begin() as conn:
         records = conn.execute(select(func.max(ledger.c.seq))).scalar_one()
         province = conn.execute(

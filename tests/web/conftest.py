@@ -13,6 +13,7 @@ request (or any answer of 400 and above that the test did not expect) and a word
 from __future__ import annotations
 
 import os
+import re
 import socket
 import threading
 import time
@@ -202,7 +203,7 @@ class Browse:
 
     def shot(self, name: str) -> Path:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        path = SCREENSHOTS / f"{name}.png"
+        path = SCREENSHOTS / (re.sub(r"[^A-Za-z0-9._=-]+", "-", name).strip("-") + ".png")
         self.page.screenshot(path=str(path), full_page=True)
         return path
 

@@ -8,7 +8,7 @@ without a translation (conftest.py `Browse`)."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -326,15 +326,51 @@ def _serious(page: Any) -> list[str]:
     ]
 
 
+def _extras(site: Site) -> tuple[str, str]:
+    """A bulletin and an upload report to show (the other tests may run in any order, or not at all)."""
+    from oretrail.bulletins.model import parse_bulletin
+    from oretrail.bulletins.store import issue
+    from oretrail.feeds import BY_NAME
+    from oretrail.rules.config import load_settings
+
+    with site.engine.connect() as conn:
+        found = conn.execute(select(web_uploads.c.id).where(web_uploads.c.user == "ent-1").limit(1)).scalar()
+        bulletin = conn.execute(select(bulletin_recipients.c.bulletin_id).limit(1)).scalar()
+    if bulletin is None:
+        parsed = parse_bulletin(
+            {"severity": "medium", "title": {"zh": "关于钨精矿流向的提示", "en": "Note on tungsten concentrate"},
+             "body": {"zh": "请核查本月钨精矿的去向。", "en": "Check where this month's tungsten concentrate went."},
+             "valid_until": (date.today() + timedelta(days=30)).isoformat(), "departments": ["commerce", "customs"],
+             "provinces": ["CN", JX]},
+            date.today(),
+        )  # fmt: skip
+        with site.engine.begin() as conn:
+            bulletin = issue(conn, parsed, issuer="commerce", department="commerce", province="CN",
+                             settings=load_settings()).id  # fmt: skip
+    if found is None:
+        doc = b.encode(b.document(b.mining([(b.lot("ore-shot", USCC_1), 10.0)], "w.ore", 0.004, location=MINE_1)))
+        done = BY_NAME["events"].read_bytes(site.engine, doc, "shot.json", load_settings())
+        report = {"counts": done.counts, "alerts_new": done.alerts_new, "withdrawn": done.withdrawn,
+                  "settled": done.settled, "outcomes": done.rows, "remarks": done.remarks}  # fmt: skip
+        found = "shot0000shot0000"
+        with site.engine.begin() as conn:
+            conn.execute(web_uploads.insert().values(
+                id=found, user="ent-1", feed="events", document="shot.json", sha256="0" * 64, size=len(doc),
+                at=datetime(2025, 6, 30, 12), outcome="stored", report=orjson.dumps(report).decode()))  # fmt: skip
+    return bulletin, found
+
+
 def _pages(site: Site) -> list[tuple[str, str]]:
     with site.engine.connect() as conn:
         aid = conn.execute(select(alerts.c.id).where(alerts.c.rule == "licence.missing").limit(1)).scalar_one()
+    bulletin, upload = _extras(site)
     return [
         ("central", "/web/"), ("central", "/web/alerts"), ("central", f"/web/alerts/{aid}"),
         ("central", "/web/trace"), ("central", f"/web/trace?lot={CONC_1}"), ("central", "/web/enterprises"),
         ("central", f"/web/enterprises/{E1}"), ("central", "/web/licences"),
         ("central", "/web/inspections?province=CN-JX&month=2025-06"), ("commerce", "/web/bulletins"),
-        ("jx-commerce", "/web/"), ("ent-1", "/web/portal"),
+        ("commerce", f"/web/bulletins/{bulletin}"), ("jx-commerce", "/web/"), ("ent-1", "/web/portal"),
+        ("ent-1", f"/web/portal/uploads/{upload}"), ("ent-1", f"/web/enterprises/{E1}"),
     ]  # fmt: skip
 
 
@@ -365,5 +401,10 @@ def test_every_page_in_both_languages_at_both_sizes_is_accessible(visit: Any, si
             else:
                 wide = person.page.evaluate("document.documentElement.scrollWidth")
                 assert wide <= 390 + 1, f"{path} is {wide} px wide on a 390 px phone"
+        refused = people[("ent-1", size)]
+        refused.open("/web/alerts", status=403)
+        refused.shot(f"denied-ent-1-{lang}-{size}")
+        if size == "desk":
+            found += [f"403 page: {v}" for v in _serious(refused.page)]
     assert found == []
     assert len(list(SCREENSHOTS.glob(f"*-{lang}-*.png"))) >= 2 * (len(_pages(site)) + 1)

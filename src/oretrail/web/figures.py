@@ -63,14 +63,15 @@ def bars(
         else:
             trace.update(x=list(categories), y=list(values))
         data.append(trace)
-    axis_c, axis_v = ({"title": {"text": y_title}}, {"title": {"text": x_title}})
+    axis_c = {"title": {"text": y_title}, "automargin": True}
+    axis_v = {"title": {"text": x_title}, "automargin": True}
     layout = _layout(
         height=height,
         barmode="stack",
         legend={"orientation": "h", "y": -0.25},
-        xaxis=axis_v if horizontal else {"title": {"text": x_title}, "type": "category"},
-        yaxis=axis_c if not horizontal else {"type": "category", "autorange": "reversed"},
+        xaxis=axis_v if horizontal else {"title": {"text": x_title}, "type": "category", "automargin": True},
+        yaxis=axis_c if not horizontal else {"type": "category", "autorange": "reversed", "automargin": True},
     )
     if horizontal:
-        layout["xaxis"] = {"title": {"text": y_title}}
+        layout["xaxis"] = {"title": {"text": y_title}, "automargin": True}
     return {"data": data, "layout": layout}

@@ -13,6 +13,7 @@ from oretrail.access.caller import Caller
 from oretrail.api.auth import note
 from oretrail.api.deps import reader
 from oretrail.i18n.words import country, province, stage
+from oretrail.rules.runner import rule_of
 from oretrail.web import figures, flows
 from oretrail.web.render import Words, language, may, page
 from oretrail.web.session import PATH, page_caller
@@ -41,6 +42,11 @@ def overview(
     audit.action, audit.kind, audit.object = "read", "overview", ""
     lang = language(request)
     t = Words(lang)
+
+    def title(rule: str) -> str:
+        declared = rule_of(rule)
+        return declared.said("title", lang) if declared is not None else rule
+
     unit = t("web.unit.kg")
     ctx: dict[str, Any] = {"sections": []}
     if may(who, "read", "event"):
@@ -86,7 +92,7 @@ def overview(
         ctx["alerts_figure"] = (
             figures.bars(
                 periods,
-                [(rule, [counts.get(p, 0) for p in periods]) for rule, counts in per_rule.items()],
+                [(title(rule), [counts.get(p, 0) for p in periods]) for rule, counts in per_rule.items()],
                 x_title=t("web.overview.raised"),
                 y_title=t("web.overview.alerts"),
             )
@@ -94,6 +100,7 @@ def overview(
             else None
         )
         ctx["alert_provinces"], ctx["alert_table"] = flows.rule_by_province(rows)
+        ctx["rule_titles"] = {rule: title(rule) for rule, _ in ctx["alert_table"]}
     ctx["head"] = flows.head(conn)
     scope = who.province or ("CN" if who.role != "enterprise" else None)
     return page(request, who, "overview.html", title="web.nav.overview", active="overview", scope=scope, **ctx)

@@ -58,10 +58,10 @@ def paginate(
         page = 1
     paging = Paging(min(max(page, 1), paging.pages), sort, direction, total, per_page)
     column = columns[sort]
-    order = [column.desc() if direction == "desc" else column.asc()]
+    order: list[ColumnElement[Any]] = [column.desc() if direction == "desc" else column.asc()]
     if tiebreak is not None:
         order.append(tiebreak)
-    rows = conn.execute(query.order_by(*order).limit(per_page).offset(paging.offset)).all()
+    rows = list(conn.execute(query.order_by(*order).limit(per_page).offset(paging.offset)).all())
     return rows, paging
 
 

@@ -84,7 +84,7 @@ def _uploads(conn: Connection, who: Caller) -> list[Any]:
     q = select(web_uploads.c.id, web_uploads.c.feed, web_uploads.c.document, web_uploads.c.at, web_uploads.c.outcome)
     if not unconstrained(who, "read", "event"):
         q = q.where(web_uploads.c.user == who.user)
-    return conn.execute(q.order_by(web_uploads.c.at.desc()).limit(25)).all()
+    return list(conn.execute(q.order_by(web_uploads.c.at.desc()).limit(25)).all())
 
 
 @router.get("/portal")

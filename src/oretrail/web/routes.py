@@ -21,7 +21,7 @@ static = APIRouter(prefix=f"{PATH}/static", include_in_schema=False)
 
 @cache
 def _plotly_path() -> Path:
-    import plotly
+    import plotly  # type: ignore[import-untyped]
 
     return Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 
@@ -88,6 +88,10 @@ def install(app: FastAPI) -> None:
     app.include_router(static)
     for module in (account, overview, alerts, trace, dossier, licences, inspections, bulletins, portal):
         app.include_router(module.router)
+
+    from oretrail.web.flows import warm
+
+    app.state.web_warm = warm(app.state.engine)  # a thread on a national database, else None
 
     @app.get(PATH, include_in_schema=False)
     def _home() -> Response:

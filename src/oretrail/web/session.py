@@ -103,12 +103,13 @@ def _refreshed(request: Request) -> User | None:
     if not token:
         return None
     eng = engine(request)
-    try:
-        with eng.begin() as conn:  # committed even when refused: a reused token's family stays revoked
+    user: User | None = None
+    with eng.begin() as conn:  # committed even when refused: a reused token's family stays revoked
+        try:
             name, refresh = spend_refresh(conn, token)
             user = active_user(conn, name)
-    except TokenError:
-        return None
+        except TokenError:
+            pass
     if user is None:
         return None
     access = issue_access(request.app.state.token_key, user.name, user.role, ttl=ACCESS_TTL)
