@@ -9,6 +9,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from oretrail.api import alerts, auth, bulletins, capture, chain, epcis, screening, supervision
 from oretrail.errors import MAX_DOCUMENT_BYTES
+from oretrail.web import routes as web
 
 
 def create_app(db: str | None = None) -> FastAPI:
@@ -31,6 +32,7 @@ def create_app(db: str | None = None) -> FastAPI:
     app.include_router(screening.router)
     app.include_router(supervision.router)
     epcis.install(app)  # GS1's EPCIS 2.0 REST binding (docs/epcis-rest.md)
+    web.install(app)  # the pages for officers and enterprises, under /web (docs/web.md)
     app.add_middleware(BodyLimit)
     app.add_middleware(SecurityHeaders)
     return app

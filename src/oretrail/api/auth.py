@@ -54,6 +54,7 @@ CHALLENGE = f"Bearer {REALM}, Basic {REALM}"
 PROBLEM = "application/problem+json"
 PROBLEM_BASE = "https://oretrail.org/problems/"
 PUBLIC = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"})
+PUBLIC_PREFIXES = ("/web/static/",)  # the pages' scripts and styles: the same bytes for everyone
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -137,7 +138,12 @@ class AuditMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         # OPTIONS is audited: the EPCIS binding's discovery routes are protected routes like any other.
-        if scope["type"] != "http" or scope["path"] in PUBLIC or scope["method"] == "HEAD":
+        if (
+            scope["type"] != "http"
+            or scope["path"] in PUBLIC
+            or scope["path"].startswith(PUBLIC_PREFIXES)
+            or scope["method"] == "HEAD"
+        ):
             await self.app(scope, receive, send)
             return
         audit_note = AuditNote()

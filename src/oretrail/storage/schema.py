@@ -590,6 +590,24 @@ audit = Table(
 Index("ix_audit_actor", audit.c.actor, audit.c.seq)
 Index("ix_audit_at", audit.c.at)
 
+# Uploads through the enterprise portal (web/portal.py, migration 0016): the uploader, the document, and the
+# report of what became of it (JSON: counts and per-event outcomes, or the refusal naming record and field).
+web_uploads = Table(
+    "web_uploads",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("user", String(64), nullable=False),
+    Column("feed", String(16), nullable=False),
+    Column("document", String(512), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("at", DateTime, nullable=False),
+    Column("outcome", String(16), nullable=False),  # stored | refused | denied
+    Column("report", Text, nullable=False),
+)
+Index("ix_web_uploads_user_at", web_uploads.c.user, web_uploads.c.at)
+
+
 # --- EPCIS 2.0 REST binding (issue 13 §1): query index, capture jobs, named queries, subscriptions -----
 # The query index follows the ledger (cursor `epcis_index`): one row per ledger record of kind event, the
 # original and its errorDeclaration alike, with the fields the binding's fixed-name parameters filter on.

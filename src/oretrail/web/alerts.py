@@ -1,0 +1,178 @@
+"""Page 2, the alert queue: filter, sort and page through the alerts the reader may see, open one to read its
+evidence, explanation and trace, and act on it within the platform's workflow (alerts/workflow.py).
+
+The queue is the officers' queue of the API (settled, standing alerts of the alert rules), narrowed by the
+same predicate (`alerts_visible`); an action is the same `record_action` the API calls, with the signed-in
+officer as its actor, refused the same way when the role may not act on that alert.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import Response
+from sqlalchemy import Connection, Engine, case, select
+
+from oretrail.access.caller import Caller
+from oretrail.access.scope import alerts_visible, unconstrained
+from oretrail.alerts.routing import DEPARTMENTS_ALL
+from oretrail.alerts.severity import LEVELS
+from oretrail.alerts.store import message_of
+from oretrail.alerts.workflow import ACTIONS, CLOSED, STATUSES, WorkflowError, note_text, record_action, state
+from oretrail.api.auth import note
+from oretrail.api.deps import engine, reader
+from oretrail.registry.provinces import MINERAL_PROVINCES, _cn_subdivisions
+from oretrail.rules.rule import Queue
+from oretrail.rules.runner import RULES
+from oretrail.storage.schema import alerts, lots
+from oretrail.web.errors import Denied, NotFound
+from oretrail.web.paging import paginate
+from oretrail.web.render import language, may, page, redirect
+from oretrail.web.session import PATH, page_caller, same_site
+
+router = APIRouter(prefix=PATH, include_in_schema=False)
+
+QUEUE_RULES = tuple(r.id for r in RULES if r.queue is Queue.ALERTS)
+OFFICER_ACTIONS = tuple(a for a in ACTIONS if a != "attach")  # files are attached through the API
+_SEVERITY = case({level: i for i, level in enumerate(LEVELS)}, value=alerts.c.severity, else_=-1)
+COLUMNS = {
+    "raised": alerts.c.raised_at,
+    "severity": _SEVERITY,
+    "rule": alerts.c.rule,
+    "province": alerts.c.jurisdiction,
+    "status": alerts.c.status,
+}
+
+
+def _queue(who: Caller, params: dict[str, str]) -> Any:
+    q = select(alerts).where(
+        alerts.c.rule.in_(QUEUE_RULES),
+        alerts.c.settled_at.is_not(None),
+        alerts.c.withdrawn_at.is_(None),
+        alerts_visible(who),
+    )
+    if params.get("rule"):
+        rule = params["rule"]
+        q = q.where((alerts.c.rule == rule) | alerts.c.rule.startswith(rule + "."))
+    if params.get("severity") in LEVELS:
+        q = q.where(alerts.c.severity == params["severity"])
+    if params.get("province"):
+        q = q.where(alerts.c.jurisdiction == params["province"])
+    if params.get("department") in DEPARTMENTS_ALL:
+        q = q.where(alerts.c.departments.contains(f'"{params["department"]}"'))
+    if params.get("status") in STATUSES:
+        q = q.where(alerts.c.status == params["status"])
+    return q
+
+
+def provinces() -> list[str]:
+    """Mineral provinces first, then every other province of China, and the centre."""
+    others = sorted(set(_cn_subdivisions()) - set(MINERAL_PROVINCES))
+    return [*MINERAL_PROVINCES, *others]
+
+
+@router.get("/alerts")
+def queue(
+    request: Request,
+    who: Annotated[Caller, Depends(page_caller)],
+    conn: Annotated[Connection, Depends(reader)],
+) -> Response:
+    audit = note(request)
+    audit.action, audit.kind, audit.object = "read", "alert", request.url.query
+    if not may(who, "read", "alert"):
+        raise Denied(f"{who.user} ({who.describe()}) may not read alerts")
+    params = dict(request.query_params)
+    rows, paging = paginate(conn, _queue(who, params), params, COLUMNS, ("raised", "desc"), tiebreak=alerts.c.id)
+    lang = language(request)
+    items = [{"row": r, "message": message_of(r).render(lang)} for r in rows]
+    return page(
+        request, who, "alerts.html", title="web.nav.alerts", active="alerts", items=items, paging=paging,
+        rules=sorted(QUEUE_RULES), levels=LEVELS, departments=DEPARTMENTS_ALL, statuses=STATUSES,
+        provinces=["CN", *provinces()],
+    )  # fmt: skip
+
+
+def visible(conn: Connection, who: Caller, alert_id: str, action: str = "read") -> Any:
+    """The alert row, when the reader may `action` it: the API's rule (a narrowed view is told "not yours"
+    whether or not the alert exists, so ids cannot be probed)."""
+    row = conn.execute(select(alerts).where(alerts.c.id == alert_id, alerts_visible(who, action))).first()
+    if row is not None:
+        return row
+    if unconstrained(who, action, "alert"):
+        raise NotFound(f"no alert {alert_id}")
+    raise Denied(f"alert {alert_id} is not among the alerts {who.user} may {action} ({who.describe()})")
+
+
+def _detail(request: Request, who: Caller, conn: Connection, alert_id: str, *, status: int = 200,
+            error: str | None = None) -> Response:  # fmt: skip
+    from oretrail.alerts.explain import explain
+
+    row = visible(conn, who, alert_id)
+    lang = language(request)
+    st = state(conn, alert_id)
+    evidence: list[str] = orjson.loads(row.evidence)
+    lot_ids = set(conn.execute(select(lots.c.lot_id).where(lots.c.lot_id.in_(evidence[:400]))).scalars())
+    if row.subject_kind == "lot":
+        lot_ids.add(row.subject_id)
+    history = [
+        {"action": a.action, "actor": a.actor, "at": a.at, "department": a.department, "province": a.province,
+         "note": note_text(a.note, lang)}
+        for a in st.history
+    ]  # fmt: skip
+    may_act = may(who, "act", "alert") and (
+        conn.execute(select(alerts.c.id).where(alerts.c.id == alert_id, alerts_visible(who, "act"))).first() is not None
+    )
+    return page(
+        request, who, "alert.html", status=status, title="web.alert.title", active="alerts", row=row,
+        message=message_of(row).render(lang), departments_of=orjson.loads(row.departments), evidence=evidence,
+        lot_ids=lot_ids, state=st, history=history, explanation=explain(conn, alert_id, lang), may_act=may_act,
+        closed=st.status in CLOSED, actions=OFFICER_ACTIONS, all_departments=DEPARTMENTS_ALL,
+        provinces=provinces(), error=error, done=request.query_params.get("done"),
+    )  # fmt: skip
+
+
+@router.get("/alerts/{alert_id}")
+def alert_page(
+    request: Request,
+    alert_id: str,
+    who: Annotated[Caller, Depends(page_caller)],
+    conn: Annotated[Connection, Depends(reader)],
+) -> Response:
+    audit = note(request)
+    audit.action, audit.kind, audit.object = "read", "alert", alert_id
+    if not may(who, "read", "alert"):
+        raise Denied(f"{who.user} ({who.describe()}) may not read alerts")
+    return _detail(request, who, conn, alert_id)
+
+
+@router.post("/alerts/{alert_id}/act", dependencies=[Depends(same_site)])
+def act(
+    request: Request,
+    alert_id: str,
+    who: Annotated[Caller, Depends(page_caller)],
+    eng: Annotated[Engine, Depends(engine)],
+    action: Annotated[str, Form()],
+    note_text_: Annotated[str, Form(alias="note")] = "",
+    department: Annotated[str, Form()] = "",
+    province: Annotated[str, Form()] = "",
+) -> Response:
+    audit = note(request)
+    audit.action, audit.kind, audit.object = f"act.{action}", "alert", alert_id
+    if not may(who, "act", "alert"):
+        raise Denied(f"{who.user} ({who.describe()}) may not act on alerts")
+    if action not in OFFICER_ACTIONS:
+        raise NotFound(f"no action {action!r}; one of {', '.join(OFFICER_ACTIONS)}")
+    try:
+        with eng.begin() as conn:
+            visible(conn, who, alert_id, "act")
+            record_action(
+                conn, alert_id, action, who.user, department=department or None, province=province or None,
+                note=note_text_.strip() or None,
+            )  # fmt: skip
+    except WorkflowError as exc:
+        audit.reason = str(exc)
+        with eng.connect() as conn:
+            return _detail(request, who, conn, alert_id, status=422, error=str(exc))
+    return redirect(request, f"{PATH}/alerts/{alert_id}?done={action}")

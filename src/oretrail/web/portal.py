@@ -1,0 +1,187 @@
+"""Page 8, the enterprise portal: upload an EPCIS document (or a feed file the role may send) and read what
+became of each event; see one's own records; the previous month's flows as the monthly report would carry
+them.
+
+An upload goes through exactly the capture of `POST /capture/{feed}` (api/capture.py): the permission table
+decides whether the role may send the feed at all, `access/capture.py` checks every record before anything
+is written (an enterprise captures only at its own facilities), and the feed (feeds.py) validates, records,
+projects and judges in one transaction. Its report is kept (`web_uploads`) so the uploader can come back to
+it. Reviews, guidance, training and filing the monthly report come with the supervision work (issue 14).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import date, datetime
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from sqlalchemy import Connection, Engine, func, insert, select
+
+from oretrail.access.caller import Caller
+from oretrail.access.capture import FEED_KINDS, CaptureDenied, check_capture
+from oretrail.access.scope import events_visible, unconstrained
+from oretrail.api.auth import note
+from oretrail.api.deps import engine, reader
+from oretrail.clock import utcnow
+from oretrail.errors import MAX_DOCUMENT_BYTES, IntakeError
+from oretrail.feeds import BY_NAME, FEEDS
+from oretrail.storage.schema import enterprises, event_lots, events, facilities, lots, web_uploads
+from oretrail.web.dossier import DIRECTION
+from oretrail.web.errors import BadInput, Denied, NotFound
+from oretrail.web.render import may, page, redirect
+from oretrail.web.session import PATH, page_caller, same_site
+
+router = APIRouter(prefix=PATH, include_in_schema=False)
+OUTCOMES_SHOWN = 500  # events listed on an upload's page; the counts cover them all
+
+
+def feeds_for(who: Caller) -> list[str]:
+    return [f.name for f in FEEDS if may(who, "capture", FEED_KINDS[f.name])]
+
+
+def previous_month(today: date) -> tuple[datetime, datetime]:
+    first = date(today.year, today.month, 1)
+    start = date(first.year - (first.month == 1), (first.month - 2) % 12 + 1, 1)
+    return datetime.combine(start, datetime.min.time()), datetime.combine(first, datetime.min.time())
+
+
+def monthly_flows(conn: Connection, who: Caller, month: str | None) -> tuple[str, list[tuple[str, str, int]]]:
+    """(material, in|out, grams) at the caller's own facilities in a month (default: the last one), over the
+    events the caller may see: what the monthly report would carry, prefilled from the enterprise's events."""
+    if month:
+        try:
+            start = datetime.strptime(month, "%Y-%m")
+        except ValueError:
+            raise BadInput(f"month {month!r} is not YYYY-MM") from None
+        end = datetime(start.year + start.month // 12, start.month % 12 + 1, 1)
+    else:
+        start, end = previous_month(utcnow().date())
+    places = select(facilities.c.location_id).where(facilities.c.owner.in_(who.parties))
+    q = (
+        select(lots.c.material, event_lots.c.role, func.sum(event_lots.c.grams))
+        .select_from(events)
+        .join(event_lots, event_lots.c.seq == events.c.seq)
+        .join(lots, lots.c.lot_id == event_lots.c.lot_id)
+        .where(
+            events.c.biz_location.in_(places), events.c.event_time >= start, events.c.event_time < end,
+            events.c.retracted.is_(False), events_visible(who),
+        )
+        .group_by(lots.c.material, event_lots.c.role)
+    )  # fmt: skip
+    sums: dict[tuple[str, str], int] = {}
+    for material, role, grams in conn.execute(q):
+        way = DIRECTION.get(role)
+        if way and material:
+            sums[(material, way)] = sums.get((material, way), 0) + int(grams)
+    return f"{start:%Y-%m}", sorted((m, w, g) for (m, w), g in sums.items())
+
+
+def _uploads(conn: Connection, who: Caller) -> list[Any]:
+    q = select(web_uploads.c.id, web_uploads.c.feed, web_uploads.c.document, web_uploads.c.at, web_uploads.c.outcome)
+    if not unconstrained(who, "read", "event"):
+        q = q.where(web_uploads.c.user == who.user)
+    return list(conn.execute(q.order_by(web_uploads.c.at.desc()).limit(25)).all())
+
+
+@router.get("/portal")
+def portal(
+    request: Request,
+    who: Annotated[Caller, Depends(page_caller)],
+    conn: Annotated[Connection, Depends(reader)],
+) -> Response:
+    audit = note(request)
+    audit.action, audit.kind = "read", "event"
+    feeds = feeds_for(who)
+    if not feeds:
+        raise Denied(f"{who.user} ({who.describe()}) may not capture any feed")
+    own = conn.execute(select(enterprises).where(enterprises.c.party_id.in_(who.parties))).all()
+    counts = {
+        "facilities": conn.execute(select(func.count()).where(facilities.c.owner.in_(who.parties))).scalar_one(),
+    }
+    month, flows = monthly_flows(conn, who, request.query_params.get("month")) if who.parties else ("", [])
+    return page(request, who, "portal.html", title="web.nav.portal", active="portal", feeds=feeds, own=own,
+                counts=counts, uploads=_uploads(conn, who), month=month, flows=flows,
+                max_mib=MAX_DOCUMENT_BYTES // 2**20)  # fmt: skip
+
+
+@router.post("/portal/upload", dependencies=[Depends(same_site)])
+async def upload(
+    request: Request,
+    who: Annotated[Caller, Depends(page_caller)],
+    eng: Annotated[Engine, Depends(engine)],
+) -> Response:
+    audit = note(request)
+    audit.action = "capture"
+    size = int(request.headers.get("content-length") or 0)
+    if size > MAX_DOCUMENT_BYTES + 65536:
+        raise BadInput(f"document over the {MAX_DOCUMENT_BYTES // 2**20} MiB limit; split it")
+    form = await request.form()
+    feed_name = str(form.get("feed") or "events")
+    document = form.get("document")
+    if feed_name not in BY_NAME:
+        raise BadInput(f"no feed {feed_name!r}; one of {', '.join(BY_NAME)}")
+    audit.kind = FEED_KINDS[feed_name]
+    if not may(who, "capture", FEED_KINDS[feed_name]):
+        raise Denied(f"{who.user} ({who.describe()}) may not capture {FEED_KINDS[feed_name]} records")
+    if document is None or isinstance(document, str):
+        raise BadInput("choose a file to upload (form field document)")
+    data = await document.read()
+    if len(data) > MAX_DOCUMENT_BYTES:
+        raise BadInput(f"document over the {MAX_DOCUMENT_BYTES // 2**20} MiB limit; split it")
+    name = (document.filename or f"upload-{feed_name}")[:512]
+    audit.object = name
+    feed = BY_NAME[feed_name]
+    report: dict[str, Any]
+    try:
+        with eng.connect() as conn:
+            check_capture(conn, who, feed.name, data, name)
+        done = feed.read_bytes(eng, data, name, request.app.state.settings)
+        outcome = "stored"
+        report = {"counts": done.counts, "alerts_new": done.alerts_new, "withdrawn": done.withdrawn,
+                  "settled": done.settled, "outcomes": done.rows or [], "remarks": done.remarks}  # fmt: skip
+    except IntakeError as exc:
+        outcome = "refused"
+        report = {"refusal": {"document": exc.document, "index": exc.index, "field": exc.field, "reason": exc.reason,
+                              "message": str(exc)}}  # fmt: skip
+    except CaptureDenied as exc:
+        outcome = "denied"
+        report = {"refusal": {"document": exc.document, "record": exc.record, "message": str(exc)}}
+    audit.reason = "" if outcome == "stored" else report["refusal"]["message"]
+    upload_id = secrets.token_hex(8)
+    with eng.begin() as conn:
+        conn.execute(
+            insert(web_uploads).values(
+                id=upload_id, user=who.user, feed=feed.name, document=name,
+                sha256=hashlib.sha256(data).hexdigest(), size=len(data), at=utcnow(), outcome=outcome,
+                report=orjson.dumps(report).decode(),
+            )
+        )  # fmt: skip
+    return redirect(request, f"{PATH}/portal/uploads/{upload_id}")
+
+
+@router.get("/portal/uploads/{upload_id}")
+def upload_report(
+    request: Request,
+    upload_id: str,
+    who: Annotated[Caller, Depends(page_caller)],
+    conn: Annotated[Connection, Depends(reader)],
+) -> Response:
+    audit = note(request)
+    audit.action, audit.kind, audit.object = "read", "event", upload_id
+    row = conn.execute(select(web_uploads).where(web_uploads.c.id == upload_id)).first()
+    if row is None or (row.user != who.user and not unconstrained(who, "read", "event")):
+        if row is None and unconstrained(who, "read", "event"):
+            raise NotFound(f"no upload {upload_id}")
+        raise Denied(f"upload {upload_id} is not among {who.user}'s uploads")
+    report = orjson.loads(row.report)
+    outcomes = report.get("outcomes", [])
+    tally: dict[str, int] = {}
+    for o in outcomes:
+        tally[str(o.get("outcome"))] = tally.get(str(o.get("outcome")), 0) + 1
+    more = max(0, len(outcomes) - OUTCOMES_SHOWN)
+    return page(request, who, "upload.html", title="web.upload.title", active="portal", row=row, report=report,
+                outcomes=outcomes[:OUTCOMES_SHOWN], tally=tally, more=more)  # fmt: skip

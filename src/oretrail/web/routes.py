@@ -1,0 +1,98 @@
+"""The pages on the API's app: their routes under /web, their static files (htmx vendored with its licence,
+plotly.js read from the plotly package itself: nothing from the internet), and how a page says no."""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib.resources import files
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+
+from oretrail.web import account, alerts, bulletins, dossier, inspections, licences, overview, portal, trace
+from oretrail.web.errors import PageError
+from oretrail.web.render import finish, page
+from oretrail.web.session import PATH, CrossSite, SignInNeeded, current, signin_url
+
+STATIC_TYPES = {".js": "text/javascript", ".css": "text/css", ".txt": "text/plain"}
+static = APIRouter(prefix=f"{PATH}/static", include_in_schema=False)
+
+
+@cache
+def _plotly_path() -> Path:
+    import plotly  # type: ignore[import-untyped]
+
+    return Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+
+
+@cache
+def _asset(name: str) -> bytes | None:
+    if name == "plotly.min.js":
+        return _plotly_path().read_bytes()
+    if name == "plotly.LICENSE.txt":
+        from importlib.metadata import distribution
+
+        found = [f for f in distribution("plotly").files or [] if f.name.upper().startswith("LICENSE")]
+        return found[0].read_text().encode() if found else None
+    node = files("oretrail.web").joinpath("static", name)
+    return node.read_bytes() if node.is_file() else None
+
+
+@static.get("/{name}")
+def asset(name: str) -> Response:
+    body = _asset(name) if "/" not in name else None
+    if body is None:
+        return Response(status_code=404)
+    media = STATIC_TYPES.get(Path(name).suffix, "application/octet-stream")
+    return Response(body, media_type=media, headers={"Cache-Control": "public, max-age=86400"})
+
+
+def _wants_html(request: Request) -> bool:
+    return "text/html" in request.headers.get("accept", "") or "hx-request" in request.headers
+
+
+async def _page_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, PageError)
+    from oretrail.api.auth import PROBLEM, PROBLEM_BASE, note
+
+    note(request).reason = exc.detail
+    if not _wants_html(request):
+        body = {"type": PROBLEM_BASE + exc.key.rsplit(".", 1)[-1], "title": exc.key, "status": exc.status,
+                "detail": exc.detail, "instance": request.url.path}  # fmt: skip
+        return JSONResponse(body, status_code=exc.status, media_type=PROBLEM)
+    return page(request, current(request), "error.html", status=exc.status, title=exc.key, error_key=exc.key,
+                detail=exc.detail)  # fmt: skip
+
+
+async def _sign_in_needed(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, SignInNeeded)
+    target = signin_url(exc.next_url)
+    if "hx-request" in request.headers:
+        return finish(request, Response(status_code=204, headers={"HX-Redirect": target}))
+    return finish(request, RedirectResponse(target, status_code=303))
+
+
+async def _cross_site(request: Request, exc: Exception) -> Response:
+    from oretrail.api.auth import note
+
+    note(request).reason = f"form posted from another site ({exc})"
+    return JSONResponse({"detail": "cross-site form post refused"}, status_code=403)
+
+
+def install(app: FastAPI) -> None:
+    """The pages on `app` (after `auth.install`: they read the same token key and audit every request)."""
+    app.add_exception_handler(PageError, _page_error)
+    app.add_exception_handler(SignInNeeded, _sign_in_needed)
+    app.add_exception_handler(CrossSite, _cross_site)
+    app.include_router(static)
+    for module in (account, overview, alerts, trace, dossier, licences, inspections, bulletins, portal):
+        app.include_router(module.router)
+
+    from oretrail.web.flows import warm
+
+    app.state.web_warm = warm(app.state.engine)  # a thread on a national database, else None
+
+    @app.get(PATH, include_in_schema=False)
+    def _home() -> Response:
+        return RedirectResponse(f"{PATH}/", status_code=307)
