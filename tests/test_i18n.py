@@ -125,3 +125,11 @@ def test_accept_language_and_lang_choose_the_language(raised: Engine, tmp_path: 
     assert "核查要点" in said_env.output
     said_en = runner.invoke(app, ["explain", aid, "--db", url], env={"ORETRAIL_LANG": "en", "LANG": "zh_CN.UTF-8"})
     assert "What to check" in said_en.output
+
+
+def test_every_feed_has_its_words_on_the_portal() -> None:
+    from oretrail.feeds import FEEDS
+
+    declare_all()
+    missing = [f.name for f in FEEDS if f"web.portal.feed.{f.name}" not in MESSAGES]
+    assert missing == []

@@ -262,6 +262,8 @@ TEXTS: dict[str, str] = {
     "web.portal.feed.declarations": "customs declarations",
     "web.portal.feed.mirror": "partner statistics",
     "web.portal.feed.watchlist": "watch list",
+    "web.portal.feed.reports": "monthly reports of controlled flows",
+    "web.portal.feed.supervision": "supervision records (reviews, inspections, trainings)",
     "web.portal.document": "Document",
     "web.portal.send": "Send",
     "web.portal.uploads": "Your documents",
