@@ -15,9 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection, Engine, select
 
 from oretrail.access.caller import Caller
-from oretrail.access.scope import alerts_visible, unconstrained
+from oretrail.access.scope import alerts_visible
 from oretrail.alerts.workflow import AlertState
-from oretrail.api.auth import note, permit, refuse
+from oretrail.api.auth import note, out_of_sight, permit
 from oretrail.api.deps import engine, lang, reader
 from oretrail.storage.schema import alerts
 
@@ -64,13 +64,10 @@ def _state_out(st: AlertState) -> StateOut:
 def visible_alert(request: Request, conn: Connection, who: Caller, alert_id: str, action: str = "read") -> None:
     """404 when the alert does not exist for a caller who may see every alert; 403 when it is not among the
     alerts the caller may `action` (whether or not it exists, for a caller whose view is narrowed)."""
-    kind_wide = unconstrained(who, action, "alert")
     q = select(alerts.c.id).where(alerts.c.id == alert_id, alerts_visible(who, action))
-    if conn.execute(q).first() is not None:
-        return
-    if kind_wide:
-        raise HTTPException(404, f"no alert {alert_id}")
-    raise refuse(request, f"alert {alert_id} is not among the alerts {who.user} may {action} ({who.describe()})")
+    if conn.execute(q).first() is None:
+        raise out_of_sight(request, who, action, "alert", f"no alert {alert_id}",
+                           f"alert {alert_id} is not among the alerts {who.user} may {action}")  # fmt: skip
 
 
 @router.get("", summary="Alerts as SPEC.md §4 records, newest first: those the caller may see")
@@ -196,7 +193,6 @@ def get_attachment(
     seen = conn.execute(select(alerts.c.id).where(alerts.c.id.in_(holders), alerts_visible(who)).limit(1)).first()
     found = read_attachment(conn, sha256) if seen is not None else None
     if found is None:
-        if unconstrained(who, "read", "alert"):
-            raise HTTPException(404, f"no attachment {sha256}")
-        raise refuse(request, f"attachment {sha256} is not on an alert {who.user} may read")
+        raise out_of_sight(request, who, "read", "alert", f"no attachment {sha256}",
+                           f"attachment {sha256} is not on an alert {who.user} may read")  # fmt: skip
     return Response(found[0], media_type=found[1])

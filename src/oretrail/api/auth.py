@@ -35,6 +35,7 @@ from oretrail.access.caller import Caller
 from oretrail.access.keys import KeyRejected, key_user, looks_like_key
 from oretrail.access.passwords import needs_rehash, verify_password
 from oretrail.access.permissions import denial
+from oretrail.access.scope import unconstrained
 from oretrail.access.throttle import clear, record_failure, wait_seconds
 from oretrail.access.tokens import (
     ACCESS_TTL,
@@ -338,6 +339,15 @@ def permit(action: str, kind: str) -> Callable[..., Caller]:
 
     check.__name__ = f"may_{action}_{kind}"
     return check
+
+
+def out_of_sight(request: Request, who: Caller, action: str, kind: str, missing: str, denied: str) -> HTTPException:
+    """One object the caller cannot `action`: 404 `missing` for a caller who may act on every object of the
+    kind (it does not exist); 403 `denied` for a caller whose view is narrowed, whether or not it exists, so
+    that ids cannot be probed."""
+    if unconstrained(who, action, kind):
+        return HTTPException(404, missing)
+    return refuse(request, f"{denied} ({who.describe()})")
 
 
 def refuse(request: Request, reason: str, status: int = 403) -> Problem:

@@ -16,7 +16,7 @@ from sqlalchemy import Connection, Engine, select
 
 from oretrail.access.caller import Caller
 from oretrail.access.scope import bulletins_visible, unconstrained
-from oretrail.api.auth import note, permit, refuse
+from oretrail.api.auth import note, out_of_sight, permit, refuse
 from oretrail.api.deps import engine, lang, reader
 from oretrail.storage.schema import bulletins
 
@@ -94,11 +94,9 @@ def unit_of(who: Caller) -> tuple[str, str]:
 
 def _visible(request: Request, conn: Connection, who: Caller, bulletin_id: str, action: str = "read") -> None:
     q = select(bulletins.c.id).where(bulletins.c.id == bulletin_id, bulletins_visible(who, action))
-    if conn.execute(q).first() is not None:
-        return
-    if unconstrained(who, action, "bulletin"):
-        raise HTTPException(404, f"no bulletin {bulletin_id}")
-    raise refuse(request, f"bulletin {bulletin_id} is not among those {who.user} may {action} ({who.describe()})")
+    if conn.execute(q).first() is None:
+        raise out_of_sight(request, who, action, "bulletin", f"no bulletin {bulletin_id}",
+                           f"bulletin {bulletin_id} is not among those {who.user} may {action}")  # fmt: skip
 
 
 @router.post("", status_code=201, summary="Issue a bulletin; consignees it names are screened against at once")

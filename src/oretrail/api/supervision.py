@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Engine, select
 
 from oretrail.access.caller import Caller
 from oretrail.access.scope import declarations_visible, supervised_visible, unconstrained
-from oretrail.api.auth import Problem, note, permit, refuse
+from oretrail.api.auth import Problem, note, out_of_sight, permit, refuse
 from oretrail.api.deps import engine, lang, reader
 from oretrail.storage.schema import declarations, enterprises, facilities
 
@@ -39,12 +39,9 @@ def _enterprise(request: Request, conn: Connection, who: Caller, party: str, kin
     visible = supervised_visible(who, enterprises.c.party_id, kind=kind)
     found = conn.execute(select(enterprises.c.party_id).where(enterprises.c.party_id == party, visible)).first()
     note(request).object = party
-    if found is not None:
-        return
-    if unconstrained(who, "read", kind):
-        raise not_found(f"no enterprise {party} in the registry")
-    raise refuse(request, f"{party} is not among the enterprises whose {kind} records {who.user} may read "
-                          f"({who.describe()})")  # fmt: skip
+    if found is None:
+        denied = f"{party} is not among the enterprises whose {kind} records {who.user} may read"
+        raise out_of_sight(request, who, "read", kind, f"no enterprise {party} in the registry", denied)
 
 
 # --- responses ----------------------------------------------------------------------------------------
@@ -298,9 +295,8 @@ def get_review(
 
     row = conn.execute(select(reviews).where(reviews.c.id == review_id)).first()
     if row is None:
-        if unconstrained(who, "read", "supervision"):
-            raise not_found(f"no review {review_id}")
-        raise refuse(request, f"review {review_id} is not among those {who.user} may read")
+        raise out_of_sight(request, who, "read", "supervision", f"no review {review_id}",
+                           f"review {review_id} is not among those {who.user} may read")  # fmt: skip
     _enterprise(request, conn, who, row.enterprise)
     before = conn.execute(
         select(reviews).where(reviews.c.enterprise == row.enterprise, reviews.c.date < row.date)
@@ -451,9 +447,8 @@ def get_facility_status(
 
     owner = conn.execute(select(facilities.c.owner).where(facilities.c.location_id == facility)).scalar()
     if owner is None:
-        if unconstrained(who, "read", "supervision"):
-            raise not_found(f"no facility {facility} in the registry")
-        raise refuse(request, f"facility {facility} is not among those {who.user} may read")
+        raise out_of_sight(request, who, "read", "supervision", f"no facility {facility} in the registry",
+                           f"facility {facility} is not among those {who.user} may read")  # fmt: skip
     _enterprise(request, conn, who, owner)
     return FacilityStatusOut(**status_history(conn, request.app.state.settings.config, facility))
 

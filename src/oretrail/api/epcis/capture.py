@@ -54,7 +54,7 @@ from oretrail.api.epcis.problems import (
     EPCISProblem,
     problem,
 )
-from oretrail.api.epcis.query import decode_token, encode_token, per_page_of
+from oretrail.api.epcis.query import PAGING_PARAMETERS, decode_token, encode_token, per_page_of
 from oretrail.api.epcis.visibility import may_capture, may_read, owned
 from oretrail.clock import utcnow
 from oretrail.errors import MAX_DOCUMENT_BYTES, IntakeError
@@ -412,12 +412,7 @@ def post_capture(
 @router.get(
     "/capture",
     summary="Capture jobs, newest first",
-    openapi_extra={
-        "parameters": [
-            {"name": "perPage", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1}},
-            {"name": "nextPageToken", "in": "query", "required": False, "schema": {"type": "string"}},
-        ]
-    },
+    openapi_extra={"parameters": PAGING_PARAMETERS},
     responses={
         200: {
             "description": "Capture jobs",

@@ -47,19 +47,12 @@ _SCALAR_SCHEMAS: dict[str, dict[str, Any]] = {
     "eventCountLimit": {"type": "integer", "minimum": 0},
     "maxEventCount": {"type": "integer", "minimum": 0},
 }
-PAGING_PARAMETERS = [
-    {"name": "perPage", "in": "query", "required": False,
-     "schema": {"type": "integer", "minimum": 1, "default": eq.DEFAULT_PER_PAGE},
-     "description": f"Events (or items) per page; at most {eq.MAX_PER_PAGE}."},
-    {"name": "nextPageToken", "in": "query", "required": False, "schema": {"type": "string"},
-     "description": "The token of the `Link: rel=\"next\"` header of the previous page."},
-]  # fmt: skip
 
 
 def query_parameters(without: Iterable[str] = ()) -> list[dict[str, Any]]:
     """The OpenAPI parameters of an event list: the binding's fixed-name query parameters and paging."""
     skip = set(without)
-    out = list(PAGING_PARAMETERS)
+    out = list(eq.PAGING_PARAMETERS)
     for name in sorted(eq.PARAMETERS - skip):
         if name in eq.ARRAYS:
             schema: dict[str, Any] = {"type": "array", "minItems": 1, "items": {"type": "string", "minLength": 1}}

@@ -37,7 +37,7 @@ from oretrail.api.epcis.common import (
     utc_text,
     version_headers,
 )
-from oretrail.api.epcis.events import PAGING_PARAMETERS, QUERY_DOCUMENT, event_page
+from oretrail.api.epcis.events import QUERY_DOCUMENT, event_page
 from oretrail.api.epcis.index import catch_up, naive_utc
 from oretrail.api.epcis.problems import (
     ALREADY_EXISTS,
@@ -132,7 +132,7 @@ def create_query(
 @router.get(
     "/queries",
     summary="Named queries",
-    openapi_extra={"parameters": PAGING_PARAMETERS},
+    openapi_extra={"parameters": eq.PAGING_PARAMETERS},
     responses={
         200: {
             "description": "Queries",
@@ -200,7 +200,7 @@ def delete_query(who: Annotated[Caller, Depends(may_read)], queryName: str, requ
 @router.get(
     "/queries/{queryName}/events",
     summary="A named query's events (a websocket on the same URL streams them)",
-    openapi_extra={"parameters": PAGING_PARAMETERS},
+    openapi_extra={"parameters": eq.PAGING_PARAMETERS},
     responses={200: QUERY_DOCUMENT, **problem_docs(400, 404, 406, 413)},
     response_class=JSONResponse,
 )

@@ -397,3 +397,13 @@ def _after(column: Any, after: Any, descending: bool) -> ColumnElement[bool]:
     if descending:
         return or_(column < moment, and_(column == moment, ev.c.seq < seq))
     return or_(column > moment, and_(column == moment, ev.c.seq > seq))
+
+
+# The paging parameters of every listing, as the OpenAPI documents them.
+PAGING_PARAMETERS = [
+    {"name": "perPage", "in": "query", "required": False,
+     "schema": {"type": "integer", "minimum": 1, "default": DEFAULT_PER_PAGE},
+     "description": f"Events (or items) per page; at most {MAX_PER_PAGE}."},
+    {"name": "nextPageToken", "in": "query", "required": False, "schema": {"type": "string"},
+     "description": "The token of the `Link: rel=\"next\"` header of the previous page."},
+]  # fmt: skip
