@@ -22,6 +22,7 @@ from sqlalchemy import Connection, Engine, delete
 from oretrail.alerts.judge import Judged, judge
 from oretrail.chain.projector import Projector, clear_projections
 from oretrail.errors import IntakeError
+from oretrail.intake.epcis import CapturedEvent
 from oretrail.ledger.store import Record, records
 from oretrail.pipeline import (
     EVENT,
@@ -155,6 +156,13 @@ def _events_bytes(engine: Engine, data: bytes, name: str, settings: Settings | N
     """One document; refused whole with IntakeError (an HTTP client gets the refusal as its answer)."""
     capture = Capture(engine, settings)
     return _capture_report(name, capture, capture.document(data, name))
+
+
+def read_events(engine: Engine, captured: list[CapturedEvent], name: str, settings: Settings | None) -> FeedReport:
+    """The events of one document already read (`intake.epcis.read_document`), stored and judged as
+    `read_bytes` would; raises IntakeError when one is stored with other content, and nothing is stored."""
+    capture = Capture(engine, settings)
+    return _capture_report(name, capture, capture.read(captured, name))
 
 
 def _event_projector() -> RecordProjector:

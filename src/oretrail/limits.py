@@ -72,11 +72,17 @@ def read_json(raw: bytes | str) -> Any:
     except orjson.JSONDecodeError as exc:
         raise NotJSON(f"not valid JSON: {exc}") from None
     if isinstance(value, dict | list):  # only an object can repeat a name
-        try:
-            _CHECK.decode(raw.decode() if isinstance(raw, bytes) else raw)
-        except RecursionError:
-            raise NotJSON("nested too deep") from None
+        check_names(raw)
     return value
+
+
+def check_names(raw: bytes | str) -> None:
+    """The second pass of `read_json` alone, for a reader that has parsed `raw` with orjson itself: NotJSON
+    when a name repeats in one object with another value."""
+    try:
+        _CHECK.decode(raw.decode() if isinstance(raw, bytes) else raw)
+    except RecursionError:
+        raise NotJSON("nested too deep") from None
 
 
 def too_long(raw: bytes | str) -> str | None:

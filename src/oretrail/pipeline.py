@@ -9,6 +9,7 @@ group (`Capture.documents`); a refused one leaves nothing behind.
 from __future__ import annotations
 
 import gc
+from contextlib import contextmanager
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -123,6 +124,21 @@ def event_from_record(body: bytes, name: str) -> ChainEvent:
     return read_document(orjson.dumps(doc), name, now=_REPLAY_NOW)[0].chain
 
 
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cycle collector off while one document is read or stored, as `Capture.documents` does for a
+    group: a document allocates hundreds of thousands of short-lived objects, and the collections they set
+    off traverse the whole heap again and again (in a server, a large one). It comes back on after (only
+    where this call turned it off), and its next collection sees them once."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+
+
 class Capture:
     """Captures EPCIS documents into one database; reusable across many documents."""
 
@@ -142,9 +158,16 @@ class Capture:
 
     def document(self, data: bytes, name: str, now: datetime | None = None) -> CaptureReport:
         """One document, one transaction. Raises IntakeError; nothing of a rejected document is stored."""
-        captured = read_document(data, name, now=now)
+        return self.read(read_document(data, name, now=now), name)
+
+    def read(self, captured: list[CapturedEvent], name: str) -> CaptureReport:
+        """The events of one document as `read_document` gave them, in one transaction: a caller that has read
+        the document already (an HTTP capture job checks it first) does not read it again. Raises IntakeError
+        (an event stored with other content); nothing is stored then.
+
+        The cycle collector is paused meanwhile (`collector_paused`)."""
         report = CaptureReport(documents=1, events=len(captured))
-        with self.engine.begin() as conn:
+        with collector_paused(), self.engine.begin() as conn:
             touched = self._land(conn, captured, name, report)
             report.alerts_new = self._judge(conn, touched, settle=True)
             sign_head(conn, self.key)

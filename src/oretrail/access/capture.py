@@ -19,7 +19,7 @@ from sqlalchemy import Connection, select
 from oretrail.access.caller import Caller
 from oretrail.access.permissions import table
 from oretrail.ids import PORT_PREFIX, party_of_location
-from oretrail.intake.epcis import read_document
+from oretrail.intake.epcis import CapturedEvent, read_document
 from oretrail.registry.records import Enterprise, parse_registry
 from oretrail.storage.schema import enterprises, facilities
 from oretrail.trade.records import parse_declarations, parse_licences
@@ -111,8 +111,10 @@ def _first_failure(reasons: list[str | None]) -> str | None:
     return next((r for r in reasons if r), "no permission covers it")
 
 
-def _event_denials(conn: Connection, data: bytes, name: str, alternatives: list[Constraint]) -> list[CaptureDenied]:
-    captured = read_document(data, name)
+def _event_denials(
+    conn: Connection, data: bytes | list[CapturedEvent], name: str, alternatives: list[Constraint]
+) -> list[CaptureDenied]:
+    captured = read_document(data, name) if isinstance(data, bytes) else data
     places = _places(conn, [p for c in captured for p in (c.chain.biz_location, c.chain.read_point) if p])
     denied: list[CaptureDenied] = []
     for c in captured:
@@ -249,10 +251,13 @@ def check_capture(conn: Connection, caller: Caller, feed: str, data: bytes, name
         raise CaptureDenied(name, "the document", f"{kind} records have no attribute a constraint could check")
 
 
-def event_denials(conn: Connection, caller: Caller, data: bytes, name: str) -> list[CaptureDenied]:
-    """Every event of an EPCIS document the caller may not capture (not only the first), each with its index
-    in the eventList: a capture job reports them all, and with `proceed` leaves out just those. Empty for an
-    unconstrained caller, whose document is not read; IntakeError when the document cannot be read."""
+def event_denials(
+    conn: Connection, caller: Caller, data: bytes | list[CapturedEvent], name: str
+) -> list[CaptureDenied]:
+    """Every event of an EPCIS document (its bytes, or its events as already read) the caller may not capture
+    (not only the first), each with its index in the eventList: a capture job reports them all, and with
+    `proceed` leaves out just those. Empty for an unconstrained caller, whose document is not read;
+    IntakeError when the document cannot be read."""
     alternatives = table().constraints(caller, "capture", "event")
     if alternatives is None:
         return []

@@ -47,7 +47,7 @@ from oretrail.catalogue import load_catalogue
 from oretrail.errors import MAX_DOCUMENT_BYTES, IntakeError
 from oretrail.ids import BTT_BOL, BTT_DECLARATION, BTT_INVOICE, STAGES
 from oretrail.intake import vocabulary as voc
-from oretrail.limits import EARLIEST_YEAR, MAX_GRAMS, NotJSON, read_json
+from oretrail.limits import EARLIEST_YEAR, MAX_GRAMS, NotJSON, check_names
 from oretrail.model import (
     CREATION,
     OBSERVATION,
@@ -178,7 +178,8 @@ def _parse(data: bytes, name: str) -> dict[str, Any]:
             name, None, None, f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
         ) from None
     try:
-        read_json(data)  # a name repeated in one object is refused, not read as its last value
+        if isinstance(doc, dict | list):
+            check_names(data)  # a name repeated in one object is refused, not read as its last value
     except NotJSON as exc:
         raise IntakeError(name, None, None, str(exc)) from None
     if not isinstance(doc, dict):

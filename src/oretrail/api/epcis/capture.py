@@ -58,8 +58,9 @@ from oretrail.api.epcis.query import PAGING_PARAMETERS, decode_token, encode_tok
 from oretrail.api.epcis.visibility import may_capture, may_read, owned
 from oretrail.clock import utcnow
 from oretrail.errors import MAX_DOCUMENT_BYTES, IntakeError
-from oretrail.feeds import BY_NAME
-from oretrail.intake.epcis import read_document
+from oretrail.feeds import BY_NAME, read_events
+from oretrail.intake.epcis import CapturedEvent, read_document
+from oretrail.pipeline import collector_paused
 from oretrail.storage.schema import capture_jobs
 
 router = APIRouter(tags=["EPCIS capture"])
@@ -173,24 +174,40 @@ def _denials(
 
 
 def run_capture(
-    engine: Engine, settings: Any, doc: dict[str, Any], name: str, behaviour: str, who: Caller | None = None
+    engine: Engine,
+    settings: Any,
+    doc: dict[str, Any],
+    name: str,
+    behaviour: str,
+    who: Caller | None = None,
+    data: bytes | None = None,
 ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
-    """Capture one document under an error behaviour, for `who` (each event checked against what they may
-    capture; None: the server itself); returns (problems, what was stored or None)."""
+    """Capture one document (`doc` as parsed, `data` its bytes as sent) under an error behaviour, for `who`
+    (each event checked against what they may capture; None: the server itself); returns (problems, what was
+    stored or None).
+
+    The document is read once: a document with no refusal (the usual case) is stored from that reading.
+    Only when events are refused is each one read alone (to report every refusal, not only the first) and
+    the part that `proceed` keeps read again."""
     events = events_of(doc)
     assert events is not None
     keep = list(range(len(events)))
     errors: dict[int, IntakeError] = {}
-    feed = BY_NAME["events"]
+    captured: list[CapturedEvent] | None = None
     try:
-        read_document(orjson.dumps(doc), name)
+        captured = read_document(orjson.dumps(doc) if data is None else data, name)
     except IntakeError as exc:
         if exc.index is None:
             return [event_problem(exc, None, None)], None
         errors = _refusals(doc, events, keep, name)
         if not errors:  # only the document as a whole is refused (one eventID, two contents)
             errors[exc.index] = exc
-    denied = _denials(engine, who, doc, events, [i for i in keep if i not in errors], name)
+    if captured is not None and who is not None:
+        with engine.connect() as conn:
+            denied = {i: denial_problem(d, i, events[i]) for d in event_denials(conn, who, captured, name)
+                      for i in (keep if d.index is None else [d.index])}  # fmt: skip
+    else:
+        denied = _denials(engine, who, doc, events, [i for i in keep if i not in errors], name)
     while True:
         refused = {**{i: event_problem(e, i, events[i]) for i, e in errors.items()}, **denied}
         if refused and behaviour == "rollback":
@@ -198,9 +215,12 @@ def run_capture(
         keep = [i for i in keep if i not in refused]
         if not keep:
             return [refused[i] for i in sorted(refused)], None
-        data = orjson.dumps(with_events(doc, [events[i] for i in keep]))
         try:
-            report = feed.read_bytes(engine, data, name, settings)
+            if captured is not None and not refused:  # the whole document, as read above
+                report = read_events(engine, captured, name, settings)
+            else:
+                part = orjson.dumps(with_events(doc, [events[i] for i in keep]))
+                report = BY_NAME["events"].read_bytes(engine, part, name, settings)
         except IntakeError as exc:  # judged only against what is stored (a rewrite), or between events
             if exc.index is None:
                 return [event_problem(exc, None, None)], None
@@ -321,11 +341,13 @@ def mark_interrupted(engine: Engine) -> int:
     return int(result.rowcount or 0)
 
 
-def _job(app: Any, job_id: str, doc: dict[str, Any], name: str, behaviour: str, who: Caller, client: str) -> None:
+def _job(
+    app: Any, job_id: str, doc: dict[str, Any], data: bytes, name: str, behaviour: str, who: Caller, client: str
+) -> None:
     engine: Engine = app.state.engine
-    with _jobs_lock:
+    with _jobs_lock, collector_paused():
         try:
-            errors, report = run_capture(engine, app.state.settings, doc, name, behaviour, who)
+            errors, report = run_capture(engine, app.state.settings, doc, name, behaviour, who, data)
         except Exception as exc:  # the job must end whatever happens; the client reads why
             errors, report = [problem(500, IMPLEMENTATION, "Capture failed", f"{type(exc).__name__}: {exc}")], None
         finish_job(engine, job_id, errors, report)
@@ -402,7 +424,7 @@ def post_capture(
     name = request.headers.get("x-document-name") or f"capture job {job_id}"
     new_job(engine, job_id, "events", name[:512], behaviour, who.user)
     note(request).object = job_id
-    background.add_task(_job, request.app, job_id, doc, name, behaviour, who, client_address(request))
+    background.add_task(_job, request.app, job_id, doc, data, name, behaviour, who, client_address(request))
     with engine.connect() as conn:
         row = conn.execute(select(capture_jobs).where(capture_jobs.c.id == job_id)).one()
     headers = {**version_headers(), "Location": f"capture/{job_id}"}
