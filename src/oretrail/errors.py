@@ -6,9 +6,17 @@ say which file, which record, which field and what to do, on one line, without a
 
 from __future__ import annotations
 
+from oretrail.i18n.message import Message, Said
+
 MAX_DOCUMENT_BYTES = 32 * 1024 * 1024
 """Larger documents are refused before parsing: a capture must not hold the process hostage, and senders
 can always split a batch."""
+
+
+REFUSED = Message("intake.refused", "{where}: {reason}")
+WHERE_EVENT = Message("intake.where.event", "{document} event {index}")
+WHERE_LINE = Message("intake.where.line", "{document} line {index}")
+WHERE_FIELD = Message("intake.where.field", "{where} field {field}")
 
 
 class IntakeError(ValueError):
@@ -16,30 +24,42 @@ class IntakeError(ValueError):
 
     `index` is the event's position in the document's eventList (0-based, as in the JSON path), or for
     line-oriented feeds the 1-based line number; `unit` says which of the two it is, for the message.
+    `reason` is English (what logs and `str()` show); a reason given as a message (`Said`) also reads in
+    Chinese (`text(lang)`), and its key is the refusal's stable `code` for programs.
     """
 
     def __init__(
-        self, document: str, index: int | None, field: str | None, reason: str, *, unit: str = "event"
+        self, document: str, index: int | None, field: str | None, reason: str | Said, *, unit: str = "event"
     ) -> None:
         self.document = document
         self.index = index
         self.field = field
-        self.reason = reason
+        self.said = reason if isinstance(reason, Said) else None
+        self.reason = str(reason)
         self.unit = unit
-        super().__init__(self._line())
+        super().__init__(self.text("en"))
 
-    def _line(self) -> str:
-        where = self.document
+    @property
+    def code(self) -> str:
+        """What kind of refusal this is, for a program to dispatch on (the words may change, this does not)."""
+        return self.said.key if self.said is not None else "intake.refused"
+
+    def words(self) -> Said:
+        """The one line a sender reads, as a message: which document, which record, which field, and why."""
+        where: str | Said = self.document
         if self.index is not None:
-            where += f" {self.unit} {self.index}"
+            where = (WHERE_LINE if self.unit == "line" else WHERE_EVENT)(document=self.document, index=self.index)
         if self.field:
-            where += f" field {self.field}"
-        return f"{where}: {self.reason}"
+            where = WHERE_FIELD(where=where, field=self.field)
+        return REFUSED(where=where, reason=self.said or self.reason)
+
+    def text(self, lang: str = "en") -> str:
+        return self.words().render(lang)
 
     def __reduce__(self) -> tuple[object, ...]:
         # Keeps the error intact across process boundaries (worker pools re-raise it in the parent).
-        return (_rebuild, (self.document, self.index, self.field, self.reason, self.unit))
+        return (_rebuild, (self.document, self.index, self.field, self.said or self.reason, self.unit))
 
 
-def _rebuild(document: str, index: int | None, field: str | None, reason: str, unit: str) -> IntakeError:
+def _rebuild(document: str, index: int | None, field: str | None, reason: str | Said, unit: str) -> IntakeError:
     return IntakeError(document, index, field, reason, unit=unit)

@@ -22,6 +22,7 @@ from sqlalchemy import Connection, Engine, delete
 from oretrail.alerts.judge import Judged, judge
 from oretrail.chain.projector import Projector, clear_projections
 from oretrail.errors import IntakeError
+from oretrail.i18n.message import Message
 from oretrail.intake.epcis import CapturedEvent
 from oretrail.ledger.store import Record, records
 from oretrail.pipeline import (
@@ -69,15 +70,29 @@ class FeedReport:
             "settled": self.settled,
         }
 
-    def words(self) -> str:
-        counts = ", ".join(f"{v:,} {k.replace('_', ' ')}" for k, v in self.counts.items() if isinstance(v, int))
-        head = (
-            f"{self.feed}: {counts}; alerts: {self.alerts_new:,} new, {self.withdrawn:,} withdrawn, "
-            f"{self.settled:,} settled"
-        )
+    def words(self, lang: str = "en") -> str:
+        """What a load did, for the person who ran it: the counts, the alerts, and the remarks."""
+        counts = [
+            COUNT.render(lang, n=f"{v:,}", name=COUNTS[k].render(lang) if k in COUNTS else k.replace("_", " "))
+            for k, v in self.counts.items()
+            if isinstance(v, int)
+        ]
+        head = LOADED.render(lang, feed=self.feed, counts=counts, new=f"{self.alerts_new:,}",
+                             withdrawn=f"{self.withdrawn:,}", settled=f"{self.settled:,}")  # fmt: skip
         return "\n".join([head, *(f"{self.feed}: {line}" for line in self.remarks)])
 
 
+LOADED = Message("load.summary", "{feed}: {counts:list}; alerts: {new} new, {withdrawn} withdrawn, {settled} settled")
+COUNT = Message("load.count", "{n} {name}")
+# The names of the counts a load reports (a count not named here is shown by its key).
+COUNTS = {
+    key: Message(f"load.count.{key}", key.replace("_", " "))
+    for key in (
+        "documents", "events", "new", "unchanged", "corrections", "refused_documents", "enterprises", "facilities",
+        "licences", "declarations", "rows", "entities", "records", "reports", "skipped", "added", "updated",
+        "removed", "inspections", "trainings", "closures", "lines",
+    )
+}  # fmt: skip
 Progress = Callable[[int, int, dict[str, Any]], None]  # (done, total, running counts)
 RecordProjector = Callable[[Connection, list[Record]], None]
 

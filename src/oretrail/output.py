@@ -21,6 +21,43 @@ from rich.table import Table
 from rich.text import Text
 
 from oretrail.errors import IntakeError
+from oretrail.i18n.message import Message, Said, text
+from oretrail.i18n.words import normal_lang
+
+_READER = {"lang": "en"}  # the language of this invocation's reader, set once by the CLI (`--lang`)
+
+# Column headings of the tables people read (a machine format keeps the field names as they are).
+HEADINGS = {
+    name: Message(f"column.{name}", name.replace("_", " "))
+    for name in (
+        "id", "rule", "severity", "subject", "jurisdiction", "departments", "message", "findings", "new_alerts",
+        "what", "count", "document", "index", "event_id", "outcome", "departures", "read_as", "field", "reason",
+        "status", "level", "province", "department", "user", "role", "created", "expires", "key", "actor",
+        "action", "at", "note", "issued_at", "title", "until", "acknowledged", "name", "score", "list_version",
+    )
+}  # fmt: skip
+ERROR = Message("output.error", "error")
+REJECTED = Message("output.rejected", "rejected")
+TITLES = {
+    "alerts": Message("table.alerts", "alerts"),
+    "scan": Message("table.scan", "scan"),
+    "oretrail summary": Message("table.summary", "oretrail summary"),
+}
+
+
+def speak(lang: str | None) -> None:
+    """Whom the tables and refusals of this process are for: zh or en."""
+    _READER["lang"] = normal_lang(lang)
+
+
+def reader_lang() -> str:
+    return _READER["lang"]
+
+
+def heading(column: str) -> str:
+    found = HEADINGS.get(column)
+    return found.render(reader_lang()) if found is not None else column
+
 
 UNWRAPPED_WIDTH = 1_000_000
 """The width a console assumes when it does not write to a terminal: wide enough that nothing wraps."""
@@ -60,8 +97,8 @@ def console(stderr: bool = False) -> Console:
 def refusal(exc: IntakeError) -> dict[str, Any]:
     """A refused input as data: which document (or file), which event index (or line), which field, why."""
     if exc.unit == "line":
-        return {"file": exc.document, "line": exc.index, "field": exc.field, "reason": exc.reason}
-    return {"document": exc.document, "index": exc.index, "field": exc.field, "reason": exc.reason}
+        return {"file": exc.document, "line": exc.index, "field": exc.field, "reason": exc.reason, "code": exc.code}
+    return {"document": exc.document, "index": exc.index, "field": exc.field, "reason": exc.reason, "code": exc.code}
 
 
 def _json_default(obj: Any) -> Any:
@@ -126,23 +163,28 @@ def emit(
         if text is not None:
             console.print(Text(text) if isinstance(text, str) else text)
             return
-        table = Table(title=title, show_lines=False)
+        found = TITLES.get(title or "")
+        table = Table(title=found.render(reader_lang()) if found is not None else title, show_lines=False)
         cols = list(dict.fromkeys(k for r in rows for k in r))
         for c in cols:
-            table.add_column(c)
+            table.add_column(heading(c))
         for r in rows:
             table.add_row(*(Text("" if r.get(c) is None else str(r.get(c))) for c in cols))
         console.print(table)
 
 
-def emit_error(error: IntakeError | str, fmt: Format, console: Console | None = None, prefix: str = "error") -> None:
-    """An error on stderr: one JSON object per line in json/jsonl (a refusal by its document, index, field
-    and reason), otherwise `prefix: message` in words."""
+def emit_error(
+    error: IntakeError | str | Said, fmt: Format, console: Console | None = None, prefix: Message = ERROR
+) -> None:
+    """An error on stderr: one JSON object per line in json/jsonl (a refusal by its document, index, field,
+    reason and code, in English), otherwise `prefix: message` in the reader's words."""
     if fmt in (Format.json, Format.jsonl):
-        obj = refusal(error) if isinstance(error, IntakeError) else {"error": error}
+        obj = refusal(error) if isinstance(error, IntakeError) else {"error": text(error)}
         sys.stderr.write(dumps(obj) + "\n")
         return
-    line = Text.assemble((f"{prefix}:", "red"), " ", str(error))
+    lang = reader_lang()
+    words = error.text(lang) if isinstance(error, IntakeError) else text(error, lang)
+    line = Text.assemble((f"{prefix.render(lang)}:", "red"), " ", words)
     (console or _STDERR).print(line)
 
 

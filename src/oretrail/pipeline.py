@@ -9,8 +9,8 @@ group (`Capture.documents`); a refused one leaves nothing behind.
 from __future__ import annotations
 
 import gc
-from contextlib import contextmanager
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -24,6 +24,7 @@ from oretrail.alerts.judge import Judged, judge
 from oretrail.catalogue import load_catalogue
 from oretrail.chain.projector import Projector, Touched
 from oretrail.errors import MAX_DOCUMENT_BYTES, IntakeError
+from oretrail.i18n.message import Message
 from oretrail.intake.epcis import CapturedEvent, read_document
 from oretrail.ledger.canonical import canonical
 from oretrail.ledger.checkpoints import load_or_create_key, sign_head
@@ -296,8 +297,7 @@ class Capture:
                         document=name,
                         index=c.position,
                         field="eventID",
-                        reason=f"{c.event_id} is already stored with different content; "
-                        "to change it, send it again with an errorDeclaration and corrective events",
+                        reason=ALREADY_STORED(event_id=c.event_id),
                     )
             if c.chain.error_declaration is not None:
                 outcomes.append(EventOutcome(name, c.position, c.event_id, CORRECTION))
@@ -309,6 +309,13 @@ class Capture:
             pending.append(p)
             chains.append(c.chain)
         return pending, chains, outcomes
+
+
+ALREADY_STORED = Message(
+    "intake.already_stored",
+    "{event_id} is already stored with different content; "
+    "to change it, send it again with an errorDeclaration and corrective events",
+)
 
 
 class _Withdrawn(NamedTuple):

@@ -7,6 +7,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, func, select
 
+from oretrail.i18n.message import Message
 from oretrail.ids import STAGES
 from oretrail.storage.schema import (
     declarations,
@@ -23,6 +24,27 @@ from oretrail.storage.schema import (
 
 def _count(conn: Connection, table: Any, *where: Any) -> int:
     return int(conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one())
+
+
+# What each summary row counts, in the reader's words (the rows keep the English as their key).
+SUMMARY_WORDS = {
+    what: Message(f"summary.{what.replace(' ', '_').replace('(', '').replace(')', '')}", what)
+    for what in (
+        "ledger records", "enterprises", "facilities", "licences", "customs declarations", "events (live)",
+        "events retracted by correction", "lots", "shipments", "shipments in transit", "tonnes mined",
+        "tonnes exported",
+    )
+}  # fmt: skip
+STAGE_EVENTS = Message("summary.stage_events", "  {stage:stage} events")
+
+
+def summary_words(what: str, lang: str) -> str:
+    """A summary row's label in `lang`."""
+    found = SUMMARY_WORDS.get(what)
+    if found is not None:
+        return found.render(lang)
+    stage = what.strip().removesuffix(" events")
+    return STAGE_EVENTS.render(lang, stage=stage) if stage in STAGES else what
 
 
 def summary_rows(conn: Connection) -> list[dict[str, Any]]:

@@ -119,7 +119,9 @@ def test_a_refusal_in_json_is_an_object_naming_document_index_and_field(tmp_path
     code, stdout, stderr = run("load", "events", str(doc), "--db", db, "--format", "json", env=env)
     assert code == EXIT_REFUSED
     refusal = orjson.loads(stderr.splitlines()[0])
-    assert refusal == {"document": str(doc), "index": 0, "field": "bizStep", "reason": refusal["reason"]}
+    assert refusal == {"document": str(doc), "index": 0, "field": "bizStep", "reason": refusal["reason"],
+                       "code": refusal["code"]}  # fmt: skip
+    assert refusal["code"].startswith("intake.")
     assert step in refusal["reason"]
     # The report on stdout says what became of each event: the refused one, with its field.
     rows = orjson.loads(stdout)

@@ -4,6 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from oretrail.i18n.message import Message, Said
+
+SCOPE = Message("access.scope", "{parts:list}")
+SCOPE_ROLE = Message("access.scope.role", "role {role}")
+SCOPE_PROVINCE = Message("access.scope.province", "province {province}")
+SCOPE_DEPARTMENT = Message("access.scope.department", "department {department}")
+SCOPE_PARTIES = Message("access.scope.parties", "parties {parties:list}")
+
 
 @dataclass(frozen=True, slots=True)
 class Caller:
@@ -20,13 +28,17 @@ class Caller:
     parties: tuple[str, ...] = ()
     via: str = "token"
 
-    def describe(self) -> str:
-        """The caller's scope in words, for a denial that must say why."""
-        parts = [f"role {self.role}"]
+    def scope(self) -> Said:
+        """The caller's scope in the reader's words, for a denial that must say why."""
+        parts: list[Said] = [SCOPE_ROLE(role=self.role)]
         if self.province:
-            parts.append(f"province {self.province}")
+            parts.append(SCOPE_PROVINCE(province=self.province))
         if self.department:
-            parts.append(f"department {self.department}")
+            parts.append(SCOPE_DEPARTMENT(department=self.department))
         if self.parties:
-            parts.append("parties " + ", ".join(self.parties))
-        return ", ".join(parts)
+            parts.append(SCOPE_PARTIES(parties=list(self.parties)))
+        return SCOPE(parts=parts)
+
+    def describe(self) -> str:
+        """The caller's scope in English (audit entries, logs)."""
+        return self.scope().render("en")

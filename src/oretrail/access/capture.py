@@ -18,6 +18,7 @@ from sqlalchemy import Connection, select
 
 from oretrail.access.caller import Caller
 from oretrail.access.permissions import table
+from oretrail.i18n.message import Message, Said
 from oretrail.ids import PORT_PREFIX, party_of_location
 from oretrail.intake.epcis import CapturedEvent, read_document
 from oretrail.registry.records import Enterprise, parse_registry
@@ -43,12 +44,13 @@ class CaptureDenied(PermissionError):
     """A record the caller may not capture: `record` names it (event id and index, or line), `reason` why."""
 
     def __init__(
-        self, document: str, record: str, reason: str, index: int | None = None, field: str | None = None
+        self, document: str, record: str | Said, reason: str | Said, index: int | None = None, field: str | None = None
     ) -> None:
-        super().__init__(f"{document}: {record}: {reason}")
+        super().__init__(DENIED(document=document, record=record, reason=reason))
         self.document = document
         self.record = record
-        self.reason = reason
+        self.said = reason  # in the reader's language, where it is a message
+        self.reason = str(reason)
         self.index = index  # the event's position in the document's eventList, when it is one event
         self.field = field  # the field that places it (bizLocation, readPoint), when there is one
 
@@ -87,28 +89,44 @@ def _provinces_of(conn: Connection, parties: Sequence[str]) -> dict[str, str]:
     return out
 
 
-def _place_fails(place: Place, constraint: Constraint) -> str | None:
+DENIED = Message("capture.denied", "{document}: {record}: {reason}")
+PORT_ELSEWHERE = Message("capture.port_elsewhere", "{place} is a port in no province of yours")
+NOT_REGISTERED = Message("capture.not_registered", "{place} is not in the registry, so it is not known to be yours")
+OWNED_BY_OTHER = Message("capture.owned_by_other", "{place} belongs to {owner}, not to {parties:or}")
+OTHER_PROVINCE = Message("capture.other_province", "{place} is in {where:province}, not in {provinces:or}")
+UNREGISTERED_PROVINCE = Message("capture.unregistered_province", "{place} is in no registered province")
+NO_PLACE_PARTY = Message("capture.no_place_party", "it happens at no place and names none of your parties")
+NO_PLACE_PROVINCE = Message("capture.no_place_province", "it happens at no place, so in no province of yours")
+NOTHING_COVERS = Message("capture.nothing_covers", "no permission covers it")
+MAY_NOT_CAPTURE = Message("capture.may_not", "{user} may not capture {kind} records")
+EVENT_AT = Message("capture.event_at", "event {index} ({event_id}) at {place}")
+NO_PLACE = Message("capture.no_place", "no place")
+WHOLE_DOCUMENT = Message("capture.whole_document", "the document")
+
+
+def _place_fails(place: Place, constraint: Constraint) -> Said | None:
     """Why `constraint` does not cover an event at `place`; None when it does."""
     if place.id.startswith(PORT_PREFIX) and place.owner is None:
         # A port is nobody's: reporting an export there needs no ownership; a province constraint still binds.
         if "province" in constraint and place.province not in constraint["province"]:
-            return f"{place.id} is a port in no province of yours"
+            return PORT_ELSEWHERE(place=place.id)
         return None
     if not place.known:
-        return f"{place.id} is not in the registry, so it is not known to be yours"
+        return NOT_REGISTERED(place=place.id)
     if "party" in constraint and place.owner not in constraint["party"]:
-        return f"{place.id} belongs to {place.owner}, not to {' or '.join(constraint['party']) or 'no party of yours'}"
+        return OWNED_BY_OTHER(place=place.id, owner=place.owner, parties=list(constraint["party"]))
     if "province" in constraint and place.province not in constraint["province"]:
-        where = place.province or "no registered province"
-        return f"{place.id} is in {where}, not in {' or '.join(constraint['province'])}"
+        if not place.province:
+            return UNREGISTERED_PROVINCE(place=place.id)
+        return OTHER_PROVINCE(place=place.id, where=place.province, provinces=list(constraint["province"]))
     return None
 
 
-def _first_failure(reasons: list[str | None]) -> str | None:
+def _first_failure(reasons: Sequence[str | Said | None]) -> str | Said | None:
     """None when some alternative holds, else the first alternative's reason."""
     if any(r is None for r in reasons):
         return None
-    return next((r for r in reasons if r), "no permission covers it")
+    return next((r for r in reasons if r), NOTHING_COVERS())
 
 
 def _event_denials(
@@ -120,25 +138,24 @@ def _event_denials(
     for c in captured:
         ev = c.chain
         at = [places[p] for p in (ev.biz_location, ev.read_point) if p]
-        reasons: list[str | None] = []
+        reasons: list[str | Said | None] = []
         for constraint in alternatives:
             if at:
                 reasons.append(next((r for p in at if (r := _place_fails(p, constraint))), None))
             else:
                 named = set(ev.sources.values()) | set(ev.destinations.values())
                 if "party" in constraint and not named & set(constraint["party"]):
-                    reasons.append("it happens at no place and names none of your parties")
+                    reasons.append(NO_PLACE_PARTY())
                 elif "province" in constraint:
-                    reasons.append("it happens at no place, so in no province of yours")
+                    reasons.append(NO_PLACE_PROVINCE())
                 else:
                     reasons.append(None)
         reason = _first_failure(reasons)
         if reason is not None:
-            where = ev.biz_location or ev.read_point or "no place"
+            where = ev.biz_location or ev.read_point or NO_PLACE()
             field = "bizLocation" if ev.biz_location else "readPoint" if ev.read_point else None
-            denied.append(
-                CaptureDenied(name, f"event {c.position} ({ev.event_id}) at {where}", reason, c.position, field)
-            )
+            record = EVENT_AT(index=c.position, event_id=ev.event_id, place=where)
+            denied.append(CaptureDenied(name, record, reason, c.position, field))
     return denied
 
 
@@ -262,5 +279,5 @@ def event_denials(
     if alternatives is None:
         return []
     if not alternatives:
-        return [CaptureDenied(name, "the document", f"{caller.user} may not capture event records")]
+        return [CaptureDenied(name, WHOLE_DOCUMENT(), MAY_NOT_CAPTURE(user=caller.user, kind="event"))]
     return _event_denials(conn, data, name, alternatives)

@@ -20,11 +20,19 @@ from sqlalchemy import Connection, insert, select, update
 
 from oretrail.access.users import active_user, get_user
 from oretrail.clock import utcnow
+from oretrail.i18n.message import Message
 from oretrail.storage.schema import api_keys
 
 PREFIX = "otk_"
 DEFAULT_DAYS = 90
 MAX_DAYS = 366
+
+
+NOT_A_KEY = Message("key.not_a_key", "not an oretrail API key")
+UNKNOWN_KEY = Message("key.unknown", "unknown API key")
+KEY_REVOKED = Message("key.revoked", "API key {key} was revoked")
+KEY_EXPIRED = Message("key.expired", "API key {key} expired at {at} UTC")
+KEY_DISABLED = Message("key.disabled", "API key {key} belongs to a disabled account")
 
 
 class KeyRejected(ValueError):
@@ -121,17 +129,17 @@ def key_user(conn: Connection, presented: str, now: datetime | None = None) -> t
     """(user name, key id) of a valid key; KeyRejected naming the key id and why otherwise."""
     now = now or utcnow()
     if not looks_like_key(presented):
-        raise KeyRejected("not an oretrail API key")
+        raise KeyRejected(NOT_A_KEY())
     key_id, _, secret = presented.removeprefix(PREFIX).partition("_")
     row = conn.execute(select(api_keys).where(api_keys.c.key_id == key_id)).first()
     # Compare even when the row is missing, so timing does not tell which key ids exist.
     stored = row.secret_hash if row is not None else _digest("")
     if not hmac.compare_digest(stored, _digest(secret)) or row is None:
-        raise KeyRejected("unknown API key")
+        raise KeyRejected(UNKNOWN_KEY())
     if row.revoked_at is not None:
-        raise KeyRejected(f"API key {key_id} was revoked")
+        raise KeyRejected(KEY_REVOKED(key=key_id))
     if row.expires_at <= now:
-        raise KeyRejected(f"API key {key_id} expired at {row.expires_at:%Y-%m-%d %H:%M} UTC")
+        raise KeyRejected(KEY_EXPIRED(key=key_id, at=f"{row.expires_at:%Y-%m-%d %H:%M}"))
     if active_user(conn, row.user) is None:
-        raise KeyRejected(f"API key {key_id} belongs to a disabled account")
+        raise KeyRejected(KEY_DISABLED(key=key_id))
     return row.user, key_id

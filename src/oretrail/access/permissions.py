@@ -16,6 +16,7 @@ from importlib.resources import files
 from types import MappingProxyType
 
 from oretrail.access.caller import Caller
+from oretrail.i18n.message import Message, Said
 
 ACTIONS = ("read", "capture", "act", "issue")
 KINDS = (
@@ -182,8 +183,13 @@ def table() -> Table:
     return parse_table(data)
 
 
-def denial(caller: Caller, action: str, kind: str) -> str | None:
+DENIED = Message(
+    "access.denied", "{user} ({scope}) may not {action} {kind} records: no permission of the role allows it"
+)
+
+
+def denial(caller: Caller, action: str, kind: str) -> Said | None:
     """Why `caller` may not `action` any `kind` at all; None when some permission allows it."""
     if table().grants(caller, action, kind):
         return None
-    return f"{caller.user} ({caller.describe()}) may not {action} {kind} records: no permission of the role allows it"
+    return DENIED(user=caller.user, scope=caller.scope(), action=action, kind=kind)

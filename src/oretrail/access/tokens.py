@@ -25,6 +25,7 @@ from sqlalchemy import URL, Connection, insert, select, update
 
 from oretrail.access.users import active_user
 from oretrail.clock import utcnow
+from oretrail.i18n.message import Message
 from oretrail.ledger.checkpoints import key_path
 from oretrail.storage.schema import refresh_tokens
 
@@ -33,6 +34,18 @@ ACCESS_TTL = timedelta(minutes=15)
 REFRESH_TTL = timedelta(hours=12)
 ISSUER = "oretrail"
 REFRESH_PREFIX = "otr_"
+
+
+ACCESS_EXPIRED = Message("token.access_expired", "the access token has expired; refresh it at POST /auth/token")
+ACCESS_INVALID = Message("token.access_invalid", "the access token is not valid ({error})")
+NOT_ACCESS = Message("token.not_access", "not an access token")
+REFRESH_UNKNOWN = Message("token.refresh_unknown", "unknown refresh token")
+REFRESH_REVOKED = Message("token.refresh_revoked", "the refresh token was revoked; sign in again")
+REFRESH_REUSED = Message(
+    "token.refresh_reused", "the refresh token was already used; every token of its sign-in is revoked, sign in again"
+)
+REFRESH_EXPIRED = Message("token.refresh_expired", "the refresh token has expired; sign in again")
+ACCOUNT_DISABLED = Message("token.account_disabled", "the account is disabled")
 
 
 class TokenError(ValueError):
@@ -100,11 +113,11 @@ def read_access(key: TokenKey, token: str) -> str:
             options={"require": ["exp", "iat", "sub", "iss"]},
         )
     except jwt.ExpiredSignatureError:
-        raise TokenError("the access token has expired; refresh it at POST /auth/token") from None
+        raise TokenError(ACCESS_EXPIRED()) from None
     except jwt.InvalidTokenError as exc:
-        raise TokenError(f"the access token is not valid ({exc})") from None
+        raise TokenError(ACCESS_INVALID(error=str(exc))) from None
     if claims.get("typ") != "access":
-        raise TokenError("not an access token")
+        raise TokenError(NOT_ACCESS())
     return str(claims["sub"])
 
 
@@ -139,19 +152,19 @@ def use_refresh(
     now = now or utcnow()
     row = conn.execute(select(refresh_tokens).where(refresh_tokens.c.token_hash == _digest(token))).first()
     if row is None:
-        raise TokenError("unknown refresh token")
+        raise TokenError(REFRESH_UNKNOWN())
     if row.revoked_at is not None:
-        raise TokenError("the refresh token was revoked; sign in again")
+        raise TokenError(REFRESH_REVOKED())
     if row.used_at is not None:
         conn.execute(
             update(refresh_tokens)
             .where(refresh_tokens.c.family == row.family, refresh_tokens.c.revoked_at.is_(None))
             .values(revoked_at=now)
         )
-        raise TokenError("the refresh token was already used; every token of its sign-in is revoked, sign in again")
+        raise TokenError(REFRESH_REUSED())
     if row.expires_at <= now:
-        raise TokenError("the refresh token has expired; sign in again")
+        raise TokenError(REFRESH_EXPIRED())
     if active_user(conn, row.user) is None:
-        raise TokenError("the account is disabled")
+        raise TokenError(ACCOUNT_DISABLED())
     conn.execute(update(refresh_tokens).where(refresh_tokens.c.token_hash == row.token_hash).values(used_at=now))
     return row.user, issue_refresh(conn, row.user, family=row.family, now=now, ttl=ttl)

@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Engine, select
 from oretrail.access.caller import Caller
 from oretrail.access.scope import alerts_visible
 from oretrail.alerts.workflow import AlertState
-from oretrail.api.auth import note, out_of_sight, permit
+from oretrail.api.auth import note, out_of_sight, permit, unseen
 from oretrail.api.deps import engine, lang, reader
 from oretrail.storage.schema import alerts
 
@@ -66,8 +66,7 @@ def visible_alert(request: Request, conn: Connection, who: Caller, alert_id: str
     alerts the caller may `action` (whether or not it exists, for a caller whose view is narrowed)."""
     q = select(alerts.c.id).where(alerts.c.id == alert_id, alerts_visible(who, action))
     if conn.execute(q).first() is None:
-        raise out_of_sight(request, who, action, "alert", f"no alert {alert_id}",
-                           f"alert {alert_id} is not among the alerts {who.user} may {action}")  # fmt: skip
+        raise out_of_sight(request, who, action, "alert", *unseen(who, action, "alert", alert_id))
 
 
 @router.get("", summary="Alerts as SPEC.md §4 records, newest first: those the caller may see")
@@ -193,6 +192,5 @@ def get_attachment(
     seen = conn.execute(select(alerts.c.id).where(alerts.c.id.in_(holders), alerts_visible(who)).limit(1)).first()
     found = read_attachment(conn, sha256) if seen is not None else None
     if found is None:
-        raise out_of_sight(request, who, "read", "alert", f"no attachment {sha256}",
-                           f"attachment {sha256} is not on an alert {who.user} may read")  # fmt: skip
+        raise out_of_sight(request, who, "read", "alert", *unseen(who, "read", "attachment", sha256))
     return Response(found[0], media_type=found[1])

@@ -8,7 +8,10 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from oretrail.api import alerts, auth, bulletins, capture, chain, epcis, screening, supervision
+from oretrail.api.deps import lang_of
+from oretrail.api.epcis.problems import STATUS_TITLES
 from oretrail.errors import MAX_DOCUMENT_BYTES
+from oretrail.i18n.message import Message as I18nMessage
 from oretrail.web import routes as web
 
 
@@ -79,12 +82,16 @@ class BodyLimit:
         await self.app(scope, replay, send)
 
 
+TOO_LARGE = I18nMessage("problem.body_too_large", "the request body is over the limit of {limit} bytes; split it")
+
+
 async def _too_large(scope: Scope, send: Send) -> None:
     import orjson
 
+    language = lang_of(dict(scope.get("headers", [])).get(b"accept-language", b"").decode("latin-1"))
     body = orjson.dumps({
-        "type": "https://oretrail.org/problems/http-413", "title": "Content Too Large", "status": 413,
-        "detail": f"the request body is over the limit of {MAX_DOCUMENT_BYTES:,} bytes; split it",
+        "type": "https://oretrail.org/problems/http-413", "title": STATUS_TITLES[413].render(language),
+        "status": 413, "detail": TOO_LARGE.render(language, limit=f"{MAX_DOCUMENT_BYTES:,}"),
         "instance": scope.get("path", ""),
     })  # fmt: skip
     await send(

@@ -48,7 +48,9 @@ from oretrail.access.tokens import (
     use_refresh,
 )
 from oretrail.access.users import User, active_user, get_user, set_password
-from oretrail.api.deps import engine
+from oretrail.api.deps import engine, lang
+from oretrail.i18n.message import Message as I18nMessage
+from oretrail.i18n.message import Said, said_of, text
 
 REALM = 'realm="oretrail"'
 CHALLENGE = f"Bearer {REALM}, Basic {REALM}"
@@ -65,36 +67,66 @@ _bearer = HTTPBearer(auto_error=False, description="An access token from POST /a
 _api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="An API key (`oretrail keys issue`).")
 
 
+Words = str | I18nMessage | Said  # what a problem says: a message read in the caller's language, or plain text
+
+SIGN_IN_REQUIRED = I18nMessage("problem.title.unauthenticated", "Sign-in required")
+NOT_PERMITTED = I18nMessage("problem.title.forbidden", "Not permitted")
+NOT_FOUND = I18nMessage("problem.title.not_found", "Not found")
+THROTTLED = I18nMessage("problem.title.throttled", "Too many failed sign-ins")
+SIGN_IN_REFUSED = I18nMessage("problem.title.sign_in", "Sign-in refused")
+THROTTLED_DETAIL = I18nMessage(
+    "auth.throttled", "too many failed sign-ins for {user} or from {client}; try again in {seconds} s"
+)
+BASIC_NOT_BASE64 = I18nMessage("auth.basic_not_base64", "the Basic credentials are not base64 of user:password")
+BASIC_NOT_PAIR = I18nMessage("auth.basic_not_pair", "the Basic credentials are not user:password")
+WRONG_PASSWORD = I18nMessage("auth.wrong_password", "wrong user name or password, or the account {user} is disabled")
+ACCOUNT_GONE = I18nMessage("auth.account_gone", "the account {user} is disabled or gone")
+KEY_NOT_THEIRS = I18nMessage("auth.key_not_theirs", "that API key is not {user}'s")
+NOT_API_ACCOUNT = I18nMessage(
+    "auth.not_api_account",
+    "{user} is not an API account: HTTP Basic is for API accounts; sign in at POST /auth/token",
+)
+NO_IDENTITY = I18nMessage(
+    "auth.no_identity", "no identity: send a Bearer token, an X-API-Key, or Basic credentials of an API account"
+)
+OUT_OF_SIGHT = I18nMessage("access.out_of_sight", "{denied} ({scope})")
+GRANT_NEEDS = I18nMessage("auth.grant_needs", "grant_type={grant} needs {fields}")
+GRANT_UNSUPPORTED = I18nMessage("auth.grant_unsupported", "grant_type {grant} is not supported")
+
+
 class Problem(HTTPException):
-    """An error answered as RFC 9457 problem details (`application/problem+json`)."""
+    """An error answered as RFC 9457 problem details (`application/problem+json`). `title` and `detail` are
+    read in the caller's language (`Accept-Language`) when they are messages; `detail` as a string (what
+    logs and `str()` show) is the English."""
 
     def __init__(
-        self, status: int, kind: str, title: str, detail: str, headers: dict[str, str] | None = None, **extra: Any
+        self, status: int, kind: str, title: Words, detail: Words, headers: dict[str, str] | None = None, **extra: Any
     ) -> None:
-        super().__init__(status, detail, headers)
-        self.kind, self.title, self.extra = kind, title, extra
+        super().__init__(status, text(detail), headers)
+        self.kind, self.title, self.said, self.extra = kind, title, detail, extra
 
 
 def problem_response(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, Problem)
+    language = lang(request)
     body = {
         "type": PROBLEM_BASE + exc.kind,
-        "title": exc.title,
+        "title": text(exc.title, language),
         "status": exc.status_code,
-        "detail": exc.detail,
+        "detail": text(exc.said, language),
         "instance": request.url.path,
-        **exc.extra,
+        **{k: text(v, language) if isinstance(v, Said) else v for k, v in exc.extra.items()},
     }
     return JSONResponse(body, status_code=exc.status_code, headers=exc.headers, media_type=PROBLEM)
 
 
-def unauthenticated(reason: str, error: str | None = None) -> Problem:
+def unauthenticated(reason: Words, error: str | None = None) -> Problem:
     challenge = CHALLENGE if error is None else f'Bearer {REALM}, error="{error}", Basic {REALM}'
-    return Problem(401, "unauthenticated", "Sign-in required", reason, {"WWW-Authenticate": challenge})
+    return Problem(401, "unauthenticated", SIGN_IN_REQUIRED, reason, {"WWW-Authenticate": challenge})
 
 
-def forbidden(reason: str) -> Problem:
-    return Problem(403, "forbidden", "Not permitted", reason)
+def forbidden(reason: Words) -> Problem:
+    return Problem(403, "forbidden", NOT_PERMITTED, reason)
 
 
 # --- the audit note every request carries ----------------------------------------------------------------
@@ -197,9 +229,9 @@ def _basic(request: HTTPConnection, credentials: str) -> tuple[str, str]:
     try:
         name, sep, secret = base64.b64decode(credentials, validate=True).decode().partition(":")
     except (binascii.Error, UnicodeDecodeError):
-        raise unauthenticated("the Basic credentials are not base64 of user:password", "invalid_request") from None
+        raise unauthenticated(BASIC_NOT_BASE64(), "invalid_request") from None
     if not sep or not name:
-        raise unauthenticated("the Basic credentials are not user:password", "invalid_request")
+        raise unauthenticated(BASIC_NOT_PAIR(), "invalid_request")
     return name, secret
 
 
@@ -211,12 +243,9 @@ def _by_password(eng: Engine, request: HTTPConnection, name: str, password: str)
         wait = wait_seconds(conn, name, client)
         if wait:
             raise Problem(
-                429,
-                "throttled",
-                "Too many failed sign-ins",
-                f"too many failed sign-ins for {name} or from {client}; try again in {wait} s",
+                429, "throttled", THROTTLED, THROTTLED_DETAIL(user=name, client=client, seconds=wait),
                 {"Retry-After": str(wait)},
-            )
+            )  # fmt: skip
         user = get_user(conn, name)
         ok = verify_password(user.password_hash if user else None, password)
         if not ok or user is None or user.disabled_at is not None:
@@ -228,7 +257,7 @@ def _by_password(eng: Engine, request: HTTPConnection, name: str, password: str)
                 set_password(conn, name, password)
             failed = False
     if failed:
-        raise unauthenticated(f"wrong user name or password, or the account {name} is disabled", "invalid_token")
+        raise unauthenticated(WRONG_PASSWORD(user=name), "invalid_token")
     assert user is not None
     return user
 
@@ -274,7 +303,7 @@ def authenticate(request: HTTPConnection) -> Caller:
             try:
                 name, _ = key_user(conn, key or credentials)
             except KeyRejected as exc:
-                raise unauthenticated(str(exc), "invalid_token") from None
+                raise unauthenticated(said_of(exc), "invalid_token") from None
             user = active_user(conn, name)
         assert user is not None
         return user.caller("key")
@@ -282,11 +311,11 @@ def authenticate(request: HTTPConnection) -> Caller:
         try:
             name = read_access(request.app.state.token_key, credentials)
         except TokenError as exc:
-            raise unauthenticated(str(exc), "invalid_token") from None
+            raise unauthenticated(said_of(exc), "invalid_token") from None
         with eng.connect() as conn:
             user = active_user(conn, name)
         if user is None:
-            raise unauthenticated(f"the account {name} is disabled or gone", "invalid_token")
+            raise unauthenticated(ACCOUNT_GONE(user=name), "invalid_token")
         return user.caller("token")
     if scheme == "basic" and credentials:
         name, secret = _basic(request, credentials)
@@ -295,20 +324,17 @@ def authenticate(request: HTTPConnection) -> Caller:
                 try:
                     owner, _ = key_user(conn, secret)
                 except KeyRejected as exc:
-                    raise unauthenticated(str(exc), "invalid_token") from None
+                    raise unauthenticated(said_of(exc), "invalid_token") from None
                 user = active_user(conn, owner)
             if owner != name or user is None:
-                raise unauthenticated(f"that API key is not {name}'s", "invalid_token")
+                raise unauthenticated(KEY_NOT_THEIRS(user=name), "invalid_token")
         else:
             user = _remembered(eng, name, secret) or _by_password(eng, request, name, secret)
             _remember(user, secret)
         if not user.api:
-            raise unauthenticated(
-                f"{name} is not an API account: HTTP Basic is for API accounts; sign in at POST /auth/token",
-                "invalid_token",
-            )
+            raise unauthenticated(NOT_API_ACCOUNT(user=name), "invalid_token")
         return user.caller("basic")
-    raise unauthenticated("no identity: send a Bearer token, an X-API-Key, or Basic credentials of an API account")
+    raise unauthenticated(NO_IDENTITY())
 
 
 def caller(
@@ -333,7 +359,7 @@ def permit(action: str, kind: str) -> Callable[..., Caller]:
         audit_note.object = "/".join(str(v) for v in request.path_params.values()) or audit_note.object
         reason = denial(who, action, kind)
         if reason:
-            audit_note.reason = reason
+            audit_note.reason = str(reason)
             raise forbidden(reason)
         return who
 
@@ -341,20 +367,37 @@ def permit(action: str, kind: str) -> Callable[..., Caller]:
     return check
 
 
-def out_of_sight(request: Request, who: Caller, action: str, kind: str, missing: str, denied: str) -> HTTPException:
+def out_of_sight(request: Request, who: Caller, action: str, kind: str, missing: Words, denied: Words) -> HTTPException:
     """One object the caller cannot `action`: 404 `missing` for a caller who may act on every object of the
     kind (it does not exist); 403 `denied` for a caller whose view is narrowed, whether or not it exists, so
     that ids cannot be probed."""
     if unconstrained(who, action, kind):
-        return HTTPException(404, missing)
-    return refuse(request, f"{denied} ({who.describe()})")
+        return HTTPException(404, missing)  # type: ignore[arg-type]  # a message, read when answered
+    return refuse(request, OUT_OF_SIGHT(denied=denied, scope=who.scope()))
 
 
-def refuse(request: Request, reason: str, status: int = 403) -> Problem:
+# The objects and verbs a refusal on one object names.
+OBJECTS = {
+    kind: I18nMessage(f"object.{kind}", f"{kind} {{id}}")
+    for kind in ("alert", "attachment", "bulletin", "declaration", "enterprise", "facility", "lot", "review")
+}
+VERBS = {verb: I18nMessage(f"verb.{verb}", verb) for verb in ("read", "act")}
+NO_SUCH = I18nMessage("access.no_such", "no {object}")
+NOT_AMONG = I18nMessage("access.not_among", "{object} is not among those {user} may {action}")
+
+
+def unseen(who: Caller, action: str, kind: str, ident: str) -> tuple[Said, Said]:
+    """The two things `out_of_sight` may say of one object: that it does not exist, or that it is not among
+    those the caller may `action`."""
+    thing = OBJECTS[kind](id=ident)
+    return NO_SUCH(object=thing), NOT_AMONG(object=thing, user=who.user, action=VERBS[action]())
+
+
+def refuse(request: Request, reason: Words, status: int = 403) -> Problem:
     """A denial on one object (outside the caller's province, another enterprise's facility): recorded on the
-    request's audit entry and returned as a problem."""
-    note(request).reason = reason
-    return forbidden(reason) if status == 403 else Problem(status, "not-found", "Not found", reason)
+    request's audit entry (in English) and returned as a problem."""
+    note(request).reason = text(reason)
+    return forbidden(reason) if status == 403 else Problem(status, "not-found", NOT_FOUND, reason)
 
 
 # --- signing in ------------------------------------------------------------------------------------------
@@ -374,9 +417,9 @@ class MeOut(BaseModel):
     via: str
 
 
-def _signin_problem(reason: str, status: int = 400, error: str = "invalid_grant") -> Problem:
+def _signin_problem(reason: Words, status: int = 400, error: str = "invalid_grant") -> Problem:
     headers = {"WWW-Authenticate": CHALLENGE} if status == 401 else None
-    return Problem(status, "sign-in", "Sign-in refused", reason, headers, error=error)
+    return Problem(status, "sign-in", SIGN_IN_REFUSED, reason, headers, error=error)
 
 
 @router.post("/token", summary="OAuth2 password flow: sign in, or refresh", response_model=TokenOut)
@@ -398,19 +441,19 @@ def token(
     if grant_type == "password":
         audit_note.action, audit_note.object = "signin", username or ""
         if not username or password is None:
-            raise _signin_problem("grant_type=password needs username and password", error="invalid_request")
+            raise _signin_problem(GRANT_NEEDS(grant="password", fields="username, password"), error="invalid_request")
         try:
             user = _by_password(eng, request, username, password)
         except Problem as exc:
             if exc.status_code == 401:
-                raise _signin_problem(str(exc.detail), 401) from None
+                raise _signin_problem(exc.said, 401) from None
             raise
         with eng.begin() as conn:
             refresh = issue_refresh(conn, user.name)
     elif grant_type == "refresh_token":
         audit_note.action = "refresh"
         if not refresh_token:
-            raise _signin_problem("grant_type=refresh_token needs refresh_token", error="invalid_request")
+            raise _signin_problem(GRANT_NEEDS(grant="refresh_token", fields="refresh_token"), error="invalid_request")
         failure: TokenError | None = None
         with eng.begin() as conn:  # committed even when refused: a reused token's family stays revoked
             try:
@@ -419,12 +462,12 @@ def token(
             except TokenError as exc:
                 failure = exc
         if failure is not None:
-            raise _signin_problem(str(failure))
+            raise _signin_problem(said_of(failure))
         assert found is not None
         user = found
         audit_note.object = user.name
     else:
-        raise _signin_problem(f"grant_type {grant_type!r} is not supported", error="unsupported_grant_type")
+        raise _signin_problem(GRANT_UNSUPPORTED(grant=repr(grant_type)), error="unsupported_grant_type")
     audit_note.actor, audit_note.role = user.name, user.role
     return TokenOut(
         access_token=issue_access(key, user.name, user.role, ttl=ttl),

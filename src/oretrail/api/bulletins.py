@@ -16,11 +16,14 @@ from sqlalchemy import Connection, Engine, select
 
 from oretrail.access.caller import Caller
 from oretrail.access.scope import bulletins_visible, unconstrained
-from oretrail.api.auth import note, out_of_sight, permit, refuse
+from oretrail.api.auth import note, out_of_sight, permit, refuse, unseen
 from oretrail.api.deps import engine, lang, reader
+from oretrail.i18n.message import Message
 from oretrail.storage.schema import bulletins
 
 router = APIRouter(prefix="/bulletins", tags=["bulletins"])
+
+ACKNOWLEDGES_OWN = Message("bulletins.acknowledges_own", "{user} acknowledges for {department} {province} only")
 
 
 class NamedIn(BaseModel):
@@ -95,8 +98,7 @@ def unit_of(who: Caller) -> tuple[str, str]:
 def _visible(request: Request, conn: Connection, who: Caller, bulletin_id: str, action: str = "read") -> None:
     q = select(bulletins.c.id).where(bulletins.c.id == bulletin_id, bulletins_visible(who, action))
     if conn.execute(q).first() is None:
-        raise out_of_sight(request, who, action, "bulletin", f"no bulletin {bulletin_id}",
-                           f"bulletin {bulletin_id} is not among those {who.user} may {action}")  # fmt: skip
+        raise out_of_sight(request, who, action, "bulletin", *unseen(who, action, "bulletin", bulletin_id))
 
 
 @router.post("", status_code=201, summary="Issue a bulletin; consignees it names are screened against at once")
@@ -162,7 +164,7 @@ def acknowledge_bulletin(
     own_department, own_province = unit_of(who)
     department, province = body.department or own_department, body.province or own_province
     if (department, province) != (own_department, own_province) and not unconstrained(who, "act", "bulletin"):
-        raise refuse(request, f"{who.user} acknowledges for {own_department} {own_province} only")
+        raise refuse(request, ACKNOWLEDGES_OWN(user=who.user, department=own_department, province=own_province))
     try:
         with eng.begin() as conn:
             _visible(request, conn, who, bulletin_id, "act")

@@ -16,6 +16,7 @@ from oretrail.api.auth import note, permit, refuse
 from oretrail.api.deps import engine
 from oretrail.errors import MAX_DOCUMENT_BYTES, IntakeError
 from oretrail.feeds import FEEDS, Feed
+from oretrail.i18n.message import Message, said_of
 
 router = APIRouter(prefix="/capture", tags=["intake"])
 
@@ -38,26 +39,33 @@ class FeedReportOut(BaseModel):
     remarks: list[str] = []
 
 
+OVER_LIMIT = Message("capture.over_limit", "document over the {mib} MiB limit; split it")
+
+
 def refusal(exc: IntakeError) -> HTTPException:
+    """422 naming the document, record and field: `code` and the pointers for programs, `reason` and the
+    detail in the caller's language."""
     return HTTPException(
         status_code=422,
         detail={
             "document": exc.document,
             "index": exc.index,
             "field": exc.field,
-            "reason": exc.reason,
-            "message": str(exc),
+            "code": exc.code,
+            "reason": exc.said or exc.reason,
+            "message": exc.words(),
         },
     )
 
 
 async def bounded_body(request: Request) -> bytes:
     size = int(request.headers.get("content-length") or 0)
+    too_large = HTTPException(413, OVER_LIMIT(mib=MAX_DOCUMENT_BYTES // 2**20))  # type: ignore[arg-type]
     if size > MAX_DOCUMENT_BYTES:
-        raise HTTPException(413, f"document over the {MAX_DOCUMENT_BYTES // 2**20} MiB limit; split it")
+        raise too_large
     data = await request.body()
     if len(data) > MAX_DOCUMENT_BYTES:
-        raise HTTPException(413, f"document over the {MAX_DOCUMENT_BYTES // 2**20} MiB limit; split it")
+        raise too_large
     return data
 
 
@@ -79,7 +87,7 @@ def _route(feed: Feed) -> Callable[..., FeedReportOut]:
         except IntakeError as exc:
             raise refusal(exc) from None
         except CaptureDenied as exc:
-            raise refuse(request, str(exc)) from None
+            raise refuse(request, said_of(exc)) from None
         return FeedReportOut(
             feed=report.feed,
             source=report.source,

@@ -14,8 +14,9 @@ from sqlalchemy import Connection, select
 
 from oretrail.access.caller import Caller
 from oretrail.access.scope import events_visible, lots_visible, unconstrained
-from oretrail.api.auth import permit, refuse
+from oretrail.api.auth import OUT_OF_SIGHT, permit, refuse, unseen
 from oretrail.api.deps import reader
+from oretrail.chain.trace import NOT_CREATED
 from oretrail.storage.schema import events, lots
 
 router = APIRouter(tags=["chain"])
@@ -69,13 +70,13 @@ def trace_lot(
 
     wide = unconstrained(who, "read", "lot")
     if not wide and conn.execute(select(lots.c.lot_id).where(lots.c.lot_id == lot, lots_visible(who))).first() is None:
-        raise refuse(request, f"lot {lot} is not among the lots {who.user} may read ({who.describe()})")
+        raise refuse(request, OUT_OF_SIGHT(denied=unseen(who, "read", "lot", lot)[1], scope=who.scope()))
     try:
         node = trace(conn, lot, backward=direction == "backward")
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from None
     if node.origin == "unknown" and not node.via and not node.exports:
-        raise HTTPException(404, f"lot {lot} is not created by any stored event")
+        raise HTTPException(404, NOT_CREATED(lot=lot))  # type: ignore[arg-type]  # read when answered
     out = node.as_dict()
     if not (wide and unconstrained(who, "read", "event")):
         lot_ids: set[str] = set()

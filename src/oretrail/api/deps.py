@@ -20,12 +20,16 @@ def reader(request: Request) -> Iterator[Connection]:
         yield conn
 
 
-def lang(request: Request) -> str:
+def lang(request: HTTPConnection) -> str:
     """The reader's language from `Accept-Language` (zh or en, by the client's preference order); English when
     the header names neither."""
+    return lang_of(request.headers.get("accept-language", ""))
+
+
+def lang_of(header: str) -> str:
+    """`lang` of an `Accept-Language` header's value."""
     from babel import negotiate_locale
 
-    header = request.headers.get("accept-language", "")
     preferred = [
         part.split(";")[0].strip().replace("-", "_")
         for part in sorted(header.split(","), key=lambda p: -_quality(p))

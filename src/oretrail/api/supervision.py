@@ -18,19 +18,32 @@ from sqlalchemy import Connection, Engine, select
 
 from oretrail.access.caller import Caller
 from oretrail.access.scope import declarations_visible, supervised_visible, unconstrained
-from oretrail.api.auth import Problem, note, out_of_sight, permit, refuse
+from oretrail.api.auth import NOT_FOUND, Problem, Words, note, out_of_sight, permit, refuse, unseen
 from oretrail.api.deps import engine, lang, reader
+from oretrail.i18n.message import Message
 from oretrail.storage.schema import declarations, enterprises, facilities
 
 router = APIRouter(tags=["supervision"])
 
 
-def not_found(detail: str) -> Problem:
-    return Problem(404, "not-found", "Not found", detail)
+INVALID = Message("problem.title.invalid", "Invalid request")
+NO_GUIDANCE = Message("supervision.no_guidance", "no guidance document {id}")
+NOT_A_PROVINCE = Message("supervision.not_a_province", "{province} is not an ISO 3166-2 province of China")
+NO_CHANNEL = Message("supervision.no_channel", "declaration {id} has no channel (POST /customs/channels)")
+NOT_REGISTERED = Message("supervision.not_registered", "no enterprise {party} in the registry")
+NOT_SUPERVISED = Message(
+    "supervision.not_supervised", "{party} is not among the enterprises whose {kind} records {user} may read"
+)
+PLANS_IN = Message("supervision.plans_in", "{user} plans and scores in {provinces:or} only")
+NO_PROVINCE = Message("supervision.no_province", "no province")
 
 
-def bad_request(detail: str) -> Problem:
-    return Problem(422, "invalid", "Invalid request", detail)
+def not_found(detail: Words) -> Problem:
+    return Problem(404, "not-found", NOT_FOUND, detail)
+
+
+def bad_request(detail: Words) -> Problem:
+    return Problem(422, "invalid", INVALID, detail)
 
 
 def _enterprise(request: Request, conn: Connection, who: Caller, party: str, kind: str = "supervision") -> None:
@@ -40,8 +53,8 @@ def _enterprise(request: Request, conn: Connection, who: Caller, party: str, kin
     found = conn.execute(select(enterprises.c.party_id).where(enterprises.c.party_id == party, visible)).first()
     note(request).object = party
     if found is None:
-        denied = f"{party} is not among the enterprises whose {kind} records {who.user} may read"
-        raise out_of_sight(request, who, "read", kind, f"no enterprise {party} in the registry", denied)
+        denied = NOT_SUPERVISED(party=party, kind=kind, user=who.user)
+        raise out_of_sight(request, who, "read", kind, NOT_REGISTERED(party=party), denied)
 
 
 # --- responses ----------------------------------------------------------------------------------------
@@ -220,7 +233,7 @@ def _own_province(request: Request, who: Caller, province: str | None) -> str | 
     if province is None and len(allowed) == 1:
         return next(iter(allowed))
     if province not in allowed:
-        raise refuse(request, f"{who.user} plans and scores in {' or '.join(sorted(allowed)) or 'no province'} only")
+        raise refuse(request, PLANS_IN(user=who.user, provinces=sorted(allowed) or [NO_PROVINCE()]))
     return province
 
 
@@ -253,7 +266,7 @@ def get_guidance(
 
     found = guidance_doc(doc_id)
     if found is None:
-        raise not_found(f"no guidance document {doc_id}")
+        raise not_found(NO_GUIDANCE(id=doc_id))
     return found.record(language)
 
 
@@ -295,8 +308,7 @@ def get_review(
 
     row = conn.execute(select(reviews).where(reviews.c.id == review_id)).first()
     if row is None:
-        raise out_of_sight(request, who, "read", "supervision", f"no review {review_id}",
-                           f"review {review_id} is not among those {who.user} may read")  # fmt: skip
+        raise out_of_sight(request, who, "read", "supervision", *unseen(who, "read", "review", review_id))
     _enterprise(request, conn, who, row.enterprise)
     before = conn.execute(
         select(reviews).where(reviews.c.enterprise == row.enterprise, reviews.c.date < row.date)
@@ -393,7 +405,7 @@ def post_plan(
     from oretrail.supervision.plan import plan_inspections, rendered
 
     if not is_cn_province(body.province):
-        raise bad_request(f"{body.province} is not an ISO 3166-2 province of China")
+        raise bad_request(NOT_A_PROVINCE(province=body.province))
     _own_province(request, who, body.province)
     s = request.app.state.settings
     with eng.begin() as conn:
@@ -447,8 +459,7 @@ def get_facility_status(
 
     owner = conn.execute(select(facilities.c.owner).where(facilities.c.location_id == facility)).scalar()
     if owner is None:
-        raise out_of_sight(request, who, "read", "supervision", f"no facility {facility} in the registry",
-                           f"facility {facility} is not among those {who.user} may read")  # fmt: skip
+        raise out_of_sight(request, who, "read", "supervision", *unseen(who, "read", "facility", facility))
     _enterprise(request, conn, who, owner)
     return FacilityStatusOut(**status_history(conn, request.app.state.settings.config, facility))
 
@@ -485,8 +496,8 @@ def get_channel(
     seen = conn.execute(select(declarations.c.declaration_no).where(
         declarations.c.declaration_no == declaration_no, declarations_visible(who))).first()  # fmt: skip
     if seen is None and not unconstrained(who, "read", "declaration"):
-        raise refuse(request, f"declaration {declaration_no} is not among those {who.user} may read")
+        raise refuse(request, unseen(who, "read", "declaration", declaration_no)[1])
     found = stored(conn, declaration_no, language)
     if found is None:
-        raise not_found(f"declaration {declaration_no} has no channel (POST /customs/channels)")
+        raise not_found(NO_CHANNEL(id=declaration_no))
     return found

@@ -11,7 +11,10 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from oretrail.i18n.message import Message
 from oretrail.storage.schema import events, exports, genealogy, lots
+
+NOT_CREATED = Message("chain.not_created", "lot {lot} is not created by any stored event")
 
 
 @dataclass

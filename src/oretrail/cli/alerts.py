@@ -14,8 +14,35 @@ from typing import Annotated
 import typer
 from sqlalchemy import Connection
 
-from oretrail.cli.common import ConfigOption, DbOption, FormatOption, app, err, fail, lang, not_found, open_db
+from oretrail.cli.common import (
+    ConfigOption,
+    DbOption,
+    FormatOption,
+    app,
+    err,
+    fail,
+    helped,
+    lang,
+    not_found,
+    open_db,
+    option_help,
+)
+from oretrail.i18n.message import Message
 from oretrail.output import Format, emit
+
+NO_RULE = Message("cli.no_rule", "no rule {rules}; the rules are {known}")
+NO_PROVINCE = Message(
+    "cli.no_province", "no province {province}: give an ISO 3166-2 code of China such as CN-JX, or {national}"
+)
+NO_DEPARTMENT = Message("cli.no_department", "no department {department}; the departments are {known}")
+NO_ALERT = Message("cli.no_alert", "no alert {id}")
+AMBIGUOUS = Message("cli.ambiguous_alert", "more than one alert starts with {prefix}; give more of the id")
+NEEDS_FILE = Message("cli.attach_needs_file", "attach needs --file naming a readable file, got {file}")
+ALERT_STATE = Message("cli.alert_state", "alert {id} is {status:term}, {where}{shared}")
+AT_CENTRE = Message("cli.at_centre", "at the centre")
+HANDED_TO = Message("cli.handed_to", "in {province:province}")
+IN_PROVINCE = Message("cli.in_province", "in its province")
+SHARED = Message("cli.shared", ", shared with {departments:list}")
 
 
 def known_rule(rule: str) -> bool:
@@ -32,17 +59,18 @@ def check_rules(rules: Sequence[str], fmt: Format) -> None:
 
     unknown = [r for r in rules if not known_rule(r)]
     if unknown:
-        not_found(f"no rule {', '.join(unknown)}; the rules are {', '.join(RULE_IDS)}", fmt)
+        not_found(NO_RULE(rules=", ".join(unknown), known=", ".join(RULE_IDS)), fmt)
 
 
-@app.command()
+@app.command(help=helped("scan", "Run every rule over everything and store new alerts; a rescan raises nothing twice."))
 def scan(
     db: DbOption = None,
     config: ConfigOption = None,
-    rule: Annotated[list[str] | None, typer.Option("--rule", help="Only these rules (repeatable).")] = None,
+    rule: Annotated[
+        list[str] | None, typer.Option("--rule", help=option_help("scan.rule", "Only these rules (repeatable)."))
+    ] = None,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """Run every rule over everything and store new alerts; a rescan raises nothing twice."""
     from oretrail.alerts.store import alert_id
     from oretrail.pipeline import scan as run_scan
     from oretrail.rules.config import load_settings
@@ -58,22 +86,41 @@ def scan(
     emit([{"rule": r, "findings": found[r], "new_alerts": raised[r]} for r in sorted(found)], fmt, title="scan")
 
 
-@app.command()
+@app.command(
+    help=helped(
+        "alerts",
+        "List the officers' queue: settled, standing alerts; `--format jsonl` writes exactly the SPEC.md §4 "
+        "record, one per line.",
+    )
+)
 def alerts(
     db: DbOption = None,
-    rule: Annotated[str | None, typer.Option("--rule", help="Rule id (also matches its finer sub-rules).")] = None,
-    province: Annotated[str | None, typer.Option("--province", help="Jurisdiction, e.g. CN-JX, or CN.")] = None,
-    department: Annotated[str | None, typer.Option("--department", help="A department that must act.")] = None,
+    rule: Annotated[
+        str | None,
+        typer.Option("--rule", help=option_help("alerts.rule", "Rule id (also matches its finer sub-rules).")),
+    ] = None,
+    province: Annotated[
+        str | None, typer.Option("--province", help=option_help("alerts.province", "Jurisdiction, e.g. CN-JX, or CN."))
+    ] = None,
+    department: Annotated[
+        str | None, typer.Option("--department", help=option_help("alerts.department", "A department that must act."))
+    ] = None,
     provisional: Annotated[
-        bool, typer.Option("--provisional", help="Include provisional alerts (still within their settling window).")
+        bool,
+        typer.Option(
+            "--provisional",
+            help=option_help("alerts.provisional", "Include provisional alerts (still within their settling window)."),
+        ),
     ] = False,
     leads: Annotated[
-        bool, typer.Option("--leads", help="List leads (statistical signals, kept apart from alerts) instead.")
+        bool,
+        typer.Option(
+            "--leads",
+            help=option_help("alerts.leads", "List leads (statistical signals, kept apart from alerts) instead."),
+        ),
     ] = False,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """List the officers' queue: settled, standing alerts; `--format jsonl` writes exactly the SPEC.md §4
-    record, one per line."""
     from oretrail.alerts.routing import DEPARTMENTS_ALL, NATIONAL
     from oretrail.alerts.store import query_alerts
     from oretrail.registry.provinces import is_cn_province
@@ -82,9 +129,9 @@ def alerts(
     if rule:
         check_rules([rule], fmt)
     if province and province != NATIONAL and not is_cn_province(province):
-        not_found(f"no province {province}: give an ISO 3166-2 code of China such as CN-JX, or {NATIONAL}", fmt)
+        not_found(NO_PROVINCE(province=province, national=NATIONAL), fmt)
     if department and department not in DEPARTMENTS_ALL:
-        not_found(f"no department {department}; the departments are {', '.join(DEPARTMENTS_ALL)}", fmt)
+        not_found(NO_DEPARTMENT(department=department, known=", ".join(DEPARTMENTS_ALL)), fmt)
     with open_db(db).connect() as conn:
         rows = list(
             query_alerts(
@@ -125,19 +172,18 @@ def resolve_alert(conn: Connection, alert_id: str, fmt: Format) -> str:
         .all()
     )
     if not ids:
-        not_found(f"no alert {alert_id}", fmt)
+        not_found(NO_ALERT(id=alert_id), fmt)
     if len(ids) > 1:
-        fail(f"more than one alert starts with {alert_id!r}; give more of the id", fmt=fmt)
+        fail(AMBIGUOUS(prefix=repr(alert_id)), fmt=fmt)
     return str(ids[0])
 
 
-@app.command()
+@app.command(help=helped("explain", "The evidence behind one alert, in plain words, and what to check next."))
 def explain(
-    alert_id: Annotated[str, typer.Argument(help="Alert id (or a unique prefix of it).")],
+    alert_id: Annotated[str, typer.Argument(help=option_help("alert_id", "Alert id (or a unique prefix of it)."))],
     db: DbOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """The evidence behind one alert, in plain words, and what to check next."""
     from oretrail.alerts.explain import explain as explain_alert
     from oretrail.alerts.explain import explain_record
 
@@ -149,31 +195,47 @@ def explain(
             emit(explain_record(conn, found, lang()), fmt)
 
 
-@app.command()
+@app.command(
+    help=helped("act", "Record a decision on an alert in its append-only log; reports the state that follows.")
+)
 def act(
-    alert_id: Annotated[str, typer.Argument(help="Alert id (or a unique prefix of it).")],
+    alert_id: Annotated[str, typer.Argument(help=option_help("alert_id", "Alert id (or a unique prefix of it)."))],
     action: Annotated[
         str,
-        typer.Argument(help="assign | investigate | comment | attach | escalate | hand_down | share | dismiss | act"),
+        typer.Argument(
+            help=option_help(
+                "act.action", "assign | investigate | comment | attach | escalate | hand_down | share | dismiss | act"
+            )
+        ),
     ],
-    actor: Annotated[str, typer.Option("--actor", help="The officer taking the action.")],
-    department: Annotated[str | None, typer.Option("--department", help="For share and assign.")] = None,
-    province: Annotated[str | None, typer.Option("--province", help="For hand_down: the province, e.g. CN-JX.")] = None,
-    note: Annotated[
-        str | None, typer.Option("--note", help="Reason (required to escalate, dismiss or act), comment or assignee.")
+    actor: Annotated[str, typer.Option("--actor", help=option_help("act.actor", "The officer taking the action."))],
+    department: Annotated[
+        str | None, typer.Option("--department", help=option_help("act.department", "For share and assign."))
     ] = None,
-    file: Annotated[Path | None, typer.Option("--file", help="For attach: the file to attach.")] = None,
+    province: Annotated[
+        str | None,
+        typer.Option("--province", help=option_help("act.province", "For hand_down: the province, e.g. CN-JX.")),
+    ] = None,
+    note: Annotated[
+        str | None,
+        typer.Option(
+            "--note",
+            help=option_help("act.note", "Reason (required to escalate, dismiss or act), comment or assignee."),
+        ),
+    ] = None,
+    file: Annotated[
+        Path | None, typer.Option("--file", help=option_help("act.file", "For attach: the file to attach."))
+    ] = None,
     db: DbOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """Record a decision on an alert in its append-only log; reports the state that follows."""
     import mimetypes
 
     from oretrail.alerts.attachments import AttachmentError, store_attachment
     from oretrail.alerts.workflow import WorkflowError, record_action
 
     if action == "attach" and (file is None or not file.is_file()):
-        fail(f"attach needs --file naming a readable file, got {file}", fmt=fmt)
+        fail(NEEDS_FILE(file=str(file)), fmt=fmt)
     try:
         with open_db(db).begin() as conn:
             found = resolve_alert(conn, alert_id, fmt)
@@ -186,6 +248,11 @@ def act(
             )
     except (WorkflowError, AttachmentError) as exc:
         fail(str(exc), fmt=fmt)
-    shared = f", shared with {', '.join(st.shared_with)}" if st.shared_with else ""
-    where = "at the centre" if st.level == "central" else f"in {st.handed_to}" if st.handed_to else "in its province"
-    emit(st, fmt, console=err, text=f"alert {found[:12]} is {st.status}, {where}{shared}")
+    shared = SHARED(departments=list(st.shared_with)) if st.shared_with else ""
+    where = IN_PROVINCE()
+    if st.level == "central":
+        where = AT_CENTRE()
+    elif st.handed_to:
+        where = HANDED_TO(province=st.handed_to)
+    said = ALERT_STATE(id=found[:12], status=st.status, where=where, shared=shared)
+    emit(st, fmt, console=err, text=said.render(lang()))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from importlib.metadata import version as package_version
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -19,8 +19,28 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sqlalchemy import Engine
 
 from oretrail.errors import IntakeError
-from oretrail.i18n.words import normal_lang
-from oretrail.output import Format, console, emit_error
+from oretrail.i18n.message import Message, Said
+from oretrail.output import Format, console, emit_error, reader_lang, speak
+
+HELP: dict[str, Message] = {}  # a command's help by its path (`alerts`, `load events`), in both languages
+OPTION_HELP: dict[str, Message] = {}  # an option's or argument's help, by its English
+
+
+def helped(path: str, en: str) -> str:
+    """Declares the help of the command at `path` (its words in English, in Chinese in the catalogue) and
+    returns the English for the decorator; `main` puts the reader's words in place before Click shows it."""
+    HELP[path] = Message("help." + path.replace(" ", "."), en)
+    return en
+
+
+def option_help(key: str, en: str) -> str:
+    """Declares the help of an option or argument, like `helped`; options shared by many commands (`--db`)
+    are declared once."""
+    OPTION_HELP[en] = Message("help.option." + key, en)
+    return en
+
+
+option_help("help", "Show this message and exit.")  # Click's own --help, in the reader's words too
 
 EXIT_REFUSED = 1
 """Input refused, or the command could not do what was asked (the message says why)."""
@@ -34,7 +54,7 @@ app = typer.Typer(
     add_completion=False,
     help="oretrail: full-chain export control of strategic minerals (registry, ledger, trace, alerts).",
 )
-load_app = typer.Typer(no_args_is_help=True, help="Load a feed (SPEC.md §1) into the database.")
+load_app = typer.Typer(no_args_is_help=True, help=helped("load", "Load a feed (SPEC.md §1) into the database."))
 app.add_typer(load_app, name="load")
 
 out = console()
@@ -56,12 +76,18 @@ DbOption = Annotated[
     typer.Option(
         "--db",
         callback=_inherit_db,
-        help="Database URL (sqlite:///file.db or postgresql://…); else ORETRAIL_DB, else sqlite:///oretrail.db here.",
+        help=option_help(
+            "db",
+            "Database URL (sqlite:///file.db or postgresql://…); else ORETRAIL_DB, else sqlite:///oretrail.db here.",
+        ),
     ),
 ]
-FormatOption = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+FormatOption = Annotated[Format, typer.Option("--format", "-f", help=option_help("format", "Output format."))]
 ConfigOption = Annotated[
-    Path | None, typer.Option("--config", help="TOML file overriding the rules' defaults (rules/defaults.toml).")
+    Path | None,
+    typer.Option(
+        "--config", help=option_help("config", "TOML file overriding the rules' defaults (rules/defaults.toml).")
+    ),
 ]
 
 
@@ -71,27 +97,53 @@ def _print_version(value: bool) -> None:
         raise typer.Exit()
 
 
-_chosen: dict[str, str | None] = {"lang": None}  # `--lang` of this invocation (one command per process)
-
-
 def lang() -> str:
-    """The reader's language: `--lang`, else ORETRAIL_LANG, else the locale of the shell (LANG), else English."""
-    return _chosen["lang"] or normal_lang(os.environ.get("ORETRAIL_LANG") or os.environ.get("LANG"))
+    """The reader's language: `--lang`, else ORETRAIL_LANG, else the locale of the shell (LANG), else English
+    (chosen once per invocation, by `main`)."""
+    return reader_lang()
+
+
+def _translate_help(group: Any, lang: str, ctx: typer.Context, prefix: str = "") -> None:
+    """Typer's groups (its own copy of Click's) by what they have: `commands`, each with a `help`, its
+    parameters and the `--help` option Click makes for it (made here, as Click would, to be worded)."""
+    for name, command in dict(getattr(group, "commands", None) or {}).items():
+        path = f"{prefix}{name}"
+        found = HELP.get(path)
+        if found is not None:
+            command.help = found.render(lang)
+            command.short_help = None
+        made = command.get_help_option(ctx) if hasattr(command, "get_help_option") else None
+        for param in [*getattr(command, "params", ()), *([made] if made is not None else [])]:
+            english = getattr(param, "english_help", None) or getattr(param, "help", None)
+            if english in OPTION_HELP:
+                param.english_help = english
+                param.help = OPTION_HELP[english].render(lang)
+        _translate_help(command, lang, ctx, path + " ")
 
 
 @app.callback()
 def main(
+    ctx: typer.Context,
     db: DbOption = None,
     language: Annotated[
         str | None,
-        typer.Option("--lang", help="zh or en for what officers read; else ORETRAIL_LANG, else LANG."),
+        typer.Option(
+            "--lang", help=option_help("lang", "zh or en for what officers read; else ORETRAIL_LANG, else LANG.")
+        ),
     ] = None,
     version: Annotated[
-        bool, typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit.")
+        bool,
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            help=option_help("version", "Print the version and exit."),
+        ),
     ] = False,
 ) -> None:
     """oretrail: full-chain export control of strategic minerals (registry, ledger, trace, alerts)."""
-    _chosen["lang"] = normal_lang(language) if language else None
+    speak(language or os.environ.get("ORETRAIL_LANG") or os.environ.get("LANG"))
+    _translate_help(ctx.command, reader_lang(), ctx)
 
 
 @load_app.callback()
@@ -120,11 +172,11 @@ def progress(on: Console | None = None) -> Progress:
     )
 
 
-def fail(error: IntakeError | str, code: int = EXIT_REFUSED, fmt: Format = Format.table) -> NoReturn:
+def fail(error: IntakeError | str | Said, code: int = EXIT_REFUSED, fmt: Format = Format.table) -> NoReturn:
     """Say what went wrong on stderr (a JSON object in json/jsonl) and exit with `code`."""
     emit_error(error, fmt, err)
     raise typer.Exit(code)
 
 
-def not_found(what: str, fmt: Format = Format.table) -> NoReturn:
+def not_found(what: str | Said, fmt: Format = Format.table) -> NoReturn:
     fail(what, EXIT_NOT_FOUND, fmt)

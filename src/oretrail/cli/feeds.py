@@ -14,10 +14,26 @@ from typing import Annotated, Any
 
 import typer
 
-from oretrail.cli.common import ConfigOption, DbOption, FormatOption, err, fail, load_app, open_db, progress
+from oretrail.cli.common import (
+    ConfigOption,
+    DbOption,
+    FormatOption,
+    err,
+    fail,
+    helped,
+    lang,
+    load_app,
+    open_db,
+    option_help,
+    progress,
+)
 from oretrail.errors import IntakeError
 from oretrail.feeds import FEEDS, Feed
-from oretrail.output import Format, emit, emit_error
+from oretrail.i18n.message import Message
+from oretrail.output import REJECTED, Format, emit, emit_error
+
+RUNNING = Message("load.running", "{new} new events, {alerts} alerts")
+LANDS = "Lands whole or not at all; judged as it lands."
 
 
 def _run(feed: Feed, paths: list[Path], db: str | None, config: Path | None, fmt: Format) -> None:
@@ -31,7 +47,7 @@ def _run(feed: Feed, paths: list[Path], db: str | None, config: Path | None, fmt
             task = bar.add_task(feed.name, total=None, detail="")
 
             def step(done: int, total: int, running: dict[str, Any]) -> None:
-                detail = f"{running['new']:,} new events, {running['alerts_new']:,} alerts"
+                detail = RUNNING.render(lang(), new=f"{running['new']:,}", alerts=f"{running['alerts_new']:,}")
                 bar.update(task, completed=done, total=total, detail=detail)
 
             report = feed.load(engine, paths, settings, step)
@@ -40,8 +56,8 @@ def _run(feed: Feed, paths: list[Path], db: str | None, config: Path | None, fmt
     except SigningKeyError as exc:
         fail(str(exc), fmt=fmt)
     for refused in report.refused:
-        emit_error(refused, fmt, err, prefix="rejected")
-    emit(report.rows if report.rows is not None else report.record(), fmt, console=err, text=report.words())
+        emit_error(refused, fmt, err, prefix=REJECTED)
+    emit(report.rows if report.rows is not None else report.record(), fmt, console=err, text=report.words(lang()))
     if report.refused:
         raise typer.Exit(1)
 
@@ -50,7 +66,7 @@ def _command(feed: Feed) -> Callable[..., None]:
     if feed.many:
 
         def many(
-            paths: Annotated[list[Path], typer.Argument(help=feed.summary)],
+            paths: Annotated[list[Path], typer.Argument(help=option_help(f"load.{feed.name}", feed.summary))],
             db: DbOption = None,
             config: ConfigOption = None,
             fmt: FormatOption = Format.table,
@@ -60,7 +76,7 @@ def _command(feed: Feed) -> Callable[..., None]:
         return many
 
     def one(
-        path: Annotated[Path, typer.Argument(help=feed.summary)],
+        path: Annotated[Path, typer.Argument(help=option_help(f"load.{feed.name}", feed.summary))],
         db: DbOption = None,
         config: ConfigOption = None,
         fmt: FormatOption = Format.table,
@@ -71,6 +87,4 @@ def _command(feed: Feed) -> Callable[..., None]:
 
 
 for _feed in FEEDS:
-    load_app.command(_feed.name, help=f"{_feed.summary} Lands whole or not at all; judged as it lands.")(
-        _command(_feed)
-    )
+    load_app.command(_feed.name, help=helped(f"load {_feed.name}", f"{_feed.summary} {LANDS}"))(_command(_feed))

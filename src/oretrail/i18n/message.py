@@ -106,4 +106,11 @@ def text(message: Message | Said | str, lang: str = "en") -> str:
     return message
 
 
-__all__ = ["LANGS", "MESSAGES", "Message", "Said", "text"]
+def said_of(exc: BaseException) -> Said | str:
+    """What an exception says: the message it was raised with (`raise KeyRejected(REVOKED(key=...))`, whose
+    `str()` is the English), else its text."""
+    first = exc.args[0] if exc.args else None
+    return first if isinstance(first, Said) else str(exc)
+
+
+__all__ = ["LANGS", "MESSAGES", "Message", "Said", "said_of", "text"]

@@ -233,6 +233,7 @@ SPECS: Mapping[str, Callable[[Any, str], str]] = {
     "province": province,
     "and": joined(" and ", "且"),
     "list": joined(", ", "、"),
+    "or": joined(" or ", "或"),
     "semi": joined("; ", "；"),
     "q": quoted,
     "stage": stage,

@@ -45,6 +45,7 @@ import rfc8785
 
 from oretrail.catalogue import load_catalogue
 from oretrail.errors import MAX_DOCUMENT_BYTES, IntakeError
+from oretrail.i18n.message import Message, Said
 from oretrail.ids import BTT_BOL, BTT_DECLARATION, BTT_INVOICE, STAGES
 from oretrail.intake import vocabulary as voc
 from oretrail.limits import EARLIEST_YEAR, MAX_GRAMS, NotJSON, check_names
@@ -68,11 +69,50 @@ _EVENTS_PATH = {
     "EPCISDocument": ("epcisBody", "eventList"),
     "EPCISQueryDocument": ("epcisBody", "queryResults", "resultsBody", "eventList"),
 }
-_UNITS = "use KGM, TNE or GRM"
 # The oretrail keys known at each level of an event; anywhere else an oretrail key is a mistake.
 _EVENT_OT_KEYS = frozenset({"stage"})
 _ILMD_OT_KEYS = frozenset({"material", "grade"})
 _NO_OT_KEYS: frozenset[str] = frozenset()
+
+# What a refusal says, in the sender's words (EPCIS field names and CBV terms stay as the standard spells them).
+NOT_A_DOCUMENT = Message("intake.epcis.not_a_document", "{what} is not accepted: send events in an EPCISDocument")
+SAME_ID = Message("intake.epcis.same_id", "{event_id} is also event {other}, with different content")
+TOO_LARGE = Message(
+    "intake.epcis.too_large",
+    "document is {size} bytes, over the limit of {limit} bytes ({mib} MiB); split it into smaller documents",
+)
+MALFORMED = Message("intake.epcis.malformed", "malformed JSON at line {line} column {column}: {error}")
+NOT_AN_OBJECT = Message("intake.epcis.not_an_object", "expected an EPCISDocument object, got a JSON {kind}")
+UNDECLARED_PREFIX = Message(
+    "intake.epcis.undeclared_prefix",
+    "extension key '{key}' uses the prefix '{prefix}', which @context does not declare",
+)
+UNKNOWN_OT_KEY = Message("intake.epcis.unknown_ot_key", "unknown oretrail key '{key}' (known here: {known})")
+OT_KEY_TWICE = Message("intake.epcis.ot_key_twice", "oretrail {local} is given twice ('{first}' and '{key}')")
+UNKNOWN_STAGE = Message("intake.epcis.unknown_stage", "unknown stage {stage} (use one of {stages})")
+NO_EVENT_ID = Message("intake.epcis.no_event_id", "no eventID, and none can be computed ({error}); give the event one")
+BAD_TIME = Message("intake.epcis.bad_time", "'{value}' is not a valid time, or not one that can be read in UTC")
+TOO_OLD = Message("intake.epcis.too_old", "{value} is before {year}: no record of this platform can be that old")
+IN_FUTURE = Message("intake.epcis.in_future", "{value} is in the future (more than 1 hour after {limit} UTC)")
+MATERIAL_NOT_CODE = Message(
+    "intake.epcis.material_not_code", "material must be a catalogue code such as 'ga.metal', got {material}"
+)
+UNKNOWN_MATERIAL = Message("intake.epcis.unknown_material", "'{material}' is not a material code of the catalogue")
+NO_QUANTITY = Message("intake.epcis.no_quantity", "missing quantity")
+NO_UNIT = Message("intake.epcis.no_unit", "missing unit (use KGM, TNE or GRM)")
+UNKNOWN_UNIT = Message("intake.epcis.unknown_unit", "unknown unit '{uom}' (use KGM, TNE or GRM)")
+NOT_POSITIVE = Message("intake.epcis.not_positive", "quantity must be positive, got {quantity}")
+TOO_MUCH = Message("intake.epcis.too_much", "{quantity} {uom} is more than {tonnes} t in one lot")
+TOO_LITTLE = Message("intake.epcis.too_little", "{quantity} {uom} is less than half a gram")
+BAD_GRADE = Message("intake.epcis.bad_grade", "grade must be a mass fraction above 0 and at most 1, got {grade}")
+SECOND_PARTY = Message("intake.epcis.second_party", "a second {kind} ({party}) besides {first}")
+REQUIRED = Message("intake.epcis.required", "required field is missing")
+UNKNOWN_FIELD = Message("intake.epcis.unknown_field", "unknown field, not part of EPCIS 2.0")
+NOT_NAMESPACED = Message(
+    "intake.epcis.not_namespaced",
+    "'{key}' is not an EPCIS field here; an extension needs a namespace "
+    "(prefix:name with the prefix declared in @context, or a full IRI)",
+)
 
 
 class CapturedEvent(NamedTuple):
@@ -102,7 +142,7 @@ def read_document(data: bytes, name: str, now: datetime | None = None) -> list[C
     kind = doc.get("type")
     if kind not in _EVENTS_PATH:
         what = f"a bare {kind}" if kind in voc.EVENT_TYPES else f"type {_show(kind)}"
-        raise IntakeError(name, None, "type", f"{what} is not accepted: send events in an EPCISDocument")
+        raise IntakeError(name, None, "type", NOT_A_DOCUMENT(what=what))
     if not _VALIDATOR.is_valid(doc):
         raise _schema_refusal(doc, name, _EVENTS_PATH[kind])
     events: Any = doc
@@ -133,9 +173,7 @@ def read_document(data: bytes, name: str, now: datetime | None = None) -> list[C
             continue  # a re-send inside the document
         for other, body in earlier:
             if not _correction_pair(body, event):
-                raise IntakeError(
-                    name, index, "eventID", f"{chain.event_id} is also event {other}, with different content"
-                )
+                raise IntakeError(name, index, "eventID", SAME_ID(event_id=chain.event_id, other=other))
         earlier.append((index, event))
         body = event if "@context" in event else {"@context": doc["@context"], **event}
         captured.append(CapturedEvent(index, chain.event_id, body, chain))
@@ -154,36 +192,29 @@ def _correction_pair(a: dict[str, Any], b: dict[str, Any]) -> bool:
 class _Bad(Exception):
     """A refusal inside one event; read_document adds the document name and the event index."""
 
-    def __init__(self, field: str | None, reason: str) -> None:
-        super().__init__(reason)
+    def __init__(self, field: str | None, reason: str | Said) -> None:
+        super().__init__(str(reason))
         self.field = field
         self.reason = reason
 
 
 def _parse(data: bytes, name: str) -> dict[str, Any]:
     if len(data) > MAX_DOCUMENT_BYTES:
-        raise IntakeError(
-            name,
-            None,
-            None,
-            f"document is {len(data):,} bytes, over the limit of {MAX_DOCUMENT_BYTES:,} bytes "
-            f"({MAX_DOCUMENT_BYTES // 2**20} MiB); split it into smaller documents",
-        )
+        raise IntakeError(name, None, None, TOO_LARGE(size=f"{len(data):,}", limit=f"{MAX_DOCUMENT_BYTES:,}",
+                                                   mib=MAX_DOCUMENT_BYTES // 2**20))  # fmt: skip
     if data.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte order mark, as some editors write
         data = data[3:]
     try:
         doc = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
-        raise IntakeError(
-            name, None, None, f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
-        ) from None
+        raise IntakeError(name, None, None, MALFORMED(line=exc.lineno, column=exc.colno, error=exc.msg)) from None
     try:
         if isinstance(doc, dict | list):
             check_names(data)  # a name repeated in one object is refused, not read as its last value
     except NotJSON as exc:
         raise IntakeError(name, None, None, str(exc)) from None
     if not isinstance(doc, dict):
-        raise IntakeError(name, None, None, f"expected an EPCISDocument object, got a JSON {_json_kind(doc)}")
+        raise IntakeError(name, None, None, NOT_AN_OBJECT(kind=_json_kind(doc)))
     return doc
 
 
@@ -269,17 +300,15 @@ class _Reader:
             elif voc.is_full_iri(key):
                 iri = key
             else:
-                raise _Bad(
-                    path + key, f"extension key '{key}' uses the prefix '{prefix}', which @context does not declare"
-                )
+                raise _Bad(path + key, UNDECLARED_PREFIX(key=key, prefix=prefix))
             if not iri.startswith(voc.OT_NS):
                 continue
             local = iri[len(voc.OT_NS) :]
             if local not in ot_keys:
                 known = ", ".join(sorted(ot_keys)) or "none"
-                raise _Bad(path + key, f"unknown oretrail key '{key}' (known here: {known})")
+                raise _Bad(path + key, UNKNOWN_OT_KEY(key=key, known=known))
             if local in found:
-                raise _Bad(path + key, f"oretrail {local} is given twice ('{found[local][0]}' and '{key}')")
+                raise _Bad(path + key, OT_KEY_TWICE(local=local, first=found[local][0], key=key))
             found[local] = (key, value)
         return found
 
@@ -288,7 +317,7 @@ class _Reader:
             return None
         key, stage = ot["stage"]
         if stage not in STAGES:
-            raise _Bad(key, f"unknown stage {_show(stage)} (use one of {', '.join(STAGES)})")
+            raise _Bad(key, UNKNOWN_STAGE(stage=_show(stage), stages=", ".join(STAGES)))
         return stage
 
     def _event_id(self, ev: dict[str, Any]) -> str:
@@ -299,7 +328,7 @@ class _Reader:
         try:
             canonical = rfc8785.dumps(ev)
         except rfc8785.CanonicalizationError as exc:
-            raise _Bad("eventID", f"no eventID, and none can be computed ({exc}); give the event one") from None
+            raise _Bad("eventID", NO_EVENT_ID(error=str(exc))) from None
         ev["eventID"] = GENERATED_ID_PREFIX + hashlib.sha256(canonical).hexdigest()
         return ev["eventID"]
 
@@ -307,12 +336,12 @@ class _Reader:
         try:
             moment = _utc_of(value)
         except (ValueError, OverflowError):  # 0001-01-01T00:00:00+14:00 is before the first representable instant
-            raise _Bad(field, f"'{value}' is not a valid time, or not one that can be read in UTC") from None
+            raise _Bad(field, BAD_TIME(value=value)) from None
         if moment.year < EARLIEST_YEAR:
-            raise _Bad(field, f"{value} is before {EARLIEST_YEAR}: no record of this platform can be that old")
+            raise _Bad(field, TOO_OLD(value=value, year=EARLIEST_YEAR))
         if moment > self.latest:
             limit = self.latest - FUTURE_TOLERANCE
-            raise _Bad(field, f"{value} is in the future (more than 1 hour after {limit:%Y-%m-%d %H:%M} UTC)")
+            raise _Bad(field, IN_FUTURE(value=value, limit=f"{limit:%Y-%m-%d %H:%M}"))
         return moment
 
     def _material(self, lot_data: dict[str, tuple[str, Any]]) -> str | None:
@@ -320,9 +349,9 @@ class _Reader:
             return None
         key, material = lot_data["material"]
         if not isinstance(material, str):
-            raise _Bad(f"ilmd.{key}", f"material must be a catalogue code such as 'ga.metal', got {_show(material)}")
+            raise _Bad(f"ilmd.{key}", MATERIAL_NOT_CODE(material=_show(material)))
         if material not in self.materials:
-            raise _Bad(f"ilmd.{key}", f"'{material}' is not a material code of the catalogue")
+            raise _Bad(f"ilmd.{key}", UNKNOWN_MATERIAL(material=material))
         return material
 
     def _error_declaration(
@@ -393,21 +422,21 @@ def _lots(ev: dict[str, Any], key: str, strict: bool) -> tuple[LotQty, ...]:
         factor = GRAMS_PER_UNIT.get(uom) if uom is not None else None
         if strict:
             if quantity is None:
-                raise _Bad(f"{key}[{i}].quantity", "missing quantity")
+                raise _Bad(f"{key}[{i}].quantity", NO_QUANTITY())
             if uom is None:
-                raise _Bad(f"{key}[{i}].uom", f"missing unit ({_UNITS})")
+                raise _Bad(f"{key}[{i}].uom", NO_UNIT())
             if factor is None:
-                raise _Bad(f"{key}[{i}].uom", f"unknown unit '{uom}' ({_UNITS})")
+                raise _Bad(f"{key}[{i}].uom", UNKNOWN_UNIT(uom=uom))
             if quantity <= 0:
-                raise _Bad(f"{key}[{i}].quantity", f"quantity must be positive, got {quantity}")
+                raise _Bad(f"{key}[{i}].quantity", NOT_POSITIVE(quantity=quantity))
         elif factor is None or quantity is None or quantity <= 0:
             continue
         grams = _grams(quantity, factor)
         if grams > MAX_GRAMS:  # not a quantity of this world, on or off the stage profile
-            raise _Bad(f"{key}[{i}].quantity", f"{quantity} {uom} is more than {MAX_GRAMS // 10**6:,} t in one lot")
+            raise _Bad(f"{key}[{i}].quantity", TOO_MUCH(quantity=quantity, uom=uom, tonnes=f"{MAX_GRAMS // 10**6:,}"))
         if grams == 0:
             if strict:
-                raise _Bad(f"{key}[{i}].quantity", f"{quantity} {uom} is less than half a gram")
+                raise _Bad(f"{key}[{i}].quantity", TOO_LITTLE(quantity=quantity, uom=uom))
             continue
         lots.append(LotQty(element["epcClass"], grams))
     return tuple(lots)
@@ -435,7 +464,7 @@ def _grade(lot_data: dict[str, tuple[str, Any]]) -> float | None:
         return None
     key, grade = lot_data["grade"]
     if isinstance(grade, bool) or not isinstance(grade, int | float) or not 0 < grade <= 1:
-        raise _Bad(f"ilmd.{key}", f"grade must be a mass fraction above 0 and at most 1, got {_show(grade)}")
+        raise _Bad(f"ilmd.{key}", BAD_GRADE(grade=_show(grade)))
     return float(grade)
 
 
@@ -447,7 +476,7 @@ def _parties(ev: dict[str, Any], key: str, id_key: str, strict: bool, prefixes: 
         kind = _term(voc.SOURCE_DEST_TYPE, entry["type"], prefixes, key, i, "type")
         if kind in parties:
             if strict and parties[kind] != entry[id_key]:
-                raise _Bad(f"{key}[{i}]", f"a second {kind} ({entry[id_key]}) besides {parties[kind]}")
+                raise _Bad(f"{key}[{i}]", SECOND_PARTY(kind=kind, party=entry[id_key], first=parties[kind]))
             continue
         parties[kind] = entry[id_key]
     return parties
@@ -582,22 +611,19 @@ def _schema_refusal(doc: dict[str, Any], name: str, events_path: tuple[str, ...]
     return IntakeError(name, index, _json_path(path) or None, reason)
 
 
-def _plain_reason(err: jsonschema_rs.ValidationError, path: list[str | int]) -> str:
+def _plain_reason(err: jsonschema_rs.ValidationError, path: list[str | int]) -> str | Said:
     """Turns a schema error into the sender's words; may extend `path` to point at the key at fault."""
     kind = err.kind
     if isinstance(kind, jsonschema_rs.ValidationErrorKind.Required):
         path.append(kind.property)
-        return "required field is missing"
+        return REQUIRED()
     if isinstance(kind, jsonschema_rs.ValidationErrorKind.AdditionalProperties):
         path.append(kind.unexpected[0])
-        return "unknown field, not part of EPCIS 2.0"
+        return UNKNOWN_FIELD()
     if isinstance(kind, jsonschema_rs.ValidationErrorKind.PropertyNames):
         key = str(kind.error.instance)  # the offending property name: always a string
         path.append(key)
-        return (
-            f"'{key}' is not an EPCIS field here; an extension needs a namespace "
-            "(prefix:name with the prefix declared in @context, or a full IRI)"
-        )
+        return NOT_NAMESPACED(key=key)
     node: Any = _SCHEMA
     for step in list(err.schema_path)[:-1]:
         node = node[step]

@@ -8,11 +8,15 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Connection, select
 
+from oretrail.i18n.message import Message, Said
 from oretrail.ledger.canonical import sha256_hex
 from oretrail.ledger.chain import GENESIS, link_hash
 from oretrail.ledger.checkpoints import signed_message
 from oretrail.ledger.store import records
 from oretrail.storage.schema import checkpoints
+
+INTACT = Message("verify.intact", "ledger intact: {records} records, {checkpoints} signed checkpoints verified")
+TAMPERED = Message("verify.tampered", "ledger TAMPERED at record {seq}: {problem}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,9 +28,12 @@ class Verdict:
     problem: str | None = None
 
     def __str__(self) -> str:
+        return self.said().render("en")
+
+    def said(self) -> Said:
         if self.ok:
-            return f"ledger intact: {self.records} records, {self.checkpoints} signed checkpoints verified"
-        return f"ledger TAMPERED at record {self.first_bad_seq}: {self.problem}"
+            return INTACT(records=self.records, checkpoints=self.checkpoints)
+        return TAMPERED(seq=self.first_bad_seq, problem=self.problem)
 
 
 def verify(conn: Connection, trusted_public_key: str | None = None) -> Verdict:

@@ -28,6 +28,7 @@ from oretrail.api.epcis.index import folded
 from oretrail.api.epcis.problems import NO_SUCH_NAME, EPCISProblem
 from oretrail.api.epcis.query import EPC_KINDS, EVENT_TYPES, decode_token, encode_token, has_value, per_page_of
 from oretrail.api.epcis.visibility import event_filter, may_read
+from oretrail.i18n.message import Message
 from oretrail.intake import vocabulary as voc
 from oretrail.storage.schema import epcis_events as ev
 from oretrail.storage.schema import epcis_values as vals
@@ -37,6 +38,10 @@ router = APIRouter(tags=["EPCIS top-level resources"], dependencies=[Depends(may
 TOP_LEVEL = ("events", "eventTypes", "epcs", "bizSteps", "bizLocations", "readPoints", "dispositions", "capture",
              "queries")  # fmt: skip
 COLLECTION = {"type": "object", "required": ["@context", "type", "member"]}
+
+
+NO_SUCH_TYPE = Message("epcis.title.no_such_type", "No such event type")
+NOT_A_TYPE = Message("epcis.not_a_type", "{value} is neither an EPCIS event type nor an extension type URI")
 
 
 def _collection_doc(what: str) -> dict[int | str, dict[str, Any]]:
@@ -119,8 +124,7 @@ def _routes(resource: str) -> None:
         negotiate(request)
         value = request.path_params[name]
         if resource == "eventTypes" and value not in EVENT_TYPES and ":" not in value:
-            raise EPCISProblem(404, NO_SUCH_NAME, "No such event type",
-                               f"{value} is neither an EPCIS event type nor an extension type URI")  # fmt: skip
+            raise EPCISProblem(404, NO_SUCH_NAME, NO_SUCH_TYPE, NOT_A_TYPE(value=value))
         return json_response(collection(["events"]), request)
 
     for fn, what in ((listing, "list"), (events, "events"), (sub_resources, "sub")):

@@ -32,7 +32,8 @@ from sqlalchemy import Engine, and_, or_, select, update
 from oretrail.access.audit import Entry, append
 from oretrail.access.caller import Caller
 from oretrail.access.capture import CaptureDenied, event_denials
-from oretrail.api.auth import client_address, note
+from oretrail.api.auth import Words, client_address, note
+from oretrail.api.deps import lang
 from oretrail.api.epcis.common import (
     EPCIS_CONTEXT,
     add_options,
@@ -45,6 +46,7 @@ from oretrail.api.epcis.common import (
     version_headers,
 )
 from oretrail.api.epcis.problems import (
+    ALREADY_EXISTS,
     CAPTURE_LIMIT,
     IMPLEMENTATION,
     NO_SUCH_NAME,
@@ -53,13 +55,23 @@ from oretrail.api.epcis.problems import (
     VALIDATION,
     EPCISProblem,
     problem,
+    status_title,
 )
-from oretrail.api.epcis.query import PAGING_PARAMETERS, decode_token, encode_token, per_page_of
+from oretrail.api.epcis.query import (
+    PAGING_PARAMETERS,
+    TOKEN_NOT_OURS,
+    TOKEN_NOT_VALID,
+    decode_token,
+    encode_token,
+    per_page_of,
+)
 from oretrail.api.epcis.visibility import may_capture, may_read, owned
 from oretrail.clock import utcnow
 from oretrail.errors import MAX_DOCUMENT_BYTES, IntakeError
 from oretrail.feeds import BY_NAME, read_events
+from oretrail.i18n.message import Message, Said
 from oretrail.intake.epcis import CapturedEvent, read_document
+from oretrail.pipeline import ALREADY_STORED as STORED_OTHERWISE
 from oretrail.pipeline import collector_paused
 from oretrail.storage.schema import capture_jobs
 
@@ -75,17 +87,43 @@ _EVENTS_PATH = {
 _jobs_lock = threading.Lock()  # one capture job at a time per process: jobs land in the order they ran
 
 
+SEND_JSON = Message("epcis.send_json", "send EPCIS JSON or JSON-LD ({media}), not {kind}")
+TOO_LARGE = Message("epcis.title.too_large", "Capture payload too large")
+BODY_TOO_LARGE = Message(
+    "epcis.body_too_large", "the body is over the limit of {limit} bytes; split it into smaller documents"
+)
+TOO_MANY_EVENTS = Message(
+    "epcis.too_many_events", "{events} events, more than GS1-EPCIS-Capture-Limit {limit}; split the document"
+)
+UNKNOWN_BEHAVIOUR = Message("epcis.title.behaviour", "Unknown capture error behaviour")
+BEHAVIOUR_DETAIL = Message("epcis.behaviour", "GS1-Capture-Error-Behaviour must be rollback or proceed, not {given}")
+NOT_JSON = Message("epcis.title.not_json", "Body is not JSON")
+AT_LINE = Message("epcis.at_line", "line {line} column {column}: {error}")
+MALFORMED = Message("epcis.malformed", "malformed JSON at line {line} column {column}: {error}")
+NOT_DOCUMENT = Message("epcis.title.not_document", "Not an EPCIS document")
+NOT_DOCUMENT_DETAIL = Message(
+    "epcis.not_document", "the body must be an EPCISDocument or EPCISQueryDocument with an eventList"
+)
+JOB_NOT_FOUND = Message("epcis.title.job_not_found", "Capture job not found")
+NO_JOB = Message("epcis.no_job", "no capture job {job}")
+INTERRUPTED = Message("epcis.title.interrupted", "Capture interrupted")
+INTERRUPTED_DETAIL = Message(
+    "epcis.interrupted",
+    "the server stopped before this job finished; nothing of it was stored; send the document again",
+)
+FAILED = Message("epcis.title.failed", "Capture failed")
+
+
 async def read_json_body(request: Request) -> bytes:
     """The body of a capture request: JSON (415 otherwise), within the file-size limit (413 otherwise)."""
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind not in EPCIS_MEDIA:
         raise EPCISProblem(
-            415, UNSUPPORTED_MEDIA, "Unsupported media type",
-            f"send EPCIS JSON or JSON-LD ({', '.join(EPCIS_MEDIA)}), not {kind or 'no Content-Type'}",
+            415, UNSUPPORTED_MEDIA, status_title(415),
+            SEND_JSON(media=", ".join(EPCIS_MEDIA), kind=kind or "no Content-Type"),
         )  # fmt: skip
     too_large = EPCISProblem(
-        413, CAPTURE_LIMIT, "Capture payload too large",
-        f"the body is over the limit of {MAX_DOCUMENT_BYTES:,} bytes; split it into smaller documents",
+        413, CAPTURE_LIMIT, TOO_LARGE, BODY_TOO_LARGE(limit=f"{MAX_DOCUMENT_BYTES:,}"),
         headers={"GS1-EPCIS-Capture-File-Size-Limit": str(MAX_DOCUMENT_BYTES)},
     )  # fmt: skip
     if int(request.headers.get("content-length") or 0) > MAX_DOCUMENT_BYTES:
@@ -112,16 +150,54 @@ def with_events(doc: dict[str, Any], events: list[Any]) -> dict[str, Any]:
     return out
 
 
+EVENT_EXISTS = Message("epcis.title.event_exists", "Event already exists")
+EVENT_REFUSED = Message("epcis.title.event_refused", "Event refused")
+DOCUMENT_REFUSED = Message("epcis.title.document_refused", "Document refused")
+NOT_THEIRS = Message("epcis.title.not_theirs", "Event refused: not the caller's to capture")
+DENIED_EVENT = Message("epcis.denied_event", "{document}: event {index}{event_id:paren}: {reason}")
+_SAID = "_said"  # a stored problem's words as messages, read again in each reader's language (`job_json`)
+
+
+def _worded(body: dict[str, Any], title: Words, detail: Words) -> dict[str, Any]:
+    """`body` keeping its title and detail as messages too, so that a job's errors, stored once, read in the
+    language of whoever asks for the job."""
+    body[_SAID] = {k: v.to_json() for k, v in (("title", _said(title)), ("detail", _said(detail))) if v is not None}
+    return body
+
+
+def _said(words: Words) -> Said | None:
+    return Said(words.key) if isinstance(words, Message) else words if isinstance(words, Said) else None
+
+
+def read_in(body: dict[str, Any], language: str) -> dict[str, Any]:
+    """A stored problem in `language` (its words as messages dropped from what the client sees)."""
+    out = {k: v for k, v in body.items() if k != _SAID}
+    for key, said in (body.get(_SAID) or {}).items():
+        out[key] = Said.from_json(said).render(language)
+    return out
+
+
+def _worded_as(body: dict[str, Any], key: str) -> Any:
+    """A member of a problem made here, as the message it was made from when it is one."""
+    said = (body.get(_SAID) or {}).get(key)
+    return Said.from_json(said) if said is not None else body.get(key)
+
+
 def event_problem(exc: IntakeError, index: int | None, event: Any) -> dict[str, Any]:
-    """One refusal as the problem a capture job lists: which event (index and eventID), which field, why."""
-    located = IntakeError(exc.document, index, exc.field, exc.reason)
+    """One refusal as the problem a capture job lists: which event (index and eventID), which field, why, and
+    the refusal's stable `code` (its words read in the caller's language, the code and pointers do not)."""
+    located = IntakeError(exc.document, index, exc.field, exc.said or exc.reason)
     event_id = event.get("eventID") if isinstance(event, dict) else None
     pointer = None
     if index is not None:
         pointer = f"/epcisBody/eventList/{index}" + ("/" + exc.field.replace(".", "/") if exc.field else "")
-    body = problem(400, VALIDATION, "Event refused" if index is not None else "Document refused", str(located))
+    title = EVENT_REFUSED if index is not None else DOCUMENT_REFUSED
+    body = problem(400, VALIDATION, title, located.words())
     # Always present, null when they do not apply: a client reads them without guessing.
-    body.update(eventIndex=index, eventID=event_id, field=exc.field, reason=exc.reason, pointer=pointer)
+    body.update(eventIndex=index, eventID=event_id, field=exc.field, reason=exc.reason, code=exc.code, pointer=pointer)
+    _worded(body, title, located.words())
+    if exc.said is not None:
+        body[_SAID]["reason"] = exc.said.to_json()
     return body
 
 
@@ -142,10 +218,13 @@ def _refusals(doc: dict[str, Any], events: list[Any], keep: list[int], name: str
 def denial_problem(denied: CaptureDenied, index: int, event: Any) -> dict[str, Any]:
     """An event the caller may not capture, as the problem a capture job lists (like `event_problem`)."""
     event_id = event.get("eventID") if isinstance(event, dict) else None
-    detail = f"{denied.document}: event {index}" + (f" ({event_id})" if event_id else "") + f": {denied.reason}"
-    body = problem(403, SECURITY, "Event refused: not the caller's to capture", detail)
+    detail = DENIED_EVENT(document=denied.document, index=index, event_id=event_id, reason=denied.said)
+    body = problem(403, SECURITY, NOT_THEIRS, detail)
     pointer = f"/epcisBody/eventList/{index}" + (f"/{denied.field}" if denied.field else "")
     body.update(eventIndex=index, eventID=event_id, field=denied.field, reason=denied.reason, pointer=pointer)
+    _worded(body, NOT_THEIRS, detail)
+    if isinstance(denied.said, Said):
+        body[_SAID]["reason"] = denied.said.to_json()
     return body
 
 
@@ -257,21 +336,19 @@ def capture_single_event(request: Request, who: Caller, event: dict[str, Any]) -
     if denied:
         body = denial_problem(denied[0], 0, event)
         note(request).reason = body["detail"]
-        raise EPCISProblem(403, SECURITY, body["title"], body["detail"],
-                           **{k: body[k] for k in ("eventID", "field", "reason", "pointer")})  # fmt: skip
+        raise EPCISProblem(403, SECURITY, _worded_as(body, "title"), _worded_as(body, "detail"),
+                           **{k: _worded_as(body, k) for k in ("eventID", "field", "reason", "pointer")})  # fmt: skip
     with _jobs_lock:
         try:
             report = BY_NAME["events"].read_bytes(request.app.state.engine, orjson.dumps(doc), name,
                                                   request.app.state.settings)  # fmt: skip
         except IntakeError as exc:
             body = event_problem(exc, exc.index, event)
-            if exc.field == "eventID" and "already stored" in exc.reason:
-                from oretrail.api.epcis.problems import ALREADY_EXISTS
-
-                raise EPCISProblem(409, ALREADY_EXISTS, "Event already exists", body["detail"],
+            if exc.code == STORED_OTHERWISE.key:
+                raise EPCISProblem(409, ALREADY_EXISTS, EVENT_EXISTS, _worded_as(body, "detail"),
                                    eventID=body.get("eventID")) from None  # fmt: skip
-            raise EPCISProblem(400, VALIDATION, body["title"], body["detail"],
-                               **{k: body[k] for k in ("eventIndex", "eventID", "field", "pointer") if k in body}
+            raise EPCISProblem(400, VALIDATION, _worded_as(body, "title"), _worded_as(body, "detail"),
+                               **{k: body[k] for k in ("eventIndex", "eventID", "field", "code", "pointer")}
                                ) from None  # fmt: skip
     _after_capture(request.app)
     return (report.rows or [{}])[0]
@@ -285,14 +362,15 @@ def _after_capture(app: Any) -> None:
 
 
 # --- the job table -----------------------------------------------------------------------------------
-def job_json(row: Any) -> dict[str, Any]:
+def job_json(row: Any, language: str = "en") -> dict[str, Any]:
+    """A job as the binding shows it, its errors in `language`."""
     out: dict[str, Any] = {
         "captureID": row.id,
         "createdAt": utc_text(row.created_at),
         "running": row.running,
         "success": row.success,
         "captureErrorBehaviour": row.error_behaviour,
-        "errors": orjson.loads(row.errors),
+        "errors": [read_in(e, language) for e in orjson.loads(row.errors)],
     }
     if row.finished_at is not None:
         out["finishedAt"] = utc_text(row.finished_at)
@@ -328,10 +406,7 @@ def finish_job(engine: Engine, job_id: str, errors: list[dict[str, Any]], report
 
 def mark_interrupted(engine: Engine) -> int:
     """Jobs left running by a server that stopped: their transaction never committed, so nothing is stored."""
-    gone = problem(
-        500, IMPLEMENTATION, "Capture interrupted",
-        "the server stopped before this job finished; nothing of it was stored; send the document again",
-    )  # fmt: skip
+    gone = _worded(problem(500, IMPLEMENTATION, INTERRUPTED, INTERRUPTED_DETAIL), INTERRUPTED, INTERRUPTED_DETAIL)
     with engine.begin() as conn:
         result = conn.execute(
             update(capture_jobs)
@@ -349,7 +424,8 @@ def _job(
         try:
             errors, report = run_capture(engine, app.state.settings, doc, name, behaviour, who, data)
         except Exception as exc:  # the job must end whatever happens; the client reads why
-            errors, report = [problem(500, IMPLEMENTATION, "Capture failed", f"{type(exc).__name__}: {exc}")], None
+            failed = problem(500, IMPLEMENTATION, FAILED, f"{type(exc).__name__}: {exc}")
+            errors, report = [_worded(failed, FAILED, failed["detail"])], None
         finish_job(engine, job_id, errors, report)
     denied = [e for e in errors if e.get("status") == 403]
     if denied:  # the request's entry said "allowed" (202); what the job refused is written down too
@@ -399,24 +475,21 @@ def post_capture(
     negotiate(request)
     behaviour = request.headers.get("gs1-capture-error-behaviour", "rollback").strip().lower()
     if behaviour not in BEHAVIOURS:
-        raise EPCISProblem(400, VALIDATION, "Unknown capture error behaviour",
-                           f"GS1-Capture-Error-Behaviour must be rollback or proceed, not {behaviour!r}")  # fmt: skip
+        raise EPCISProblem(400, VALIDATION, UNKNOWN_BEHAVIOUR, BEHAVIOUR_DETAIL(given=repr(behaviour)))
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
         doc = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
-        raise EPCISProblem(400, VALIDATION, "Body is not JSON",
-                           f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None  # fmt: skip
+        raise EPCISProblem(400, VALIDATION, NOT_JSON,
+                           MALFORMED(line=exc.lineno, column=exc.colno, error=exc.msg)) from None  # fmt: skip
     events = events_of(doc) if isinstance(doc, dict) else None
     if events is None:
-        raise EPCISProblem(400, VALIDATION, "Not an EPCIS document",
-                           "the body must be an EPCISDocument or EPCISQueryDocument with an eventList")  # fmt: skip
+        raise EPCISProblem(400, VALIDATION, NOT_DOCUMENT, NOT_DOCUMENT_DETAIL)
     limit = capture_limit(request)
     if len(events) > limit:
         raise EPCISProblem(
-            413, CAPTURE_LIMIT, "Capture payload too large",
-            f"{len(events):,} events, more than GS1-EPCIS-Capture-Limit {limit:,}; split the document",
+            413, CAPTURE_LIMIT, TOO_LARGE, TOO_MANY_EVENTS(events=f"{len(events):,}", limit=f"{limit:,}"),
             headers={"GS1-EPCIS-Capture-Limit": str(limit)},
         )  # fmt: skip
     engine: Engine = request.app.state.engine
@@ -428,7 +501,7 @@ def post_capture(
     with engine.connect() as conn:
         row = conn.execute(select(capture_jobs).where(capture_jobs.c.id == job_id)).one()
     headers = {**version_headers(), "Location": f"capture/{job_id}"}
-    return JSONResponse(job_json(row), status_code=202, headers=headers)
+    return JSONResponse(job_json(row, lang(request)), status_code=202, headers=headers)
 
 
 @router.get(
@@ -455,9 +528,7 @@ def list_jobs(who: Annotated[Caller, Depends(may_read)], request: Request) -> JS
         try:
             at, last = datetime.fromisoformat(state["at"]), str(state["id"])
         except (KeyError, TypeError, ValueError):
-            raise EPCISProblem(
-                400, VALIDATION, "nextPageToken not valid", "nextPageToken is not one this server gave"
-            ) from None
+            raise EPCISProblem(400, VALIDATION, TOKEN_NOT_VALID, TOKEN_NOT_OURS) from None
         c = capture_jobs.c
         q = q.where(or_(c.created_at < at, and_(c.created_at == at, c.id < last)))
     mine = owned(capture_jobs.c.owner, who)
@@ -469,7 +540,7 @@ def list_jobs(who: Annotated[Caller, Depends(may_read)], request: Request) -> JS
     more = len(rows) > per_page
     rows = rows[:per_page]
     next_token = encode_token({"at": rows[-1].created_at.isoformat(), "id": rows[-1].id}) if more else None
-    return json_response([job_json(r) for r in rows], request, next_token)
+    return json_response([job_json(r, lang(request)) for r in rows], request, next_token)
 
 
 @router.get(
@@ -490,8 +561,8 @@ def get_job(who: Annotated[Caller, Depends(may_read)], captureID: str, request: 
     with engine.connect() as conn:
         row = conn.execute(q if mine is None else q.where(mine)).first()
     if row is None:
-        raise EPCISProblem(404, NO_SUCH_NAME, "Capture job not found", f"no capture job {captureID}")
-    return json_response(job_json(row), request)
+        raise EPCISProblem(404, NO_SUCH_NAME, JOB_NOT_FOUND, NO_JOB(job=captureID))
+    return json_response(job_json(row, lang(request)), request)
 
 
 add_options(router, "/capture", "OPTIONS, GET, POST")

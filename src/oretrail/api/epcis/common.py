@@ -15,6 +15,7 @@ from oretrail.api.epcis.index import catch_up
 from oretrail.api.epcis.problems import NOT_ACCEPTABLE, PROBLEM, EPCISProblem
 from oretrail.api.epcis.visibility import may_read
 from oretrail.errors import MAX_DOCUMENT_BYTES
+from oretrail.i18n.message import Message
 
 EPCIS_VERSION = "2.0.0"
 CBV_VERSION = "2.0.0"
@@ -55,13 +56,19 @@ def capture_limit(request: Request) -> int:
     return int(getattr(request.app.state, "epcis_capture_limit", CAPTURE_LIMIT))
 
 
+VERSION_NOT_READABLE = Message("epcis.title.version_not_readable", "Version not readable")
+NOT_A_VERSION = Message("epcis.not_a_version", "{value} is not a version such as 2.0.0")
+NO_REPRESENTATION = Message("epcis.title.no_representation", "Representation not available")
+JSON_ONLY = Message("epcis.json_only", "this repository answers in JSON / JSON-LD only, not {accept}")
+VERSION_NOT_SUPPORTED = Message("epcis.title.version_not_supported", "Version not supported")
+SPEAKS = Message("epcis.speaks", "{header} {value}: this repository speaks EPCIS {epcis} and CBV {cbv}")
+
+
 def _version(value: str) -> tuple[int, ...]:
     try:
         return tuple(int(p) for p in value.strip().split("."))
     except ValueError:
-        raise EPCISProblem(
-            406, NOT_ACCEPTABLE, "Version not readable", f"{value!r} is not a version such as 2.0.0"
-        ) from None
+        raise EPCISProblem(406, NOT_ACCEPTABLE, VERSION_NOT_READABLE, NOT_A_VERSION(value=repr(value))) from None
 
 
 def negotiate(request: Request) -> None:
@@ -72,8 +79,7 @@ def negotiate(request: Request) -> None:
         wanted = {"*/*", "application/*", "application/json", LD_JSON, PROBLEM}
         if not kinds & wanted:
             raise EPCISProblem(
-                406, NOT_ACCEPTABLE, "Representation not available",
-                f"this repository answers in JSON / JSON-LD only, not {accept}",
+                406, NOT_ACCEPTABLE, NO_REPRESENTATION, JSON_ONLY(accept=accept),
             )  # fmt: skip
     ours = _version(EPCIS_VERSION)
     for header, version, low in (
@@ -87,8 +93,8 @@ def negotiate(request: Request) -> None:
             continue
         if (low and _version(value) > version) or (not low and _version(value) < version):
             raise EPCISProblem(
-                406, NOT_ACCEPTABLE, "Version not supported",
-                f"{header} {value}: this repository speaks EPCIS {EPCIS_VERSION} and CBV {CBV_VERSION}",
+                406, NOT_ACCEPTABLE, VERSION_NOT_SUPPORTED,
+                SPEAKS(header=header, value=value, epcis=EPCIS_VERSION, cbv=CBV_VERSION),
             )  # fmt: skip
 
 

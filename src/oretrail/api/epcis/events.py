@@ -16,7 +16,10 @@ from oretrail.access.caller import Caller
 from oretrail.api.epcis import query as eq
 from oretrail.api.epcis.capture import (
     ALREADY_STORED,
+    AT_LINE,
     EPCIS_MEDIA,
+    EVENT_EXISTS,
+    NOT_JSON,
     capture_single_event,
     read_json_body,
 )
@@ -32,7 +35,15 @@ from oretrail.api.epcis.common import (
 from oretrail.api.epcis.index import bodies
 from oretrail.api.epcis.problems import ALREADY_EXISTS, NO_SUCH_NAME, VALIDATION, EPCISProblem
 from oretrail.api.epcis.visibility import event_filter, may_capture, may_read
+from oretrail.i18n.message import Message
 from oretrail.storage.schema import epcis_events
+
+STORED_ALREADY = Message("epcis.stored_already", "event {event_id} is stored already")
+NOT_AN_EVENT = Message("epcis.title.not_an_event", "Not an event")
+ONE_EVENT = Message("epcis.one_event", "the body must be one EPCIS event, a JSON object")
+DOCUMENTS_ELSEWHERE = Message("epcis.documents_elsewhere", "send documents to POST /capture; /events takes one event")
+EVENT_NOT_FOUND = Message("epcis.title.event_not_found", "Event not found")
+NO_EVENT = Message("epcis.no_event", "no event with eventID {event_id}")
 
 router = APIRouter(tags=["EPCIS events"])
 
@@ -134,8 +145,7 @@ def post_event(
     outcome = capture_single_event(request, who, event)
     if outcome.get("outcome") in ALREADY_STORED:
         raise EPCISProblem(
-            409, ALREADY_EXISTS, "Event already exists",
-            outcome.get("reason") or f"event {outcome['event_id']} is stored already",
+            409, ALREADY_EXISTS, EVENT_EXISTS, STORED_ALREADY(event_id=outcome["event_id"]),
             eventID=outcome["event_id"],
         )  # fmt: skip
     event_id = outcome["event_id"]
@@ -154,13 +164,12 @@ def _one_event(data: bytes) -> dict[str, Any]:
     try:
         event = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
-        raise EPCISProblem(
-            400, VALIDATION, "Body is not JSON", f"line {exc.lineno} column {exc.colno}: {exc.msg}"
-        ) from None
+        at = AT_LINE(line=exc.lineno, column=exc.colno, error=exc.msg)
+        raise EPCISProblem(400, VALIDATION, NOT_JSON, at) from None
     if not isinstance(event, dict):
-        raise EPCISProblem(400, VALIDATION, "Not an event", "the body must be one EPCIS event, a JSON object")
+        raise EPCISProblem(400, VALIDATION, NOT_AN_EVENT, ONE_EVENT)
     if event.get("type") in ("EPCISDocument", "EPCISQueryDocument"):
-        raise EPCISProblem(400, VALIDATION, "Not an event", "send documents to POST /capture; /events takes one event")
+        raise EPCISProblem(400, VALIDATION, NOT_AN_EVENT, DOCUMENTS_ELSEWHERE)
     return event
 
 
@@ -183,7 +192,7 @@ def get_event(eventID: str, request: Request, engine: Annotated[Engine, Depends(
         seqs = list(conn.execute(q).scalars())
         events = [served(body, at) for _, body, at in bodies(conn, seqs)]
     if not events:
-        raise EPCISProblem(404, NO_SUCH_NAME, "Event not found", f"no event with eventID {eventID}")
+        raise EPCISProblem(404, NO_SUCH_NAME, EVENT_NOT_FOUND, NO_EVENT(event_id=eventID))
     return json_response(query_document(events), request)
 
 

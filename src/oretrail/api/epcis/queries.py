@@ -27,7 +27,9 @@ from oretrail.access.audit import Entry, append
 from oretrail.access.caller import Caller
 from oretrail.access.permissions import denial
 from oretrail.api.auth import Problem, authenticate, client_address
+from oretrail.api.deps import lang
 from oretrail.api.epcis import query as eq
+from oretrail.api.epcis.capture import AT_LINE, NOT_JSON
 from oretrail.api.epcis.common import (
     add_options,
     fresh_index,
@@ -41,12 +43,14 @@ from oretrail.api.epcis.events import QUERY_DOCUMENT, event_page
 from oretrail.api.epcis.index import catch_up, naive_utc
 from oretrail.api.epcis.problems import (
     ALREADY_EXISTS,
+    FORBIDDEN,
     NO_SUCH_NAME,
     SECURITY,
     SUBSCRIPTION_CONTROLS,
     VALIDATION,
     EPCISProblem,
     problem_response,
+    status_title,
 )
 from oretrail.api.epcis.subscriptions import (
     SCHEDULE_FIELDS,
@@ -57,9 +61,34 @@ from oretrail.api.epcis.subscriptions import (
 )
 from oretrail.api.epcis.visibility import may_read, owned
 from oretrail.clock import utcnow
+from oretrail.i18n.message import Message, text
 from oretrail.storage.schema import epcis_queries, epcis_subscriptions
 
 router = APIRouter(tags=["EPCIS queries"])  # every route takes may_read (the websocket signs in itself)
+
+NOT_A = Message("epcis.title.not_a", "Not a {what}")
+MUST_BE = Message("epcis.must_be", "the body must be a {what}, a JSON object")
+SEND_JSON = Message("epcis.send_body_json", "send the body as application/json")
+NAMED = Message("epcis.named", "{name}: {reason}")
+QUERY_NOT_FOUND = Message("epcis.title.query_not_found", "Query not found")
+NO_QUERY = Message("epcis.no_query", "no named query {name}")
+QUERY_NOT_VALID = Message("epcis.title.query_not_valid", "Query not valid")
+NAME_SHAPE = Message("epcis.name_shape", "name: a non-empty string of at most 256 characters")
+QUERY_SHAPE = Message("epcis.query_shape", "query: an object of EPCIS query parameters")
+QUERY_EXISTS = Message("epcis.title.query_exists", "Query already exists")
+QUERY_EXISTS_DETAIL = Message("epcis.query_exists", "a query named {name} exists")
+SUBSCRIPTION_NOT_VALID = Message("epcis.title.subscription_not_valid", "Subscription not valid")
+STREAM_OR_SCHEDULE = Message(
+    "epcis.stream_or_schedule", 'give either "stream": true or a "schedule" object, not both and not neither'
+)
+SCHEDULE_NOT_VALID = Message("epcis.title.schedule_not_valid", "Schedule not valid")
+SCHEDULE_SHAPE = Message("epcis.schedule_shape", "schedule: an object of {fields}")
+DEST_SHAPE = Message("epcis.dest_shape", "dest: an http(s) URL to POST to")
+TOKEN_SHAPE = Message("epcis.token_shape", "signatureToken: a string")
+REPORT_IF_EMPTY_SHAPE = Message("epcis.report_if_empty_shape", "reportIfEmpty: true or false")
+INITIAL_SHAPE = Message("epcis.initial_shape", "initialRecordTime: a date-time such as 2025-06-03T10:00:00Z")
+SUBSCRIPTION_NOT_FOUND = Message("epcis.title.subscription_not_found", "Subscription not found")
+NO_SUBSCRIPTION = Message("epcis.no_subscription", "no subscription {id} of query {query}")
 
 QUERY_SCHEMA = {"type": "object", "required": ["name", "query"],
                 "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 256},
@@ -73,11 +102,10 @@ def _json_body(data: bytes, what: str) -> dict[str, Any]:
     try:
         body = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
-        raise EPCISProblem(
-            400, VALIDATION, "Body is not JSON", f"line {exc.lineno} column {exc.colno}: {exc.msg}"
-        ) from None
+        at = AT_LINE(line=exc.lineno, column=exc.colno, error=exc.msg)
+        raise EPCISProblem(400, VALIDATION, NOT_JSON, at) from None
     if not isinstance(body, dict):
-        raise EPCISProblem(400, VALIDATION, f"Not a {what}", f"the body must be a {what}, a JSON object")
+        raise EPCISProblem(400, VALIDATION, NOT_A(what=what), MUST_BE(what=what))
     return body
 
 
@@ -86,7 +114,7 @@ async def _json(request: Request) -> bytes:
     if kind not in ("application/json", "application/ld+json"):
         from oretrail.api.epcis.problems import UNSUPPORTED_MEDIA
 
-        raise EPCISProblem(415, UNSUPPORTED_MEDIA, "Unsupported media type", "send the body as application/json")
+        raise EPCISProblem(415, UNSUPPORTED_MEDIA, status_title(415), SEND_JSON)
     return await request.body()
 
 
@@ -96,7 +124,7 @@ def _stored_query(engine: Engine, name: str, who: Caller) -> dict[str, Any]:
     with engine.connect() as conn:
         raw = conn.execute(q if mine is None else q.where(mine)).scalar()
     if raw is None:
-        raise EPCISProblem(404, NO_SUCH_NAME, "Query not found", f"no named query {name!r}")
+        raise EPCISProblem(404, NO_SUCH_NAME, QUERY_NOT_FOUND, NO_QUERY(name=repr(name)))
     return orjson.loads(raw)  # type: ignore[no-any-return]
 
 
@@ -115,9 +143,9 @@ def create_query(
     body = _json_body(data, "query definition")
     name, query = body.get("name"), body.get("query")
     if not isinstance(name, str) or not name.strip() or len(name) > 256:
-        raise EPCISProblem(400, VALIDATION, "Query not valid", "name: a non-empty string of at most 256 characters")
+        raise EPCISProblem(400, VALIDATION, QUERY_NOT_VALID, NAME_SHAPE)
     if not isinstance(query, dict):
-        raise EPCISProblem(400, VALIDATION, "Query not valid", "query: an object of EPCIS query parameters")
+        raise EPCISProblem(400, VALIDATION, QUERY_NOT_VALID, QUERY_SHAPE)
     eq.parse(query)  # refuses a query that could not run, naming the parameter
     engine: Engine = request.app.state.engine
     try:
@@ -125,7 +153,7 @@ def create_query(
             conn.execute(epcis_queries.insert().values(name=name, query=orjson.dumps(query).decode(),
                                                        created_at=utcnow(), owner=who.user))  # fmt: skip
     except IntegrityError:
-        raise EPCISProblem(409, ALREADY_EXISTS, "Query already exists", f"a query named {name!r} exists") from None
+        raise EPCISProblem(409, ALREADY_EXISTS, QUERY_EXISTS, QUERY_EXISTS_DETAIL(name=repr(name))) from None
     return Response(status_code=201, headers={**version_headers(), "Location": f"queries/{quote(name, safe='')}"})
 
 
@@ -193,7 +221,7 @@ def delete_query(who: Annotated[Caller, Depends(may_read)], queryName: str, requ
         gone = conn.execute(q if mine is None else q.where(mine)).rowcount
         conn.execute(delete(epcis_subscriptions).where(epcis_subscriptions.c.query_name == queryName))
     if not gone:
-        raise EPCISProblem(404, NO_SUCH_NAME, "Query not found", f"no named query {queryName!r}")
+        raise EPCISProblem(404, NO_SUCH_NAME, QUERY_NOT_FOUND, NO_QUERY(name=repr(queryName)))
     return Response(status_code=204, headers=version_headers())
 
 
@@ -238,20 +266,20 @@ def subscription_json(row: Any) -> dict[str, Any]:
 def _controls(body: dict[str, Any]) -> tuple[bool, dict[str, str] | None]:
     """`stream: true` or a `schedule`, exactly one (the binding: otherwise the server would not know when)."""
     stream, schedule = body.get("stream"), body.get("schedule")
-    bad = EPCISProblem(400, SUBSCRIPTION_CONTROLS, "Subscription not valid",
-                       "give either \"stream\": true or a \"schedule\" object, not both and not neither")  # fmt: skip
+    bad = EPCISProblem(400, SUBSCRIPTION_CONTROLS, SUBSCRIPTION_NOT_VALID, STREAM_OR_SCHEDULE)
     if (stream is True) == (schedule is not None) or stream not in (None, True, False):
         raise bad
     if schedule is None:
         return True, None
     if not isinstance(schedule, dict) or not schedule or set(schedule) - set(SCHEDULE_FIELDS):
-        raise EPCISProblem(400, SUBSCRIPTION_CONTROLS, "Schedule not valid",
-                           f"schedule: an object of {', '.join(SCHEDULE_FIELDS)}")  # fmt: skip
+        raise EPCISProblem(400, SUBSCRIPTION_CONTROLS, SCHEDULE_NOT_VALID,
+                           SCHEDULE_SHAPE(fields=", ".join(SCHEDULE_FIELDS)))  # fmt: skip
     for key, spec in schedule.items():
         try:
             parse_schedule_field(key, str(spec))
         except ValueError as exc:
-            raise EPCISProblem(400, SUBSCRIPTION_CONTROLS, "Schedule not valid", f"schedule.{key}: {exc}") from None
+            raise EPCISProblem(400, SUBSCRIPTION_CONTROLS, SCHEDULE_NOT_VALID,
+                               NAMED(name=f"schedule.{key}", reason=str(exc))) from None  # fmt: skip
     return False, {k: str(v) for k, v in schedule.items()}
 
 
@@ -285,21 +313,20 @@ def subscribe(
     body = _json_body(data, "subscription")
     dest = body.get("dest")
     if not isinstance(dest, str) or not dest.startswith(("http://", "https://")):
-        raise EPCISProblem(400, SUBSCRIPTION_CONTROLS, "Subscription not valid", "dest: an http(s) URL to POST to")
+        raise EPCISProblem(400, SUBSCRIPTION_CONTROLS, SUBSCRIPTION_NOT_VALID, DEST_SHAPE)
     secret = body.get("signatureToken")
     if secret is not None and not isinstance(secret, str):
-        raise EPCISProblem(400, SUBSCRIPTION_CONTROLS, "Subscription not valid", "signatureToken: a string")
+        raise EPCISProblem(400, SUBSCRIPTION_CONTROLS, SUBSCRIPTION_NOT_VALID, TOKEN_SHAPE)
     stream, schedule = _controls(body)
     report_if_empty = body.get("reportIfEmpty", False)
     if not isinstance(report_if_empty, bool):
-        raise EPCISProblem(400, SUBSCRIPTION_CONTROLS, "Subscription not valid", "reportIfEmpty: true or false")
+        raise EPCISProblem(400, SUBSCRIPTION_CONTROLS, SUBSCRIPTION_NOT_VALID, REPORT_IF_EMPTY_SHAPE)
     initial = None
     if body.get("initialRecordTime") is not None:
         try:
             initial = naive_utc(str(body["initialRecordTime"]))
         except ValueError:
-            raise EPCISProblem(400, SUBSCRIPTION_CONTROLS, "Subscription not valid",
-                               "initialRecordTime: a date-time such as 2025-06-03T10:00:00Z") from None  # fmt: skip
+            raise EPCISProblem(400, SUBSCRIPTION_CONTROLS, SUBSCRIPTION_NOT_VALID, INITIAL_SHAPE) from None
     sub_id = str(uuid.uuid4())
     with engine.begin() as conn:
         conn.execute(epcis_subscriptions.insert().values(
@@ -346,8 +373,8 @@ def _subscription(engine: Engine, query_name: str, sub_id: str, who: Caller) -> 
     with engine.connect() as conn:
         row = conn.execute(q if mine is None else q.where(mine)).first()
     if row is None:
-        raise EPCISProblem(404, NO_SUCH_NAME, "Subscription not found",
-                           f"no subscription {sub_id} of query {query_name!r}")  # fmt: skip
+        raise EPCISProblem(404, NO_SUCH_NAME, SUBSCRIPTION_NOT_FOUND,
+                           NO_SUBSCRIPTION(id=sub_id, query=repr(query_name)))  # fmt: skip
     return row
 
 
@@ -403,11 +430,11 @@ async def stream_events(websocket: WebSocket, queryName: str) -> None:
         initial = naive_utc(params["initialRecordTime"]) if params.get("initialRecordTime") else None
     except (EPCISProblem, ValueError) as exc:
         problem = exc if isinstance(exc, EPCISProblem) else EPCISProblem(
-            400, SUBSCRIPTION_CONTROLS, "Subscription not valid", f"initialRecordTime: {exc}"
+            400, SUBSCRIPTION_CONTROLS, SUBSCRIPTION_NOT_VALID, NAMED(name="initialRecordTime", reason=str(exc))
         )  # fmt: skip
         if problem.status not in (401, 403):  # those were audited by _websocket_caller
             caller = getattr(websocket.state, "caller", None)
-            await asyncio.to_thread(_audit, websocket, caller, queryName, problem.status, problem.detail or "")
+            await asyncio.to_thread(_audit, websocket, caller, queryName, problem.status, text(problem.detail or ""))
         await _deny(websocket, problem)
         return
     report_if_empty = params.get("reportIfEmpty", "false").lower() == "true"
@@ -441,12 +468,12 @@ def _websocket_caller(websocket: WebSocket, query_name: str) -> Caller:
     except Problem as exc:
         _audit(websocket, None, query_name, exc.status_code, str(exc.detail))
         type_ = SECURITY if exc.status_code in (401, 403) else VALIDATION
-        raise EPCISProblem(exc.status_code, type_, exc.title, str(exc.detail), dict(exc.headers or {})) from None
+        raise EPCISProblem(exc.status_code, type_, exc.title, exc.said, dict(exc.headers or {})) from None
     websocket.state.caller = who
     reason = denial(who, "read", "event")
     if reason:
-        _audit(websocket, who, query_name, 403, reason)
-        raise EPCISProblem(403, SECURITY, "Access to resource forbidden", reason)
+        _audit(websocket, who, query_name, 403, str(reason))
+        raise EPCISProblem(403, SECURITY, FORBIDDEN, reason)
     return who
 
 
@@ -463,9 +490,10 @@ async def _deny(websocket: WebSocket, problem: EPCISProblem) -> None:
     """Refuse the handshake with the problem as an HTTP answer (404 for an unknown query, 400 for bad
     controls) where the server can send one; otherwise close with a policy violation."""
     if "websocket.http.response" in websocket.scope.get("extensions", {}):
-        await websocket.send_denial_response(problem_response(problem.status, problem.body(), problem.headers))
+        body = problem.body(lang(websocket))
+        await websocket.send_denial_response(problem_response(problem.status, body, problem.headers))
     else:
-        await websocket.close(code=1008, reason=(problem.detail or problem.title)[:120])
+        await websocket.close(code=1008, reason=text(problem.detail or problem.title)[:120])
 
 
 class _Cursor:

@@ -22,6 +22,7 @@ from sqlalchemy import ColumnElement, Connection, and_, false, func, or_, select
 
 from oretrail.api.epcis.index import QUANTITY_LISTS, folded, measurement_type, naive_utc, time_key
 from oretrail.api.epcis.problems import QUERY_PARAMETER, QUERY_TOO_LARGE, VALIDATION, EPCISProblem
+from oretrail.i18n.message import Message, Said
 from oretrail.intake import vocabulary as voc
 from oretrail.storage.schema import epcis_events as ev
 from oretrail.storage.schema import epcis_values as vals
@@ -98,8 +99,35 @@ class EventQuery:
     max_event_count: int | None = None
 
 
-def _bad(name: str, reason: str) -> EPCISProblem:
-    return EPCISProblem(400, QUERY_PARAMETER, "Query parameter not valid", f"{name}: {reason}", parameter=name)
+PARAMETER_NOT_VALID = Message("query.title.parameter", "Query parameter not valid")
+PARAMETER = Message("query.parameter", "{name}: {reason}")
+GIVEN_MORE_THAN_ONCE = Message("query.given_more_than_once", "given more than once")
+LIMIT_AND_MAX = Message("query.limit_and_max", "eventCountLimit and maxEventCount cannot be used together")
+LIMIT_NEEDS_ORDER = Message("query.limit_needs_order", "eventCountLimit needs orderBy")
+NEEDS_AT_LEAST_ONE = Message("query.needs_at_least_one", "needs at least one value")
+NON_EMPTY = Message("query.non_empty", "values must be non-empty strings")
+TAKES_ONE_VALUE = Message("query.takes_one_value", "takes one value")
+IS_NOT_A_DATE = Message("query.is_not_a_date", "{value} is not a date-time such as 2025-06-03T10:00:00Z")
+MUST_BE_A_NUMBER = Message("query.must_be_a_number", "must be a number")
+IS_NOT_A_NUMBER = Message("query.is_not_a_number", "{value} is not a number")
+MUST_BE_A_FINITE = Message("query.must_be_a_finite", "must be a finite number")
+MUST_BE_A_WHOLE = Message("query.must_be_a_whole", "must be a whole number")
+IS_NOT_A_WHOLE = Message("query.is_not_a_whole", "{value} is not a whole number")
+MUST_NOT_BE_NEGATIVE = Message("query.must_not_be_negative", "must not be negative")
+IS_NOT_TRUE_OR = Message("query.is_not_true_or", "{value} is not true or false")
+IS_NOT_ADD_OBSERVE = Message("query.is_not_add_observe", "{value} is not ADD, OBSERVE or DELETE")
+CANNOT_ORDER = Message("query.cannot_order", "{order} cannot order results here (use eventTime or recordTime)")
+IS_NOT_ASC_OR = Message("query.is_not_asc_or", "{direction} is not ASC or DESC")
+NOT_SUPPORTED = Message("query.not_supported", "this query parameter is not supported by this repository")
+UNKNOWN_QUERY_PARAMETER = Message("query.unknown_query_parameter", "unknown query parameter")
+RESULT_TOO_LARGE = Message("query.title.too_large", "Query result too large")
+TOO_MANY = Message("query.too_many", "{total} events match, more than maxEventCount {limit}")
+TOKEN_NOT_VALID = Message("epcis.title.token", "nextPageToken not valid")
+TOKEN_NOT_OURS = Message("epcis.token", "nextPageToken is not one this server gave")
+
+
+def _bad(name: str, reason: Said) -> EPCISProblem:
+    return EPCISProblem(400, QUERY_PARAMETER, PARAMETER_NOT_VALID, PARAMETER(name=name, reason=reason), parameter=name)
 
 
 def from_url(items: Iterable[tuple[str, str]], ignore: Iterable[str] = ()) -> dict[str, Any]:
@@ -111,7 +139,7 @@ def from_url(items: Iterable[tuple[str, str]], ignore: Iterable[str] = ()) -> di
             continue
         if name in SCALARS:
             if name in out:
-                raise _bad(name, "given more than once")
+                raise _bad(name, GIVEN_MORE_THAN_ONCE())
             out[name] = raw
         else:
             out.setdefault(name, []).extend(part for part in raw.split("|") if part != "")
@@ -124,25 +152,25 @@ def parse(params: Mapping[str, Any]) -> EventQuery:
     for name, value in params.items():
         _apply(q, name, value)
     if q.event_count_limit is not None and q.max_event_count is not None:
-        raise _bad("eventCountLimit", "eventCountLimit and maxEventCount cannot be used together")
+        raise _bad("eventCountLimit", LIMIT_AND_MAX())
     if q.event_count_limit is not None and q.order_by is None:
-        raise _bad("eventCountLimit", "eventCountLimit needs orderBy")
+        raise _bad("eventCountLimit", LIMIT_NEEDS_ORDER())
     return q
 
 
 def _strings(name: str, value: Any) -> list[str]:
     values = value if isinstance(value, list) else [value]
     if not values:
-        raise _bad(name, "needs at least one value")
+        raise _bad(name, NEEDS_AT_LEAST_ONE())
     if not all(isinstance(v, str) and v for v in values):
-        raise _bad(name, "values must be non-empty strings")
+        raise _bad(name, NON_EMPTY())
     return values
 
 
 def _scalar(name: str, value: Any) -> Any:
     if isinstance(value, list):
         if len(value) != 1:
-            raise _bad(name, "takes one value")
+            raise _bad(name, TAKES_ONE_VALUE())
         return value[0]
     return value
 
@@ -152,32 +180,32 @@ def _time(name: str, value: Any) -> datetime:
     try:
         return naive_utc(str(value))
     except ValueError:
-        raise _bad(name, f"{value!r} is not a date-time such as 2025-06-03T10:00:00Z") from None
+        raise _bad(name, IS_NOT_A_DATE(value=repr(value))) from None
 
 
 def _number(name: str, value: Any) -> float:
     value = _scalar(name, value)
     if isinstance(value, bool):
-        raise _bad(name, "must be a number")
+        raise _bad(name, MUST_BE_A_NUMBER())
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise _bad(name, f"{value!r} is not a number") from None
+        raise _bad(name, IS_NOT_A_NUMBER(value=repr(value))) from None
     if number != number or number in (float("inf"), float("-inf")):
-        raise _bad(name, "must be a finite number")
+        raise _bad(name, MUST_BE_A_FINITE())
     return number
 
 
 def _count(name: str, value: Any) -> int:
     value = _scalar(name, value)
     if isinstance(value, bool):
-        raise _bad(name, "must be a whole number")
+        raise _bad(name, MUST_BE_A_WHOLE())
     try:
         number = int(value)
     except (TypeError, ValueError):
-        raise _bad(name, f"{value!r} is not a whole number") from None
+        raise _bad(name, IS_NOT_A_WHOLE(value=repr(value))) from None
     if number < 0:
-        raise _bad(name, "must not be negative")
+        raise _bad(name, MUST_NOT_BE_NEGATIVE())
     return number
 
 
@@ -187,7 +215,7 @@ def _boolean(name: str, value: Any) -> bool:
         return value
     if str(value).lower() in ("true", "false"):
         return str(value).lower() == "true"
-    raise _bad(name, f"{value!r} is not true or false")
+    raise _bad(name, IS_NOT_TRUE_OR(value=repr(value)))
 
 
 def has_value(kinds: Iterable[str], condition: ColumnElement[bool]) -> ColumnElement[bool]:
@@ -242,7 +270,7 @@ def _apply(q: EventQuery, name: str, value: Any) -> None:
         actions = _strings(name, value)
         wrong = [a for a in actions if a not in voc.ACTIONS]
         if wrong:
-            raise _bad(name, f"{wrong[0]!r} is not ADD, OBSERVE or DELETE")
+            raise _bad(name, IS_NOT_ADD_OBSERVE(value=repr(wrong[0])))
         w.append(ev.c.action.in_(actions))
     elif name == "EQ_bizStep":
         w.append(ev.c.biz_step.in_([folded(voc.BIZ_STEP, v) for v in _strings(name, value)]))
@@ -281,12 +309,12 @@ def _apply(q: EventQuery, name: str, value: Any) -> None:
     elif name == "orderBy":
         order = _scalar(name, value)
         if order not in ORDER_COLUMNS:
-            raise _bad(name, f"{order!r} cannot order results here (use eventTime or recordTime)")
+            raise _bad(name, CANNOT_ORDER(order=repr(order)))
         q.order_by = order
     elif name == "orderDirection":
         direction = _scalar(name, value)
         if direction not in ("ASC", "DESC"):
-            raise _bad(name, f"{direction!r} is not ASC or DESC")
+            raise _bad(name, IS_NOT_ASC_OR(direction=repr(direction)))
         q.descending = direction == "DESC"
     elif name == "eventCountLimit":
         q.event_count_limit = _count(name, value)
@@ -299,8 +327,8 @@ def _apply(q: EventQuery, name: str, value: Any) -> None:
                 w.append(has_value([typed], vals.c.value.in_(_strings(name, value))))
                 return
         if name.startswith(("EQ_", "GT_", "GE_", "LT_", "LE_", "MATCH_", "WD_", "EXISTS_", "HASATTR_", "EQATTR_")):
-            raise _bad(name, "this query parameter is not supported by this repository")
-        raise _bad(name, "unknown query parameter")
+            raise _bad(name, NOT_SUPPORTED())
+        raise _bad(name, UNKNOWN_QUERY_PARAMETER())
 
 
 # --- running a query, one page at a time -----------------------------------------------------------------
@@ -320,7 +348,7 @@ def decode_token(token: str) -> dict[str, Any]:
     except (binascii.Error, ValueError, orjson.JSONDecodeError):
         state = None
     if not isinstance(state, dict):
-        raise EPCISProblem(400, VALIDATION, "nextPageToken not valid", "nextPageToken is not one this server gave")
+        raise EPCISProblem(400, VALIDATION, TOKEN_NOT_VALID, TOKEN_NOT_OURS)
     return state
 
 
@@ -330,7 +358,7 @@ def per_page_of(raw: str | None) -> int:
     try:
         n = int(raw)
     except ValueError:
-        raise _bad("perPage", f"{raw!r} is not a whole number") from None
+        raise _bad("perPage", IS_NOT_A_WHOLE(value=repr(raw))) from None
     return max(1, min(n, MAX_PER_PAGE))  # the binding lets the server bound perPage; below 1 means 1
 
 
@@ -352,13 +380,12 @@ def run(
         total = conn.execute(select(func.count()).select_from(ev).where(where)).scalar_one()
         if total > q.max_event_count:
             raise EPCISProblem(
-                413, QUERY_TOO_LARGE, "Query result too large",
-                f"{total} events match, more than maxEventCount {q.max_event_count}",
+                413, QUERY_TOO_LARGE, RESULT_TOO_LARGE, TOO_MANY(total=total, limit=q.max_event_count),
             )  # fmt: skip
     state = decode_token(token) if token else {}
     left = state.get("left", q.event_count_limit)
     if left is not None and (not isinstance(left, int) or left < 0):
-        raise EPCISProblem(400, VALIDATION, "nextPageToken not valid", "nextPageToken is not one this server gave")
+        raise EPCISProblem(400, VALIDATION, TOKEN_NOT_VALID, TOKEN_NOT_OURS)
     column = ORDER_COLUMNS.get(q.order_by or "")
     descending = q.descending if column is not None else False
     stmt = select(ev.c.seq, column if column is not None else ev.c.seq).where(where)
@@ -382,7 +409,7 @@ def run(
 
 
 def _after(column: Any, after: Any, descending: bool) -> ColumnElement[bool]:
-    bad = EPCISProblem(400, VALIDATION, "nextPageToken not valid", "nextPageToken is not one this server gave")
+    bad = EPCISProblem(400, VALIDATION, TOKEN_NOT_VALID, TOKEN_NOT_OURS)
     if not isinstance(after, list) or len(after) != 2 or not isinstance(after[1], int):
         raise bad
     key, seq = after
