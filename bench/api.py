@@ -60,7 +60,7 @@ def _serve(db: str, port: int) -> subprocess.Popen[bytes]:
         f"uvicorn.run(create_app({db!r}), host='127.0.0.1', port={port}, log_level='warning')"
     )
     proc = subprocess.Popen([sys.executable, "-c", code])
-    for _ in range(300):
+    for _ in range(1200):  # two minutes: a loaded machine is slow to import the app
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2):
                 return proc
