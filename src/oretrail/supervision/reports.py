@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection, select
 
 from oretrail.rules.monthly_flows import FLOWS, beijing, due_date, flows
@@ -26,10 +27,13 @@ def prefill(conn: Connection, enterprise: str, period: str) -> dict[str, Any]:
 
 
 def standing(conn: Connection, enterprise: str, due_day: int, today: date) -> list[dict[str, Any]]:
-    """Every month the ledger shows controlled material moving at the enterprise's facilities, or it filed
-    for, newest first: `on_time`, `late` (filed after the due day, Beijing time), `missing` (past due, not
-    filed) or `not_due`. The same reading of the deadline as `supervision.late_report`."""
-    owed = {period for (_, period) in flows(conn, [enterprise])}
+    """Every month the enterprise filed for, or was found not to have filed for (a standing
+    `supervision.late_report` alert: the rule has judged that its facilities moved controlled material that
+    month), newest first: `on_time`, `late` (filed after the due day, Beijing time), `missing` or `not_due`.
+    Read from the reports and the rule's alerts rather than recounting the ledger's flows, which takes
+    minutes at national scale."""
+    from oretrail.storage.schema import alerts
+
     filed = dict(
         conn.execute(
             select(monthly_reports.c.period, monthly_reports.c.filed_at).where(
@@ -37,6 +41,12 @@ def standing(conn: Connection, enterprise: str, due_day: int, today: date) -> li
             )
         ).all()
     )
+    found = conn.execute(
+        select(alerts.c.details).where(
+            alerts.c.rule == "supervision.late_report", alerts.c.party == enterprise, alerts.c.withdrawn_at.is_(None)
+        )
+    ).scalars()
+    owed = {str(orjson.loads(d).get("period")) for d in found} - {"None"}
     out = []
     for period in sorted(owed | set(filed), reverse=True):
         due = due_date(period, due_day)
