@@ -4,10 +4,12 @@
     uv run python bench/web.py --db sqlite:///s10.db [--repeat 7]
 
 Accounts (central, a provincial commerce officer of the busiest province, an enterprise compliance officer of
-the enterprise with the most facilities) are added when missing, signed in with a session cookie minted by
-the token machinery, and every page is requested `repeat` times in process (fastapi.testclient: the whole
-app, audit included, without the network). The first answer of each page is printed apart ("cold"): the
-overview's national sums are made once per reader's scope and process (web/flows.py)."""
+the enterprise with the most facilities) are added when missing, and the busiest province's inspection plan
+for June 2025 is made when missing (capacity 20, seed 1; timed, as `POST /supervision/plans` would be);
+readers are signed in with a session cookie minted by the token machinery, and every page is requested
+`repeat` times in process (fastapi.testclient: the whole app, audit included, without the network). The
+first answer of each page is printed apart ("cold"): the overview's national sums are made once per reader's
+scope and process (web/flows.py)."""
 
 from __future__ import annotations
 
@@ -59,16 +61,29 @@ def main() -> None:
         for name, (role, prov, dept, parties) in readers.items():
             if get_user(conn, name) is None:
                 add_user(conn, name, role, password=None, province=prov, department=dept, parties=parties)
+    from oretrail.storage.schema import inspection_plans
+    from oretrail.supervision.plan import plan_inspections
+
+    with eng.begin() as conn:
+        june = inspection_plans.c.province == province, inspection_plans.c.month == "2025-06"
+        planned = conn.execute(select(inspection_plans.c.id).where(*june)).first()
+        if planned is None:
+            t0 = time.perf_counter()
+            s = app.state.settings
+            plan = plan_inspections(conn, s.config, s.catalogue, province, "2025-06", 20, 1)
+            print(f"plan of {province} for 2025-06 ({plan['candidates']} enterprises scored): "
+                  f"{time.perf_counter() - t0:.1f} s")  # fmt: skip
     print(f"database: {records:,} ledger records, {counts['enterprises']:,} enterprises, {counts['alerts']:,} alerts")
     pages: dict[str, list[str]] = {
         "bench-central": [
             "/web/", "/web/alerts", "/web/alerts?severity=high&sort=rule", f"/web/alerts/{alert}", "/web/trace",
             f"/web/trace?lot={lot}", f"/web/trace?lot={lot}&direction=forward", "/web/enterprises",
             f"/web/enterprises/{party}", "/web/licences", "/web/licences?view=near_exhaustion&sort=share&dir=desc",
-            f"/web/inspections?province={province}&month=2025-06", "/web/bulletins",
+            f"/web/inspections?province={province}&month=2025-06",
+            f"/web/inspections?province={province}&month=2025-06&actions=all&sort=due&dir=desc", "/web/bulletins",
         ],
         "bench-provincial": ["/web/", "/web/alerts", "/web/trace", "/web/licences", "/web/inspections?month=2025-06",
-                             f"/web/enterprises/{party}"],
+                             "/web/inspections?month=2025-06&actions=overdue", f"/web/enterprises/{party}"],
         "bench-enterprise": ["/web/", "/web/portal?month=2025-06", "/web/licences", f"/web/enterprises/{party}",
                              "/web/trace"],
     }  # fmt: skip

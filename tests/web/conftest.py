@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -96,6 +96,9 @@ def load_world(engine: Engine) -> dict[str, str]:
         ),
         "licences": _lines(licence("EL2025JX000001", E1), licence("EL2025HN000001", E2)),
         "declarations": _lines(declaration("530120250000000001", E1), declaration("530120250000000002", E2)),
+        "supervision": _lines(*SUPERVISION),
+        "reports": _lines({"enterprise": E1, "period": "2025-05", "filed_at": "2025-06-05T10:00:00+08:00",
+                           "lines": [{"material": "w.ore", "produced_kg": 10}]}),
     }  # fmt: skip
     for feed, data in docs.items():
         BY_NAME[feed].read_bytes(engine, data, f"world-{feed}", settings)
@@ -122,7 +125,33 @@ def load_world(engine: Engine) -> dict[str, str]:
         from oretrail.alerts.store import settle_due
 
         settle_due(conn, datetime(2100, 1, 1))
+        from oretrail.supervision.score import score_all
+
+        for day in (date(2025, 4, 1), date(2025, 6, 1)):  # a risk history of two scores
+            score_all(conn, settings.config, settings.catalogue, day)
     return {rule: alert_id(rule, kind, subject) for rule, kind, subject, *_ in extra}
+
+
+ELEMENTS = ("policy", "organisation", "risk", "review", "emergency", "training", "audit", "records", "manual")
+SUPERVISION: list[dict[str, Any]] = [
+    {"kind": "review", "id": "REV-1", "enterprise": E1, "reviewer": "jx-inspector", "date": "2025-02-01",
+     "elements": {e: {"level": 2, "findings": "", "evidence": ["doc:manual-v1"]} for e in ELEMENTS}},
+    {"kind": "review", "id": "REV-2", "enterprise": E1, "reviewer": "jx-inspector", "date": "2025-05-01",
+     "elements": {**{e: {"level": 2, "findings": "", "evidence": []} for e in ELEMENTS},
+                  "review": {"level": 4, "findings": "screening in the ERP", "evidence": []}}},
+    {"kind": "inspection", "id": "INS-HN-1", "enterprise": E2, "province": HN, "inspector": "hn-inspector",
+     "date": "2025-02-10", "basis": "risk", "items": [{"item": "icp.records", "result": "major", "note": "no files"}],
+     "actions": [{"id": "CA-HN-1", "item": "icp.records", "text": "keep files five years"}]},
+    {"kind": "inspection", "id": "INS-JX-1", "enterprise": E1, "facility": MINE_1, "province": JX,
+     "inspector": "jx-inspector", "date": "2025-05-20", "basis": "random", "facility_status": "yellow",
+     "items": [{"item": "facility.scales", "result": "minor", "note": "scale not calibrated"},
+               {"item": "icp.training", "result": "pass", "note": ""}],
+     "actions": [{"id": "CA-JX-1", "item": "facility.scales", "text": "calibrate the weighbridge",
+                  "due": "2025-08-01"}]},
+    {"kind": "training", "id": "TR-JX-1", "date": "2025-04-01", "province": JX, "topic": "screening",
+     "title": {"zh": "出口管制合规培训", "en": "Export control compliance training"}, "guidance": [],
+     "attendance": [{"enterprise": E1, "attendees": 3}]},
+]  # fmt: skip
 
 
 @pytest.fixture(scope="module")

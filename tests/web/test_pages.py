@@ -371,6 +371,8 @@ def _pages(site: Site) -> list[tuple[str, str]]:
         ("central", "/web/inspections?province=CN-JX&month=2025-06"), ("commerce", "/web/bulletins"),
         ("commerce", f"/web/bulletins/{bulletin}"), ("jx-commerce", "/web/"), ("ent-1", "/web/portal"),
         ("ent-1", f"/web/portal/uploads/{upload}"), ("ent-1", f"/web/enterprises/{E1}"),
+        ("jx-inspector", "/web/inspections?month=2025-06&actions=all"), ("hn-commerce", f"/web/enterprises/{E2}"),
+        ("jx-commerce", f"/web/alerts/{aid}"),
     ]  # fmt: skip
 
 

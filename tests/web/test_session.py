@@ -73,6 +73,31 @@ def test_a_form_from_another_site_is_refused(client: TestClient) -> None:
     assert r.status_code == 303
 
 
+def test_every_form_that_writes_refuses_a_post_from_another_site_before_it_acts(client: TestClient) -> None:
+    from oretrail.storage.schema import inspection_plans
+
+    _sign_in(client)  # a Jiangxi commerce officer, who may plan and record inspections there
+    posts = {
+        "/web/inspections/plan": {"province": "CN-JX", "month": "2025-06", "capacity": "1"},
+        "/web/inspections/record": {"province": "CN-JX", "month": "2025-06", "date": "2025-06-01"},
+        "/web/inspections/actions/CA-1/close": {"province": "CN-JX", "date": "2025-06-01"},
+        "/web/portal/report": {"enterprise": "urn:oretrail:party:uscc:91360700MA35F0AX28", "period": "2025-06"},
+        "/web/alerts/some-alert/attach": {"note": "x"},
+    }
+    for path, form in posts.items():
+        for headers in ({"Origin": "https://evil.example"}, {"Sec-Fetch-Site": "cross-site"}):
+            r = client.post(path, data=form, headers=headers, follow_redirects=False)
+            assert r.status_code == 403 and r.json() == {"detail": "cross-site form post refused"}, (path, headers)
+    with client.app.state.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(inspection_plans)).scalar_one() == 0
+    # the same plan from our own page is made
+    r = client.post("/web/inspections/plan", data=posts["/web/inspections/plan"],
+                    headers={"Origin": "http://127.0.0.1"}, follow_redirects=False)  # fmt: skip
+    assert r.status_code == 303 and r.headers["location"].startswith("/web/inspections?")
+    with client.app.state.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(inspection_plans)).scalar_one() == 1
+
+
 def test_a_denial_is_a_page_for_a_browser_and_a_problem_for_a_program(client: TestClient) -> None:
     client.cookies.set("ot_access", issue_access(client.app.state.token_key, "firm", "enterprise"), path="/web")
     page = client.get("/web/alerts", headers={"Accept": "text/html"})

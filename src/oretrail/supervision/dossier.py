@@ -49,19 +49,18 @@ class NotFound(LookupError):
     pass
 
 
-def dossier(conn: Connection, party: str, cfg: Config, catalogue: Any, lang: str = "en") -> dict[str, Any]:
-    ent = conn.execute(select(enterprises).where(enterprises.c.party_id == party)).first()
-    if ent is None:
-        raise NotFound(f"no enterprise {party} in the registry")
-    day = today(conn)
-    events: list[dict[str, Any]] = []  # the timeline
+Rows = list[dict[str, Any]]
+Dated = list[dict[str, Any]]  # timeline entries: {date, kind, what}
 
-    fac_rows = conn.execute(select(facilities).where(facilities.c.owner == party).order_by(facilities.c.location_id))
+
+def facility_part(conn: Connection, party: str, cfg: Config, day: date) -> tuple[Rows, Dated]:
+    """Each facility of `party` with its status on `day` and its history up to then."""
+    places = select(facilities.c.location_id).where(facilities.c.owner == party)
     hist: dict[str, list[tuple[date, str, str]]] = defaultdict(list)
-    for r in conn.execute(select(facility_statuses)):
+    for r in conn.execute(select(facility_statuses).where(facility_statuses.c.facility.in_(places))):
         hist[r.facility].append((r.since, r.status, r.inspection_id))
-    facs = []
-    for f in fac_rows:
+    facs, events = [], []
+    for f in conn.execute(select(facilities).where(facilities.c.owner == party).order_by(facilities.c.location_id)):
         spans = timeline(hist.get(f.location_id, []), cfg)
         now = next((s for s in spans if s.start <= day < s.end), spans[-1])
         facs.append({"id": f.location_id, "type": f.type, "province": f.province,
@@ -71,6 +70,91 @@ def dossier(conn: Connection, party: str, cfg: Config, catalogue: Any, lang: str
             if s.cause != "never_inspected" and s.start <= day:
                 events.append({"date": s.start.isoformat(), "kind": "facility_status",
                                "what": f"{f.location_id}: {s.status} ({s.cause})"})  # fmt: skip
+    return facs, events
+
+
+def review_part(conn: Connection, party: str) -> tuple[Rows, Dated]:
+    rev, events = [], []
+    for r in conn.execute(select(reviews).where(reviews.c.enterprise == party).order_by(reviews.c.date)):
+        levels = {k: v["level"] for k, v in orjson.loads(r.elements).items()}
+        rev.append({"id": r.id, "date": r.date.isoformat(), "reviewer": r.reviewer, "template": r.template_version,
+                    "score": r.score, "levels": levels})  # fmt: skip
+        events.append({"date": r.date.isoformat(), "kind": "review", "what": f"{r.id}: {r.score:g}/100"})
+    return rev, events
+
+
+def inspection_part(conn: Connection, party: str) -> tuple[Rows, Dated]:
+    insp, events = [], []
+    for r in conn.execute(select(inspections).where(inspections.c.enterprise == party).order_by(inspections.c.date)):
+        insp.append({"id": r.id, "date": r.date.isoformat(), "facility": r.facility, "basis": r.basis,
+                     "inspector": r.inspector, "items": orjson.loads(r.items), "alerts": orjson.loads(r.alerts),
+                     "facility_status": r.facility_status, "plan": r.plan})  # fmt: skip
+        events.append({"date": r.date.isoformat(), "kind": "inspection", "what": f"{r.id} ({r.basis})"})
+    return insp, events
+
+
+def action_part(conn: Connection, party: str, day: date) -> tuple[Rows, Dated]:
+    """Corrective actions with their deadlines; overdue: open past its due day, or closed after it."""
+    acts, events = [], []
+    q = (
+        select(corrective_actions, action_closures.c.closed_on)
+        .outerjoin(action_closures, action_closures.c.action_id == corrective_actions.c.id)
+        .where(corrective_actions.c.enterprise == party)
+        .order_by(corrective_actions.c.due_on)
+    )
+    for r in conn.execute(q):
+        overdue = (r.closed_on is None and r.due_on < day) or (r.closed_on is not None and r.closed_on > r.due_on)
+        acts.append({"id": r.id, "inspection": r.inspection_id, "item": r.item, "text": r.text,
+                     "opened_on": r.opened_on.isoformat(), "due_on": r.due_on.isoformat(),
+                     "closed_on": r.closed_on and r.closed_on.isoformat(), "overdue": overdue})  # fmt: skip
+        if r.closed_on:
+            events.append({"date": r.closed_on.isoformat(), "kind": "action_closed", "what": r.id})
+    return acts, events
+
+
+def training_part(conn: Connection, party: str, lang: str) -> tuple[Rows, Dated]:
+    trn, events = [], []
+    q = (
+        select(trainings, training_attendance.c.attendees)
+        .join(training_attendance, training_attendance.c.training_id == trainings.c.id)
+        .where(training_attendance.c.enterprise == party)
+        .order_by(trainings.c.date)
+    )
+    for r in conn.execute(q):
+        title = orjson.loads(r.title)
+        trn.append({"id": r.id, "date": r.date.isoformat(), "topic": r.topic, "attendees": r.attendees,
+                    "title": title.get(lang) or next(iter(title.values()))})  # fmt: skip
+        events.append({"date": r.date.isoformat(), "kind": "training", "what": r.id})
+    return trn, events
+
+
+def report_part(conn: Connection, party: str) -> tuple[Rows, Dated]:
+    reps, events = [], []
+    for r in conn.execute(select(monthly_reports).where(monthly_reports.c.enterprise == party)
+                          .order_by(monthly_reports.c.period)):  # fmt: skip
+        reps.append({"period": r.period, "filed_at": r.filed_at.isoformat(timespec="seconds") + "Z",
+                     "lines": orjson.loads(r.lines)})  # fmt: skip
+        events.append({"date": r.filed_at.date().isoformat(), "kind": "report", "what": r.period})
+    return reps, events
+
+
+def flag_part(conn: Connection, party: str, day: date, catalogue: Any, lang: str) -> Rows:
+    """Exports of licence-controlled goods without training in the last twelve months."""
+    year_ago = day - timedelta(days=365)
+    exported = controlled_exports(conn, party, year_ago, day, catalogue)
+    trained = last_training(conn, party, day)
+    if exported and (trained is None or trained < year_ago):
+        return [{"flag": "untrained", "message": UNTRAINED(count=len(exported), since=year_ago.isoformat())
+                 .render(lang)}]  # fmt: skip
+    return []
+
+
+def dossier(conn: Connection, party: str, cfg: Config, catalogue: Any, lang: str = "en") -> dict[str, Any]:
+    ent = conn.execute(select(enterprises).where(enterprises.c.party_id == party)).first()
+    if ent is None:
+        raise NotFound(f"no enterprise {party} in the registry")
+    day = today(conn)
+    facs, events = facility_part(conn, party, cfg, day)  # events: the timeline
 
     drawn = dict(conn.execute(select(declarations.c.licence_no, func.sum(declarations.c.net_g)).where(
         declarations.c.exporter == party, declarations.c.licence_no.is_not(None)).group_by(
@@ -99,62 +183,17 @@ def dossier(conn: Connection, party: str, cfg: Config, catalogue: Any, lang: str
                            "message": message_of(r).render(lang)})  # fmt: skip
         events.append({"date": r.raised_at.date().isoformat(), "kind": "alert", "what": f"{r.rule} ({r.status})"})
 
-    rev = []
-    for r in conn.execute(select(reviews).where(reviews.c.enterprise == party).order_by(reviews.c.date)):
-        levels = {k: v["level"] for k, v in orjson.loads(r.elements).items()}
-        rev.append({"id": r.id, "date": r.date.isoformat(), "reviewer": r.reviewer, "template": r.template_version,
-                    "score": r.score, "levels": levels})  # fmt: skip
-        events.append({"date": r.date.isoformat(), "kind": "review", "what": f"{r.id}: {r.score:g}/100"})
-
-    insp = []
-    for r in conn.execute(select(inspections).where(inspections.c.enterprise == party).order_by(inspections.c.date)):
-        insp.append({"id": r.id, "date": r.date.isoformat(), "facility": r.facility, "basis": r.basis,
-                     "inspector": r.inspector, "items": orjson.loads(r.items), "alerts": orjson.loads(r.alerts),
-                     "facility_status": r.facility_status, "plan": r.plan})  # fmt: skip
-        events.append({"date": r.date.isoformat(), "kind": "inspection", "what": f"{r.id} ({r.basis})"})
-
-    acts = []
-    q = (
-        select(corrective_actions, action_closures.c.closed_on)
-        .outerjoin(action_closures, action_closures.c.action_id == corrective_actions.c.id)
-        .where(corrective_actions.c.enterprise == party)
-        .order_by(corrective_actions.c.due_on)
-    )
-    for r in conn.execute(q):
-        overdue = (r.closed_on is None and r.due_on < day) or (r.closed_on is not None and r.closed_on > r.due_on)
-        acts.append({"id": r.id, "inspection": r.inspection_id, "item": r.item, "text": r.text,
-                     "opened_on": r.opened_on.isoformat(), "due_on": r.due_on.isoformat(),
-                     "closed_on": r.closed_on and r.closed_on.isoformat(), "overdue": overdue})  # fmt: skip
-        if r.closed_on:
-            events.append({"date": r.closed_on.isoformat(), "kind": "action_closed", "what": r.id})
-
-    trn = []
-    q = (
-        select(trainings, training_attendance.c.attendees)
-        .join(training_attendance, training_attendance.c.training_id == trainings.c.id)
-        .where(training_attendance.c.enterprise == party)
-        .order_by(trainings.c.date)
-    )
-    for r in conn.execute(q):
-        title = orjson.loads(r.title)
-        trn.append({"id": r.id, "date": r.date.isoformat(), "topic": r.topic, "attendees": r.attendees,
-                    "title": title.get(lang) or next(iter(title.values()))})  # fmt: skip
-        events.append({"date": r.date.isoformat(), "kind": "training", "what": r.id})
-
-    reps = []
-    for r in conn.execute(select(monthly_reports).where(monthly_reports.c.enterprise == party)
-                          .order_by(monthly_reports.c.period)):  # fmt: skip
-        reps.append({"period": r.period, "filed_at": r.filed_at.isoformat(timespec="seconds") + "Z",
-                     "lines": orjson.loads(r.lines)})  # fmt: skip
-        events.append({"date": r.filed_at.date().isoformat(), "kind": "report", "what": r.period})
-
-    flags = []
-    year_ago = day - timedelta(days=365)
-    exported = controlled_exports(conn, party, year_ago, day, catalogue)
-    trained = last_training(conn, party, day)
-    if exported and (trained is None or trained < year_ago):
-        flags.append({"flag": "untrained", "message": UNTRAINED(count=len(exported), since=year_ago.isoformat())
-                      .render(lang)})  # fmt: skip
+    rev, more = review_part(conn, party)
+    events += more
+    insp, more = inspection_part(conn, party)
+    events += more
+    acts, more = action_part(conn, party, day)
+    events += more
+    trn, more = training_part(conn, party, lang)
+    events += more
+    reps, more = report_part(conn, party)
+    events += more
+    flags = flag_part(conn, party, day, catalogue, lang)
 
     scores = history(conn, party, lang)
     events.sort(key=lambda e: (e["date"], e["kind"]), reverse=True)

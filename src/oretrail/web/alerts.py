@@ -1,5 +1,6 @@
 """Page 2, the alert queue: filter, sort and page through the alerts the reader may see, open one to read its
-evidence, explanation and trace, and act on it within the platform's workflow (alerts/workflow.py).
+evidence, explanation and trace, act on it within the platform's workflow (alerts/workflow.py), and attach
+files to it and download them (alerts/attachments.py).
 
 The queue is the officers' queue of the API (settled, standing alerts of the alert rules), narrowed by the
 same predicate (`alerts_visible`); an action is the same `record_action` the API calls, with the signed-in
@@ -27,15 +28,15 @@ from oretrail.registry.provinces import MINERAL_PROVINCES, _cn_subdivisions
 from oretrail.rules.rule import Queue
 from oretrail.rules.runner import RULES
 from oretrail.storage.schema import alerts, lots
-from oretrail.web.errors import Denied, NotFound
+from oretrail.web.errors import BadInput, Denied, NotFound
 from oretrail.web.paging import paginate
-from oretrail.web.render import language, may, page, redirect
+from oretrail.web.render import finish, language, may, page, redirect
 from oretrail.web.session import PATH, page_caller, same_site
 
 router = APIRouter(prefix=PATH, include_in_schema=False)
 
 QUEUE_RULES = tuple(r.id for r in RULES if r.queue is Queue.ALERTS)
-OFFICER_ACTIONS = tuple(a for a in ACTIONS if a != "attach")  # files are attached through the API
+OFFICER_ACTIONS = tuple(a for a in ACTIONS if a != "attach")  # a file is attached by its own form
 _SEVERITY = case({level: i for i, level in enumerate(LEVELS)}, value=alerts.c.severity, else_=-1)
 COLUMNS = {
     "raised": alerts.c.raised_at,
@@ -124,13 +125,35 @@ def _detail(request: Request, who: Caller, conn: Connection, alert_id: str, *, s
     may_act = may(who, "act", "alert") and (
         conn.execute(select(alerts.c.id).where(alerts.c.id == alert_id, alerts_visible(who, "act"))).first() is not None
     )
+    files = _attachments(conn, st.history)
     return page(
-        request, who, "alert.html", status=status, title="web.alert.title", active="alerts", row=row,
+        request, who, "alert.html", status=status, files=files, title="web.alert.title", active="alerts", row=row,
         message=message_of(row).render(lang), departments_of=orjson.loads(row.departments), evidence=evidence,
         lot_ids=lot_ids, state=st, history=history, explanation=explain(conn, alert_id, lang), may_act=may_act,
         closed=st.status in CLOSED, actions=OFFICER_ACTIONS, all_departments=DEPARTMENTS_ALL,
         provinces=provinces(), error=error, done=request.query_params.get("done"),
     )  # fmt: skip
+
+
+def _attachments(conn: Connection, history: list[Any]) -> list[dict[str, Any]]:
+    """The files attached to the alert, as the workflow log holds them (who, when, the note given: the file's
+    name from this page), with their media type and size."""
+    from oretrail.storage.schema import attachments
+
+    attached = [a for a in history if a.action == "attach" and a.attachment]
+    if not attached:
+        return []
+    meta = {
+        r.sha256: r
+        for r in conn.execute(
+            select(attachments.c.sha256, attachments.c.media_type, attachments.c.size).where(
+                attachments.c.sha256.in_({a.attachment for a in attached})
+            )
+        )
+    }
+    return [{"sha256": a.attachment, "actor": a.actor, "at": a.at, "note": a.note, "media_type":
+             meta[a.attachment].media_type if a.attachment in meta else "", "size":
+             meta[a.attachment].size if a.attachment in meta else 0} for a in attached]  # fmt: skip
 
 
 @router.get("/alerts/{alert_id}")
@@ -176,3 +199,67 @@ def act(
         with eng.connect() as conn:
             return _detail(request, who, conn, alert_id, status=422, error=str(exc))
     return redirect(request, f"{PATH}/alerts/{alert_id}?done={action}")
+
+
+@router.post("/alerts/{alert_id}/attach", dependencies=[Depends(same_site)])
+async def attach(
+    request: Request,
+    alert_id: str,
+    who: Annotated[Caller, Depends(page_caller)],
+    eng: Annotated[Engine, Depends(engine)],
+) -> Response:
+    """`POST /alerts/{id}/attachments` from a form: the same permission (act on this alert), the same store
+    (once by SHA-256) and the same workflow entry; the file's name is the entry's note."""
+    from oretrail.alerts.attachments import MAX_ATTACHMENT_BYTES, AttachmentError, store_attachment
+
+    audit = note(request)
+    audit.action, audit.kind, audit.object = "act.attach", "alert", alert_id
+    if not may(who, "act", "alert"):
+        raise Denied(f"{who.user} ({who.describe()}) may not act on alerts")
+    if int(request.headers.get("content-length") or 0) > MAX_ATTACHMENT_BYTES + 65536:
+        raise BadInput(f"an attachment holds at most {MAX_ATTACHMENT_BYTES // 2**20} MiB")
+    form = await request.form()
+    upload = form.get("file")
+    if upload is None or isinstance(upload, str):
+        raise BadInput("choose a file to attach (form field file)")
+    body = await upload.read()
+    name = (upload.filename or "attachment")[:200]
+    words = str(form.get("note") or "").strip()
+    try:
+        with eng.begin() as conn:
+            visible(conn, who, alert_id, "act")
+            digest = store_attachment(conn, body, upload.content_type or "")
+            record_action(conn, alert_id, "attach", who.user, note=f"{name} · {words}" if words else name,
+                          attachment=digest)  # fmt: skip
+    except (AttachmentError, WorkflowError) as exc:
+        audit.reason = str(exc)
+        with eng.connect() as conn:
+            return _detail(request, who, conn, alert_id, status=422, error=str(exc))
+    return redirect(request, f"{PATH}/alerts/{alert_id}?done=attach#files")
+
+
+@router.get("/attachments/{sha256}")
+def download(
+    request: Request,
+    sha256: str,
+    who: Annotated[Caller, Depends(page_caller)],
+    conn: Annotated[Connection, Depends(reader)],
+) -> Response:
+    """`GET /attachments/{sha256}`'s rule: readable by whoever may read an alert it is attached to. Always
+    a download, never shown in the page's origin (an attached HTML file must not run as ours)."""
+    from oretrail.alerts.attachments import read_attachment
+    from oretrail.storage.schema import alert_actions
+
+    audit = note(request)
+    audit.action, audit.kind, audit.object = "read", "alert", sha256
+    if not may(who, "read", "alert"):
+        raise Denied(f"{who.user} ({who.describe()}) may not read alerts")
+    holders = select(alert_actions.c.alert_id).where(alert_actions.c.attachment == sha256)
+    seen = conn.execute(select(alerts.c.id).where(alerts.c.id.in_(holders), alerts_visible(who)).limit(1)).first()
+    found = read_attachment(conn, sha256) if seen is not None else None
+    if found is None:
+        if unconstrained(who, "read", "alert"):
+            raise NotFound(f"no attachment {sha256}")
+        raise Denied(f"attachment {sha256} is not on an alert {who.user} may read ({who.describe()})")
+    headers = {"Content-Disposition": f'attachment; filename="{sha256[:16]}"'}
+    return finish(request, Response(found[0], media_type=found[1], headers=headers))

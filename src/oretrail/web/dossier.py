@@ -1,11 +1,13 @@
-"""Page 4, the company dossier: what the records already say of an enterprise (registry, facilities,
-licences and their drawdown, alerts and their outcomes, flows by material and month, a timeline), each part
-read through the reader's visibility predicate. Reviews, inspections, corrective actions and the risk score
-come with the supervision work (issue 14): the page keeps marked places for them.
+"""Page 4, the company dossier: what the records say of an enterprise (registry, facilities and their
+status, licences and their drawdown, alerts and their outcomes, flows by material and month, the risk score
+with its components and history, compliance reviews, inspections and findings, corrective actions, training,
+monthly reports, a timeline), each part read through the reader's visibility predicate; the supervision
+parts come from `web/supervision.py`.
 """
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
 import orjson
@@ -31,6 +33,7 @@ from oretrail.web.licences import licence_query
 from oretrail.web.paging import paginate
 from oretrail.web.render import language, may, page
 from oretrail.web.session import PATH, page_caller
+from oretrail.web.supervision import dossier_part
 
 router = APIRouter(prefix=PATH, include_in_schema=False)
 
@@ -134,8 +137,33 @@ def dossier(
         ctx["outcomes"] = dict(outcomes)
     if may(who, "read", "event"):
         ctx["flows"] = flows_of(conn, who, [p.location_id for p in plants])
+    ctx.update(dossier_part(conn, who, party, lang, request.app.state.settings))
     ctx["timeline"] = timeline(conn, who, party, [p.location_id for p in plants], ctx.get("alerts", []), lang)
+    ctx["timeline"] = sorted(ctx["timeline"] + supervised_dates(ctx), key=lambda i: i["at"], reverse=True)[:60]
     return page(request, who, "dossier.html", title="web.dossier.title", active="enterprises", **ctx)
+
+
+def supervised_dates(ctx: dict[str, Any]) -> list[dict[str, Any]]:
+    """Timeline entries of the supervision records the page shows."""
+    from datetime import datetime, time
+
+    def at(day: str) -> datetime:
+        return datetime.combine(date.fromisoformat(day[:10]), time())
+
+    items: list[dict[str, Any]] = []
+    for r in ctx.get("reviews", [])[:10]:
+        items.append({"at": at(r["date"]), "kind": "review", "text": f"{r['id']} · {r['score']:g}/100"})
+    for r in ctx.get("inspections", [])[:10]:
+        items.append({"at": at(r["date"]), "kind": "inspection", "text": r["id"]})
+    for r in ctx.get("actions", []):
+        if r["closed_on"]:
+            items.append({"at": at(r["closed_on"]), "kind": "action_closed", "text": r["id"]})
+    for r in ctx.get("trainings", [])[:10]:
+        items.append({"at": at(r["date"]), "kind": "training", "text": r["title"]})
+    for r in ctx.get("reports", [])[:12]:
+        if r["filed_at"] is not None:
+            items.append({"at": r["filed_at"], "kind": "report", "text": r["period"]})
+    return items
 
 
 def _today() -> Any:

@@ -75,3 +75,18 @@ def bars(
     if horizontal:
         layout["xaxis"] = {"title": {"text": y_title}, "automargin": True}
     return {"data": data, "layout": layout}
+
+
+def line(x: Sequence[str], y: Sequence[float], *, name: str, y_title: str, y_range: tuple[float, float],
+         height: int = 240) -> dict[str, Any]:  # fmt: skip
+    """One series over dates (a score's history): markers joined by lines, the axis fixed to `y_range` so a
+    small move does not look large."""
+    trace = {"type": "scatter", "mode": "lines+markers", "name": name, "x": list(x), "y": list(y),
+             "line": {"color": PALETTE[0]}, "marker": {"size": 7}}  # fmt: skip
+    layout = _layout(
+        height=height,
+        showlegend=False,
+        xaxis={"type": "date", "automargin": True},
+        yaxis={"title": {"text": y_title}, "range": list(y_range), "automargin": True},
+    )
+    return {"data": [trace], "layout": layout}

@@ -1,32 +1,51 @@
-"""Page 6, inspections of a province in a month. What the records already allow is here: the facilities of
-the province, each with the activity it had that month and the standing alerts concerning its owner, ranked
-so that an inspector sees where to look first. The inspection plan (risk-based picks with a random share),
-recording an inspection and its findings, and corrective actions with their deadlines are the supervision
-work (issue 14): the page keeps marked places for them.
+"""Page 6, inspections of a province in a month: the month's plan (risk picks with a random share, each with
+why it was chosen) and making one; where the records point (facilities with the most open alerts and activity
+that month); recording an inspection with its checklist findings, the facility's status and corrective
+actions; and the province's corrective actions with their deadlines, overdue marked, closed from here.
+
+A plan is `supervision/plan.py`'s, behind the API's own province check (`api/supervision.py`
+`_own_province`); an inspection and a closure are records of the supervision feed, sent through its capture
+(`web/supervision.py` `send`), so the permission table and the feed's checks decide as they do over the API.
 """
 
 from __future__ import annotations
 
+import secrets
 from datetime import date, datetime
 from typing import Annotated, Any
 
+import orjson
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, Engine, func, select
 
 from oretrail.access.caller import Caller
-from oretrail.access.scope import alerts_visible, events_visible, facilities_visible
-from oretrail.api.auth import note
-from oretrail.api.deps import reader
+from oretrail.access.scope import alerts_visible, events_visible, facilities_visible, supervised_visible
+from oretrail.api.auth import Problem, note
+from oretrail.api.deps import engine, reader
 from oretrail.clock import utcnow
-from oretrail.storage.schema import alerts, enterprises, events, facilities
+from oretrail.storage.schema import (
+    action_closures,
+    alerts,
+    corrective_actions,
+    enterprises,
+    events,
+    facilities,
+    inspection_plans,
+)
+from oretrail.supervision.records import BASES, RESULTS, SET_STATUSES
 from oretrail.web.alerts import provinces
-from oretrail.web.errors import Denied
-from oretrail.web.render import may, page
-from oretrail.web.session import PATH, page_caller
+from oretrail.web.errors import BadInput, Denied
+from oretrail.web.paging import paginate
+from oretrail.web.render import language, may, page, redirect
+from oretrail.web.session import PATH, page_caller, same_site
+from oretrail.web.supervision import checklist, item_name, parse_day, send
 
 router = APIRouter(prefix=PATH, include_in_schema=False)
 SHOWN = 50
+ACTION_SLOTS = 3  # corrective actions an inspection form offers
+ACTION_COLUMNS = {"due": corrective_actions.c.due_on, "opened": corrective_actions.c.opened_on,
+                  "enterprise": enterprises.c.name, "id": corrective_actions.c.id}  # fmt: skip
 
 
 def _month(text: str | None) -> date:
@@ -91,8 +110,224 @@ def inspections(
     ranked = sorted(
         rows, key=lambda r: (-open_alerts.get(r.owner, 0), -int(getattr(r, "events", 0) or 0), r.location_id)
     )
+    lang = language(request)
+    ctx: dict[str, Any] = {}
+    if may(who, "read", "supervision"):
+        ctx["plans"] = _plans(conn, who, province, f"{first:%Y-%m}", lang)
+        ctx["actions"], ctx["action_paging"] = _actions(conn, who, province, params)
+        ctx["may_plan"] = may_plan(request, who, province)
+        ctx["may_record"] = ctx["may_plan"]  # the same permission: capture supervision in this province
+        if ctx["may_record"]:
+            ctx["form"] = _form_choices(conn, who, province, params, lang)
+        ctx["item_name"] = lambda item: item_name(item, lang)
     return page(
         request, who, "inspections.html", title="web.nav.inspections", active="inspections",
         rows=ranked[:SHOWN], total=len(rows), open_alerts=open_alerts, province=province, month=first,
         provinces=provinces(), fixed_province=who.province is not None, with_events=activity is not None,
+        done=params.get("done"), **ctx,
     )  # fmt: skip
+
+
+def may_plan(request: Request, who: Caller, province: str) -> bool:
+    """The API's check (`_own_province`) as a yes or no, for showing the forms."""
+    from oretrail.api.supervision import _own_province
+
+    if not may(who, "capture", "supervision"):
+        return False
+    audit = note(request)
+    reason = audit.reason
+    try:
+        _own_province(request, who, province)
+    except Problem:
+        return False
+    finally:
+        audit.reason = reason  # a form not shown is not a refusal
+    return True
+
+
+def _plans(conn: Connection, who: Caller, province: str, month: str, lang: str) -> list[dict[str, Any]]:
+    """The plans made for the province and month, newest first, picks with their reasons in `lang`."""
+    from oretrail.supervision.plan import rendered
+
+    p = inspection_plans
+    visible = supervised_visible(who, p.c.province, province=p.c.province)
+    rows = conn.execute(
+        select(p).where(p.c.province == province, p.c.month == month, visible).order_by(p.c.created_at.desc())
+    ).all()
+    out = []
+    for r in rows:
+        picks = rendered(orjson.loads(r.picks), lang)
+        names = dict(
+            conn.execute(
+                select(enterprises.c.party_id, enterprises.c.name).where(
+                    enterprises.c.party_id.in_([x["enterprise"] for x in picks])
+                )
+            ).all()
+        )
+        for x in picks:
+            x["name"] = names.get(x["enterprise"], x["enterprise"])
+        out.append({"row": r, "picks": picks, "risk": sum(x["basis"] == "risk" for x in picks)})
+    return out
+
+
+def _today(conn: Connection) -> date:
+    from oretrail.supervision.score import today
+
+    return today(conn)
+
+
+def _actions(conn: Connection, who: Caller, province: str, params: dict[str, str]) -> tuple[list[Any], Any]:
+    """Corrective actions of the province's enterprises the reader may see: open ones (default), overdue, or
+    all; sorted and paged in the database."""
+    a, c = corrective_actions, action_closures
+    day = _today(conn)
+    q = (
+        select(a, c.c.closed_on, enterprises.c.name)
+        .outerjoin(c, c.c.action_id == a.c.id)
+        .join(enterprises, enterprises.c.party_id == a.c.enterprise)
+        .where(enterprises.c.province == province, supervised_visible(who, a.c.enterprise))
+    )
+    shown = params.get("actions", "open")
+    if shown == "open":
+        q = q.where(c.c.closed_on.is_(None))
+    elif shown == "overdue":
+        q = q.where(((c.c.closed_on.is_(None)) & (a.c.due_on < day)) | (c.c.closed_on > a.c.due_on))
+    rows, paging = paginate(conn, q, params, ACTION_COLUMNS, ("due", "asc"), tiebreak=a.c.id)
+    out = []
+    for r in rows:
+        overdue = (r.closed_on is None and r.due_on < day) or (r.closed_on is not None and r.closed_on > r.due_on)
+        out.append({"row": r, "overdue": overdue})
+    return out, paging
+
+
+def _form_choices(conn: Connection, who: Caller, province: str, params: dict[str, str], lang: str) -> dict[str, Any]:
+    ents = conn.execute(
+        select(enterprises.c.party_id, enterprises.c.name)
+        .where(enterprises.c.province == province, supervised_visible(who, enterprises.c.party_id))
+        .order_by(enterprises.c.name)
+    ).all()
+    chosen = params.get("inspect", "")
+    places = conn.execute(
+        select(facilities.c.location_id, facilities.c.owner, facilities.c.type)
+        .where(facilities.c.province == province, facilities_visible(who))
+        .order_by(facilities.c.owner, facilities.c.location_id)
+    ).all()
+    if chosen:
+        places = [p for p in places if p.owner == chosen]
+    return {
+        "enterprises": ents, "facilities": places, "chosen": chosen, "plan": params.get("plan", ""),
+        "basis": params.get("basis", "risk"), "bases": BASES, "results": RESULTS, "statuses": SET_STATUSES,
+        "items": checklist(lang), "slots": range(ACTION_SLOTS), "today": _today(conn).isoformat(),
+    }  # fmt: skip
+
+
+def _back(province: str, month: str, done: str, anchor: str) -> str:
+    from urllib.parse import urlencode
+
+    return f"{PATH}/inspections?{urlencode({'province': province, 'month': month, 'done': done})}#{anchor}"
+
+
+@router.post("/inspections/plan", dependencies=[Depends(same_site)])
+async def make_plan(
+    request: Request,
+    who: Annotated[Caller, Depends(page_caller)],
+    eng: Annotated[Engine, Depends(engine)],
+) -> Response:
+    """`POST /supervision/plans` from a form: the same province check, the same planner."""
+    from oretrail.api.supervision import _own_province
+    from oretrail.registry.provinces import is_cn_province
+    from oretrail.supervision.plan import plan_inspections
+
+    form = await request.form()
+    audit = note(request)
+    audit.action, audit.kind = "capture", "supervision"
+    if not may(who, "capture", "supervision"):
+        raise Denied(f"{who.user} ({who.describe()}) may not make inspection plans")
+    province, month = str(form.get("province") or ""), str(form.get("month") or "")
+    if not is_cn_province(province):
+        raise BadInput(f"province: {province!r} is not an ISO 3166-2 province of China")
+    try:
+        datetime.strptime(month, "%Y-%m")
+        capacity, seed = int(str(form.get("capacity") or "")), int(str(form.get("seed") or "0"))
+    except ValueError:
+        raise BadInput("month YYYY-MM, capacity and seed whole numbers") from None
+    if not 1 <= capacity <= 10_000:
+        raise BadInput(f"capacity: 1 to 10,000 inspections (got {capacity})")
+    try:
+        _own_province(request, who, province)
+    except Problem as exc:
+        raise Denied(str(exc.detail)) from None
+    s = request.app.state.settings
+    with eng.begin() as conn:
+        plan = plan_inspections(conn, s.config, s.catalogue, province, month, capacity, seed)
+    audit.object = plan["id"]
+    return redirect(request, _back(province, month, "planned", "plan"))
+
+
+@router.post("/inspections/record", dependencies=[Depends(same_site)])
+async def record_inspection(
+    request: Request,
+    who: Annotated[Caller, Depends(page_caller)],
+    eng: Annotated[Engine, Depends(engine)],
+) -> Response:
+    """An inspection record of the supervision feed, built from the form and sent through its capture."""
+    form = await request.form()
+    audit = note(request)
+    audit.action, audit.kind = "capture", "supervision"
+    if not may(who, "capture", "supervision"):
+        raise Denied(f"{who.user} ({who.describe()}) may not record inspections")
+    province, month = str(form.get("province") or ""), str(form.get("month") or "")
+    day = parse_day(str(form.get("date") or ""), "date")
+    items = []
+    for item in checklist("en"):
+        result = str(form.get(f"result.{item[0]}") or "")
+        if result:
+            items.append({"item": item[0], "result": result, "note": str(form.get(f"note.{item[0]}") or "").strip()})
+    ident = f"INSP-{province}-{day:%Y%m%d}-{secrets.token_hex(3)}"
+    actions = []
+    for n in range(ACTION_SLOTS):
+        text = str(form.get(f"action.{n}.text") or "").strip()
+        if not text:
+            continue
+        action: dict[str, Any] = {"id": f"{ident}-A{n + 1}", "item": str(form.get(f"action.{n}.item") or ""),
+                                  "text": text}  # fmt: skip
+        if form.get(f"action.{n}.due"):
+            action["due"] = str(form.get(f"action.{n}.due"))
+        actions.append(action)
+    record: dict[str, Any] = {
+        "kind": "inspection", "id": ident, "enterprise": str(form.get("enterprise") or ""), "province": province,
+        "inspector": who.user, "date": day.isoformat(), "basis": str(form.get("basis") or ""), "items": items,
+        "actions": actions,
+    }  # fmt: skip
+    for key in ("facility", "plan", "facility_status"):
+        if form.get(key):
+            record[key] = str(form.get(key))
+    audit.object = ident
+    send(eng, who, "supervision", [record], f"web-inspection-{ident}", request.app.state.settings)
+    return redirect(request, _back(province, month, "recorded", "actions"))
+
+
+@router.post("/inspections/actions/{action_id}/close", dependencies=[Depends(same_site)])
+async def close_action(
+    request: Request,
+    action_id: str,
+    who: Annotated[Caller, Depends(page_caller)],
+    eng: Annotated[Engine, Depends(engine)],
+) -> Response:
+    """A closure record of the supervision feed: the permission follows the enterprise of the action."""
+    form = await request.form()
+    audit = note(request)
+    audit.action, audit.kind, audit.object = "capture", "supervision", action_id
+    with eng.connect() as conn:
+        known = conn.execute(
+            select(corrective_actions.c.id).where(
+                corrective_actions.c.id == action_id, supervised_visible(who, corrective_actions.c.enterprise)
+            )
+        ).first()
+    if known is None:
+        raise Denied(f"corrective action {action_id} is not among those {who.user} may read ({who.describe()})")
+    day = parse_day(str(form.get("date") or ""), "date")
+    evidence = [e.strip() for e in str(form.get("evidence") or "").splitlines() if e.strip()]
+    record = {"kind": "closure", "action": action_id, "date": day.isoformat(), "by": who.user, "evidence": evidence}
+    send(eng, who, "supervision", [record], f"web-closure-{action_id}", request.app.state.settings)
+    return redirect(request, _back(str(form.get("province") or ""), str(form.get("month") or ""), "closed", "actions"))

@@ -1,12 +1,14 @@
 """Page 8, the enterprise portal: upload an EPCIS document (or a feed file the role may send) and read what
-became of each event; see one's own records; the previous month's flows as the monthly report would carry
-them.
+became of each event; see one's own records; file the monthly report, prefilled from one's own events
+(`supervision/reports.py` `prefill`) and sent through the reports feed's capture, and see which months were
+filed, late or missing; one's compliance reviews with what to improve, guidance documents in the reader's
+language, and the training attended.
 
 An upload goes through exactly the capture of `POST /capture/{feed}` (api/capture.py): the permission table
 decides whether the role may send the feed at all, `access/capture.py` checks every record before anything
 is written (an enterprise captures only at its own facilities), and the feed (feeds.py) validates, records,
 projects and judges in one transaction. Its report is kept (`web_uploads`) so the uploader can come back to
-it. Reviews, guidance, training and filing the monthly report come with the supervision work (issue 14).
+it.
 """
 
 from __future__ import annotations
@@ -23,17 +25,19 @@ from sqlalchemy import Connection, Engine, func, insert, select
 
 from oretrail.access.caller import Caller
 from oretrail.access.capture import FEED_KINDS, CaptureDenied, check_capture
-from oretrail.access.scope import events_visible, unconstrained
+from oretrail.access.scope import unconstrained
 from oretrail.api.auth import note
 from oretrail.api.deps import engine, reader
 from oretrail.clock import utcnow
 from oretrail.errors import MAX_DOCUMENT_BYTES, IntakeError
 from oretrail.feeds import BY_NAME, FEEDS
-from oretrail.storage.schema import enterprises, event_lots, events, facilities, lots, web_uploads
-from oretrail.web.dossier import DIRECTION
+from oretrail.rules.monthly_flows import FLOWS
+from oretrail.storage.schema import enterprises, facilities, web_uploads
+from oretrail.supervision.dossier import review_part, training_part
 from oretrail.web.errors import BadInput, Denied, NotFound
-from oretrail.web.render import may, page, redirect
+from oretrail.web.render import language, may, page, redirect
 from oretrail.web.session import PATH, page_caller, same_site
+from oretrail.web.supervision import sees, send
 
 router = APIRouter(prefix=PATH, include_in_schema=False)
 OUTCOMES_SHOWN = 500  # events listed on an upload's page; the counts cover them all
@@ -43,41 +47,50 @@ def feeds_for(who: Caller) -> list[str]:
     return [f.name for f in FEEDS if may(who, "capture", FEED_KINDS[f.name])]
 
 
-def previous_month(today: date) -> tuple[datetime, datetime]:
+def previous_month(today: date) -> str:
     first = date(today.year, today.month, 1)
-    start = date(first.year - (first.month == 1), (first.month - 2) % 12 + 1, 1)
-    return datetime.combine(start, datetime.min.time()), datetime.combine(first, datetime.min.time())
+    return f"{first.year - (first.month == 1)}-{(first.month - 2) % 12 + 1:02d}"
 
 
-def monthly_flows(conn: Connection, who: Caller, month: str | None) -> tuple[str, list[tuple[str, str, int]]]:
-    """(material, in|out, grams) at the caller's own facilities in a month (default: the last one), over the
-    events the caller may see: what the monthly report would carry, prefilled from the enterprise's events."""
-    if month:
-        try:
-            start = datetime.strptime(month, "%Y-%m")
-        except ValueError:
-            raise BadInput(f"month {month!r} is not YYYY-MM") from None
-        end = datetime(start.year + start.month // 12, start.month % 12 + 1, 1)
-    else:
-        start, end = previous_month(utcnow().date())
-    places = select(facilities.c.location_id).where(facilities.c.owner.in_(who.parties))
-    q = (
-        select(lots.c.material, event_lots.c.role, func.sum(event_lots.c.grams))
-        .select_from(events)
-        .join(event_lots, event_lots.c.seq == events.c.seq)
-        .join(lots, lots.c.lot_id == event_lots.c.lot_id)
-        .where(
-            events.c.biz_location.in_(places), events.c.event_time >= start, events.c.event_time < end,
-            events.c.retracted.is_(False), events_visible(who),
-        )
-        .group_by(lots.c.material, event_lots.c.role)
-    )  # fmt: skip
-    sums: dict[tuple[str, str], int] = {}
-    for material, role, grams in conn.execute(q):
-        way = DIRECTION.get(role)
-        if way and material:
-            sums[(material, way)] = sums.get((material, way), 0) + int(grams)
-    return f"{start:%Y-%m}", sorted((m, w, g) for (m, w), g in sums.items())
+def _period(month: str | None) -> str:
+    if not month:
+        return previous_month(utcnow().date())
+    try:
+        datetime.strptime(month, "%Y-%m")
+    except ValueError:
+        raise BadInput(f"month {month!r} is not YYYY-MM") from None
+    return month
+
+
+def _supervision(conn: Connection, who: Caller, party: str, month: str, lang: str, settings: Any) -> dict[str, Any]:
+    """The portal's supervision parts for one of the caller's enterprises, each only when the table allows."""
+    from oretrail.storage.schema import reviews
+    from oretrail.supervision.reports import prefill, standing
+    from oretrail.supervision.review import explained
+    from oretrail.supervision.score import today
+    from oretrail.supervision.template import guidance
+
+    out: dict[str, Any] = {"party": party}
+    if sees(conn, who, party, "report"):
+        out["prefill"] = prefill(conn, party, month)
+        out["standing"] = standing(conn, party, settings.config.report_due_day, today(conn))[:12]
+        out["may_file"] = may(who, "capture", "report")
+        out["materials"] = sorted(settings.catalogue.materials)
+        out["flows"] = FLOWS
+    if sees(conn, who, party):
+        found = conn.execute(
+            select(reviews).where(reviews.c.enterprise == party).order_by(reviews.c.date.desc()).limit(2)
+        ).all()
+
+        def as_dict(r: Any) -> dict[str, Any]:
+            return {**r._mapping, "elements": orjson.loads(r.elements)}
+
+        if found:
+            out["review"] = explained(as_dict(found[0]), as_dict(found[1]) if len(found) > 1 else None, lang)
+        out["reviews"] = review_part(conn, party)[0][::-1]
+        out["guidance"] = [g.record(lang) for g in guidance()]
+        out["trainings"] = training_part(conn, party, lang)[0][::-1]
+    return out
 
 
 def _uploads(conn: Connection, who: Caller) -> list[Any]:
@@ -102,10 +115,44 @@ def portal(
     counts = {
         "facilities": conn.execute(select(func.count()).where(facilities.c.owner.in_(who.parties))).scalar_one(),
     }
-    month, flows = monthly_flows(conn, who, request.query_params.get("month")) if who.parties else ("", [])
+    month = _period(request.query_params.get("month"))
+    party = request.query_params.get("party") or (who.parties[0] if who.parties else "")
+    if party and party not in who.parties:
+        raise Denied(f"{party} is not among {who.user}'s enterprises")
+    extra = _supervision(conn, who, party, month, language(request), request.app.state.settings) if party else {}
     return page(request, who, "portal.html", title="web.nav.portal", active="portal", feeds=feeds, own=own,
-                counts=counts, uploads=_uploads(conn, who), month=month, flows=flows,
-                max_mib=MAX_DOCUMENT_BYTES // 2**20)  # fmt: skip
+                counts=counts, uploads=_uploads(conn, who), month=month, max_mib=MAX_DOCUMENT_BYTES // 2**20,
+                done=request.query_params.get("done"), **extra)  # fmt: skip
+
+
+@router.post("/portal/report", dependencies=[Depends(same_site)])
+async def file_report(
+    request: Request,
+    who: Annotated[Caller, Depends(page_caller)],
+    eng: Annotated[Engine, Depends(engine)],
+) -> Response:
+    """A record of the reports feed from the form, sent through its capture (`POST /capture/reports`)."""
+    form = await request.form()
+    audit = note(request)
+    audit.action, audit.kind = "capture", "report"
+    party, month = str(form.get("enterprise") or ""), _period(str(form.get("period") or ""))
+    audit.object = f"{party}:{month}"
+    lines = []
+    for n in range(int(str(form.get("rows") or "0")) if str(form.get("rows") or "0").isdigit() else 0):
+        material = str(form.get(f"line.{n}.material") or "")
+        if not material:
+            continue
+        line: dict[str, Any] = {"material": material}
+        for flow in FLOWS:
+            text = str(form.get(f"line.{n}.{flow}_kg") or "0").strip() or "0"
+            try:
+                line[f"{flow}_kg"] = float(text)
+            except ValueError:
+                raise BadInput(f"line {n + 1}, {flow}_kg: {text!r} is not a number of kilograms") from None
+        lines.append(line)
+    send(eng, who, "reports", [{"enterprise": party, "period": month, "lines": lines}], f"web-report-{party}-{month}",
+         request.app.state.settings)  # fmt: skip
+    return redirect(request, f"{PATH}/portal?month={month}&done=filed#report")
 
 
 @router.post("/portal/upload", dependencies=[Depends(same_site)])
