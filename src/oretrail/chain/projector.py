@@ -450,8 +450,9 @@ _HOLDINGS_OF = select(positions.c.lot_id, positions.c.place, positions.c.owner, 
 _HELD_BY = select(positions.c.place, positions.c.grams).where(
     positions.c.lot_id == bindparam("lot"), positions.c.owner == bindparam("owner")
 )
+# `retracted`, not `retracted IS true`: PostgreSQL answers the former from the partial index of retracted events.
 _RETRACTED_AMONG = select(events.c.event_id).where(
-    events.c.event_id.in_(bindparam("ids", expanding=True)), events.c.retracted.is_(True)
+    events.c.event_id.in_(bindparam("ids", expanding=True)), events.c.retracted
 )
 # Corrections.
 _EVENT_STATE = select(events.c.seq, events.c.waybill, events.c.retracted).where(events.c.event_id == bindparam("eid"))
