@@ -202,6 +202,23 @@ def test_shipment_keeps_the_earliest_dispatch_and_receipt_whatever_the_arrival_o
     assert (s["receipt_event"], s["received_at"], s["received_location"]) == ("r-early", at(5), PORT)
 
 
+def test_dispatches_under_one_waybill_in_one_batch_merge_as_if_one_by_one(engine: Engine) -> None:
+    """Within one batch the shipment merges run in rounds of one row per waybill (on PostgreSQL a set-based
+    merge may touch a row once): three dispatches and two receipts of one waybill in one batch end as they
+    do arriving one by one."""
+    w = "urn:oretrail:waybill:W8"
+    apply(engine, [
+        mine("m1", "L1", 50), mine("m2", "L2", 50, place=SMELTER),
+        ship("s-late", {"L2": 5}, w, SMELTER, PORT, days=3), ship("s-early", {"L1": 10}, w, MINE, PORT, days=1),
+        receive("r-late", {"L1": 10}, w, PORT, days=6), ship("s-last", {"L1": 4}, w, MINE, PORT, days=4),
+        receive("r-early", {"L1": 4}, w, PORT, days=5),
+    ])  # fmt: skip
+    with engine.connect() as conn:
+        s = conn.execute(select(shipments).where(shipments.c.waybill == w)).mappings().one()
+    assert (s["origin"], s["dispatch_event"], s["dispatched_at"], s["grams"]) == (MINE, "s-early", at(1), 19_000)
+    assert (s["receipt_event"], s["received_at"], s["received_location"]) == ("r-early", at(5), PORT)
+
+
 def test_a_lot_listed_twice_moves_once_with_the_sum(engine: Engine) -> None:
     """One event naming a lot twice moved their sum: one event_lots row, its draw and its put, and a retraction
     of it gives back exactly that."""

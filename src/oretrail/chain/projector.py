@@ -32,7 +32,7 @@ from oretrail.model import (
     LotQty,
     reading_of,
 )
-from oretrail.storage.bulk import execute_values, insert_values
+from oretrail.storage.bulk import delete_keys, insert_values, merge_values
 from oretrail.storage.schema import (
     event_lots,
     events,
@@ -150,7 +150,7 @@ class Projector:
         c = self.conn
         insert_values(c, events, _EVENT_COLUMNS, b.events)
         # A lot keeps the event that first created it.
-        execute_values(c, insert_new(c.dialect.name, lots), _LOT_COLUMNS, [tuple(r) for r in b.lots.values()])
+        merge_values(c, insert_new(c.dialect.name, lots), _LOT_COLUMNS, [tuple(r) for r in b.lots.values()])
         insert_values(c, event_lots, _EVENT_LOT_COLUMNS, [tuple(r) for r in b.event_lots])
         insert_values(c, genealogy, _GENEALOGY_COLUMNS, list(b.genealogy))
         insert_values(c, exports, _EXPORT_COLUMNS, b.exports)
@@ -381,15 +381,18 @@ class Projector:
                 rows.append((lot, place, owner, g))
             else:
                 emptied.append((lot, place, owner))
-        execute_values(self.conn, _add_to_position(self.conn.dialect.name), _POSITION_COLUMNS, rows)
-        execute_values(self.conn, _DELETE_POSITION, _POSITION_COLUMNS[:3], emptied)
+        merge_values(self.conn, _add_to_position(self.conn.dialect.name), _POSITION_COLUMNS, rows)
+        delete_keys(self.conn, positions, _POSITION_COLUMNS[:3], emptied)
 
     def _merge_shipments(self, dispatches: list[tuple[Any, ...]], receipts: list[tuple[Any, ...]]) -> None:
         """Fold dispatches and receipts into the shipment rows in the database itself, earliest of each winning
-        (a later dispatch under the same waybill adds its grams): no row is read back into Python."""
+        (a later dispatch under the same waybill adds its grams): no row is read back into Python. Each merge
+        takes at most one row per waybill, so a waybill's second dispatch of the batch goes in a second round,
+        after its first, as if the two had come one by one."""
         dispatch, receipt = _shipment_merges(self.conn.dialect.name)
-        execute_values(self.conn, dispatch, _DISPATCH_COLUMNS, dispatches)
-        execute_values(self.conn, receipt, _RECEIPT_COLUMNS, receipts)
+        for stmt, keys, rows in ((dispatch, _DISPATCH_COLUMNS, dispatches), (receipt, _RECEIPT_COLUMNS, receipts)):
+            for merge in _rounds(rows):
+                merge_values(self.conn, stmt, keys, merge)
 
     # --- corrections ---------------------------------------------------------------------------------
     def _retract(self, seq: int, ev: ChainEvent) -> None:
@@ -447,8 +450,9 @@ _HOLDINGS_OF = select(positions.c.lot_id, positions.c.place, positions.c.owner, 
 _HELD_BY = select(positions.c.place, positions.c.grams).where(
     positions.c.lot_id == bindparam("lot"), positions.c.owner == bindparam("owner")
 )
+# `retracted`, not `retracted IS true`: PostgreSQL answers the former from the partial index of retracted events.
 _RETRACTED_AMONG = select(events.c.event_id).where(
-    events.c.event_id.in_(bindparam("ids", expanding=True)), events.c.retracted.is_(True)
+    events.c.event_id.in_(bindparam("ids", expanding=True)), events.c.retracted
 )
 # Corrections.
 _EVENT_STATE = select(events.c.seq, events.c.waybill, events.c.retracted).where(events.c.event_id == bindparam("eid"))
@@ -496,11 +500,6 @@ _LIVE_ON_WAYBILL = (
     .where(events.c.waybill == bindparam("waybill"), events.c.retracted.is_(False))
     .order_by(events.c.event_time)
 )
-_DELETE_POSITION = delete(positions).where(
-    positions.c.lot_id == bindparam("lot_id"),
-    positions.c.place == bindparam("place"),
-    positions.c.owner == bindparam("owner"),
-)
 
 
 def _earliest_wins(dialect: str, columns: tuple[str, ...], at: str) -> Insert:
@@ -536,6 +535,19 @@ def _add_to_position(dialect: str) -> Insert:
         index_elements=[positions.c.lot_id, positions.c.place, positions.c.owner],
         set_={"grams": positions.c.grams + ins.excluded.grams},
     )
+
+
+def _rounds(rows: list[tuple[Any, ...]]) -> list[list[tuple[Any, ...]]]:
+    """Rows split into rounds in which no first value (the key) comes twice, each key's rows in their order."""
+    rounds: list[list[tuple[Any, ...]]] = []
+    seen: dict[Any, int] = {}
+    for row in rows:
+        n = seen.get(row[0], 0)
+        seen[row[0]] = n + 1
+        if n == len(rounds):
+            rounds.append([])
+        rounds[n].append(row)
+    return rounds
 
 
 def _off_profile(ev: ChainEvent) -> str | None:

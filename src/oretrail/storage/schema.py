@@ -128,6 +128,8 @@ events = Table(
 Index("ix_events_waybill", events.c.waybill, **_present(events.c.waybill))
 Index("ix_events_declaration", events.c.declaration_no, **_present(events.c.declaration_no))
 Index("ix_events_time", events.c.event_time)
+# Capture asks whether each incoming event was retracted; few are, so the index holds only those (migration 0018).
+Index("ix_events_retracted", events.c.event_id, sqlite_where=events.c.retracted, postgresql_where=events.c.retracted)
 
 lots = Table(
     "lots",
@@ -631,6 +633,14 @@ epcis_events = Table(
 )
 Index("ix_epcis_events_event_id", epcis_events.c.event_id)
 Index("ix_epcis_events_time", epcis_events.c.event_time)
+# EQ_bizLocation with eventTime order, and recordTime order (keyset on record_time, seq): migration 0018.
+Index(
+    "ix_epcis_events_location",
+    epcis_events.c.biz_location,
+    epcis_events.c.event_time,
+    **_present(epcis_events.c.biz_location),
+)
+Index("ix_epcis_events_record_time", epcis_events.c.record_time, epcis_events.c.seq)
 
 # Every multi-valued field an EPCIS query matches on: kind is epc | parent | input_epc | output_epc |
 # class | input_class | output_class | pd_set | pd_unset | corrective | sensor:<attribute>;
