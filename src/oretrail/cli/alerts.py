@@ -40,9 +40,21 @@ def scan(
     db: DbOption = None,
     config: ConfigOption = None,
     rule: Annotated[list[str] | None, typer.Option("--rule", help="Only these rules (repeatable).")] = None,
+    engine: Annotated[
+        str,
+        typer.Option(
+            "--engine",
+            help="Where the rules run: store (the database itself), or duckdb or spark over a Parquet export.",
+        ),
+    ] = "store",
+    input_dir: Annotated[
+        Path | None, typer.Option("--input", help="The export (oretrail export parquet DIR) duckdb and spark read.")
+    ] = None,
+    master: Annotated[str | None, typer.Option("--master", help="Spark master URL (default local[2]).")] = None,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """Run every rule over everything and store new alerts; a rescan raises nothing twice."""
+    """Run every rule over everything and store new alerts; a rescan raises nothing twice. With --engine
+    duckdb or spark the rules run there over the export, which must be of the database as it is now."""
     from oretrail.alerts.store import alert_id
     from oretrail.pipeline import scan as run_scan
     from oretrail.rules.config import load_settings
@@ -51,7 +63,16 @@ def scan(
     if rule:
         check_rules(rule, fmt)
         rule = [r for r in RULE_IDS if any(r == x or r.startswith(x + ".") or x.startswith(r + ".") for x in rule)]
-    judged = run_scan(open_db(db), load_settings(config), rule)
+    from oretrail.engines import ENGINES
+
+    if engine not in ENGINES:
+        not_found(f"no engine {engine}; the engines are {', '.join(ENGINES)}", fmt)
+    if engine != "store" and input_dir is None:
+        fail(f"--engine {engine} reads a Parquet export: give its directory with --input", fmt=fmt)
+    try:
+        judged = run_scan(open_db(db), load_settings(config), rule, on=engine, export=input_dir, master=master)
+    except (ValueError, FileNotFoundError) as e:  # a stale export, or a directory that is not one
+        fail(str(e), fmt=fmt)
     new = set(judged.new)
     found = Counter(f.rule for f in judged.findings)
     raised = Counter(f.rule for f in judged.findings if alert_id(*f.ident) in new)
