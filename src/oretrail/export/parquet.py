@@ -76,7 +76,7 @@ def export_parquet(engine: Engine, root: Path) -> ExportReport:
     start = int(manifest.get("ledger_seq", 0))
     tables: dict[str, Any] = dict(manifest.get("tables", {}))
     with engine.connect() as conn, conn.begin():  # one read transaction: ledger and projections agree
-        end, ledger_files, ledger_rows = _append_ledger(conn, root, start, tables.get(LEDGER.name, {}))
+        start, end, ledger_files, ledger_rows = _append_ledger(conn, root, start)
         out = ExportReport(start, end)
         out.written[LEDGER.name] = ledger_files
         out.rows[LEDGER.name] = ledger_rows
@@ -126,19 +126,19 @@ class StaleExport(ValueError):
 
 
 # --- the ledger: appended after the recorded position ------------------------------------------------------
-def _append_ledger(conn: Connection, root: Path, start: int, before: dict[str, Any]) -> tuple[int, int, int]:
+def _append_ledger(conn: Connection, root: Path, start: int) -> tuple[int, int, int, int]:
+    """(position appended after, new position, files written, records held)."""
     base = root / LEDGER.name
-    _drop_past(base, start)
+    start = _drop_past(base, start)
     schema = arrow_schema(LEDGER)
     columns = [c for c in ledger.c if c.name in schema.names]
-    end, files, rows = start, 0, int(before.get("rows", 0))
+    end, files = start, 0
     by_month: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
     query = select(*columns).where(ledger.c.seq > start).order_by(ledger.c.seq)
     for batch in conn.execute(query).partitions(_BATCH):
         for row in batch:
             by_month[_month(row.recorded_at)].append(tuple(row))
         end = batch[-1].seq
-        rows += len(batch)
     for month, records in sorted(by_month.items()):
         name = f"seq-{records[0][0]:012d}-{records[-1][0]:012d}.parquet"
         _write(base / f"month={month}" / name, _table(records, schema))
@@ -146,17 +146,25 @@ def _append_ledger(conn: Connection, root: Path, start: int, before: dict[str, A
     if not (base.exists() and any(base.rglob("*.parquet"))):
         _write(base / "empty.parquet", _table([], schema))  # an empty ledger is still a table with columns
         files += 1
-    elif (base / "empty.parquet").exists():
+    elif (base / "empty.parquet").exists() and end:
         (base / "empty.parquet").unlink()
-    return end, files, rows
+    rows = conn.execute(select(func.count()).where(ledger.c.seq <= end)).scalar_one()
+    return start, end, files, int(rows)
 
 
-def _drop_past(base: Path, start: int) -> None:
-    """Remove ledger files holding records after `start`: an earlier export wrote them and stopped before
-    its manifest said so."""
-    for path in base.glob("month=*/seq-*.parquet"):
-        if int(path.stem.split("-")[1]) > start:
-            path.unlink()
+def _drop_past(base: Path, start: int) -> int:
+    """Remove ledger files holding records after `start` (an earlier export wrote them and stopped before
+    its manifest said so), and return the position to append after: before the first record of a removed
+    file, since a file is written whole or not at all."""
+    changed = True
+    while changed:  # files of one export interleave their seqs across months: lowering may reach another
+        changed = False
+        for path in base.glob("month=*/seq-*.parquet"):
+            first, last = (int(n) for n in path.stem.split("-")[1:])
+            if last > start:
+                path.unlink()
+                start, changed = min(start, first - 1), True
+    return start
 
 
 # --- projections: partitions rewritten where their content changed ------------------------------------------
