@@ -79,19 +79,11 @@ def test_spark_raises_the_alerts_the_embedded_scan_raises(
     world: World,
     embedded: dict[str, list[Finding]],
     copies: tuple[Engine, Engine],
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """`oretrail scan --engine spark`: Spark (local mode, two cores) over the export; the findings rule by
     rule, then the alerts the store recorded from them, routed and with their settling times, as the
     embedded scan records them."""
     on_spark, on_store = copies
-    # Spark's defaults for this small dataset: whole-stage code generation compiles Java for each of the scan's
-    # forty-odd statements, which costs more than running them on a few thousand rows (the SQL is the same).
-    conf = tmp_path / "spark-conf"
-    conf.mkdir()
-    (conf / "spark-defaults.conf").write_text("spark.sql.codegen.wholeStage false\n")
-    monkeypatch.setenv("SPARK_CONF_DIR", str(conf))
     settings = load_settings(as_of=datetime(2026, 3, 1))  # one settling clock for both scans
     judged = scan(on_spark, settings, on="spark", export=world.incremental, master="local[2]")
     same_as(judged.findings, embedded)
