@@ -118,3 +118,31 @@ def test_a_scan_of_a_stale_export_is_refused_before_any_alert(world: World, tmp_
         scan(later, load_settings(), on="duckdb", export=world.incremental)
     assert alert_rows(later) == before
     later.dispose()
+
+
+def test_the_commands_export_and_scan_on_duckdb(world: World, tmp_path: Path) -> None:
+    """`oretrail export parquet DIR`, then `oretrail scan --engine duckdb --input DIR`: the alerts of the
+    embedded scan; without --input, or with an unknown engine, a clear refusal and nothing stored."""
+    from typer.testing import CliRunner
+
+    from oretrail.cli import app
+
+    world.engine.dispose()
+    shutil.copy(world.db, tmp_path / "cli.db")
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    runner = CliRunner()
+    done = runner.invoke(app, ["--db", url, "export", "parquet", str(tmp_path / "x"), "--format", "json"])
+    assert done.exit_code == 0, done.output
+    assert {r["table"]: r["rows"] for r in orjson.loads(done.stdout)}["events"] > 0
+    refused = runner.invoke(app, ["--db", url, "scan", "--engine", "duckdb"])
+    assert refused.exit_code == 1 and "--input" in refused.output
+    assert runner.invoke(app, ["--db", url, "scan", "--engine", "flink", "--input", "x"]).exit_code == 3
+    engine = make_engine(url)
+    assert alert_rows(engine) == []
+    done = runner.invoke(
+        app, ["--db", url, "scan", "--engine", "duckdb", "--input", str(tmp_path / "x"), "--format", "json"]
+    )
+    assert done.exit_code == 0, done.output
+    counted = {r["rule"]: r["new_alerts"] for r in orjson.loads(done.stdout)}
+    assert sum(counted.values()) == len(alert_rows(engine)) > 0
+    engine.dispose()
