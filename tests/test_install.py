@@ -116,7 +116,21 @@ def test_every_locked_dependency_has_a_wheel(target) -> None:
     lock = _lock()
     installed = {p["name"] for p in resolution(lock, env)}
     assert {"followthemoney", "normality", "rigour", "pytest"} <= installed  # the walk reaches the leaves
-    assert without_wheel(lock, env, tags) == [], "sdist-only in the resolution: uv (no-build) will refuse them"
+    assert without_wheel(lock, env, tags) == BUILT_FROM_SOURCE, "sdist-only in the resolution: uv will refuse them"
+
+
+# The one exception to no-build, listed in pyproject.toml's no-binary-package: pyspark publishes no wheel; its
+# sdist is Python files and Spark's jars, packed by setuptools (no compiler, no system library).
+BUILT_FROM_SOURCE = ["pyspark 4.3.0"]
+
+
+def test_only_pyspark_may_be_built_from_source() -> None:
+    """A new exception to no-build is a decision, made here and in pyproject.toml together."""
+    uv = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["uv"]
+    assert uv["no-binary-package"] == [b.split()[0] for b in BUILT_FROM_SOURCE]
+    import pyspark
+
+    assert f"pyspark {pyspark.__version__}" in BUILT_FROM_SOURCE
 
 
 def test_the_check_catches_an_sdist_only_dependency() -> None:
@@ -129,7 +143,10 @@ def test_the_check_catches_an_sdist_only_dependency() -> None:
         "sdist": {"url": "https://example.invalid/needs_a_compiler-1.0.tar.gz"},
     }
     env, tags = _linux_x86_64_cp311()
-    for marker, expected in [(None, ["needs-a-compiler 1.0"]), ("sys_platform == 'win32'", [])]:
+    for marker, expected in [
+        (None, ["needs-a-compiler 1.0", *BUILT_FROM_SOURCE]),
+        ("sys_platform == 'win32'", BUILT_FROM_SOURCE),
+    ]:
         lock = _lock()
         lock["package"].append(sdist_only)
         normality = next(p for p in lock["package"] if p["name"] == "normality")

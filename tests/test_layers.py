@@ -27,6 +27,7 @@ FLOORS: tuple[frozenset[str], ...] = tuple(
         "rules",  # one module per rule
         "alerts bulletins",  # recorded, routed, settled, acted on; warnings sent at once
         "supervision",
+        "export engines",  # the projections as columnar files, and the rules on other engines over them
         "pipeline feeds",  # the entry points that compose the stages for a batch
         "reports",
         "sim",  # writes feeds as senders would, and loads them through the entry points

@@ -405,7 +405,31 @@ def rejudge(engine: Engine, feed: str, settings: Settings) -> Judged:
         return judge(conn, None, settings, rules=chosen)
 
 
-def scan(engine: Engine, settings: Settings, rules: list[str] | None = None) -> Judged:
-    """The chosen rules (default all) over everything: every alert of those rules is judged again."""
+def scan(
+    engine: Engine,
+    settings: Settings,
+    rules: list[str] | None = None,
+    *,
+    on: str = "store",
+    export: Path | None = None,
+    master: str | None = None,
+) -> Judged:
+    """The chosen rules (default all) over everything: every alert of those rules is judged again.
+
+    `on`: the engine that runs the rules: the store itself, or DuckDB or Spark over the columnar export at
+    `export`, which must be of the store's current state; the findings are stored here all the same."""
+    if on == "store":
+        with engine.begin() as conn:
+            return judge(conn, None, settings, rules=rules)
+    from oretrail.engines import find_on  # imported late: Arrow, DuckDB and Spark load only for these scans
+    from oretrail.export.parquet import check_current
+
+    if export is None:
+        raise ValueError(f"the {on} engine reads a columnar export: give its directory")
+    with engine.connect() as conn:
+        check_current(conn, export)
+    # Outside the store's transaction: the other engine may take minutes, and capture must not wait on it.
+    findings = find_on(on, export, settings, rules, master)
     with engine.begin() as conn:
-        return judge(conn, None, settings, rules=rules)
+        check_current(conn, export)  # nothing was captured while the other engine ran
+        return judge(conn, None, settings, rules=rules, find=lambda _: findings)

@@ -10,7 +10,7 @@ here.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import Connection
@@ -54,6 +54,7 @@ def judge(
     *,
     rules: Sequence[str] | None = None,
     settle: bool = True,
+    find: Callable[[list[str]], list[Finding]] | None = None,
 ) -> Judged:
     """Judge `scope` (None: everything) with the chosen rules (default all), in the caller's transaction.
 
@@ -61,9 +62,17 @@ def judge(
     its widened scope (exactly the subjects its findings are complete for, tests/rules/test_scope.py), a
     full run every alert of its rules. `settle=False` leaves settling to the end of a larger unit of work (a
     load of many documents settles once, after its last group, so nothing settles on evidence the same load
-    is still bringing)."""
+    is still bringing).
+
+    `find(rules)`: the findings of a full run computed elsewhere (another engine over the columnar export,
+    `oretrail.engines`), recorded, reconciled and settled here exactly as the store's own."""
     chosen = list(RULE_IDS if rules is None else rules)
-    findings = run_rules(conn, scope, settings.config, catalogue=settings.catalogue, rules=chosen)
+    if find is not None:
+        if scope is not None:
+            raise ValueError("findings from another engine are a full judgement: scope must be None")
+        findings = find(chosen)
+    else:
+        findings = run_rules(conn, scope, settings.config, catalogue=settings.catalogue, rules=chosen)
     recorded = record_findings(conn, findings, settings)
     judged = ids_of_rules(conn, chosen, scoped=scope is not None) if scope is None or scope else []
     reason = NO_LONGER() if scope is None else CLEARED()

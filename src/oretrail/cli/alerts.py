@@ -31,6 +31,10 @@ from oretrail.i18n.message import Message
 from oretrail.output import Format, emit
 
 NO_RULE = Message("cli.no_rule", "no rule {rules}; the rules are {known}")
+NO_ENGINE = Message("cli.no_engine", "no engine {engine}; the engines are {known}")
+NEEDS_INPUT = Message(
+    "cli.engine_needs_input", "--engine {engine} reads a Parquet export: give its directory with --input"
+)
 NO_PROVINCE = Message(
     "cli.no_province", "no province {province}: give an ISO 3166-2 code of China such as CN-JX, or {national}"
 )
@@ -69,6 +73,26 @@ def scan(
     rule: Annotated[
         list[str] | None, typer.Option("--rule", help=option_help("scan.rule", "Only these rules (repeatable)."))
     ] = None,
+    engine: Annotated[
+        str,
+        typer.Option(
+            "--engine",
+            help=option_help(
+                "scan.engine",
+                "Where the rules run: store (the database itself), or duckdb or spark over a Parquet export.",
+            ),
+        ),
+    ] = "store",
+    input_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--input",
+            help=option_help("scan.input", "The export (oretrail export parquet DIR) duckdb and spark read."),
+        ),
+    ] = None,
+    master: Annotated[
+        str | None, typer.Option("--master", help=option_help("scan.master", "Spark master URL (default local[2])."))
+    ] = None,
     fmt: FormatOption = Format.table,
 ) -> None:
     from oretrail.alerts.store import alert_id
@@ -79,7 +103,16 @@ def scan(
     if rule:
         check_rules(rule, fmt)
         rule = [r for r in RULE_IDS if any(r == x or r.startswith(x + ".") or x.startswith(r + ".") for x in rule)]
-    judged = run_scan(open_db(db), load_settings(config), rule)
+    from oretrail.engines import ENGINES
+
+    if engine not in ENGINES:
+        not_found(NO_ENGINE(engine=engine, known=", ".join(ENGINES)), fmt)
+    if engine != "store" and input_dir is None:
+        fail(NEEDS_INPUT(engine=engine), fmt=fmt)
+    try:
+        judged = run_scan(open_db(db), load_settings(config), rule, on=engine, export=input_dir, master=master)
+    except (ValueError, FileNotFoundError) as e:  # a stale export, or a directory that is not one
+        fail(str(e), fmt=fmt)
     new = set(judged.new)
     found = Counter(f.rule for f in judged.findings)
     raised = Counter(f.rule for f in judged.findings if alert_id(*f.ident) in new)

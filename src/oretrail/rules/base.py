@@ -13,10 +13,12 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, Connection, case, func, literal, true
+from sqlalchemy import ColumnElement, Connection, case, literal, true
 
 from oretrail.i18n.message import Said
+from oretrail.rules import portable
 from oretrail.rules.config import Config
+from oretrail.rules.portable import SEP
 from oretrail.rules.scope import scope_ids
 
 
@@ -121,14 +123,9 @@ def kg(grams: float) -> str:
     return f"{grams / 1000:,.3f} kg".replace(".000 kg", " kg")
 
 
-SEP = "\x1f"  # unit separator: cannot occur in a URI or a document number
-
-
 def text_agg(ctx: Context, column: ColumnElement[Any]) -> ColumnElement[str]:
-    """All values of a group in one string; the two engines spell the aggregate differently."""
-    if ctx.conn.dialect.name == "postgresql":
-        return func.string_agg(column, literal(SEP))
-    return func.group_concat(column, SEP)
+    """All values of a group in one string (`portable.text_agg`)."""
+    return portable.text_agg(ctx.conn.dialect.name, column)
 
 
 def split_agg(value: str | None) -> list[str]:

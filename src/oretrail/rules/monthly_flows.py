@@ -19,11 +19,11 @@ the 1st belongs to the new month there, not to the old one as in UTC.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, datetime, timedelta
-from typing import Any
+from datetime import date, datetime
 
 from sqlalchemy import Connection, func, literal, or_, select, union_all
 
+from oretrail.rules.portable import BEIJING, local_month
 from oretrail.storage.schema import (
     action_closures,
     event_lots,
@@ -35,7 +35,6 @@ from oretrail.storage.schema import (
 )
 
 FLOWS = ("produced", "received", "consumed", "shipped", "exported")
-BEIJING = timedelta(hours=8)
 
 
 def beijing(moment: datetime) -> datetime:
@@ -78,12 +77,6 @@ def clock(conn: Connection) -> datetime | None:
     return max(times) if times else None
 
 
-def _local_month(conn: Connection, column: Any) -> Any:
-    if conn.dialect.name == "postgresql":
-        return func.to_char(column + literal(BEIJING), "YYYYMM")
-    return func.strftime("%Y%m", column, "+8 hours")
-
-
 def flows(
     conn: Connection, enterprises: list[str] | None = None, periods: list[str] | None = None
 ) -> dict[tuple[str, str], dict[str, dict[str, int]]]:
@@ -91,8 +84,8 @@ def flows(
     (None: all). Lots of unknown material (never created on record) are left out: no one can report what
     the ledger cannot name."""
     el, f = event_lots.c, facilities.c
-    month = _local_month(conn, el.event_time).label("period")
-    at = facilities.alias("at")
+    month = local_month(conn.dialect.name, el.event_time).label("period")
+    site = facilities.alias("site")  # not `at`: a keyword in DuckDB
     parts = []
     for flow, roles, place in (
         ("produced", ("created", "output"), el.to_place),
@@ -101,13 +94,13 @@ def flows(
         ("shipped", ("shipped",), el.from_place),
     ):
         q = (
-            select(at.c.owner.label("enterprise"), month, lots.c.material, literal(flow).label("flow"), el.grams)
-            .join(at, at.c.location_id == place)
+            select(site.c.owner.label("enterprise"), month, lots.c.material, literal(flow).label("flow"), el.grams)
+            .join(site, site.c.location_id == place)
             .join(lots, lots.c.lot_id == el.lot_id)
             .where(el.role.in_(roles))
         )
         if enterprises is not None:
-            q = q.where(at.c.owner.in_(enterprises))
+            q = q.where(site.c.owner.in_(enterprises))
         parts.append(q)
     exported = (
         select(el.from_owner.label("enterprise"), month, lots.c.material, literal("exported").label("flow"), el.grams)

@@ -9,8 +9,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, cast, func, select
+from sqlalchemy import ColumnElement, func, select
 
+from oretrail.rules import portable
 from oretrail.rules.base import Context
 from oretrail.storage.schema import event_lots, events, lots
 
@@ -22,11 +23,8 @@ def clock(ctx: Context) -> datetime | None:
 
 
 def seconds_between(ctx: Context, start: ColumnElement[Any], end: ColumnElement[Any]) -> ColumnElement[Any]:
-    """Whole seconds from start to end. Integer seconds, because fractional-day arithmetic makes a receipt
-    exactly 15 days later come out as 15.000000001 days on one engine and not the other."""
-    if ctx.conn.dialect.name == "postgresql":
-        return func.extract("epoch", end - start)
-    return cast(func.strftime("%s", end), Integer) - cast(func.strftime("%s", start), Integer)
+    """Whole seconds from start to end (`portable.seconds_between`)."""
+    return portable.seconds_between(ctx.conn.dialect.name, start, end)
 
 
 def material_shipped(dispatch_event: ColumnElement[Any]) -> Any:
