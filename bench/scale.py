@@ -3,8 +3,9 @@
     python3 -m uv run python bench/scale.py --sections scan --scales 1 10 --runs 3
 
 Sections (`--sections`, comma-separated) are functions of `SECTIONS`, each taking the prepared datasets and
-the options and returning rows; a capture section (SQLite, PostgreSQL with one and two writers) sits beside
-`scan` the same way. Datasets are made once under `--data` (default /work/data, else bench/data) and reused:
+the options and returning rows; `capture` (SQLite, PostgreSQL with one and two writers) runs
+bench/scale_capture.py's sections on the same datasets.
+Datasets are made once under `--data` (default /work/data, else bench/data) and reused:
 the simulator's feeds `sim-s{scale}`, loaded into `scan-s{scale}.db` (SQLite, loaded without judging), and
 its Parquet export `scan-s{scale}.parquet`.
 
@@ -217,7 +218,21 @@ def scan_section(datasets: list[Dataset], args: argparse.Namespace) -> list[dict
     return rows
 
 
-SECTIONS: dict[str, Callable[[list[Dataset], argparse.Namespace], list[dict[str, Any]]]] = {"scan": scan_section}
+def capture_section(datasets: list[Dataset], args: argparse.Namespace) -> list[dict[str, Any]]:
+    """Capture on SQLite and PostgreSQL (COPY, and as before COPY), and one against two writers, per scale:
+    bench/scale_capture.py's sections run on this bench's datasets, each in its own process, printing its
+    own tables."""
+    for ds in datasets:
+        print(f"capture at scale {ds.scale:g} ({ds.events:,} events)", flush=True)
+        command = [sys.executable, str(ROOT / "bench" / "scale_capture.py"), "--data", str(ds.feeds)]
+        subprocess.run([*command, "--runs", str(args.runs), "--sections", "capture,writers"], check=True)
+    return []
+
+
+SECTIONS: dict[str, Callable[[list[Dataset], argparse.Namespace], list[dict[str, Any]]]] = {
+    "scan": scan_section,
+    "capture": capture_section,
+}
 
 
 def main() -> None:
