@@ -14,14 +14,14 @@ from typing import Annotated, Any
 
 import typer
 
-from oretrail.cli.common import ConfigOption, DbOption, FormatOption, err, fail, load_app, open_db, progress
+from oretrail.cli.common import ConfigOption, DbOption, FormatOption, err, fail, lang, load_app, open_db, progress
 from oretrail.errors import IntakeError
 from oretrail.feeds import FEEDS, Feed
 from oretrail.output import Format, emit, emit_error
 
 
 def _run(feed: Feed, paths: list[Path], db: str | None, config: Path | None, fmt: Format) -> None:
-    from oretrail.ledger.checkpoints import SigningKeyError
+    from oretrail.ledger.keys import SigningKeyError
     from oretrail.rules.config import load_settings
 
     engine = open_db(db)
@@ -38,7 +38,7 @@ def _run(feed: Feed, paths: list[Path], db: str | None, config: Path | None, fmt
     except IntakeError as exc:
         fail(exc, fmt=fmt)
     except SigningKeyError as exc:
-        fail(str(exc), fmt=fmt)
+        fail(exc.said.render(lang()), fmt=fmt)
     for refused in report.refused:
         emit_error(refused, fmt, err, prefix="rejected")
     emit(report.rows if report.rows is not None else report.record(), fmt, console=err, text=report.words())
