@@ -92,6 +92,7 @@ def test_init_then_rotate_and_verify_follows_the_hand_over(data: Path, db: tuple
     code, stdout, stderr = run("signing", "init", "--db", url, "--format", "json")
     assert code == 0, stderr
     first = orjson.loads(stdout)["public_key"]
+    assert key.stat().st_mode & 0o777 == 0o600
     assert run("signing", "init", "--db", url)[0] == EXIT_REFUSED  # a key is never replaced by init
     assert run("load", "registry", str(data / "registry.jsonl"), "--db", url)[0] == 0
     code, stdout, stderr = run("signing", "rotate", "--db", url, "--format", "json")

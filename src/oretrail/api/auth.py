@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -49,6 +50,7 @@ from oretrail.access.tokens import (
 )
 from oretrail.access.users import User, active_user, get_user, set_password
 from oretrail.api.deps import engine
+from oretrail.ledger.keys import SigningKeyError
 
 REALM = 'realm="oretrail"'
 CHALLENGE = f"Bearer {REALM}, Basic {REALM}"
@@ -86,6 +88,14 @@ def problem_response(request: Request, exc: Exception) -> JSONResponse:
         **exc.extra,
     }
     return JSONResponse(body, status_code=exc.status_code, headers=exc.headers, media_type=PROBLEM)
+
+
+def signing_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    """The ledger's key cannot be used (missing, changed, readable by others): nothing was stored. The client
+    is told so without the server's file paths; the operator reads the whole message in the log."""
+    logging.getLogger("oretrail.ledger").error("%s", exc)
+    detail = "the ledger's signing key cannot be used; nothing was stored; the operator must restore the key file"
+    return problem_response(request, Problem(503, "signing-key", "Ledger cannot be signed", detail))
 
 
 def unauthenticated(reason: str, error: str | None = None) -> Problem:
@@ -452,5 +462,6 @@ def install(app: FastAPI) -> None:
     the sign-in routes. Called by `create_app` once the engine is open."""
     app.state.token_key = load_or_create_token_key(app.state.engine.url)
     app.add_exception_handler(Problem, problem_response)
+    app.add_exception_handler(SigningKeyError, signing_unavailable)
     app.add_middleware(AuditMiddleware, state=app.state)
     app.include_router(router)
