@@ -113,6 +113,14 @@ def test_a_checkpoint_missed_by_a_crash_is_written_by_the_next(engine: Engine, n
     append(notary, engine)  # nothing appended, nothing to seal: no line, no message
     assert len(lines(notary.checkpoint_file)) == 5
     assert check(engine, notary.checkpoint_file).ok
+    # A line torn by a crash mid-write is cut off and written whole by the next catch-up.
+    whole = notary.checkpoint_file.read_bytes()
+    with notary.checkpoint_file.open("ab") as fh:
+        fh.write(b'{"type":"checkpoint","seq":11,"head_ha')
+    append(notary, engine, "urn:uuid:after-the-crash")
+    assert notary.checkpoint_file.read_bytes().startswith(whole)
+    assert [o.get("seq") for o in lines(notary.checkpoint_file)] == [None, 3, 6, 9, 10, 11]
+    assert check(engine, notary.checkpoint_file).ok
 
 
 # --- in the database --------------------------------------------------------------------------------------

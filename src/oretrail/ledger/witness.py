@@ -6,7 +6,7 @@ copied out of their reach cannot be taken back. The file is JSON Lines, one obje
 secret): auditors copy it and run `oretrail verify --checkpoints COPY`.
 
 Lines are written after the transaction that made them commits, under an exclusive lock on the file, by
-catching up with the database from the file's last line: lines stay in sequence order whichever process
+catching up with the database from the file's last whole line: lines stay in sequence order whichever process
 commits first, and a checkpoint missed by a crash between commit and write is written by the next one. A
 checkpoint that never committed is never written.
 """
@@ -44,7 +44,7 @@ def _last_line(fh: Any) -> dict[str, Any] | None:
     if size == 0:
         return None
     fh.seek(max(0, size - _TAIL))
-    lines = [ln for ln in fh.read().split(b"\n") if ln.strip()]
+    lines = fh.read().split(b"\n")[:-1]  # a last piece without its newline is torn, not a line
     for ln in reversed(lines):
         try:
             obj = orjson.loads(ln)
@@ -75,15 +75,25 @@ def catch_up(path: Path, engine: Engine) -> int:
         lines = [k.as_line() for k in keys] + [c.as_line() for c in marks]
         if not lines:
             return 0
-        end = fh.seek(0, os.SEEK_END)
-        if end:
-            fh.seek(end - 1)
-            if fh.read(1) != b"\n":
-                fh.write(b"\n")  # a line cut short by a crash stays what it is; ours start on a line of their own
+        _drop_torn_line(fh)
+        # No fsync: the database is the durable side. Lines lost with the page cache in a machine crash are
+        # written again by the next catch-up, which starts from the last line the file really holds.
         fh.write(b"".join(orjson.dumps(obj) + b"\n" for obj in lines))
-        fh.flush()
-        os.fsync(fh.fileno())
     return len(lines)
+
+
+def _drop_torn_line(fh: Any) -> None:
+    """A last line without its newline was torn by a crash mid-write: cut it off (as a write-ahead log does)
+    so the line is written whole again by this catch-up, and the file stays readable to the end."""
+    end = fh.seek(0, os.SEEK_END)
+    if not end:
+        return
+    fh.seek(max(0, end - _TAIL))
+    tail = fh.read()
+    if tail.endswith(b"\n"):
+        return
+    cut = tail.rfind(b"\n")
+    fh.truncate(end - len(tail) + cut + 1 if cut >= 0 else (0 if end <= _TAIL else end))
 
 
 def _seq_before(last: dict[str, Any] | None) -> int:
