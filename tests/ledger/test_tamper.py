@@ -33,7 +33,7 @@ def append(notary: Notary, engine: Engine, *keys: str) -> None:
 @pytest.fixture
 def notary(engine: Engine, tmp_path: Path, checkpoint_file: Path) -> Notary:
     path = tmp_path / "db.signing.key"
-    n = Notary(create_key(path), path, checkpoint_file)
+    n = Notary(create_key(path), path, checkpoint_file, publish=True)
     for batch in range(3):
         append(n, engine, *(f"urn:uuid:{batch}-{i}" for i in range(3)))
     return n
@@ -103,6 +103,21 @@ def test_every_append_is_sealed_and_copied_out(engine: Engine, notary: Notary, c
     assert got[0]["key_id"] == key_id(notary.key) and [o["seq"] for o in got[1:]] == [3, 6, 9]
     v = check(engine, copy, public_hex(notary.key))
     assert v.ok and (v.records, v.checkpoints, v.copied) == (9, 3, 3), v
+
+
+def test_checkpoints_reach_the_outbox_only_when_asked(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ORETRAIL_PUBLISH_CHECKPOINTS", raising=False)
+    quiet = Notary.open(engine, tmp_path / "quiet.key")
+    append(quiet, engine, "urn:uuid:quiet")
+    monkeypatch.setenv("ORETRAIL_PUBLISH_CHECKPOINTS", "1")
+    told = Notary.open(engine, tmp_path / "quiet.key")
+    append(told, engine, "urn:uuid:told")
+    with engine.connect() as conn:
+        sent = conn.execute(select(outbox.c.kind, outbox.c.payload)).all()
+        assert [(k, orjson.loads(p)["seq"]) for k, p in sent] == [("ledger.checkpoint", 2)]
+        assert len(stored(conn)) == 2
 
 
 def test_a_checkpoint_missed_by_a_crash_is_written_by_the_next(engine: Engine, notary: Notary) -> None:

@@ -3,8 +3,9 @@
 Every path that appends to the ledger (EPCIS capture, registry, licences, declarations, monthly reports,
 supervision records) writes inside `Notary.transaction`, or calls `seal` before its commit and `witness`
 after it. Sealing in the appending transaction means no committed record is ever without its checkpoint;
-the outbox message (subject `oretrail.checkpoint`) is written in the same transaction, so NATS being down
-never holds capture up, and the checkpoint file is written after the commit (ledger/witness.py).
+the outbox message (subject `oretrail.checkpoint`, when ORETRAIL_PUBLISH_CHECKPOINTS=1) is written in the
+same transaction, so NATS being down never holds capture up, and the checkpoint file is written after the
+commit (ledger/witness.py).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -36,6 +37,8 @@ from oretrail.ledger.witness import witness, witness_path
 from oretrail.notify import subjects
 from oretrail.notify.outbox import Message, enqueue
 
+PUBLISH_ENV = "ORETRAIL_PUBLISH_CHECKPOINTS"
+
 
 @dataclass
 class Notary:
@@ -43,6 +46,9 @@ class Notary:
     key_file: Path
     checkpoint_file: Path | None
     created: bool = False  # the key was made by this process (first capture into an empty ledger)
+    # Checkpoints go to the outbox (and so to NATS, subject `oretrail.checkpoint`) when notifications of them
+    # are configured: ORETRAIL_PUBLISH_CHECKPOINTS=1. Off, the outbox carries only what officers are told.
+    publish: bool = field(default_factory=lambda: os.environ.get(PUBLISH_ENV, "") not in ("", "0"))
 
     @classmethod
     def open(
@@ -62,7 +68,7 @@ class Notary:
         lock(conn)
         expect(conn, self.key, self.key_file)
         cp = sign_head(conn, self.key)
-        if cp is not None:
+        if cp is not None and self.publish:
             enqueue(conn, [Message(subjects.LEDGER_CHECKPOINT, subjects.CHECKPOINT, cp.as_line())])
         return cp
 
@@ -115,7 +121,8 @@ def rotate(engine: Engine, key_file: str | Path | None = None, checkpoint_file: 
         else:
             Notary(old, path, None).seal(conn)
             rec = hand_over(conn, old, new, path)
-            enqueue(conn, [Message(subjects.LEDGER_CHECKPOINT, subjects.CHECKPOINT, rec.as_line())])
+            if Notary(old, path, None).publish:
+                enqueue(conn, [Message(subjects.LEDGER_CHECKPOINT, subjects.CHECKPOINT, rec.as_line())])
     os.replace(pending, path)
     witness(witness_path(checkpoint_file, engine.url), engine)
     if rec is None:
