@@ -31,7 +31,6 @@ def capture_run(data: Path, kind: str, trace_samples: int) -> dict[str, float]:
     from sqlalchemy import BigInteger, Column, MetaData, String, Table, Text, insert, select
 
     from oretrail.chain.trace import trace
-    from oretrail.ledger.checkpoints import load_or_create_key
     from oretrail.pipeline import Capture, document_paths, read_bounded
     from oretrail.registry.store import load_registry
     from oretrail.storage.schema import lots
@@ -40,7 +39,7 @@ def capture_run(data: Path, kind: str, trace_samples: int) -> dict[str, float]:
     out: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp, fresh_database(kind, Path(tmp)) as engine:
         load_registry(engine, (data / "registry.jsonl").read_bytes().splitlines(), "registry")
-        cap = Capture(engine, signing_key=load_or_create_key(Path(tmp) / "k.pem"))
+        cap = Capture(engine)
         n, t0 = 0, time.perf_counter()
         for report in cap.documents(files):
             n += report.events

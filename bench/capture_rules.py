@@ -82,9 +82,10 @@ def base_database(base: Path, tmp: Path) -> Iterator[Any]:
     from oretrail.storage.engine import make_engine
 
     path = tmp / "base.db"
-    for suffix in ("", "-wal"):
+    for suffix in ("", "-wal", ".signing.key"):  # the key that signs the base's ledger goes with it
         if Path(str(base) + suffix).exists():
             shutil.copyfile(str(base) + suffix, str(path) + suffix)
+            Path(str(path) + suffix).chmod(0o600)
     engine = make_engine(f"sqlite:///{path}")
     try:
         yield engine
@@ -99,7 +100,6 @@ def capture_run(
     fresh database); events/s (wall and CPU) and the alerts it raised."""
     from sqlalchemy import func, select
 
-    from oretrail.ledger.checkpoints import load_or_create_key
     from oretrail.pipeline import GROUP_EVENTS, Capture, document_paths
     from oretrail.registry.store import load_registry
     from oretrail.rules.config import load_settings
@@ -118,7 +118,7 @@ def capture_run(
         # Capture judges once per committed group; one document per group is the per-document mode.
         settings = None if mode == "off" else load_settings()
         group = 1 if mode == "doc" else GROUP_EVENTS
-        cap = Capture(engine, settings, signing_key=load_or_create_key(Path(tmp) / "k.pem"))
+        cap = Capture(engine, settings)
         n, t0, c0 = 0, time.perf_counter(), time.process_time()
         for report in cap.documents(files, group_events=group):
             n += report.events
@@ -187,7 +187,6 @@ def profiled(engine: Any) -> Iterator[dict[str, Any]]:
 
 
 def profile_run(data: Path, kind: str, mode: str, top: int) -> None:
-    from oretrail.ledger.checkpoints import load_or_create_key
     from oretrail.pipeline import GROUP_EVENTS, Capture, document_paths
     from oretrail.registry.store import load_registry
     from oretrail.rules.config import load_settings
@@ -195,7 +194,7 @@ def profile_run(data: Path, kind: str, mode: str, top: int) -> None:
     files = document_paths([data / "events"])
     with tempfile.TemporaryDirectory() as tmp, fresh_database(kind, Path(tmp)) as engine:
         load_registry(engine, (data / "registry.jsonl").read_bytes().splitlines(), "registry")
-        cap = Capture(engine, load_settings(), signing_key=load_or_create_key(Path(tmp) / "k.pem"))
+        cap = Capture(engine, load_settings())
         with profiled(engine) as stats:
             t0 = time.perf_counter()
             n = sum(r.events for r in cap.documents(files, group_events=1 if mode == "doc" else GROUP_EVENTS))

@@ -346,7 +346,7 @@ def main() -> None:
     ap.add_argument("--sections", default="capture,cli,writers")
     ap.add_argument("--db", help="database for queries and storage", default=None)
     ap.add_argument("--samples", type=int, default=30, help="calls per query timed")
-    ap.add_argument("--without", help="queries: also time them downgraded to this revision (e.g. 0016)")
+    ap.add_argument("--without", help="queries: also time them downgraded to this revision (e.g. 0017)")
     ap.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:

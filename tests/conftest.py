@@ -89,3 +89,12 @@ def shared_dir() -> Path:
 def settings() -> Settings:
     """The packaged thresholds and catalogue, as an entry point builds them."""
     return load_settings()
+
+
+@pytest.fixture(autouse=True)
+def checkpoint_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test's checkpoint file in its own tmp folder: a PostgreSQL database's default one lives in the
+    user's data folder, shared by every schema of the `test` database."""
+    path = tmp_path / "checkpoints.jsonl"
+    monkeypatch.setenv("ORETRAIL_CHECKPOINTS", str(path))
+    return path

@@ -16,7 +16,8 @@ import oretrail
 FLOORS: tuple[frozenset[str], ...] = tuple(
     frozenset(names.split())
     for names in (
-        "clock errors ids limits model catalogue storage i18n",  # the ground floor: vocabulary every stage shares
+        # the ground floor: vocabulary every stage shares, and the one reader of secret files
+        "clock errors ids limits model catalogue storage i18n secretfiles",
         "notify",  # the outbox any stage writes in its own transaction, and the publisher that follows it
         "intake",  # EPCIS documents read and checked
         "ledger",  # append-only, hash-chained records

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, select
@@ -29,7 +28,6 @@ from oretrail.storage.engine import make_engine, migrate
 from oretrail.storage.schema import ledger
 from tests.intake import builders as b
 
-KEY = Ed25519PrivateKey.generate()
 W1, W2 = "urn:oretrail:waybill:W1", "urn:oretrail:waybill:W2"
 ORE1, ORE2, ORE3, ORE3B = b.lot("ore-1"), b.lot("ore-2"), b.lot("ore-3"), b.lot("ore-3b")
 CONC, APT, ODD = b.lot("conc-1"), b.lot("apt-1"), b.lot("ga-odd")
@@ -109,7 +107,7 @@ def capture_in(engine: Engine, documents: list[list[dict[str, Any]]]) -> dict[st
     """Capture the documents in the order given; return the state, after checking a rebuild reproduces it."""
     load_registry(engine, [orjson.dumps(r) for r in REGISTRY], "registry.jsonl")
     items = [(b.encode(b.document(*evs)), f"doc-{i}.jsonld") for i, evs in enumerate(documents)]
-    for report in Capture(engine, signing_key=KEY).documents(items, group_events=3):
+    for report in Capture(engine).documents(items, group_events=3):
         assert report.errors == []
     incremental = state(engine)
     rebuild_all(engine)

@@ -8,7 +8,6 @@ from typing import Any
 
 import orjson
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select
@@ -23,12 +22,11 @@ from oretrail.rules.config import Settings
 from oretrail.storage.schema import event_lots, events, exports, genealogy, lots, positions, shipments
 from tests.intake import builders as b
 
-KEY = Ed25519PrivateKey.generate()
 PROJECTIONS = (events, lots, event_lots, positions, shipments, genealogy, exports)
 
 
 def capture(engine: Engine, *evs: dict[str, Any]) -> Any:
-    return Capture(engine, signing_key=KEY).document(b.encode(b.document(*evs)), "doc.jsonld")
+    return Capture(engine).document(b.encode(b.document(*evs)), "doc.jsonld")
 
 
 def snapshot(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
@@ -236,7 +234,7 @@ def test_documents_commit_in_groups_and_refuse_documents_one_by_one(engine: Engi
     e1, e2, e3, e4 = chain_events()
     rewritten = {**e2, "eventTime": "2025-03-02T00:00:00Z"}  # e2 again with other content: refused
     items = [*_docs([e1], [e2]), (b"{not json", "broken.json"), *_docs([rewritten, e3]), *_docs([e3, e4])]
-    reports = list(Capture(engine, signing_key=KEY).documents(items, group_events=2))
+    reports = list(Capture(engine).documents(items, group_events=2))
     assert [len(r.errors) for r in reports] == [0, 0, 1, 1, 0]
     assert reports[2].errors[0].document == "broken.json"
     assert reports[3].errors[0].field == "eventID" and reports[3].errors[0].document == "doc-0.jsonld"
@@ -248,7 +246,7 @@ def test_documents_commit_in_groups_and_refuse_documents_one_by_one(engine: Engi
 
 def test_documents_are_reported_only_once_their_group_is_committed(engine: Engine) -> None:
     e1, e2, e3, e4 = chain_events()
-    stream = Capture(engine, signing_key=KEY).documents(_docs([e1, e2], [e3], [e4]), group_events=3)
+    stream = Capture(engine).documents(_docs([e1, e2], [e3], [e4]), group_events=3)
     first = next(stream)
     assert first.new == 2
     with engine.connect() as other:  # another connection sees the whole first group, committed
@@ -269,7 +267,7 @@ def test_an_unexpected_failure_rolls_the_open_group_back(
         return real(*args, **kwargs)
 
     monkeypatch.setattr(pipeline, "judge", judge)
-    stream = Capture(engine, settings, signing_key=KEY).documents(_docs([e1], [e2], [e3], [e4]), group_events=2)
+    stream = Capture(engine, settings).documents(_docs([e1], [e2], [e3], [e4]), group_events=2)
     assert [r.new for r in itertools.islice(stream, 2)] == [1, 1]
     with pytest.raises(RuntimeError):
         next(stream)
@@ -299,7 +297,7 @@ def test_a_document_with_one_off_profile_event_lands_whole(engine: Engine) -> No
         b.shipping([(b.lot("ore-0"), 100.0)], "urn:oretrail:waybill:W1", origin=b.MINE, event_id="urn:uuid:s0"),
         b.export([(appeared, 40.0)], "530120250000000088", event_id="urn:uuid:x1"),
     ]
-    (report,) = Capture(engine, signing_key=KEY).documents(_docs(evs))
+    (report,) = Capture(engine).documents(_docs(evs))
     assert report.errors == [] and report.new == len(evs)
     outcomes = {o.position: o for o in report.outcomes}
     assert [outcomes[i].outcome for i in range(len(evs))] == ["stored"] * 6 + ["off_profile", "stored", "stored"]
@@ -332,7 +330,7 @@ _REGISTRY = [
 def test_a_refused_document_reports_which_event_and_why(engine: Engine) -> None:
     evs = chain_events()
     evs[2]["quantityList"][0]["uom"] = "LTR"
-    (report,) = Capture(engine, signing_key=KEY).documents(_docs(chain_events()[:1], evs)[1:])
+    (report,) = Capture(engine).documents(_docs(chain_events()[:1], evs)[1:])
     assert [(o.position, o.outcome, o.field) for o in report.outcomes] == [(2, "refused", "quantityList[0].uom")]
     assert "unknown unit 'LTR'" in (report.outcomes[0].reason or "")
     with engine.connect() as conn:

@@ -27,7 +27,7 @@ from oretrail.errors import MAX_DOCUMENT_BYTES, IntakeError
 from oretrail.i18n.message import Message
 from oretrail.intake.epcis import CapturedEvent, read_document
 from oretrail.ledger.canonical import canonical
-from oretrail.ledger.checkpoints import load_or_create_key, sign_head
+from oretrail.ledger.notary import Notary
 from oretrail.ledger.store import LedgerWriter, Pending
 from oretrail.model import READINGS, ChainEvent
 from oretrail.rules.config import Settings
@@ -148,12 +148,16 @@ class Capture:
         engine: Engine,
         settings: Settings | None = None,
         signing_key: Ed25519PrivateKey | None = None,
+        notary: Notary | None = None,
     ) -> None:
         """`settings`: judge what each document or group touched with them (early warning); None captures
-        without judging (benchmarks of capture alone, rebuild)."""
+        without judging (benchmarks of capture alone, rebuild). The key that seals each commit is the
+        database's (`Notary.open`) unless a notary or a key is given."""
         self.engine = engine
         self.settings = settings
-        self.key = signing_key or load_or_create_key(database=engine.url)
+        if notary is None:
+            notary = Notary.with_key(engine, signing_key) if signing_key else Notary.open(engine)
+        self.notary = notary
         self.elements = element_map()
         self.judged = Judged()  # everything this capture's judgements did, summed
 
@@ -171,7 +175,8 @@ class Capture:
         with collector_paused(), self.engine.begin() as conn:
             touched = self._land(conn, captured, name, report)
             report.alerts_new = self._judge(conn, touched, settle=True)
-            sign_head(conn, self.key)
+            self.notary.seal(conn)
+        self.notary.witness(self.engine)
         return report
 
     def documents(
@@ -217,8 +222,9 @@ class Capture:
                 if events >= group_events:
                     report.alerts_new = self._judge(conn, touched, settle=False)
                     touched = Touched()
-                    sign_head(conn, self.key)
+                    self.notary.seal(conn)
                     conn.commit()
+                    self.notary.witness(self.engine)
                     if collecting:
                         gc.collect()
                         gc.freeze()  # what outlived the group (caches, mostly) is not traversed again
@@ -229,8 +235,9 @@ class Capture:
                 # load was still bringing.
                 closing = reports[-1] if reports else CaptureReport()
                 closing.alerts_new = self._judge(conn, touched, settle=True)
-                sign_head(conn, self.key)
+                self.notary.seal(conn)
                 conn.commit()
+                self.notary.witness(self.engine)
             yield from reports
         finally:
             if conn is not None:

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Engine, select
 
 from oretrail.alerts.store import month_end, query_alerts
@@ -26,12 +25,11 @@ from oretrail.storage.engine import make_engine, migrate
 from oretrail.storage.schema import alert_actions, alerts
 from tests.intake import builders as b
 
-KEY = Ed25519PrivateKey.generate()
 WAYBILL = "urn:oretrail:waybill:ST-1"
 
 
 def _capture(engine: Engine, settings: Settings, *evs: dict[str, Any]) -> None:
-    Capture(engine, settings, signing_key=KEY).document(b.encode(b.document(*evs)), "doc.jsonld")
+    Capture(engine, settings).document(b.encode(b.document(*evs)), "doc.jsonld")
 
 
 def _row(engine: Engine, rule: str) -> Any:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Engine
 
 from oretrail.alerts.judge import CLEARED
@@ -15,13 +14,12 @@ from oretrail.pipeline import Capture, scan
 from oretrail.rules.config import load_settings
 from tests.intake import builders as b
 
-KEY = Ed25519PrivateKey.generate()
 SETTINGS = load_settings()
 WAYBILL = "urn:oretrail:waybill:WD-1"
 
 
 def capture(engine: Engine, *evs: dict[str, Any]) -> None:
-    Capture(engine, SETTINGS, signing_key=KEY).document(b.encode(b.document(*evs)), "doc.jsonld")
+    Capture(engine, SETTINGS).document(b.encode(b.document(*evs)), "doc.jsonld")
 
 
 def diverted(engine: Engine) -> list[dict[str, Any]]:

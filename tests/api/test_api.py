@@ -97,3 +97,17 @@ def test_declaration_without_licence_alerts_at_intake(client: TestClient) -> Non
     assert history["shared_with"] == ["customs"]
     bad = client.post("/capture/declarations", content=b'{"declaration_no": "1"}\n')
     assert bad.status_code == 422 and bad.json()["index"] == 1
+
+
+def test_capture_without_the_signing_key_is_a_503_problem_and_stores_nothing(client: TestClient, api: Api) -> None:
+    import os
+    from pathlib import Path
+
+    assert client.post("/capture/events", content=chain()).status_code == 200
+    key = Path(os.environ["ORETRAIL_SIGNING_KEY"])
+    key.unlink()
+    r = client.post("/capture/events", content=b.encode(b.document(b.mining())))
+    assert r.status_code == 503 and r.headers["content-type"] == "application/problem+json"
+    assert r.json()["type"].endswith("signing-key") and str(key) not in r.text
+    assert client.get("/summary").json()[0] == {"what": "ledger records", "count": 2}
+    assert not key.exists()

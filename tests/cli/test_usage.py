@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from oretrail.cli import app
 from oretrail.cli.common import EXIT_NOT_FOUND, EXIT_REFUSED, EXIT_TAMPERED
-from oretrail.ledger.checkpoints import LEGACY_KEY_FILE, key_path, load_or_create_key, public_hex
+from oretrail.ledger.keys import LEGACY_KEY_FILE, create_key, key_path, load_key, public_hex
 from oretrail.sim import simulate
 from oretrail.storage.schema import alerts, ledger, lots
 from tests.intake import builders as b
@@ -284,9 +284,9 @@ def test_the_key_is_kept_beside_the_database_not_in_the_working_folder(data: Pat
     key = store / "oretrail.db.signing.key"
     assert key.stat().st_mode & 0o777 == 0o600
     assert list(workdir.iterdir()) == []
-    trusted = public_hex(load_or_create_key(key))
+    trusted = public_hex(load_key(key))
     assert run("verify", "--db", db, "--public-key", trusted)[0] == 0
-    stranger = public_hex(load_or_create_key(workdir.parent / "other.pem"))
+    stranger = public_hex(create_key(workdir.parent / "other.pem"))
     assert run("verify", "--db", db, "--public-key", stranger)[0] == EXIT_TAMPERED
 
 
@@ -305,7 +305,7 @@ def test_the_environment_still_wins(workdir: Path, monkeypatch: pytest.MonkeyPat
 
 def test_a_key_left_in_the_working_folder_is_not_silently_replaced(data: Path, workdir: Path) -> None:
     legacy = workdir / LEGACY_KEY_FILE
-    load_or_create_key(legacy)
+    create_key(legacy)
     db = f"sqlite:///{workdir.parent / 'x.db'}"
     code, _, stderr = run("load", "events", str(data / "events"), "--db", db)
     assert code == EXIT_REFUSED

@@ -10,7 +10,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Engine, delete, insert, select, update
 
 from oretrail.ledger.chain import GENESIS, link_hash
-from oretrail.ledger.checkpoints import load_or_create_key, public_hex, sign_head
+from oretrail.ledger.checkpoints import sign_head
+from oretrail.ledger.keys import create_key, load_key, public_hex
 from oretrail.ledger.store import LedgerWriter, Pending, count, head, records
 from oretrail.ledger.verify import verify
 from oretrail.storage.schema import checkpoints, events, ledger
@@ -122,7 +123,7 @@ def test_inserted_record_breaks_chain_there(engine: Engine) -> None:
 
 
 def test_checkpoint_catches_a_complete_rewrite(engine: Engine, tmp_path: Path) -> None:
-    key = load_or_create_key(tmp_path / "k.pem")
+    key = create_key(tmp_path / "k.pem")
     fill(engine, 6, key)
     with engine.begin() as conn:
         # Rewrite record 2 and recompute every digest and hash after it: the chain alone looks fine.
@@ -155,8 +156,8 @@ def test_checkpoint_catches_a_complete_rewrite(engine: Engine, tmp_path: Path) -
 
 
 def test_checkpoint_by_unknown_key_is_refused(engine: Engine, tmp_path: Path) -> None:
-    fill(engine, 3, load_or_create_key(tmp_path / "a.pem"))
-    other = public_hex(load_or_create_key(tmp_path / "b.pem"))
+    fill(engine, 3, create_key(tmp_path / "a.pem"))
+    other = public_hex(create_key(tmp_path / "b.pem"))
     with engine.connect() as conn:
         assert verify(conn).ok
         verdict = verify(conn, other)
@@ -164,7 +165,7 @@ def test_checkpoint_by_unknown_key_is_refused(engine: Engine, tmp_path: Path) ->
 
 
 def test_forged_signature_is_refused(engine: Engine, tmp_path: Path) -> None:
-    fill(engine, 3, load_or_create_key(tmp_path / "a.pem"))
+    fill(engine, 3, create_key(tmp_path / "a.pem"))
     with engine.begin() as conn:
         conn.execute(update(checkpoints).values(signature="00" * 64))
     with engine.connect() as conn:
@@ -174,6 +175,6 @@ def test_forged_signature_is_refused(engine: Engine, tmp_path: Path) -> None:
 
 def test_key_file_is_private_and_reused(tmp_path: Path) -> None:
     p = tmp_path / "k.pem"
-    k1 = load_or_create_key(p)
+    k1 = create_key(p)
     assert p.stat().st_mode & 0o777 == 0o600
-    assert public_hex(load_or_create_key(p)) == public_hex(k1)
+    assert public_hex(load_key(p)) == public_hex(k1)

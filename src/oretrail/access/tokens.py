@@ -26,10 +26,12 @@ from sqlalchemy import URL, Connection, insert, select, update
 from oretrail.access.users import active_user
 from oretrail.clock import utcnow
 from oretrail.i18n.message import Message
-from oretrail.ledger.checkpoints import key_path
+from oretrail.ledger.keys import key_path
+from oretrail.secretfiles import read_secret, write_secret
 from oretrail.storage.schema import refresh_tokens
 
 TOKEN_KEY_ENV = "ORETRAIL_TOKEN_KEY"
+TOKEN_KEY = Message("secret.what.token", "the access tokens' signing key")
 ACCESS_TTL = timedelta(minutes=15)
 REFRESH_TTL = timedelta(hours=12)
 ISSUER = "oretrail"
@@ -70,19 +72,20 @@ def token_key_path(database: str | URL | None = None) -> Path:
 
 
 def load_or_create_token_key(database: str | URL | None = None) -> TokenKey:
-    """The token key of `database`, created once with mode 0600. Replacing the file signs everyone out."""
+    """The token key of `database`, created once with mode 0600 (a file group or others may read is refused:
+    SecretFileError). Replacing the file signs everyone out, and nothing else: tokens are not evidence."""
     path = token_key_path(database)
     if path.exists():
-        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        key = serialization.load_pem_private_key(read_secret(path, TOKEN_KEY()), password=None)
         if not isinstance(key, Ed25519PrivateKey):
             raise ValueError(f"{path} does not hold an Ed25519 private key")
         return TokenKey(key)
     key = Ed25519PrivateKey.generate()
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(pem)
+    try:
+        write_secret(path, pem)
+    except FileExistsError:  # another worker made it a moment ago
+        return load_or_create_token_key(database)
     return TokenKey(key)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -51,6 +52,7 @@ from oretrail.access.users import User, active_user, get_user, set_password
 from oretrail.api.deps import engine, lang
 from oretrail.i18n.message import Message as I18nMessage
 from oretrail.i18n.message import Said, said_of, text
+from oretrail.ledger.keys import SigningKeyError
 
 REALM = 'realm="oretrail"'
 CHALLENGE = f"Bearer {REALM}, Basic {REALM}"
@@ -69,6 +71,11 @@ _api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="An API 
 
 Words = str | I18nMessage | Said  # what a problem says: a message read in the caller's language, or plain text
 
+SIGNING_TITLE = I18nMessage("problem.title.signing_key", "Ledger cannot be signed")
+SIGNING_DETAIL = I18nMessage(
+    "problem.signing_key",
+    "the ledger's signing key cannot be used; nothing was stored; the operator must restore the key file",
+)
 SIGN_IN_REQUIRED = I18nMessage("problem.title.unauthenticated", "Sign-in required")
 NOT_PERMITTED = I18nMessage("problem.title.forbidden", "Not permitted")
 NOT_FOUND = I18nMessage("problem.title.not_found", "Not found")
@@ -118,6 +125,13 @@ def problem_response(request: Request, exc: Exception) -> JSONResponse:
         **{k: text(v, language) if isinstance(v, Said) else v for k, v in exc.extra.items()},
     }
     return JSONResponse(body, status_code=exc.status_code, headers=exc.headers, media_type=PROBLEM)
+
+
+def signing_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    """The ledger's key cannot be used (missing, changed, readable by others): nothing was stored. The client
+    is told so without the server's file paths; the operator reads the whole message in the log."""
+    logging.getLogger("oretrail.ledger").error("%s", exc)
+    return problem_response(request, Problem(503, "signing-key", SIGNING_TITLE, SIGNING_DETAIL))
 
 
 def unauthenticated(reason: Words, error: str | None = None) -> Problem:
@@ -495,5 +509,6 @@ def install(app: FastAPI) -> None:
     the sign-in routes. Called by `create_app` once the engine is open."""
     app.state.token_key = load_or_create_token_key(app.state.engine.url)
     app.add_exception_handler(Problem, problem_response)
+    app.add_exception_handler(SigningKeyError, signing_unavailable)
     app.add_middleware(AuditMiddleware, state=app.state)
     app.include_router(router)

@@ -15,7 +15,7 @@ from sqlalchemy import Connection, select
 from oretrail.access.caller import Caller
 from oretrail.access.scope import events_visible, lots_visible, unconstrained
 from oretrail.api.auth import OUT_OF_SIGHT, permit, refuse, unseen
-from oretrail.api.deps import reader
+from oretrail.api.deps import lang, reader
 from oretrail.chain.trace import NOT_CREATED
 from oretrail.storage.schema import events, lots
 
@@ -103,15 +103,10 @@ def summary(
 def verify_ledger(
     conn: Annotated[Connection, Depends(reader)],
     who: Annotated[Caller, Depends(permit("read", "ledger"))],
+    language: Annotated[str, Depends(lang)],
     public_key: str | None = None,
 ) -> dict[str, Any]:
+    """The verdict; `problem` is in the reader's language (`Accept-Language`), `fault` names its kind."""
     from oretrail.ledger.verify import verify
 
-    v = verify(conn, public_key)
-    return {
-        "ok": v.ok,
-        "records": v.records,
-        "checkpoints": v.checkpoints,
-        "first_bad_seq": v.first_bad_seq,
-        "problem": v.problem,
-    }
+    return verify(conn, public_key).as_dict(language)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, NoReturn
 
 import typer
 from rich.text import Text
@@ -39,6 +40,7 @@ EXPORTED = Message("trace.exported", "exported")
 EXPORT = Message("trace.export", "{kg} kg under declaration {declaration} at {port}")
 STEP = Message("trace.step", "{event} at {location} ({time})")
 BACKWARD = Message("trace.backward", "⟵ backward ")
+NO_COPY = Message("verify.no_copy", "{path}: no such checkpoint file")
 FORWARD = Message("trace.forward", "⟶ forward ")
 
 
@@ -46,30 +48,119 @@ FORWARD = Message("trace.forward", "⟶ forward ")
 @app.command(
     help=helped(
         "verify",
-        "Walk the hash chain and the signed checkpoints; name the first record that is not as written (exit 2).",
+        "Walk the hash chain, the signed checkpoints and the chain of keys, and the checkpoints of a copy kept "
+        "outside the database; name the first record, checkpoint or line that is not as written (exit 2).",
     )
 )
 def verify(
     db: DbOption = None,
     public_key: Annotated[
         str | None,
-        typer.Option(help=option_help("verify.public_key", "Trusted Ed25519 public key (hex) of the platform.")),
+        typer.Option(
+            help=option_help(
+                "verify.public_key", "Trusted Ed25519 public key (hex) of the platform: its first key, or any later."
+            )
+        ),
+    ] = None,
+    checkpoints: Annotated[
+        Path | None,
+        typer.Option(
+            "--checkpoints",
+            help=option_help("verify.checkpoints", "A copy of the checkpoint file to check the ledger against."),
+        ),
     ] = None,
     fmt: FormatOption = Format.table,
 ) -> None:
     from oretrail.ledger.verify import verify as run
 
+    if checkpoints is not None and not checkpoints.is_file():
+        fail(NO_COPY(path=str(checkpoints)), fmt=fmt)
     engine = open_db(db)
     with engine.connect() as conn:
-        verdict = run(conn, public_key)
+        verdict = run(conn, public_key, checkpoints)
+    said = verdict.message(lang())
     if fmt is not Format.table:
-        emit(verdict, fmt)
+        emit(verdict.as_dict(lang()), fmt)
         if not verdict.ok:
             raise typer.Exit(EXIT_TAMPERED)
     elif verdict.ok:
-        out.print(Text(verdict.said().render(lang()), style="green"))
+        out.print(Text(said, style="green"))
     else:
-        fail(verdict.said(), EXIT_TAMPERED)
+        fail(said, EXIT_TAMPERED)
+
+
+signing_app = typer.Typer(
+    no_args_is_help=True, help="The ledger's signing key: make the first, show the chain of keys, hand over."
+)
+app.add_typer(signing_app, name="signing")
+
+
+def _key_failure(exc: Exception, fmt: Format) -> NoReturn:
+    said = getattr(exc, "said", None)
+    fail(said.render(lang()) if said is not None else str(exc), fmt=fmt)
+
+
+@signing_app.command("init")
+def signing_init(db: DbOption = None, fmt: FormatOption = Format.table) -> None:
+    """Make the ledger's first signing key (mode 0600) and record its identity; refused if one is recorded."""
+    from oretrail.ledger.keys import SigningKeyError, key_path
+    from oretrail.ledger.notary import init_key
+
+    engine = open_db(db)
+    try:
+        rec = init_key(engine)
+    except SigningKeyError as exc:
+        _key_failure(exc, fmt)
+    path = key_path(database=engine.url)
+    emit(
+        {"key_file": str(path), "key_id": rec.key_id, "public_key": rec.public_key},
+        fmt,
+        text=f"signing key {rec.key_id} made at {path}\npublic key (give it to the auditors): {rec.public_key}",
+    )
+
+
+@signing_app.command("show")
+def signing_show(db: DbOption = None, fmt: FormatOption = Format.table) -> None:
+    """The chain of keys the database records (first key, then each hand-over), and where the files are."""
+    from oretrail.ledger.keys import key_path, recorded
+    from oretrail.ledger.witness import witness_path
+
+    engine = open_db(db)
+    with engine.connect() as conn:
+        chain = recorded(conn)
+    rows = [
+        {
+            "key_id": k.key_id,
+            "public_key": k.public_key,
+            "signs_after_record": k.since_seq,
+            "since": k.created_at.isoformat(),
+            "handed_over_by": k.previous,
+        }
+        for k in chain
+    ]
+    files = f"key file: {key_path(database=engine.url)}\ncheckpoint file: {witness_path(None, engine.url)}"
+    err.print(Text(files))
+    emit(rows, fmt, title="signing keys", text=None if rows else "no signing key recorded yet")
+
+
+@signing_app.command("rotate")
+def signing_rotate(db: DbOption = None, fmt: FormatOption = Format.table) -> None:
+    """Hand over to a new key: the old key seals the head and signs the new public key; the new key replaces
+    the old in the key file and signs from then on. `verify` follows the hand-over."""
+    from oretrail.ledger.keys import SigningKeyError
+    from oretrail.ledger.notary import rotate
+
+    engine = open_db(db)
+    try:
+        rec = rotate(engine)
+    except SigningKeyError as exc:
+        _key_failure(exc, fmt)
+    emit(
+        {"key_id": rec.key_id, "public_key": rec.public_key, "previous": rec.previous, "since_seq": rec.since_seq},
+        fmt,
+        text=f"key {rec.previous} handed over to {rec.key_id} after record {rec.since_seq}\n"
+        f"new public key: {rec.public_key}",
+    )
 
 
 @app.command()
@@ -162,10 +253,11 @@ def serve(
     import uvicorn
 
     from oretrail.api.app import create_app
-    from oretrail.ledger.checkpoints import SigningKeyError
+    from oretrail.ledger.keys import SigningKeyError
+    from oretrail.secretfiles import SecretFileError
 
     try:
         api = create_app(db)
-    except SigningKeyError as exc:
-        fail(str(exc))
+    except (SigningKeyError, SecretFileError) as exc:
+        fail(exc.said.render(lang()))
     uvicorn.run(api, host=host, port=port)

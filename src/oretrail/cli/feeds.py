@@ -37,7 +37,7 @@ LANDS = "Lands whole or not at all; judged as it lands."
 
 
 def _run(feed: Feed, paths: list[Path], db: str | None, config: Path | None, fmt: Format) -> None:
-    from oretrail.ledger.checkpoints import SigningKeyError
+    from oretrail.ledger.keys import SigningKeyError
     from oretrail.rules.config import load_settings
 
     engine = open_db(db)
@@ -54,7 +54,7 @@ def _run(feed: Feed, paths: list[Path], db: str | None, config: Path | None, fmt
     except IntakeError as exc:
         fail(exc, fmt=fmt)
     except SigningKeyError as exc:
-        fail(str(exc), fmt=fmt)
+        fail(exc.said.render(lang()), fmt=fmt)
     for refused in report.refused:
         emit_error(refused, fmt, err, prefix=REJECTED)
     emit(report.rows if report.rows is not None else report.record(), fmt, console=err, text=report.words(lang()))

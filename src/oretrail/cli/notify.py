@@ -7,12 +7,16 @@ import logging
 import os
 import signal
 from dataclasses import asdict
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from oretrail.cli.common import EXIT_REFUSED, DbOption, FormatOption, app, err, fail, not_found, open_db
+from oretrail.cli.common import EXIT_REFUSED, DbOption, FormatOption, app, err, fail, lang, not_found, open_db
+from oretrail.i18n.message import Message
 from oretrail.output import Format, emit
+
+WEBHOOK_SECRET = Message("secret.what.webhook", "a webhook's signing secret")
 
 notify_app = typer.Typer(
     no_args_is_help=True, help="Notifications: publish the outbox to NATS JetStream and webhooks; manage webhooks."
@@ -118,7 +122,17 @@ def subscribe(
         str, typer.Option("--subjects", help="NATS-style filter, e.g. 'oretrail.alert.settled.CN-JX.>'.")
     ] = "oretrail.>",
     secret: Annotated[
-        str | None, typer.Option("--secret", help="Signing secret (whsec_… or 16+ characters); made if left out.")
+        str | None,
+        typer.Option(
+            "--secret",
+            envvar="ORETRAIL_WEBHOOK_SECRET",
+            help="Signing secret (whsec_… or 16+ characters); made if left out. Prefer the environment "
+            "variable or --secret-file: a command line is visible to every user of the machine.",
+        ),
+    ] = None,
+    secret_file: Annotated[
+        Path | None,
+        typer.Option("--secret-file", help="Read the signing secret from this file (mode 0600, first line)."),
     ] = None,
     from_start: Annotated[bool, typer.Option("--from-start", help="Deliver the whole outbox, not only new.")] = False,
     db: DbOption = None,
@@ -127,7 +141,15 @@ def subscribe(
     """Add a webhook subscription; prints its id and the signing secret (shown here, keep it)."""
     from oretrail.notify.webhooks import WebhookError
     from oretrail.notify.webhooks import subscribe as add
+    from oretrail.secretfiles import SecretFileError, read_secret
 
+    if secret_file is not None:
+        try:
+            secret = read_secret(secret_file, WEBHOOK_SECRET()).decode().splitlines()[0].strip()
+        except SecretFileError as exc:
+            fail(exc.said.render(lang()), fmt=fmt)
+        except (OSError, UnicodeDecodeError, IndexError) as exc:
+            fail(f"{secret_file}: cannot read a secret from it ({exc})", fmt=fmt)
     try:
         with open_db(db).begin() as conn:
             sub = add(conn, url, subjects, secret, from_start=from_start)

@@ -60,15 +60,7 @@ class LedgerWriter:
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
-        # One appender at a time: the chain is a total order, so the head is read under the write lock, never
-        # before it (read first, two writers would both extend the same head). Released at commit/rollback.
-        if conn.dialect.name == "postgresql":
-            conn.execute(text("SELECT pg_advisory_xact_lock(727001)"))
-        else:
-            # SQLite: a statement that writes takes the database's write lock (waiting out another writer for
-            # the busy timeout); this one changes nothing. pysqlite opens the transaction on it, so the head
-            # below is read inside the transaction that appends.
-            conn.exec_driver_sql("UPDATE ledger SET seq = seq WHERE 0")
+        lock(conn)
         self.seq, self.hash = head(conn)
 
     def latest_digests(self, key: Column[Any], keys: Iterable[str]) -> dict[str, str]:
@@ -111,6 +103,19 @@ def _newest_digests(key: Column[Any]) -> Select[tuple[str, str]]:
         .join(ledger, ledger.c.seq == key.table.c.seq)
         .where(key.in_(bindparam("keys", expanding=True)))
     )
+
+
+def lock(conn: Connection) -> None:
+    """One appender (or sealer) at a time: the chain is a total order, so the head is read under the write
+    lock, never before it (read first, two writers would both extend the same head). Released at commit or
+    rollback; taking it again in the same transaction is free."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(727001)"))
+    else:
+        # SQLite: a statement that writes takes the database's write lock (waiting out another writer for
+        # the busy timeout); this one changes nothing. pysqlite opens the transaction on it, so the head
+        # is read inside the transaction that appends.
+        conn.exec_driver_sql("UPDATE ledger SET seq = seq WHERE 0")
 
 
 # Built once: every captured document reads the head, and building the statement cost more than running it.

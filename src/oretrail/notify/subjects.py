@@ -17,7 +17,18 @@ ALERT_SHARED = "alert.shared"
 ALERT_HANDED_DOWN = "alert.handed_down"
 BULLETIN_ISSUED = "bulletin.issued"
 BULLETIN_REMINDED = "bulletin.reminded"
-KINDS = (ALERT_SETTLED, ALERT_ESCALATED, ALERT_SHARED, ALERT_HANDED_DOWN, BULLETIN_ISSUED, BULLETIN_REMINDED)
+LEDGER_CHECKPOINT = "ledger.checkpoint"
+KINDS = (
+    ALERT_SETTLED,
+    ALERT_ESCALATED,
+    ALERT_SHARED,
+    ALERT_HANDED_DOWN,
+    BULLETIN_ISSUED,
+    BULLETIN_REMINDED,
+    LEDGER_CHECKPOINT,
+)
+CHECKPOINT = f"{ROOT}.checkpoint"
+"""Every signed checkpoint and key hand-over of the ledger, for witnesses outside the platform."""
 
 # A token carries no separator, no wildcard and no space; anything else NATS accepts is left alone.
 _TOKEN = re.compile(r"[^.\s*>]+")

@@ -13,6 +13,7 @@ import orjson
 from sqlalchemy import Connection, Engine
 
 from oretrail.errors import IntakeError
+from oretrail.ledger.notary import Notary
 from oretrail.ledger.store import LedgerWriter, Pending, Record
 from oretrail.registry.records import Enterprise, Facility, parse_registry
 from oretrail.storage.schema import enterprises, facilities
@@ -30,8 +31,8 @@ def _key(rec: Enterprise | Facility) -> tuple[str, str]:
     return ("enterprise", rec.party_id) if isinstance(rec, Enterprise) else ("facility", rec.location_id)
 
 
-def load_registry(engine: Engine, lines: Iterable[bytes | str], name: str) -> LoadCounts:
-    """Validate the whole file first; then one transaction for all of it."""
+def load_registry(engine: Engine, lines: Iterable[bytes | str], name: str, notary: Notary | None = None) -> LoadCounts:
+    """Validate the whole file first; then one transaction for all of it, sealed (ledger/notary.py)."""
     raw = [ln for ln in lines]
     parsed = parse_registry(raw, name)
     bodies = [orjson.loads(ln) for ln in raw if ln.strip()]
@@ -46,7 +47,7 @@ def load_registry(engine: Engine, lines: Iterable[bytes | str], name: str) -> Lo
             )
         seen[k] = i
     new = changed = unchanged = 0
-    with engine.begin() as conn:
+    with (notary or Notary.open(engine)).transaction(engine) as conn:
         writer = LedgerWriter(conn)
         pending: list[Pending] = []
         latest = {

@@ -64,6 +64,21 @@ checkpoints = Table(
     Column("signed_at", DateTime, nullable=False),
     Column("public_key", String(64), nullable=False),  # Ed25519 raw public key, hex
     Column("signature", String(128), nullable=False),  # hex
+    Column("key_id", String(64)),  # SHA-256 of the raw public key; NULL on rows signed before migration 0017
+    Column("prev_seq", BigInteger),  # the checkpoint before this one (0 for the first); NULL before 0017
+)
+
+# Every key that has signed the ledger, in order (migration 0017): the first as registered, each later one
+# with its hand-over, the previous key's signature over the new public key (ledger/keys.py).
+signing_keys = Table(
+    "signing_keys",
+    metadata,
+    Column("key_id", String(64), primary_key=True),
+    Column("public_key", String(64), nullable=False),
+    Column("since_seq", BigInteger, nullable=False),  # the ledger head when it took over; it signs after it
+    Column("created_at", DateTime, nullable=False),
+    Column("previous", String(64)),
+    Column("handover", String(128)),
 )
 
 # Where each follower of the ledger (projections, alert process) has read up to.

@@ -16,6 +16,7 @@ import orjson
 from sqlalchemy import Connection, Engine, delete, select, tuple_
 
 from oretrail.errors import IntakeError
+from oretrail.ledger.notary import Notary
 from oretrail.ledger.store import LedgerWriter, Pending, Record
 from oretrail.storage.schema import (
     action_closures,
@@ -105,7 +106,7 @@ def _load(engine: Engine, items: list[tuple[str, str, dict[str, Any]]], name: st
             raise IntakeError(name, None, "id", f"{kind} {key} appears twice with different content", unit="line")
         seen[(kind, key)] = raw
     new = changed = unchanged = 0
-    with engine.begin() as conn:
+    with Notary.open(engine).transaction(engine) as conn:
         writer = LedgerWriter(conn)
         latest: dict[str, dict[str, str]] = {}
         for kind in {k for k, _ in seen}:

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, func, select
 
+from oretrail.ledger.notary import Notary
 from oretrail.ledger.store import LedgerWriter, Pending, Record
 from oretrail.storage.schema import declarations, licences
 from oretrail.storage.upsert import upsert
@@ -78,19 +79,24 @@ def project_trade(conn: Connection, records: Sequence[Record]) -> None:
 Hook = Callable[[Connection, LoadResult], None]
 
 
-def load_licences(engine: Engine, lines: Iterable[str | bytes], name: str, then: Hook | None = None) -> LoadResult:
-    """Validate all, then store all in one transaction; `then` runs inside it (the CLI raises alerts there)."""
+def load_licences(
+    engine: Engine, lines: Iterable[str | bytes], name: str, then: Hook | None = None, notary: Notary | None = None
+) -> LoadResult:
+    """Validate all, then store all in one transaction, sealed (ledger/notary.py); `then` runs inside it (the
+    CLI raises alerts there)."""
     records = parse_licences(lines, name)
-    with engine.begin() as conn:
+    with (notary or Notary.open(engine)).transaction(engine) as conn:
         result = _store(conn, "licence", licences, "licence_no", records)
         if then is not None:
             then(conn, result)
     return result
 
 
-def load_declarations(engine: Engine, lines: Iterable[str | bytes], name: str, then: Hook | None = None) -> LoadResult:
+def load_declarations(
+    engine: Engine, lines: Iterable[str | bytes], name: str, then: Hook | None = None, notary: Notary | None = None
+) -> LoadResult:
     records = parse_declarations(lines, name)
-    with engine.begin() as conn:
+    with (notary or Notary.open(engine)).transaction(engine) as conn:
         result = _store(conn, "declaration", declarations, "declaration_no", records)
         if then is not None:
             then(conn, result)

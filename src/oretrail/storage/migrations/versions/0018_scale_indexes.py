@@ -2,7 +2,7 @@
 by record time
 
 Revision ID: 0018
-Revises: 0016
+Revises: 0017
 Create Date: 2026-12-03
 
 Measured on PostgreSQL with 2.87 million events (docs/operations.md, bench/scale_capture.py `queries`):
@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0018"
-down_revision = "0016"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
