@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import dataset, median, percentile
+from common import central_key, dataset, free_port, median, percentile
 
 READER = r"""
 import json, random, sys, threading, time
@@ -47,12 +47,6 @@ print(json.dumps(out))
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _serve(db: str, port: int) -> subprocess.Popen[bytes]:
     code = (
         "import uvicorn; from oretrail.api.app import create_app; "
@@ -67,16 +61,6 @@ def _serve(db: str, port: int) -> subprocess.Popen[bytes]:
             time.sleep(0.1)
     proc.kill()
     raise SystemExit("the server did not start")
-
-
-def _central_key(db: str) -> str:
-    from oretrail.access.keys import issue_key
-    from oretrail.access.users import add_user
-    from oretrail.storage.engine import open_database
-
-    with open_database(db).begin() as conn:
-        add_user(conn, "bench.central", "central", password=None, api=True)
-        return issue_key(conn, "bench.central", "bench").key
 
 
 def main() -> None:
@@ -108,8 +92,8 @@ def main() -> None:
 
     http_db = f"sqlite:///{tmp / 'http.db'}"
     BY_NAME["registry"].load(open_database(http_db), [data / "registry.jsonl"], settings, None)
-    key = _central_key(http_db)
-    port = _free_port()
+    key = central_key(http_db, "bench.central")
+    port = free_port()
     server = _serve(http_db, port)
     base = f"http://127.0.0.1:{port}"
     try:

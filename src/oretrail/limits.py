@@ -31,7 +31,17 @@ MAX_NAME_CHARS = 1000
 
 
 class NotJSON(ValueError):
-    """The input is not one JSON value we read: the message says why, for the caller to name record and field."""
+    """The input is not one JSON value we read: the message says why, for the caller to name record and field;
+    `field` is the JSON path of the value to blame, where there is one."""
+
+    def __init__(self, reason: str, field: str | None = None) -> None:
+        super().__init__(reason)
+        self.field = field
+
+
+# The largest whole number every JSON reader keeps exactly (2**53 - 1, RFC 7493 §2.2), and the most that the
+# ledger's canonical form (RFC 8785) can write: a larger one would be refused only when the record is hashed.
+MAX_SAFE_INTEGER = 2**53 - 1
 
 
 # A name that may repeat with another value: GS1's own example AssociationEvent-h gives one event two eventIDs
@@ -59,14 +69,41 @@ def _show(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-_CHECK = json.JSONDecoder(object_pairs_hook=_unique)
+class _Unsafe(Exception):
+    pass
+
+
+def _safe_int(text: str) -> int:
+    number = int(text)
+    if abs(number) > MAX_SAFE_INTEGER:
+        raise _Unsafe
+    return number
+
+
+def _unsafe_path(value: Any, path: str = "") -> str | None:
+    """The path of the first whole number past MAX_SAFE_INTEGER in `value` (as orjson read it)."""
+    if isinstance(value, dict):
+        items: Any = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return path if type(value) is int and abs(value) > MAX_SAFE_INTEGER else None
+    for key, inner in items:
+        where = _unsafe_path(inner, f"{path}[{key}]" if isinstance(key, int) else f"{path}.{key}" if path else key)
+        if where is not None:
+            return where
+    return None
+
+
+_CHECK = json.JSONDecoder(object_pairs_hook=_unique, parse_int=_safe_int)
 
 
 def read_json(raw: bytes | str) -> Any:
     """orjson's reading (strict UTF-8, no NaN or Infinity, at most 1,024 levels), and then a second pass that
     refuses a name repeated in one object: orjson, like most readers, silently keeps the last, so
-    `{"quantity": 5, "quantity": 999999999}` would be read as the larger figure. The second pass costs about
-    twice the first (4 ms on a 600 kB document) and is worth it for evidence."""
+    `{"quantity": 5, "quantity": 999999999}` would be read as the larger figure; and a whole number past
+    ±(2**53 - 1), which other readers would round and the ledger's canonical form cannot write. The second pass
+    costs about twice the first (4 ms on a 600 kB document) and is worth it for evidence."""
     try:
         value = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
@@ -76,6 +113,11 @@ def read_json(raw: bytes | str) -> Any:
             _CHECK.decode(raw.decode() if isinstance(raw, bytes) else raw)
         except RecursionError:
             raise NotJSON("nested too deep") from None
+        except _Unsafe:
+            where = _unsafe_path(value) or "$"
+            raise NotJSON(
+                f"a whole number past {MAX_SAFE_INTEGER:,} (2**53 - 1), which no JSON reader keeps exactly", where
+            ) from None
     return value
 
 

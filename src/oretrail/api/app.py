@@ -80,17 +80,22 @@ class BodyLimit:
 
 
 async def _too_large(scope: Scope, send: Send) -> None:
+    detail = f"the request body is over the limit of {MAX_DOCUMENT_BYTES:,} bytes; split it"
+    await _problem(scope, send, 413, "Content Too Large", detail)
+
+
+async def _problem(scope: Scope, send: Send, status: int, title: str, detail: str) -> None:
+    """A problem answered from below the routes (the body limit, an unexpected failure)."""
     import orjson
 
     body = orjson.dumps({
-        "type": "https://oretrail.org/problems/http-413", "title": "Content Too Large", "status": 413,
-        "detail": f"the request body is over the limit of {MAX_DOCUMENT_BYTES:,} bytes; split it",
-        "instance": scope.get("path", ""),
+        "type": f"https://oretrail.org/problems/http-{status}", "title": title, "status": status,
+        "detail": detail, "instance": scope.get("path", ""),
     })  # fmt: skip
     await send(
         {
             "type": "http.response.start",
-            "status": 413,
+            "status": status,
             "headers": [(b"content-type", b"application/problem+json"), (b"connection", b"close")],
         }
     )
@@ -100,7 +105,11 @@ async def _too_large(scope: Scope, send: Send) -> None:
 class SecurityHeaders:
     """Headers every answer carries (OWASP's secure-headers advice): no MIME sniffing, no framing, no referrer
     leaving the platform, HTTPS remembered where it is served over HTTPS. CORS stays closed: no
-    Access-Control-Allow-Origin is ever sent, so a browser page of another origin cannot read an answer."""
+    Access-Control-Allow-Origin is ever sent, so a browser page of another origin cannot read an answer.
+    A header the answer already sets (the pages' own Referrer-Policy) is kept, not sent twice: two
+    conflicting values would leave the choice to each browser. An unexpected failure below is answered here
+    with a 500 problem carrying the headers (Starlette's own 500 is sent outside every middleware), and then
+    raised on for the server to log."""
 
     HEADERS: ClassVar[list[tuple[bytes, bytes]]] = [
         (b"x-content-type-options", b"nosniff"),
@@ -118,9 +127,23 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
 
+        started = False
+
         async def send_with_headers(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
-                message = {**message, "headers": [*message.get("headers", []), *self.HEADERS]}
+                started = True
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                headers += [(name, value) for name, value in self.HEADERS if name not in present]
+                message = {**message, "headers": headers}
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except Exception:
+            if not started:
+                await _problem(
+                    scope, send_with_headers, 500, "Internal Server Error", "an unexpected error; it is logged"
+                )
+            raise

@@ -100,8 +100,8 @@ def read_document(data: bytes, name: str, now: datetime | None = None) -> list[C
     """
     doc = _parse(data, name)
     kind = doc.get("type")
-    if kind not in _EVENTS_PATH:
-        what = f"a bare {kind}" if kind in voc.EVENT_TYPES else f"type {_show(kind)}"
+    if not isinstance(kind, str) or kind not in _EVENTS_PATH:
+        what = f"a bare {kind}" if isinstance(kind, str) and kind in voc.EVENT_TYPES else f"type {_show(kind)}"
         raise IntakeError(name, None, "type", f"{what} is not accepted: send events in an EPCISDocument")
     if not _VALIDATOR.is_valid(doc):
         raise _schema_refusal(doc, name, _EVENTS_PATH[kind])
@@ -180,7 +180,7 @@ def _parse(data: bytes, name: str) -> dict[str, Any]:
     try:
         read_json(data)  # a name repeated in one object is refused, not read as its last value
     except NotJSON as exc:
-        raise IntakeError(name, None, None, str(exc)) from None
+        raise IntakeError(name, None, exc.field, str(exc)) from None
     if not isinstance(doc, dict):
         raise IntakeError(name, None, None, f"expected an EPCISDocument object, got a JSON {_json_kind(doc)}")
     return doc
