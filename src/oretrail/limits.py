@@ -41,7 +41,11 @@ class NotJSON(ValueError):
 
 # The largest whole number every JSON reader keeps exactly (2**53 - 1, RFC 7493 §2.2), and the most that the
 # ledger's canonical form (RFC 8785) can write: a larger one would be refused only when the record is hashed.
+# A whole number written as a float below 1e21 (`1e20`) is written back by that form in plain digits, which
+# would then be read as such an integer when the ledger is replayed: it is refused too. Beyond 1e21 the form
+# keeps the exponent, and each feed's own bounds judge the value.
 MAX_SAFE_INTEGER = 2**53 - 1
+_DIGITS_BELOW = 1e21
 
 
 # A name that may repeat with another value: GS1's own example AssociationEvent-h gives one event two eventIDs
@@ -73,9 +77,22 @@ class _Unsafe(Exception):
     pass
 
 
+def _unsafe(number: object) -> bool:
+    if type(number) is int:
+        return abs(number) > MAX_SAFE_INTEGER
+    return type(number) is float and number.is_integer() and MAX_SAFE_INTEGER < abs(number) < _DIGITS_BELOW
+
+
 def _safe_int(text: str) -> int:
     number = int(text)
-    if abs(number) > MAX_SAFE_INTEGER:
+    if _unsafe(number):
+        raise _Unsafe
+    return number
+
+
+def _safe_float(text: str) -> float:
+    number = float(text)
+    if _unsafe(number):
         raise _Unsafe
     return number
 
@@ -87,7 +104,7 @@ def _unsafe_path(value: Any, path: str = "") -> str | None:
     elif isinstance(value, list):
         items = enumerate(value)
     else:
-        return path if type(value) is int and abs(value) > MAX_SAFE_INTEGER else None
+        return path if _unsafe(value) else None
     for key, inner in items:
         where = _unsafe_path(inner, f"{path}[{key}]" if isinstance(key, int) else f"{path}.{key}" if path else key)
         if where is not None:
@@ -95,7 +112,7 @@ def _unsafe_path(value: Any, path: str = "") -> str | None:
     return None
 
 
-_CHECK = json.JSONDecoder(object_pairs_hook=_unique, parse_int=_safe_int)
+_CHECK = json.JSONDecoder(object_pairs_hook=_unique, parse_int=_safe_int, parse_float=_safe_float)
 
 
 def read_json(raw: bytes | str) -> Any:

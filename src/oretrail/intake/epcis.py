@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -160,6 +161,9 @@ class _Bad(Exception):
         self.reason = reason
 
 
+_IN_EVENT = re.compile(r"^epcisBody\.(?:queryResults\.resultsBody\.)?eventList\[(\d+)\]\.?(.*)$")
+
+
 def _parse(data: bytes, name: str) -> dict[str, Any]:
     if len(data) > MAX_DOCUMENT_BYTES:
         raise IntakeError(
@@ -180,6 +184,9 @@ def _parse(data: bytes, name: str) -> dict[str, Any]:
     try:
         read_json(data)  # a name repeated in one object is refused, not read as its last value
     except NotJSON as exc:
+        where = _IN_EVENT.match(exc.field or "")  # a value inside an event: name the event, then the field
+        if where:
+            raise IntakeError(name, int(where[1]), where[2] or None, str(exc)) from None
         raise IntakeError(name, None, exc.field, str(exc)) from None
     if not isinstance(doc, dict):
         raise IntakeError(name, None, None, f"expected an EPCISDocument object, got a JSON {_json_kind(doc)}")
