@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from common import dataset, median, percentile
+from common import central_key, dataset, free_port, median, percentile
 
 READER = r"""
 import json, random, sys, threading, time
@@ -48,12 +48,6 @@ print(json.dumps(out))
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _serve(db: str, port: int) -> subprocess.Popen[bytes]:
     code = (
         "import uvicorn; from oretrail.api.app import create_app; "
@@ -70,16 +64,6 @@ def _serve(db: str, port: int) -> subprocess.Popen[bytes]:
     raise SystemExit("the server did not start")
 
 
-def _central_key(db: str) -> str:
-    from oretrail.access.keys import issue_key
-    from oretrail.access.users import add_user
-    from oretrail.storage.engine import open_database
-
-    with open_database(db).begin() as conn:
-        add_user(conn, "bench.central", "central", password=None, api=True)
-        return issue_key(conn, "bench.central", "bench").key
-
-
 def _http_round(data: Path, documents: list[Path], http_db: str, settings: Any) -> float:
     """Seconds from the first POST /capture to the last job finished, on a fresh server and database."""
     import httpx
@@ -88,8 +72,8 @@ def _http_round(data: Path, documents: list[Path], http_db: str, settings: Any) 
     from oretrail.storage.engine import open_database
 
     BY_NAME["registry"].load(open_database(http_db), [data / "registry.jsonl"], settings, None)
-    key = _central_key(http_db)
-    port = _free_port()
+    key = central_key(http_db, "bench.central")
+    port = free_port()
     server = _serve(http_db, port)
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"X-API-Key": key}, timeout=600) as client:
@@ -124,7 +108,7 @@ def _read_under_load(http_db: str, args: argparse.Namespace) -> dict[str, Any]:
 
         key = issue_key(conn, "bench.central", "bench reader").key
         lot_ids = list(conn.execute(select(lots.c.lot_id).limit(2000)).scalars())
-    port = _free_port()
+    port = free_port()
     server = _serve(http_db, port)
     try:
         reader = subprocess.run(

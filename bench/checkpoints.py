@@ -2,7 +2,8 @@
 
 Every commit of a capture is sealed (a signed checkpoint row and an outbox message, in its transaction);
 with the checkpoint file on, each commit is then followed by a catch-up of the file under an exclusive lock
-(no fsync: the database is the durable side, and the next catch-up rewrites lines a crash lost). The dataset is captured into a fresh database in both modes, alternately, `--runs` times, with
+(no fsync: the database is the durable side, and the next catch-up rewrites lines a crash lost).
+The dataset is captured into a fresh database in both modes, alternately, `--runs` times, with
 one commit per document (`--group 1`, what HTTP capture does) of `--split` events each (default 10: many
 small commits, the worst case for a cost per commit), or the dataset's own documents in the loader's groups
 (`--split 0 --group 20000`). Reported: median events/s of each mode and the

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import statistics
 import sys
 import uuid
@@ -67,3 +68,23 @@ def median(xs: list[float]) -> float:
 def percentile(xs: list[float], p: float) -> float:
     s = sorted(xs)
     return s[min(len(s) - 1, round(p / 100 * (len(s) - 1)))]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def central_key(db: str, user: str) -> str:
+    """An API key of a new central API account (the caller who sees everything, so reads do the most work)."""
+    from oretrail.access.keys import issue_key
+    from oretrail.access.users import add_user
+    from oretrail.storage.engine import open_database
+
+    engine = open_database(db)
+    with engine.begin() as conn:
+        add_user(conn, user, "central", password=None, api=True)
+        key = issue_key(conn, user, "bench").key
+    engine.dispose()
+    return key

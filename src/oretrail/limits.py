@@ -31,7 +31,21 @@ MAX_NAME_CHARS = 1000
 
 
 class NotJSON(ValueError):
-    """The input is not one JSON value we read: the message says why, for the caller to name record and field."""
+    """The input is not one JSON value we read: the message says why, for the caller to name record and field;
+    `field` is the JSON path of the value to blame, where there is one."""
+
+    def __init__(self, reason: str, field: str | None = None) -> None:
+        super().__init__(reason)
+        self.field = field
+
+
+# The largest whole number every JSON reader keeps exactly (2**53 - 1, RFC 7493 §2.2), and the most that the
+# ledger's canonical form (RFC 8785) can write: a larger one would be refused only when the record is hashed.
+# A whole number written as a float below 1e21 (`1e20`) is written back by that form in plain digits, which
+# would then be read as such an integer when the ledger is replayed: it is refused too. Beyond 1e21 the form
+# keeps the exponent, and each feed's own bounds judge the value.
+MAX_SAFE_INTEGER = 2**53 - 1
+_DIGITS_BELOW = 1e21
 
 
 # A name that may repeat with another value: GS1's own example AssociationEvent-h gives one event two eventIDs
@@ -59,30 +73,76 @@ def _show(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-_CHECK = json.JSONDecoder(object_pairs_hook=_unique)
+class _Unsafe(Exception):
+    pass
+
+
+def _unsafe(number: object) -> bool:
+    if type(number) is int:
+        return abs(number) > MAX_SAFE_INTEGER
+    return type(number) is float and number.is_integer() and MAX_SAFE_INTEGER < abs(number) < _DIGITS_BELOW
+
+
+def _safe_int(text: str) -> int:
+    number = int(text)
+    if _unsafe(number):
+        raise _Unsafe
+    return number
+
+
+def _safe_float(text: str) -> float:
+    number = float(text)
+    if _unsafe(number):
+        raise _Unsafe
+    return number
+
+
+def _unsafe_path(value: Any, path: str = "") -> str | None:
+    """The path of the first whole number past MAX_SAFE_INTEGER in `value` (as orjson read it)."""
+    if isinstance(value, dict):
+        items: Any = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return path if _unsafe(value) else None
+    for key, inner in items:
+        where = _unsafe_path(inner, f"{path}[{key}]" if isinstance(key, int) else f"{path}.{key}" if path else key)
+        if where is not None:
+            return where
+    return None
+
+
+_CHECK = json.JSONDecoder(object_pairs_hook=_unique, parse_int=_safe_int, parse_float=_safe_float)
 
 
 def read_json(raw: bytes | str) -> Any:
     """orjson's reading (strict UTF-8, no NaN or Infinity, at most 1,024 levels), and then a second pass that
     refuses a name repeated in one object: orjson, like most readers, silently keeps the last, so
-    `{"quantity": 5, "quantity": 999999999}` would be read as the larger figure. The second pass costs about
-    twice the first (4 ms on a 600 kB document) and is worth it for evidence."""
+    `{"quantity": 5, "quantity": 999999999}` would be read as the larger figure; and a whole number past
+    ±(2**53 - 1), which other readers would round and the ledger's canonical form cannot write. The second pass
+    costs about twice the first (4 ms on a 600 kB document) and is worth it for evidence."""
     try:
         value = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise NotJSON(f"not valid JSON: {exc}") from None
     if isinstance(value, dict | list):  # only an object can repeat a name
-        check_names(raw)
+        check_names(raw, value)
     return value
 
 
-def check_names(raw: bytes | str) -> None:
-    """The second pass of `read_json` alone, for a reader that has parsed `raw` with orjson itself: NotJSON
-    when a name repeats in one object with another value."""
+def check_names(raw: bytes | str, value: Any = None) -> None:
+    """The second pass of `read_json` alone, for a reader that has parsed `raw` (into `value`) with orjson
+    itself: NotJSON when a name repeats in one object with another value, or a number is past what JSON
+    readers keep exactly."""
     try:
         _CHECK.decode(raw.decode() if isinstance(raw, bytes) else raw)
     except RecursionError:
         raise NotJSON("nested too deep") from None
+    except _Unsafe:
+        where = _unsafe_path(orjson.loads(raw) if value is None else value) or "$"
+        raise NotJSON(
+            f"a whole number past {MAX_SAFE_INTEGER:,} (2**53 - 1), which no JSON reader keeps exactly", where
+        ) from None
 
 
 def too_long(raw: bytes | str) -> str | None:

@@ -15,17 +15,19 @@ from typer.testing import CliRunner
 from oretrail.cli import app
 from oretrail.output import _cell
 from oretrail.screening.names import normalise
-from oretrail.sim.simulate import simulate
-from oretrail.storage.schema import declarations, events, ledger, licences, mirror, watchlist
+from oretrail.storage.schema import (
+    declarations,
+    enterprises,
+    events,
+    inspections,
+    ledger,
+    licences,
+    mirror,
+    monthly_reports,
+    watchlist,
+)
 
 runner = CliRunner()
-
-
-@pytest.fixture(scope="module")
-def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("hostile") / "data"
-    simulate(root, scale=0.01, seed=11)
-    return root
 
 
 @pytest.fixture
@@ -57,6 +59,9 @@ EVENT_CASES: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
     ("year 9999 at -12:00", lambda e: e.update(eventTime="9999-12-31T23:59:59-12:00"), "eventTime"),
     ("year 1850", lambda e: e.update(eventTime="1850-01-01T00:00:00Z"), "eventTime"),
     ("markup in a value", lambda e: e.update(eventID="urn:uuid:[/red]"), "eventID"),
+    # found by test_fuzz.py: 1e19 is written back by the ledger's canonical form as 20 digits, which a replay
+    # would read as an integer past 2**53
+    ("a whole float past 2**53", lambda e: e.update({"ex:n": 1e19}), "ex:n"),
 ]
 
 
@@ -108,6 +113,23 @@ LINE_CASES: list[tuple[str, str, Callable[[dict[str, Any]], str], str, Any]] = [
      declarations),
     ("licences", "licences.jsonl", lambda r: orjson.dumps({**r, "x": "a" * (2 * 1024 * 1024)}).decode(), "*",
      licences),
+    # found by tests/hostile/test_fuzz.py: a whole number the ledger's canonical form cannot write (was a traceback
+    # from rfc8785 when the record was hashed, in every line feed)
+    ("licences", "licences.jsonl", lambda r: orjson.dumps({**r, "note": [2**53 + 1]}).decode(), "note[0]",
+     licences),
+    ("registry", "registry.jsonl", lambda r: orjson.dumps({**r, "registered": 2**63}).decode(), "registered",
+     enterprises),
+    # found by test_fuzz.py in the supervision feeds: names repeated, lists where a code was expected, the
+    # calendar's end plus a corrective action's default term, a count past any integer column
+    ("reports", "reports.jsonl", lambda r: orjson.dumps(r).decode()[:-1] + ',"period":"1999-01"}', None,
+     monthly_reports),
+    ("reports", "reports.jsonl", lambda r: orjson.dumps({**r, "note": 1e19}).decode(), "note", monthly_reports),
+    ("reports", "reports.jsonl", lambda r: orjson.dumps({**r, "lines": [{"material": ["ga.metal"]}]}).decode(),
+     "lines[0].material", monthly_reports),
+    ("supervision", "supervision.jsonl", lambda r: orjson.dumps({**r, "date": "9999-12-31"}).decode(), "date",
+     inspections),
+    ("supervision", "supervision.jsonl", lambda r: orjson.dumps({**r, "date": "20250705"}).decode(), "date",
+     inspections),
 ]  # fmt: skip
 
 
@@ -119,12 +141,14 @@ def test_hostile_lines_are_refused_naming_line_and_field(
     good = (data / source).read_text().splitlines()
     bad = tmp_path / source
     bad.write_text("\n".join([good[0], make(orjson.loads(good[1])), *good[2:4]]) + "\n")
+    with create_engine(db).connect() as conn:
+        before = conn.execute(select(func.count()).select_from(table)).scalar_one()
     res = runner.invoke(app, ["load", feed, str(bad), "--db", db, "--format", "json"])
     assert res.exit_code == 1, res.stdout
     refusal = orjson.loads(res.stderr.splitlines()[-1])
     assert (refusal["line"], refusal["field"]) == (2, field) and refusal["file"].endswith(source)
     with create_engine(db).connect() as conn:
-        assert conn.execute(select(func.count()).select_from(table)).scalar_one() == 0  # the file lands whole or not
+        assert conn.execute(select(func.count()).select_from(table)).scalar_one() == before  # whole or not at all
 
 
 def test_mirror_figures_past_any_real_flow_and_broken_utf8_are_refused(db: str, tmp_path: Path) -> None:
@@ -177,3 +201,26 @@ def test_deep_nesting_is_refused_not_a_crash(data: Path, db: str, tmp_path: Path
     (tmp_path / "deep.json").write_text(text)
     res = runner.invoke(app, ["load", "events", str(tmp_path / "deep.json"), "--db", db])
     assert res.exit_code == 1 and "deep.json" in res.stderr
+
+
+DOCUMENT_CASES: list[tuple[str, Callable[[dict[str, Any]], None], str | None]] = [
+    # found by test_fuzz.py and by atheris (bench/fuzz_epcis.py): a `type` that is not a string was a TypeError
+    ("type a list", lambda d: d.update(type=["EPCISDocument"]), "type"),
+    ("type an object", lambda d: d.update(type={"eventList": []}), "type"),
+    ("a number past 2**53 in an extension", lambda d: d.update({"ot:n": 2**53 + 1}), "ot:n"),
+]
+
+
+@pytest.mark.parametrize(("label", "change", "field"), DOCUMENT_CASES, ids=[c[0] for c in DOCUMENT_CASES])
+def test_hostile_documents_are_refused_naming_the_field(
+    data: Path, db: str, tmp_path: Path, label: str, change: Callable[[dict[str, Any]], None], field: str | None
+) -> None:
+    doc = _first_event_doc(data)
+    change(doc)
+    (tmp_path / "bad.json").write_bytes(orjson.dumps(doc))
+    res = runner.invoke(app, ["load", "events", str(tmp_path / "bad.json"), "--db", db, "--format", "jsonl"])
+    assert res.exception is None or isinstance(res.exception, SystemExit), label
+    refusals = [orjson.loads(line) for line in res.stderr.splitlines() if line.startswith("{")]
+    assert [r.get("field") for r in refusals] == [field], res.stderr
+    with create_engine(db).connect() as conn:
+        assert conn.execute(select(func.count()).select_from(events)).scalar_one() == 0

@@ -12,6 +12,7 @@ from oretrail.api.deps import lang_of
 from oretrail.api.epcis.problems import STATUS_TITLES
 from oretrail.errors import MAX_DOCUMENT_BYTES
 from oretrail.i18n.message import Message as I18nMessage
+from oretrail.i18n.message import Said
 from oretrail.web import routes as web
 
 
@@ -82,22 +83,27 @@ class BodyLimit:
         await self.app(scope, replay, send)
 
 
+UNEXPECTED = I18nMessage("problem.unexpected", "an unexpected error; it is logged")
 TOO_LARGE = I18nMessage("problem.body_too_large", "the request body is over the limit of {limit} bytes; split it")
 
 
 async def _too_large(scope: Scope, send: Send) -> None:
+    await _problem(scope, send, 413, TOO_LARGE(limit=f"{MAX_DOCUMENT_BYTES:,}"))
+
+
+async def _problem(scope: Scope, send: Send, status: int, detail: Said) -> None:
+    """A problem answered from below the routes (the body limit, an unexpected failure)."""
     import orjson
 
     language = lang_of(dict(scope.get("headers", [])).get(b"accept-language", b"").decode("latin-1"))
     body = orjson.dumps({
-        "type": "https://oretrail.org/problems/http-413", "title": STATUS_TITLES[413].render(language),
-        "status": 413, "detail": TOO_LARGE.render(language, limit=f"{MAX_DOCUMENT_BYTES:,}"),
-        "instance": scope.get("path", ""),
+        "type": f"https://oretrail.org/problems/http-{status}", "title": STATUS_TITLES[status].render(language),
+        "status": status, "detail": detail.render(language), "instance": scope.get("path", ""),
     })  # fmt: skip
     await send(
         {
             "type": "http.response.start",
-            "status": 413,
+            "status": status,
             "headers": [(b"content-type", b"application/problem+json"), (b"connection", b"close")],
         }
     )
@@ -107,7 +113,11 @@ async def _too_large(scope: Scope, send: Send) -> None:
 class SecurityHeaders:
     """Headers every answer carries (OWASP's secure-headers advice): no MIME sniffing, no framing, no referrer
     leaving the platform, HTTPS remembered where it is served over HTTPS. CORS stays closed: no
-    Access-Control-Allow-Origin is ever sent, so a browser page of another origin cannot read an answer."""
+    Access-Control-Allow-Origin is ever sent, so a browser page of another origin cannot read an answer.
+    A header the answer already sets (the pages' own Referrer-Policy) is kept, not sent twice: two
+    conflicting values would leave the choice to each browser. An unexpected failure below is answered here
+    with a 500 problem carrying the headers (Starlette's own 500 is sent outside every middleware), and then
+    raised on for the server to log."""
 
     HEADERS: ClassVar[list[tuple[bytes, bytes]]] = [
         (b"x-content-type-options", b"nosniff"),
@@ -125,9 +135,21 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
 
+        started = False
+
         async def send_with_headers(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
-                message = {**message, "headers": [*message.get("headers", []), *self.HEADERS]}
+                started = True
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                headers += [(name, value) for name, value in self.HEADERS if name not in present]
+                message = {**message, "headers": headers}
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except Exception:
+            if not started:
+                await _problem(scope, send_with_headers, 500, UNEXPECTED())
+            raise

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -140,8 +141,8 @@ def read_document(data: bytes, name: str, now: datetime | None = None) -> list[C
     """
     doc = _parse(data, name)
     kind = doc.get("type")
-    if kind not in _EVENTS_PATH:
-        what = f"a bare {kind}" if kind in voc.EVENT_TYPES else f"type {_show(kind)}"
+    if not isinstance(kind, str) or kind not in _EVENTS_PATH:
+        what = f"a bare {kind}" if isinstance(kind, str) and kind in voc.EVENT_TYPES else f"type {_show(kind)}"
         raise IntakeError(name, None, "type", NOT_A_DOCUMENT(what=what))
     if not _VALIDATOR.is_valid(doc):
         raise _schema_refusal(doc, name, _EVENTS_PATH[kind])
@@ -198,6 +199,9 @@ class _Bad(Exception):
         self.reason = reason
 
 
+_IN_EVENT = re.compile(r"^epcisBody\.(?:queryResults\.resultsBody\.)?eventList\[(\d+)\]\.?(.*)$")
+
+
 def _parse(data: bytes, name: str) -> dict[str, Any]:
     if len(data) > MAX_DOCUMENT_BYTES:
         raise IntakeError(name, None, None, TOO_LARGE(size=f"{len(data):,}", limit=f"{MAX_DOCUMENT_BYTES:,}",
@@ -210,9 +214,12 @@ def _parse(data: bytes, name: str) -> dict[str, Any]:
         raise IntakeError(name, None, None, MALFORMED(line=exc.lineno, column=exc.colno, error=exc.msg)) from None
     try:
         if isinstance(doc, dict | list):
-            check_names(data)  # a name repeated in one object is refused, not read as its last value
+            check_names(data, doc)  # a name repeated in one object is refused, not read as its last value
     except NotJSON as exc:
-        raise IntakeError(name, None, None, str(exc)) from None
+        where = _IN_EVENT.match(exc.field or "")  # a value inside an event: name the event, then the field
+        if where:
+            raise IntakeError(name, int(where[1]), where[2] or None, str(exc)) from None
+        raise IntakeError(name, None, exc.field, str(exc)) from None
     if not isinstance(doc, dict):
         raise IntakeError(name, None, None, NOT_AN_OBJECT(kind=_json_kind(doc)))
     return doc

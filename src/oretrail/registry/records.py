@@ -77,7 +77,7 @@ def _record(line: bytes | str) -> Enterprise | Facility:
     try:
         obj = read_json(line)
     except NotJSON as exc:
-        raise _Reject("$", str(exc)) from None
+        raise _Reject(exc.field or "$", str(exc)) from None
     if not isinstance(obj, dict):
         raise _Reject("$", "a registry line must be a JSON object")
     kind = obj.get("kind")

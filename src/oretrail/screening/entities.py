@@ -80,7 +80,7 @@ def parse_entity(line: str | bytes, *, document: str, index: int) -> WatchlistEn
     try:
         data = read_json(line)
     except NotJSON as exc:
-        raise IntakeError(document=document, index=index, field="", reason=str(exc)) from None
+        raise IntakeError(document=document, index=index, field=exc.field or "", reason=str(exc)) from None
     if not isinstance(data, dict):
         raise IntakeError(document=document, index=index, field="", reason="not a JSON object")
     if not isinstance(data.get("id"), str) or not data["id"].strip():

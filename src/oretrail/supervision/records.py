@@ -15,10 +15,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-import orjson
-
 from oretrail.errors import IntakeError
 from oretrail.ids import LOCATION_PREFIX, PARTY_PREFIX, SGLN_PREFIX
+from oretrail.limits import EARLIEST_YEAR, LATEST_YEAR, NotJSON, read_json, too_long
 from oretrail.registry.provinces import is_cn_province
 from oretrail.rules.monthly_flows import FLOWS
 from oretrail.supervision.template import LEVELS, template
@@ -31,6 +30,7 @@ _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
 _PARTY = re.compile(rf"^{re.escape(PARTY_PREFIX)}[0-9A-Z]{{18}}$")
 _PERIOD = re.compile(r"^(\d{4})-?(0[1-9]|1[0-2])$")
 _DOC_REF = 512
+MAX_ATTENDEES = 100_000  # of one enterprise at one session: beyond any hall, and within any integer column
 
 
 @dataclass(frozen=True)
@@ -138,9 +138,14 @@ class _Line:
         if value is None and optional:
             return None
         try:
-            return date.fromisoformat(str(value))
+            day = date.fromisoformat(value) if isinstance(value, str) and len(value) == 10 else None
         except ValueError:
-            raise self.fail(key, "a date, YYYY-MM-DD") from None
+            day = None
+        if day is None:
+            raise self.fail(key, "a date, YYYY-MM-DD")
+        if not EARLIEST_YEAR <= day.year <= LATEST_YEAR:
+            raise self.fail(key, f"{value} is outside the years {EARLIEST_YEAR}-{LATEST_YEAR}")
+        return day
 
     def strings(self, key: str, limit: int = _DOC_REF) -> tuple[str, ...]:
         value = self.obj.get(key, [])
@@ -162,10 +167,13 @@ def _lines(lines: Iterable[bytes | str], document: str) -> Iterable[_Line]:
     for n, raw in enumerate(lines, 1):
         if not raw.strip():
             continue
+        reason = too_long(raw)
+        if reason:
+            raise IntakeError(document, n, None, reason, unit="line")
         try:
-            obj = orjson.loads(raw)
-        except orjson.JSONDecodeError as exc:
-            raise IntakeError(document, n, None, f"not JSON ({exc})", unit="line") from None
+            obj = read_json(raw)
+        except NotJSON as exc:
+            raise IntakeError(document, n, exc.field, str(exc), unit="line") from None
         yield _Line(document, n, obj)
 
 
@@ -236,7 +244,7 @@ def _inspection(r: _Line, action_days: int) -> Inspection:
         raise r.fail("items", "a non-empty list of {item, result, note}: what the inspection checked")
     for i, item in enumerate(raw_items):
         where = f"items[{i}]"
-        if not isinstance(item, dict) or item.get("item") not in t.items:
+        if not isinstance(item, dict) or not isinstance(item.get("item"), str) or item["item"] not in t.items:
             raise r.fail(
                 f"{where}.item", f"a checklist item of template {t.version}: icp.<element> or facility.<check>"
             )
@@ -260,7 +268,7 @@ def _inspection(r: _Line, action_days: int) -> Inspection:
         try:
             ident = sub.ident("id")
             item = sub.obj.get("item")
-            if item not in t.items:
+            if not isinstance(item, str) or item not in t.items:
                 raise sub.fail("item", "the checklist item it corrects")
             text = str(sub.text("text", limit=5000))
             due = sub.day("due", optional=True) or day + timedelta(days=action_days)
@@ -289,7 +297,8 @@ def _training(r: _Line) -> Training:
     title = r.obj.get("title")
     if isinstance(title, str) and title.strip():
         title = {"zh" if re.search(r"[\u4e00-\u9fff]", title) else "en": title.strip()}
-    if not isinstance(title, dict) or not title or set(title) - {"zh", "en"}:
+    if (not isinstance(title, dict) or not title or set(title) - {"zh", "en"}
+            or not all(isinstance(v, str) and v.strip() for v in title.values())):  # fmt: skip
         raise r.fail("title", 'the title, or {"zh": ..., "en": ...}')
     docs = r.strings("guidance", 64)
     for i, d in enumerate(docs):
@@ -303,8 +312,8 @@ def _training(r: _Line) -> Training:
         if not isinstance(a, dict) or not (isinstance(a.get("enterprise"), str) and _PARTY.match(a["enterprise"])):
             raise r.fail(f"attendance[{i}].enterprise", f"a party id {PARTY_PREFIX}<USCC>")
         n = a.get("attendees", 1)
-        if not isinstance(n, int) or isinstance(n, bool) or n < 1:
-            raise r.fail(f"attendance[{i}].attendees", "a positive whole number")
+        if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= MAX_ATTENDEES:
+            raise r.fail(f"attendance[{i}].attendees", f"a whole number from 1 to {MAX_ATTENDEES:,}")
         attendance.append((a["enterprise"], n))
     return Training(r.ident("id"), _day(r, "date"), _province(r, "province", allow_centre=True),
                     str(r.text("topic", limit=32)), {k: str(v) for k, v in title.items()}, docs,
@@ -355,6 +364,8 @@ def parse_reports(lines: Iterable[bytes | str], document: str) -> list[tuple[Rep
                 raise r.fail("filed_at", "a date and time with its offset, e.g. 2025-07-08T10:00:00+08:00") from None
             if moment.tzinfo is None:
                 raise r.fail("filed_at", "give the offset (+08:00 for Beijing time)")
+            if not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
+                raise r.fail("filed_at", f"outside the years {EARLIEST_YEAR}-{LATEST_YEAR}")
             filed_at = (moment - moment.utcoffset()).replace(tzinfo=None)  # type: ignore[operator]
         raw = r.obj.get("lines")
         if not isinstance(raw, list):
@@ -365,7 +376,11 @@ def parse_reports(lines: Iterable[bytes | str], document: str) -> list[tuple[Rep
         seen = set()
         for i, line in enumerate(raw):
             where = f"lines[{i}]"
-            if not isinstance(line, dict) or line.get("material") not in materials:
+            if (
+                not isinstance(line, dict)
+                or not isinstance(line.get("material"), str)
+                or line["material"] not in materials
+            ):
                 raise r.fail(f"{where}.material", "a material code of the catalogue (oretrail catalogue)")
             if line["material"] in seen:
                 raise r.fail(f"{where}.material", f"{line['material']} is reported twice")

@@ -192,7 +192,9 @@ def _lines(document: str, lines: Iterable[str | bytes]) -> Iterable[tuple[int, A
         try:
             yield index, read_json(raw)
         except NotJSON as exc:
-            raise IntakeError(document=document, index=index, field="*", reason=str(exc), unit="line") from None
+            raise IntakeError(
+                document=document, index=index, field=exc.field or "*", reason=str(exc), unit="line"
+            ) from None
 
 
 def parse_licences(lines: Iterable[str | bytes], document: str) -> list[tuple[Licence, dict[str, Any]]]:
