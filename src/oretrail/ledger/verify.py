@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Row, select
 
 from oretrail.i18n.message import Message, Said
 from oretrail.ledger.canonical import sha256_hex
@@ -78,13 +79,13 @@ def verify(conn: Connection, trusted_public_key: str | None = None) -> Verdict:
     return Verdict(True, n, seen_marks)
 
 
-def _check_mark(mark: object, recomputed: str, trusted: str | None) -> str | None:
+def _check_mark(mark: Row[Any], recomputed: str, trusted: str | None) -> str | None:
     seq, head_hash, signed_at, pub, sig = (
         mark.seq,
         mark.head_hash,
         mark.signed_at,
         mark.public_key,
-        mark.signature,  # type: ignore[attr-defined]
+        mark.signature,
     )
     if trusted and pub != trusted:
         return f"checkpoint {seq} is signed by an unknown key {pub[:16]}…"
