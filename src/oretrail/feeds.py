@@ -209,8 +209,14 @@ def _trade(kind: str) -> Any:
 
     def read(engine: Engine, data: bytes, source: str, settings: Settings | None) -> FeedReport:
         counts = load_trade(engine, kind, data.splitlines(), source, settings)
-        judged = {k: counts.pop(k) for k in ("alerts_new", "withdrawn", "settled")}
-        return FeedReport(kind, source, counts, **judged)
+        return FeedReport(
+            kind,
+            source,
+            counts,
+            alerts_new=counts.pop("alerts_new"),
+            withdrawn=counts.pop("withdrawn"),
+            settled=counts.pop("settled"),
+        )
 
     return read
 

@@ -57,7 +57,7 @@ def summary_rows(conn: Connection) -> list[dict[str, Any]]:
         {"what": "events (live)", "count": _count(conn, events, events.c.retracted.is_(False))},
         {"what": "events retracted by correction", "count": _count(conn, events, events.c.retracted.is_(True))},
     ]
-    by_stage = dict(
+    by_stage: dict[str, int] = dict(
         conn.execute(
             select(events.c.stage, func.count()).where(events.c.retracted.is_(False)).group_by(events.c.stage)
         ).all()

@@ -59,7 +59,7 @@ def issue(
             valid_until=b.valid_until,
         )
     )
-    units = [{"bulletin_id": bulletin_id, "department": d, "province": p, "reminders": 0}
+    units: list[dict[str, Any]] = [{"bulletin_id": bulletin_id, "department": d, "province": p, "reminders": 0}
              for d in b.departments for p in b.provinces]  # fmt: skip
     conn.execute(insert(bulletin_recipients), units)
     outbox.bulletin_issued(conn, read(conn, bulletin_id), [(u["province"], u["department"]) for u in units])

@@ -96,7 +96,7 @@ class LedgerWriter:
 
 
 @cache
-def _newest_digests(key: Column[Any]) -> Select[tuple[str, str]]:
+def _newest_digests(key: Column[Any]) -> Select[str, str]:
     """Built once per key column: built per call, the statement costs more in SQLAlchemy than in the database."""
     return (
         select(key, ledger.c.digest)

@@ -83,8 +83,8 @@ def share_jumps(
     """
     by_hs6: dict[str, dict[int, dict[str, float]]] = defaultdict(lambda: defaultdict(dict))
     for f in flows:
-        month = by_hs6[f.hs6][month_index(f.period)]
-        month[f.destination] = month.get(f.destination, 0.0) + f.kg
+        kg_by_dest = by_hs6[f.hs6][month_index(f.period)]
+        kg_by_dest[f.destination] = kg_by_dest.get(f.destination, 0.0) + f.kg
     findings: list[ShareJump] = []
     for hs6, months in sorted(by_hs6.items()):
         totals = {m: sum(dests.values()) for m, dests in months.items()}

@@ -23,25 +23,41 @@ from oretrail.rules.scope import scope_ids
 
 
 class Material(Protocol):
-    element: str
-    hs6: Any
-    hs10: Any
-    licence_required: bool
-    max_recovery: float
-    unit_value_min: float | None
-    unit_value_max: float | None
-    grade_min: float | None
-    grade_max: float | None
+    """Read-only members, so a frozen dataclass with narrower field types (a float where None is allowed)
+    still matches."""
+
+    @property
+    def element(self) -> str: ...
+    @property
+    def hs6(self) -> Any: ...
+    @property
+    def hs10(self) -> Any: ...
+    @property
+    def licence_required(self) -> bool: ...
+    @property
+    def max_recovery(self) -> float: ...
+    @property
+    def unit_value_min(self) -> float | None: ...
+    @property
+    def unit_value_max(self) -> float | None: ...
+    @property
+    def grade_min(self) -> float | None: ...
+    @property
+    def grade_max(self) -> float | None: ...
 
 
 class Catalogue(Protocol):
-    """The part of `oretrail.catalogue` the rules read; tests pass a small stand-in of the same shape."""
+    """The part of `oretrail.catalogue` the rules read; tests pass a small stand-in of the same shape.
 
-    materials: Mapping[str, Material]
+    `materials` is a read-only member and the HS code is positional-only, so `oretrail.catalogue.Catalogue`
+    (a dict of its own Material, parameter named `hs_code`) matches structurally."""
 
-    def by_hs(self, hs: str) -> list[Material]: ...
+    @property
+    def materials(self) -> Mapping[str, Material]: ...
 
-    def is_controlled_hs(self, hs: str) -> bool: ...
+    def by_hs(self, hs: str, /) -> Sequence[Material]: ...
+
+    def is_controlled_hs(self, hs: str, /) -> bool: ...
 
     def controlled_hs6(self) -> set[str]: ...
 

@@ -14,7 +14,7 @@ from sqlalchemy import Select, func, select
 from oretrail.i18n.message import Message
 from oretrail.rules.base import Context, Finding, capped, split_agg, text_agg
 from oretrail.rules.rule import Rule, Settling
-from oretrail.rules.scope import DECLARATION
+from oretrail.rules.scope import DECLARATION as DECLARATION_KIND
 from oretrail.rules.statements import once
 from oretrail.storage.schema import declarations as d
 from oretrail.storage.schema import exports as x
@@ -26,7 +26,7 @@ SAID = Message(
     "Export declaration {declaration} declares HS {hs}, which needs no licence, but the lots exported under it "
     "({grams:kg}) are {materials:and}, a licence-controlled material. The goods appear to be misdeclared.",
 )
-SCOPE_KIND = DECLARATION  # the scope-table kind its subjects are filtered by
+SCOPE_KIND = DECLARATION_KIND  # the scope-table kind its subjects are filtered by
 
 
 @once

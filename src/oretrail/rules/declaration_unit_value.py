@@ -12,7 +12,7 @@ from sqlalchemy import case, literal, or_, select
 from oretrail.i18n.message import Message
 from oretrail.rules.base import Context, Finding, material_for_hs
 from oretrail.rules.rule import Rule, Settling
-from oretrail.rules.scope import DECLARATION
+from oretrail.rules.scope import DECLARATION as DECLARATION_KIND
 from oretrail.storage.schema import declarations as d
 
 RULE = "declaration.unit_value"
@@ -26,7 +26,7 @@ ABOVE = Message(
     "Export declaration {declaration} values {grams:kg} under HS {hs} at USD {unit:usd}/kg, far above the reference "
     "range USD {low:usd}-{high:usd}/kg for that material: check the goods' identity and the declared value.",
 )
-SCOPE_KIND = DECLARATION  # the scope-table kind its subjects are filtered by
+SCOPE_KIND = DECLARATION_KIND  # the scope-table kind its subjects are filtered by
 
 
 def _range(ctx: Context, hs: str) -> tuple[float, float] | None:
@@ -54,31 +54,31 @@ def find(ctx: Context) -> list[Finding]:
         )
     )
     out = []
-    for r in rows:
-        low, high = ranges[r.hs_code]
-        unit = r.value_usd * 1000.0 / r.net_g
+    for row in rows:
+        low, high = ranges[row.hs_code]
+        unit = row.value_usd * 1000.0 / row.net_g
         out.append(
             Finding(
                 rule=RULE,
                 subject_kind="declaration",
-                subject_id=r.declaration_no,
+                subject_id=row.declaration_no,
                 message=(BELOW if unit < low else ABOVE)(
-                    declaration=r.declaration_no, grams=r.net_g, hs=r.hs_code, unit=unit, low=low, high=high
+                    declaration=row.declaration_no, grams=row.net_g, hs=row.hs_code, unit=unit, low=low, high=high
                 ),
-                evidence=(r.declaration_no,),
+                evidence=(row.declaration_no,),
                 details={
-                    "hs_code": r.hs_code,
+                    "hs_code": row.hs_code,
                     "unit_value_usd_per_kg": round(unit, 4),
                     "range_usd_per_kg": [low, high],
                     "factor": f,
-                    "net_g": r.net_g,
-                    "value_usd": r.value_usd,
+                    "net_g": row.net_g,
+                    "value_usd": row.value_usd,
                 },
-                party=r.exporter,
-                material=material_for_hs(ctx.catalogue, r.hs_code),
-                stake_g=r.net_g,
-                value_usd=r.value_usd,
-                controlled=ctx.catalogue.is_controlled_hs(r.hs_code),
+                party=row.exporter,
+                material=material_for_hs(ctx.catalogue, row.hs_code),
+                stake_g=row.net_g,
+                value_usd=row.value_usd,
+                controlled=ctx.catalogue.is_controlled_hs(row.hs_code),
             )
         )
     return out

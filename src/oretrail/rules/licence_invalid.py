@@ -13,7 +13,7 @@ from sqlalchemy import Select, or_, select
 from oretrail.i18n.message import Message
 from oretrail.rules.base import Context, Finding
 from oretrail.rules.rule import Rule, Settling
-from oretrail.rules.scope import DECLARATION
+from oretrail.rules.scope import DECLARATION as DECLARATION_KIND
 from oretrail.rules.statements import once
 from oretrail.storage.schema import declarations as d
 from oretrail.storage.schema import licences as lic
@@ -28,7 +28,7 @@ STATUS = Message(f"{RULE}.status", "the licence is {status:term}")
 OUTSIDE = Message(
     f"{RULE}.outside", "the declaration date {date:date} is outside its validity {start:date} to {end:date}"
 )
-SCOPE_KIND = DECLARATION  # the scope-table kind its subjects are filtered by
+SCOPE_KIND = DECLARATION_KIND  # the scope-table kind its subjects are filtered by
 
 
 @once

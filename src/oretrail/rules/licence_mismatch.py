@@ -15,7 +15,7 @@ from sqlalchemy import Select, select
 from oretrail.i18n.message import Message
 from oretrail.rules.base import Context, Finding
 from oretrail.rules.rule import Rule, Settling
-from oretrail.rules.scope import DECLARATION
+from oretrail.rules.scope import DECLARATION as DECLARATION_KIND
 from oretrail.rules.statements import once
 from oretrail.screening.names import fold_name
 from oretrail.storage.schema import declarations as d
@@ -28,7 +28,7 @@ SAID = Message(
     "The goods are not covered by that licence.",
 )
 DIFFERS = Message(f"{RULE}.differs", "{field:term} declared {declared:q}, licensed {licensed:q}")
-SCOPE_KIND = DECLARATION  # the scope-table kind its subjects are filtered by
+SCOPE_KIND = DECLARATION_KIND  # the scope-table kind its subjects are filtered by
 
 
 @once

@@ -13,7 +13,7 @@ from sqlalchemy import Select, exists, or_, select
 from oretrail.i18n.message import Message
 from oretrail.rules.base import Context, Finding, material_for_hs
 from oretrail.rules.rule import Rule, Settling
-from oretrail.rules.scope import DECLARATION
+from oretrail.rules.scope import DECLARATION as DECLARATION_KIND
 from oretrail.rules.statements import once
 from oretrail.storage.schema import declarations as d
 from oretrail.storage.schema import licences
@@ -26,7 +26,7 @@ SAID = Message(
 )
 UNKNOWN = Message(f"{RULE}.unknown", "cites licence {licence}, which is not on record at the Ministry of Commerce")
 NONE = Message(f"{RULE}.none", "cites no export licence")
-SCOPE_KIND = DECLARATION  # the scope-table kind its subjects are filtered by
+SCOPE_KIND = DECLARATION_KIND  # the scope-table kind its subjects are filtered by
 
 
 @once

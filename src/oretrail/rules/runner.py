@@ -86,7 +86,7 @@ def rule_of(rule_id: str) -> Rule | None:
 def default_catalogue() -> Catalogue:
     from oretrail.catalogue import load_catalogue  # imported late: the catalogue package loads a data file
 
-    return load_catalogue()  # type: ignore[no-any-return]
+    return load_catalogue()
 
 
 def run_rules(

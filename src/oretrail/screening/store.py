@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import orjson
 from sqlalchemy import Connection, Engine, delete, func, insert, select
@@ -106,7 +107,7 @@ def bulletin_entities(conn: Connection) -> list[WatchlistEntity]:
     for bulletin_id, names in rows:
         for n, named in enumerate(orjson.loads(names), 1):
             countries = (named["country"].lower(),) if named.get("country") else ()
-            body = {"id": f"{BULLETIN_PREFIX}{bulletin_id}:{n}", "schema": "LegalEntity",
+            body: dict[str, Any] = {"id": f"{BULLETIN_PREFIX}{bulletin_id}:{n}", "schema": "LegalEntity",
                     "properties": {"name": [named["name"]], "country": list(countries)}}  # fmt: skip
             out.append(WatchlistEntity(body["id"], "LegalEntity", named["name"], (named["name"],), (), countries, body))
     return out

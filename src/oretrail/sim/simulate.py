@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import math
 import random
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -155,7 +155,7 @@ class _Simulation:
         self.world = World(random.Random(self.rng.getrandbits(64)), scale)
         # Each feed goes where the dataset loader looks for it (`Feed.source`); the labels are the answer key.
         self.writer = epcis.DocumentWriter(outdir / BY_NAME["events"].source, random.Random(self.rng.getrandbits(64)))
-        self.files: dict[str, IO[bytes]] = {
+        self.files: Mapping[str, IO[bytes]] = {
             name: (outdir / BY_NAME[name].source).open("wb")
             for name in ("registry", "licences", "declarations", "watchlist")
         } | {"labels": (outdir / LABELS).open("wb")}

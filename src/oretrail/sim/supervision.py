@@ -139,7 +139,7 @@ class Supervision:
             filed = datetime.combine(due - timedelta(days=rng.randint(0, 8)), datetime.min.time()) + timedelta(
                 hours=rng.randint(8, 18)
             )
-            lines = [{"material": m, **{f"{f}_kg": round(g[f] / 1000, 3) for f in FLOWS}}
+            lines: list[dict[str, Any]] = [{"material": m, **{f"{f}_kg": round(g[f] / 1000, 3) for f in FLOWS}}
                      for m, g in sorted(materials.items())]  # fmt: skip
             plant = rng.random() < self.rate and due < last_due
             kind = rng.choice(("missing", "late", "mismatch")) if plant else None

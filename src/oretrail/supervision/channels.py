@@ -86,8 +86,8 @@ def risks(conn: Connection, cfg: Config, numbers: Sequence[str]) -> dict[str, tu
                           alerts.c.subject_kind.in_(("declaration", "lot")))):  # fmt: skip
         by_subject[r.subject_id].append(r)
     score_of: dict[str, float] = {}
-    for r in conn.execute(select(risk_scores.c.enterprise, risk_scores.c.score).order_by(risk_scores.c.as_of)):
-        score_of[r.enterprise] = float(r.score)  # the newest wins
+    for score_row in conn.execute(select(risk_scores.c.enterprise, risk_scores.c.score).order_by(risk_scores.c.as_of)):
+        score_of[score_row.enterprise] = float(score_row.score)  # the newest wins
     out: dict[str, tuple[float, list[Said]]] = {}
     for no in wanted:
         d = decl.get(no)

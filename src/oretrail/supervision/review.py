@@ -58,11 +58,11 @@ def explained(review: dict[str, Any], previous: dict[str, Any] | None, lang: str
         })  # fmt: skip
     guidance = []
     for element_id in scored.weak:
-        e = t.element(element_id)
-        assert e is not None
-        docs = [d.record(lang) for d in (guidance_doc(g) for g in e.guidance) if d is not None]
-        guidance.append({"element": e.id, "name": e.name(lang), "level": review["elements"][e.id]["level"],
-                         "improve": e.improve["zh" if lang == "zh" else "en"], "documents": docs})  # fmt: skip
+        weak = t.element(element_id)
+        assert weak is not None
+        docs = [d.record(lang) for d in (guidance_doc(g) for g in weak.guidance) if d is not None]
+        guidance.append({"element": weak.id, "name": weak.name(lang), "level": review["elements"][weak.id]["level"],
+                         "improve": weak.improve["zh" if lang == "zh" else "en"], "documents": docs})  # fmt: skip
     return {
         "id": review["id"],
         "enterprise": review["enterprise"],

@@ -191,7 +191,7 @@ def compute(conn: Connection, party: str, day: date, cfg: Config, catalogue: Any
         comps.append(Component("age", value, w["age"], BASIS["age"](registered=registered.isoformat(), years=years)))
 
     # overdue corrective actions, as of the day
-    q = (
+    overdue_q = (
         select(func.count())
         .select_from(corrective_actions)
         .outerjoin(action_closures, action_closures.c.action_id == corrective_actions.c.id)
@@ -201,18 +201,18 @@ def compute(conn: Connection, party: str, day: date, cfg: Config, catalogue: Any
             (action_closures.c.closed_on.is_(None)) | (action_closures.c.closed_on > day),
         )
     )
-    overdue = int(conn.execute(q).scalar_one())
+    overdue = int(conn.execute(overdue_q).scalar_one())
     comps.append(Component("overdue_actions", min(1.0, overdue / float(p["score"]["deadlines"]["actions_full"])),
                            w["overdue_actions"], BASIS["overdue_actions"](count=overdue)))  # fmt: skip
 
     # late or missing reports, as the rule found them
-    q = select(func.count()).where(
+    late_q = select(func.count()).where(
         alerts.c.party == party,
         alerts.c.rule == "supervision.late_report",
         alerts.c.withdrawn_at.is_(None),
         alerts.c.raised_at >= _day_start(since),
     )
-    late = int(conn.execute(q).scalar_one())
+    late = int(conn.execute(late_q).scalar_one())
     comps.append(Component("late_reports", min(1.0, late / float(p["score"]["deadlines"]["reports_full"])),
                            w["late_reports"], BASIS["late_reports"](count=late)))  # fmt: skip
 

@@ -148,7 +148,7 @@ async def on_http_error(request: Request, exc: Exception) -> Response:
     if not is_binding_path(request.url.path, request.app.state.feed_names):
         # A structured refusal ({"document", "index", "field", "reason", ...}) keeps its members beside the
         # problem's own, and its words as the detail.
-        members = dict(exc.detail) if isinstance(exc.detail, dict) else {}
+        members: dict[str, Any] = dict(exc.detail) if isinstance(exc.detail, dict) else {}
         detail: Words = (
             exc.detail
             if isinstance(exc.detail, str | Said)
