@@ -10,6 +10,7 @@ from pathlib import Path
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
+from oretrail.i18n.message import MESSAGES
 from oretrail.web import account, alerts, bulletins, dossier, inspections, licences, overview, portal, trace
 from oretrail.web.errors import PageError
 from oretrail.web.render import finish, page
@@ -53,16 +54,21 @@ def _wants_html(request: Request) -> bool:
 
 
 async def _page_error(request: Request, exc: Exception) -> Response:
+    """The refusal in the reader's language, on a page or as a problem whose `code` does not change with it;
+    the audit log keeps its English."""
     assert isinstance(exc, PageError)
     from oretrail.api.auth import PROBLEM, PROBLEM_BASE, note
+    from oretrail.api.deps import lang
 
     note(request).reason = exc.detail
     if not _wants_html(request):
-        body = {"type": PROBLEM_BASE + exc.key.rsplit(".", 1)[-1], "title": exc.key, "status": exc.status,
-                "detail": exc.detail, "instance": request.url.path}  # fmt: skip
+        language = lang(request)
+        body = {"type": PROBLEM_BASE + exc.key.rsplit(".", 1)[-1], "title": MESSAGES[exc.key].render(language),
+                "status": exc.status, "detail": exc.said.render(language), "code": exc.code,
+                "instance": request.url.path}  # fmt: skip
         return JSONResponse(body, status_code=exc.status, media_type=PROBLEM)
     return page(request, current(request), "error.html", status=exc.status, title=exc.key, error_key=exc.key,
-                detail=exc.detail)  # fmt: skip
+                said=exc.said, code=exc.code)  # fmt: skip
 
 
 async def _sign_in_needed(request: Request, exc: Exception) -> Response:
