@@ -47,12 +47,11 @@ def parse_day(text: str, field: Said) -> date:
 
 
 def parse_month(text: str, field: Said) -> str:
-    """YYYY-MM, as given."""
+    """YYYY-MM ("2025-6" read as "2025-06")."""
     try:
-        datetime.strptime(text, "%Y-%m")
+        return f"{datetime.strptime(text, '%Y-%m'):%Y-%m}"
     except ValueError:
         raise BadInput(NOT_A_MONTH(field=field, value=text)) from None
-    return text
 
 
 def parse_whole(text: str, field: Said, low: int, high: int) -> int:
