@@ -8,15 +8,18 @@ without a translation (conftest.py `Browse`); the training form is checked by ax
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 from sqlalchemy import select
 
 from oretrail.storage.schema import training_attendance, trainings
-from tests.api.conftest import E1, JX
+from tests.api.conftest import E1, JX, MINE_1, USCC_1
+from tests.intake import builders as b
 from tests.web.conftest import Browse, Site
-from tests.web.test_pages import _serious
+from tests.web.test_pages import _serious, _upload
 
 
 def _fill_training(person: Browse, *, topic: str, day: str, attend: dict[str, str]) -> None:
@@ -139,3 +142,20 @@ def test_a_denial_reads_in_chinese_for_a_chinese_reader(visit: Any) -> None:
     person.problems.clear()  # the 403 of the page the switch returned to, asked for on purpose
     person.open("/web/lang/zh?next=/web/inspections", status=403)
     assert "检查页面仅供监管人员使用" in person.page.locator("p.error").inner_text()
+
+
+def test_an_upload_refused_reads_in_the_readers_language(visit: Any, tmp_path: Path) -> None:
+    """The refusal is kept as a message with the upload: whoever reads the report later reads it in theirs."""
+    broken = orjson.loads(b.encode(b.document(b.mining([(b.lot("ore-zh-1", USCC_1), 5.0)], "w.ore", 0.004,
+                                                        location=MINE_1))))  # fmt: skip
+    del broken["epcisBody"]["eventList"][0]["eventTime"]
+    person: Browse = visit(locale="zh-CN")
+    person.sign_in("ent-1")
+    _upload(person, tmp_path, "broken-zh.json", orjson.dumps(broken))
+    refusal = person.page.locator("p.error")
+    assert refusal.get_attribute("data-code") is not None
+    assert "broken-zh.json 事件 0 字段 eventTime" in refusal.inner_text()
+    person.page.click("header .langs a[lang=en]")
+    person.page.wait_for_load_state("networkidle")
+    person.check()
+    assert "broken-zh.json event 0 field eventTime" in person.page.locator("p.error").inner_text()

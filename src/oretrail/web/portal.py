@@ -31,7 +31,7 @@ from oretrail.api.deps import engine, reader
 from oretrail.clock import utcnow
 from oretrail.errors import MAX_DOCUMENT_BYTES, IntakeError
 from oretrail.feeds import BY_NAME, FEEDS
-from oretrail.i18n.message import Message
+from oretrail.i18n.message import Message, Said, said_of
 from oretrail.rules.monthly_flows import FLOWS
 from oretrail.storage.schema import enterprises, facilities, web_uploads
 from oretrail.supervision.dossier import review_part, training_part
@@ -90,6 +90,12 @@ def _supervision(conn: Connection, who: Caller, party: str, month: str, lang: st
         out["guidance"] = [g.record(lang) for g in guidance()]
         out["trainings"] = training_part(conn, party, lang)[0][::-1]
     return out
+
+
+def _said_json(exc: CaptureDenied) -> dict[str, Any]:
+    said = said_of(exc)
+    assert isinstance(said, Said)  # access.capture's DENIED, naming the document and record
+    return said.to_json()
 
 
 def _uploads(conn: Connection, who: Caller) -> list[Any]:
@@ -182,10 +188,11 @@ async def upload(
     except IntakeError as exc:
         outcome = "refused"
         report = {"refusal": {"document": exc.document, "index": exc.index, "field": exc.field, "reason": exc.reason,
-                              "message": str(exc)}}  # fmt: skip
+                              "message": str(exc), "said": exc.words().to_json(), "code": exc.code}}  # fmt: skip
     except CaptureDenied as exc:
         outcome = "denied"
-        report = {"refusal": {"document": exc.document, "record": exc.record, "message": str(exc)}}
+        report = {"refusal": {"document": exc.document, "record": exc.record, "message": str(exc),
+                              "said": _said_json(exc), "code": "capture.denied"}}  # fmt: skip
     form.audit.reason = "" if outcome == "stored" else report["refusal"]["message"]
     upload_id = secrets.token_hex(8)
     with eng.begin() as conn:
@@ -216,5 +223,8 @@ def upload_report(
     for o in outcomes:
         tally[str(o.get("outcome"))] = tally.get(str(o.get("outcome")), 0) + 1
     more = max(0, len(outcomes) - OUTCOMES_SHOWN)
+    refusal = report.get("refusal") or {}
+    # a report kept before refusals were stored as messages reads in English
+    said = Said.from_json(refusal["said"]) if "said" in refusal else None
     return page(request, who, "upload.html", title="web.upload.title", active="portal", row=row, report=report,
-                outcomes=outcomes[:OUTCOMES_SHOWN], tally=tally, more=more)  # fmt: skip
+                outcomes=outcomes[:OUTCOMES_SHOWN], tally=tally, more=more, said=said)  # fmt: skip
