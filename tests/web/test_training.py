@@ -42,7 +42,8 @@ def test_an_inspector_records_a_training_and_the_enterprise_sees_it(visit: Any, 
     person.open("/web/inspections?month=2025-06")
     assert person.page.locator("#training-form").count() == 1
     assert _serious(person.page) == []
-    person.shot(f"training-form-{size}-en")
+    whole = person.shot(f"training-form-{size}-en")
+    person.page.locator("#training").screenshot(path=str(whole.with_name(f"training-section-{size}-en.png")))
     day = "2025-06-12" if size == "desk" else "2025-06-13"
     _fill_training(person, topic="screening", day=day, attend={E1: "4"})
     person.check()
