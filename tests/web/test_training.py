@@ -81,6 +81,11 @@ def test_a_bad_training_form_is_refused_naming_the_field(visit: Any, site: Site)
         assert refusal.get_attribute("data-code") == "web.invalid.attendance"
         if heading:
             assert person.page.locator("h1").inner_text() == heading
+        person.page.click("#back-to-form")  # back to the page the form was posted from, to correct it
+        person.page.wait_for_load_state("networkidle")
+        person.check()
+        assert person.page.url.endswith("/web/inspections?month=2025-06")
+        assert person.page.locator("#training-form").count() == 1
     # a number of attendees the form does not take, posted past the browser's own checks: the field is named
     r = person.page.request.post(
         site.url + "/web/inspections/training",

@@ -55,6 +55,7 @@ TEXTS: dict[str, str] = {
     "web.error.not_found": "Not found",
     "web.error.bad_request": "The request cannot be carried out",
     "web.error.back": "Back to the overview",
+    "web.error.back_to_form": "Back to the form, to correct it",
     "web.pager.label": "Pages of the list",
     "web.pager.prev": "Previous",
     "web.pager.next": "Next",
