@@ -112,7 +112,9 @@ def portal(
     conn: Annotated[Connection, Depends(reader)],
 ) -> Response:
     feeds = feeds_for(who)
-    permitted(request, who, "capture", FEED_KINDS[feeds[0]] if feeds else "event")  # any feed the role sends
+    # the page answers a role that may send some feed; what this request does is read it
+    audit = permitted(request, who, "capture", FEED_KINDS[feeds[0]] if feeds else "event")
+    audit.action = "read"
     own = conn.execute(select(enterprises).where(enterprises.c.party_id.in_(who.parties))).all()
     counts = {
         "facilities": conn.execute(select(func.count()).where(facilities.c.owner.in_(who.parties))).scalar_one(),
