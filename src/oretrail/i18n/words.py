@@ -149,6 +149,10 @@ TERMS_ZH = {
     "withdraw": "撤回",
     "reinstate": "恢复",
     "settle": "确认",
+    # roles of the permission table (access/permissions.toml) not named by a department
+    "admin": "平台管理员",
+    "provincial": "省级部门",
+    "inspector": "检查员",  # "enterprise" is below, with the subjects of alerts
     # departments (SPEC.md §4)
     "central": "国家出口管制工作协调机制办公室",
     "commerce": "商务主管部门",
