@@ -59,6 +59,14 @@ def heading(column: str) -> str:
     return found.render(reader_lang()) if found is not None else column
 
 
+def title_of(title: str | Message | Said | None) -> str | None:
+    """A table's title in the reader's words: a message (or what one says), or one of `TITLES` by its English."""
+    if title is None or isinstance(title, Message | Said):
+        return None if title is None else text(title, reader_lang())
+    found = TITLES.get(title)
+    return found.render(reader_lang()) if found is not None else title
+
+
 UNWRAPPED_WIDTH = 1_000_000
 """The width a console assumes when it does not write to a terminal: wide enough that nothing wraps."""
 
@@ -137,7 +145,7 @@ def _cell(value: Any) -> Any:
 def emit(
     data: Sequence[Mapping[str, Any]] | Mapping[str, Any] | Any,
     fmt: Format,
-    title: str | None = None,
+    title: str | Message | Said | None = None,
     console: Console | None = None,
     text: str | RenderableType | None = None,
 ) -> None:
@@ -163,8 +171,7 @@ def emit(
         if text is not None:
             console.print(Text(text) if isinstance(text, str) else text)
             return
-        found = TITLES.get(title or "")
-        table = Table(title=found.render(reader_lang()) if found is not None else title, show_lines=False)
+        table = Table(title=title_of(title), show_lines=False)
         cols = list(dict.fromkeys(k for r in rows for k in r))
         for c in cols:
             table.add_column(heading(c))

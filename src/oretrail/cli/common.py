@@ -13,7 +13,10 @@ from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
+import click
 import typer
+import typer.core
+import typer.rich_utils
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy import Engine
@@ -28,8 +31,9 @@ OPTION_HELP: dict[str, Message] = {}  # an option's or argument's help, by its E
 
 def helped(path: str, en: str) -> str:
     """Declares the help of the command at `path` (its words in English, in Chinese in the catalogue) and
-    returns the English for the decorator; `main` puts the reader's words in place before Click shows it."""
-    HELP[path] = Message("help." + path.replace(" ", "."), en)
+    returns the English for the decorator; `Oretrail.parse_args` puts the reader's words in place before Click
+    shows it. The path of `oretrail` itself is ""."""
+    HELP[path] = Message("help." + (path.replace(" ", ".") or "oretrail"), en)
     return en
 
 
@@ -49,10 +53,44 @@ EXIT_TAMPERED = 2
 EXIT_NOT_FOUND = 3
 """What was asked for does not exist: an unknown lot, alert, rule, province or department."""
 
+# Typer's own words around the help (panel titles, `[default: …]`), in the reader's language too.
+PANELS = {
+    "ARGUMENTS_PANEL_TITLE": Message("help.panel.arguments", "Arguments"),
+    "OPTIONS_PANEL_TITLE": Message("help.panel.options", "Options"),
+    "COMMANDS_PANEL_TITLE": Message("help.panel.commands", "Commands"),
+    "DEFAULT_STRING": Message("help.panel.default", "[default: {value}]"),
+    "REQUIRED_LONG_STRING": Message("help.panel.required", "[required]"),
+    "ENVVAR_STRING": Message("help.panel.envvar", "[env var: {value}]"),
+}
+
+
+def _arg_lang(args: list[str]) -> str | None:
+    """`--lang X` or `--lang=X` as given before the subcommand, read before Click parses anything."""
+    for i, arg in enumerate(args):
+        if arg == "--lang" and i + 1 < len(args):
+            return args[i + 1]
+        if arg.startswith("--lang="):
+            return arg.partition("=")[2]
+    return None
+
+
+class Oretrail(typer.core.TyperGroup):
+    """The root command: chooses the reader's language before Click parses the command line, because
+    `--help` is eager and would otherwise be shown (at any level) before `main` runs."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        speak(_arg_lang(args) or os.environ.get("ORETRAIL_LANG") or os.environ.get("LANG"))
+        _translate_help(self, reader_lang(), ctx)
+        for attr, message in PANELS.items():
+            setattr(typer.rich_utils, attr, message.render(reader_lang(), value="{}"))  # Typer's own placeholder
+        return super().parse_args(ctx, args)
+
+
 app = typer.Typer(
+    cls=Oretrail,
     no_args_is_help=True,
     add_completion=False,
-    help="oretrail: full-chain export control of strategic minerals (registry, ledger, trace, alerts).",
+    help=helped("", "oretrail: full-chain export control of strategic minerals (registry, ledger, trace, alerts)."),
 )
 load_app = typer.Typer(no_args_is_help=True, help=helped("load", "Load a feed (SPEC.md §1) into the database."))
 app.add_typer(load_app, name="load")
@@ -103,27 +141,25 @@ def lang() -> str:
     return reader_lang()
 
 
-def _translate_help(group: Any, lang: str, ctx: typer.Context, prefix: str = "") -> None:
-    """Typer's groups (its own copy of Click's) by what they have: `commands`, each with a `help`, its
-    parameters and the `--help` option Click makes for it (made here, as Click would, to be worded)."""
-    for name, command in dict(getattr(group, "commands", None) or {}).items():
-        path = f"{prefix}{name}"
-        found = HELP.get(path)
-        if found is not None:
-            command.help = found.render(lang)
-            command.short_help = None
-        made = command.get_help_option(ctx) if hasattr(command, "get_help_option") else None
-        for param in [*getattr(command, "params", ()), *([made] if made is not None else [])]:
-            english = getattr(param, "english_help", None) or getattr(param, "help", None)
-            if english in OPTION_HELP:
-                param.english_help = english
-                param.help = OPTION_HELP[english].render(lang)
-        _translate_help(command, lang, ctx, path + " ")
+def _translate_help(command: Any, lang: str, ctx: click.Context, path: str = "") -> None:
+    """Typer's commands (its own copy of Click's) by what they have: a `help`, parameters, the `--help`
+    option Click makes for each (made here, as Click would, to be worded) and, for a group, `commands`."""
+    found = HELP.get(path)
+    if found is not None:
+        command.help = found.render(lang)
+        command.short_help = None
+    made = command.get_help_option(ctx) if hasattr(command, "get_help_option") else None
+    for param in [*getattr(command, "params", ()), *([made] if made is not None else [])]:
+        english = getattr(param, "english_help", None) or getattr(param, "help", None)
+        if english in OPTION_HELP:
+            param.english_help = english
+            param.help = OPTION_HELP[english].render(lang)
+    for name, sub in dict(getattr(command, "commands", None) or {}).items():
+        _translate_help(sub, lang, ctx, f"{path} {name}".strip())
 
 
 @app.callback()
 def main(
-    ctx: typer.Context,
     db: DbOption = None,
     language: Annotated[
         str | None,
@@ -141,9 +177,7 @@ def main(
         ),
     ] = False,
 ) -> None:
-    """oretrail: full-chain export control of strategic minerals (registry, ledger, trace, alerts)."""
-    speak(language or os.environ.get("ORETRAIL_LANG") or os.environ.get("LANG"))
-    _translate_help(ctx.command, reader_lang(), ctx)
+    """The language was chosen by `Oretrail.parse_args` and `--db` is kept by its callback."""
 
 
 @load_app.callback()
