@@ -6,6 +6,7 @@ import importlib
 import pkgutil
 
 import typer
+import typer.main
 
 import oretrail
 from oretrail.cli.common import EXIT_REFUSED, app, helped, lang, out
@@ -21,10 +22,13 @@ WRITTEN = Message("cli.i18n.written", "{entries} entries written to {path}")
 
 
 def declare_all() -> None:
-    """Import every module, so every message the code can say is declared."""
+    """Import every module, so every message the code can say is declared; and build the command, since the
+    help of options is declared in annotations that Typer evaluates only then (postponed by `from __future__
+    import annotations`)."""
     for info in pkgutil.walk_packages(oretrail.__path__, "oretrail."):
         if ".migrations" not in info.name:
             importlib.import_module(info.name)
+    typer.main.get_command(app)
 
 
 @i18n_app.command(
