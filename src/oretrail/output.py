@@ -34,6 +34,14 @@ HEADINGS = {
         "what", "count", "document", "index", "event_id", "outcome", "departures", "read_as", "field", "reason",
         "status", "level", "province", "department", "user", "role", "created", "expires", "key", "actor",
         "action", "at", "note", "issued_at", "title", "until", "acknowledged", "name", "score", "list_version",
+        # accounts, keys, audit, signing, notifications, supervision, screening, export, evaluation
+        "alerts", "api", "assigned_at", "basis", "body", "bulletin_id", "caught_up", "channel", "client",
+        "closed_on", "created_at", "declaration_no", "delivered", "destination", "detail", "disabled_at",
+        "due_on", "enterprise", "entity_id", "expires_at", "failed_attempts", "failures", "failures_in_a_row",
+        "files_written", "found", "handed_over_by", "item", "key_id", "kind", "label", "labels", "last_error",
+        "matched_name", "object", "overdue", "parties", "pending", "position", "precision", "public_key", "query",
+        "reasons", "recall", "reminders", "removed", "replaces", "revoked_at", "risk", "rows", "rules", "seed",
+        "selection", "seq", "signs_after_record", "since", "subjects", "table", "top", "topic", "url",
     )
 }  # fmt: skip
 ERROR = Message("output.error", "error")
@@ -42,6 +50,9 @@ TITLES = {
     "alerts": Message("table.alerts", "alerts"),
     "scan": Message("table.scan", "scan"),
     "oretrail summary": Message("table.summary", "oretrail summary"),
+    "users": Message("table.users", "users"),
+    "keys": Message("table.keys", "keys"),
+    "audit": Message("table.audit", "audit"),
 }
 
 

@@ -28,6 +28,7 @@ from oretrail.cli.common import (
     option_help,
 )
 from oretrail.i18n.message import Message, said_of
+from oretrail.i18n.words import term
 from oretrail.output import Format, emit
 
 users_app = typer.Typer(
@@ -275,7 +276,10 @@ def keys_list(
     from oretrail.access.keys import list_keys
 
     with open_db(db).connect() as conn:
-        emit(list_keys(conn, user), fmt, title="keys")
+        rows = list_keys(conn, user)
+    if fmt is Format.table:
+        rows = [{**r, "status": term(r["status"], lang())} for r in rows]
+    emit(rows, fmt, title="keys")
 
 
 @keys_app.command("revoke", help=helped("keys revoke", "Revoke a key at once."))

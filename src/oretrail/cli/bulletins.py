@@ -39,7 +39,7 @@ SENT = Message("cli.bulletins.sent", "bulletin {id} sent to {recipients} recipie
 HEAD = Message("cli.bulletins.head", "{id} ({severity:term}), until {until}: {title}")
 ACKNOWLEDGED_BY = Message("cli.bulletins.acknowledged_by", "acknowledged {at} by {by}")
 WAITING = Message("cli.bulletins.waiting", "waiting")
-ACKNOWLEDGED = Message("cli.bulletins.acknowledged", "{id} acknowledged for {department} {province} at {at} UTC")
+ACKNOWLEDGED = Message("cli.bulletins.acknowledged", "{id} acknowledged for {department:term} {province} at {at} UTC")
 REMINDERS = Message("table.reminders", "reminders")
 BULLETINS = Message("table.bulletins", "bulletins")
 

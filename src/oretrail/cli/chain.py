@@ -26,7 +26,7 @@ from oretrail.cli.common import (
     out,
 )
 from oretrail.i18n.message import Message
-from oretrail.i18n.words import stage
+from oretrail.i18n.words import stage, term
 from oretrail.output import Format, emit
 
 NO_LOT = Message("cli.no_lot", "no lot {lot}: no stored event names it")
@@ -202,7 +202,7 @@ def rebuild(db: DbOption = None, config: ConfigOption = None, fmt: FormatOption 
 
     engine = open_db(db)
     counts = rebuild_all(engine, load_settings(config))
-    said = REBUILT(counts=[f"{v} {k}" for k, v in counts.items()])
+    said = REBUILT(counts=[f"{v} {term(k, lang())}" for k, v in counts.items()])
     emit(counts, fmt, console=err, text=said.render(lang()))
 
 

@@ -387,7 +387,10 @@ def channels_assign(
         controlled = controlled_numbers(conn, s.catalogue, day)
         done = assign(conn, s.config, sorted(controlled), seed, controlled=controlled)
     language = lang()
-    emit([c.record(language) for c in done], fmt, title=CHANNELS)
+    rows = [c.record(language) for c in done]
+    if fmt is Format.table:
+        rows = [{**r, "channel": term(r["channel"], language)} for r in rows]
+    emit(rows, fmt, title=CHANNELS)
 
 
 @channels_app.command("show", help=helped("channels show", "A declaration's channel and its reasons."))
