@@ -13,7 +13,6 @@ from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
-import click
 import typer
 import typer.core
 import typer.rich_utils
@@ -65,7 +64,7 @@ PANELS = {
 
 
 def _arg_lang(args: list[str]) -> str | None:
-    """`--lang X` or `--lang=X` as given before the subcommand, read before Click parses anything."""
+    """`--lang X` or `--lang=X` (only `oretrail` itself takes it), read before Click parses anything."""
     for i, arg in enumerate(args):
         if arg == "--lang" and i + 1 < len(args):
             return args[i + 1]
@@ -78,7 +77,8 @@ class Oretrail(typer.core.TyperGroup):
     """The root command: chooses the reader's language before Click parses the command line, because
     `--help` is eager and would otherwise be shown (at any level) before `main` runs."""
 
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+    # Typer hands its own Context (a subclass of the one of its vendored Click, which the base class names).
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:  # type: ignore[override]
         speak(_arg_lang(args) or os.environ.get("ORETRAIL_LANG") or os.environ.get("LANG"))
         _translate_help(self, reader_lang(), ctx)
         for attr, message in PANELS.items():
@@ -141,7 +141,7 @@ def lang() -> str:
     return reader_lang()
 
 
-def _translate_help(command: Any, lang: str, ctx: click.Context, path: str = "") -> None:
+def _translate_help(command: Any, lang: str, ctx: typer.Context, path: str = "") -> None:
     """Typer's commands (its own copy of Click's) by what they have: a `help`, parameters, the `--help`
     option Click makes for each (made here, as Click would, to be worded) and, for a group, `commands`."""
     found = HELP.get(path)
