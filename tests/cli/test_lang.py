@@ -263,6 +263,7 @@ def test_each_group_prints_in_chinese(
     assert "已停用 alice" in run("users", "disable", "alice")
     assert "不存在用户 nobody" in run("users", "disable", "nobody", code=3)
     assert "仅显示这一次" in run("keys", "issue", "alice", "--label", "ERP")
+    assert "不存在用户 nobody" in run("keys", "issue", "nobody", code=3)
     assert "密钥有效期为 1 至 366 天" in run("keys", "issue", "alice", "--days", "999", code=1)
     assert "到期时间" in run("keys", "list")
     assert "不存在密钥 nokey" in run("keys", "revoke", "nokey", code=3)
@@ -271,7 +272,9 @@ def test_each_group_prints_in_chinese(
     assert "不存在结果 bogus" in run("audit", "--outcome", "bogus", code=3)
     # the signing key, the ledger
     assert "签名密钥" in run("signing", "show")
-    run("rebuild")
+    assert HAN.search(run("signing", "init", code=1).split("错误", 1)[1])  # a key is recorded already
+    rebuilt = run("rebuild")
+    assert "已从台账重建" in rebuilt and "企业" in rebuilt
     # bulletins
     bulletin = tmp_path / "bulletin.json"
     named = {"name": "EXAMPLE SEMICONDUCTOR GMBH", "country": "DE"}
@@ -300,6 +303,7 @@ def test_each_group_prints_in_chinese(
     assert "--month 2024-13：应为 YYYY-MM" in run("plan", "inspections", "--province", "CN-JX", "--month", "2024-13",
                                                   "--capacity", "2", code=1)  # fmt: skip
     assert "截至" in run("dossier", party, "--format", "table")
+    assert "登记中不存在企业 nobody" in run("dossier", "nobody", "--format", "table", code=3)
     assert "海关通道" in run("channels", "assign")
     assert "尚未分配通道" in run("channels", "show", "no-such-declaration", "--format", "table", code=3)
     run("channels", "show", _first(db, declarations.c.declaration_no), "--format", "table")
