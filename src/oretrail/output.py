@@ -46,6 +46,8 @@ HEADINGS = {
 }  # fmt: skip
 ERROR = Message("output.error", "error")
 REJECTED = Message("output.rejected", "rejected")
+YES = Message("output.yes", "yes")
+NO = Message("output.no", "no")
 TITLES = {
     "alerts": Message("table.alerts", "alerts"),
     "scan": Message("table.scan", "scan"),
@@ -153,6 +155,15 @@ def _cell(value: Any) -> Any:
     return value
 
 
+def _shown(value: Any) -> str:
+    """A table cell as people read it: nothing for a missing value, yes or no in the reader's words."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return (YES if value else NO).render(reader_lang())
+    return str(value)
+
+
 def emit(
     data: Sequence[Mapping[str, Any]] | Mapping[str, Any] | Any,
     fmt: Format,
@@ -187,7 +198,7 @@ def emit(
         for c in cols:
             table.add_column(heading(c))
         for r in rows:
-            table.add_row(*(Text("" if r.get(c) is None else str(r.get(c))) for c in cols))
+            table.add_row(*(Text(_shown(r.get(c))) for c in cols))
         console.print(table)
 
 

@@ -259,7 +259,8 @@ def test_each_group_prints_in_chinese(
     assert "密码至少需要" in run(
         "users", "add", "carol", "--role", "central", "--password-stdin", stdin="short\n", code=1
     )
-    assert "账户" in run("users", "list")
+    listed = run("users", "list")
+    assert "账户" in listed and "│ 否 " in listed and "False" not in listed  # not an API account
     assert "已停用 alice" in run("users", "disable", "alice")
     assert "不存在用户 nobody" in run("users", "disable", "nobody", code=3)
     assert "仅显示这一次" in run("keys", "issue", "alice", "--label", "ERP")
