@@ -144,10 +144,10 @@ def _lots(db: str) -> list[str]:
 
 def _words_only(text: str) -> str:
     """What a reader reads as words: without the JSON of machine output, Click's usage line of command
-    names, commands quoted in `backticks`, URIs and paths."""
+    names and its 'oretrail … --help' hint, commands quoted in `backticks`, URIs and paths."""
     skipped = ("{", "[", '"', "Usage:")
     kept = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith(skipped))
-    kept = re.sub(r"`[^`]*`", " ", kept)
+    kept = re.sub(r"`[^`]*`|'[^'\n]*--help'", " ", kept)
     return re.sub(r"\S*[:/]\S*", " ", kept)
 
 
@@ -327,3 +327,32 @@ def test_each_group_prints_in_chinese(
 
     assert len({key for key, lang in said if lang == "zh"}) > 60
     _in_chinese_throughout(said, bare, printed)
+
+
+USAGE = [
+    (["keys", "issue", "alice", "--days", "abc"], "'--days' 的值无效：应为有效整数"),
+    (["audit", "--since", "someday"], "'--since' 的值无效：应为有效的日期时间"),
+    (["users", "list", "--format", "bad"], "'--format' / '-f' 的值无效：'bad' 不是"),
+    (["screen", "--threshold", "2", "x"], "'--threshold' 的值无效"),
+    (["users", "add", "bob"], "缺少选项 '--role'"),
+    (["keys", "issue"], "缺少参数 'user'"),
+    (["users", "list", "--bogus"], "不存在选项：--bogus"),
+    (["nosuch"], "不存在命令 'nosuch'"),
+    (["users", "list", "extra"], "多余的参数（extra）"),
+]
+
+
+@pytest.mark.parametrize(("args", "said"), USAGE, ids=lambda a: " ".join(a) if isinstance(a, list) else "")
+def test_a_refused_command_line_names_the_option_in_chinese(
+    args: list[str], said: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    recorded, bare = _recording(monkeypatch)
+    res = CliRunner().invoke(app, ["--lang", "zh", "--db", f"sqlite:///{tmp_path / 'u.db'}", *args])
+    assert res.exit_code == 2, res.output
+    assert said in res.output and "错误" in res.output and "查看帮助" in res.output
+    _in_chinese_throughout(recorded, bare, [res.output])
+
+
+def test_a_refused_command_line_in_english_still_names_the_option() -> None:
+    res = CliRunner().invoke(app, ["--lang", "en", "keys", "issue", "alice", "--days", "abc"])
+    assert res.exit_code == 2 and "Invalid value for '--days': Input should be a valid integer" in res.output

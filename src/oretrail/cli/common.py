@@ -9,6 +9,9 @@ then ORETRAIL_DB; then the default file.
 from __future__ import annotations
 
 import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -19,6 +22,7 @@ import typer.rich_utils
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy import Engine
+from typer._click.exceptions import BadParameter, MissingParameter, NoArgsIsHelpError, NoSuchOption, UsageError
 
 from oretrail.errors import IntakeError
 from oretrail.i18n.message import Message, Said
@@ -60,7 +64,68 @@ PANELS = {
     "DEFAULT_STRING": Message("help.panel.default", "[default: {value}]"),
     "REQUIRED_LONG_STRING": Message("help.panel.required", "[required]"),
     "ENVVAR_STRING": Message("help.panel.envvar", "[env var: {value}]"),
+    "ERRORS_PANEL_TITLE": Message("help.panel.error", "Error"),
+    "RICH_HELP": Message("help.panel.try", "Try [blue]'{command_path} {help_option}'[/] for help."),
 }
+
+
+# Click's refusals of a command line (Typer's copy of Click words them in English only), by what they are.
+USAGE_INVALID = Message("cli.usage.invalid", "Invalid value for {param}: {reason}")
+USAGE_MISSING = Message("cli.usage.missing", "Missing {kind:term} {param}.")
+USAGE_NO_OPTION = Message("cli.usage.no_such_option", "No such option: {option}")
+USAGE_NO_COMMAND = Message("cli.usage.no_such_command", "No such command {name}.")
+USAGE_EXTRA = Message("cli.usage.extra", "Got unexpected extra argument(s) ({args})")
+USAGE_NOT_ONE_OF = Message("cli.usage.not_one_of", "{value} is not one of {choices}.")
+_NO_COMMAND = re.compile(r"No such command (.+)\.")
+_EXTRA = re.compile(r"Got unexpected extra argument\(s\) \((.*)\)")
+_NOT_ONE_OF = re.compile(r"(.+) is not one of (.+)\.")
+
+
+def _reason(exc: BadParameter, lang: str) -> str:
+    """Why a value was refused: pydantic's error, by its type as the API words it (`validation.*`)."""
+    from pydantic import ValidationError
+
+    from oretrail.api.epcis.problems import validation_reason
+
+    cause = exc.__cause__
+    if not isinstance(cause, ValidationError) or not cause.errors():
+        return exc.message
+    error = cause.errors()[0]
+    choice = _NOT_ONE_OF.fullmatch(str((error.get("ctx") or {}).get("error", "")))
+    if error["type"] == "value_error" and choice:
+        return USAGE_NOT_ONE_OF.render(lang, value=choice[1], choices=choice[2])
+    return validation_reason(error, lang)
+
+
+def _worded(exc: UsageError, lang: str) -> str | None:
+    """A refused command line in the reader's words, naming the option or argument; None when not known."""
+    if isinstance(exc, BadParameter):
+        hint = exc.param_hint or (exc.param.get_error_hint() if exc.param is not None else None)
+        param = " / ".join(repr(h) for h in hint) if isinstance(hint, list | tuple) else str(hint)
+        if isinstance(exc, MissingParameter):
+            kind = exc.param_type or (exc.param.param_type_name if exc.param is not None else "parameter")
+            return USAGE_MISSING.render(lang, kind=kind, param=param)
+        return USAGE_INVALID.render(lang, param=param, reason=_reason(exc, lang))
+    if isinstance(exc, NoSuchOption):
+        return USAGE_NO_OPTION.render(lang, option=exc.option_name)
+    if found := _NO_COMMAND.fullmatch(exc.message):
+        return USAGE_NO_COMMAND.render(lang, name=found[1])
+    if found := _EXTRA.fullmatch(exc.message):
+        return USAGE_EXTRA.render(lang, args=found[1])
+    return None
+
+
+@contextmanager
+def _usage_in_readers_words() -> Iterator[None]:
+    try:
+        yield
+    except NoArgsIsHelpError:
+        raise
+    except UsageError as exc:
+        said = _worded(exc, reader_lang())
+        if said is None:
+            raise
+        raise UsageError(said, exc.ctx) from exc
 
 
 def _arg_lang(args: list[str]) -> str | None:
@@ -82,8 +147,15 @@ class Oretrail(typer.core.TyperGroup):
         speak(_arg_lang(args) or os.environ.get("ORETRAIL_LANG") or os.environ.get("LANG"))
         _translate_help(self, reader_lang(), ctx)
         for attr, message in PANELS.items():
-            setattr(typer.rich_utils, attr, message.render(reader_lang(), value="{}"))  # Typer's own placeholder
-        return super().parse_args(ctx, args)
+            # Typer's own placeholders, filled by Typer
+            kept = {"value": "{}", "command_path": "{command_path}", "help_option": "{help_option}"}
+            setattr(typer.rich_utils, attr, message.render(reader_lang(), **kept))
+        with _usage_in_readers_words():
+            return super().parse_args(ctx, args)
+
+    def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
+        with _usage_in_readers_words():
+            return super().invoke(ctx)
 
 
 app = typer.Typer(

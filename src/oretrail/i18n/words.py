@@ -191,6 +191,10 @@ TERMS_ZH = {
     "training": "培训",
     "facility_status": "设施状态",
     "alerts_new": "新增预警",
+    # what a command line is made of (Click's refusals)
+    "option": "选项",
+    "argument": "参数",
+    "parameter": "参数",
     # FollowTheMoney schemata of watch-listed entities
     "company": "公司",
     "organization": "组织",
