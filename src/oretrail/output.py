@@ -40,8 +40,8 @@ HEADINGS = {
         "due_on", "enterprise", "entity_id", "expires_at", "failed_attempts", "failures", "failures_in_a_row",
         "files_written", "found", "handed_over_by", "item", "key_id", "kind", "label", "labels", "last_error",
         "matched_name", "object", "overdue", "parties", "pending", "position", "precision", "public_key", "query",
-        "reasons", "recall", "reminders", "removed", "replaces", "revoked_at", "risk", "rows", "rules", "seed",
-        "selection", "seq", "signs_after_record", "since", "subjects", "table", "top", "topic", "url",
+        "reasons", "recall", "reminders", "removed", "replaces", "revoked_at", "risk", "risk_score", "rows", "rules",
+        "seed", "selection", "seq", "signs_after_record", "since", "subjects", "table", "top", "topic", "url",
     )
 }  # fmt: skip
 ERROR = Message("output.error", "error")
