@@ -144,10 +144,11 @@ def _lots(db: str) -> list[str]:
 
 def _words_only(text: str) -> str:
     """What a reader reads as words: without the JSON of machine output, Click's usage line of command
-    names and its 'oretrail … --help' hint, commands quoted in `backticks`, URIs and paths."""
+    names and its 'oretrail … --help' hint, commands quoted in `backticks` or given to run (`python3 -m uv run
+    oretrail …`), URIs and paths."""
     skipped = ("{", "[", '"', "Usage:")
     kept = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith(skipped))
-    kept = re.sub(r"`[^`]*`|'[^'\n]*--help'", " ", kept)
+    kept = re.sub(r"`[^`]*`|'[^'\n]*--help'|python3 -m uv run oretrail [^\n│#]*", " ", kept)
     return re.sub(r"\S*[:/]\S*", " ", kept)
 
 
@@ -356,3 +357,14 @@ def test_a_refused_command_line_names_the_option_in_chinese(
 def test_a_refused_command_line_in_english_still_names_the_option() -> None:
     res = CliRunner().invoke(app, ["--lang", "en", "keys", "issue", "alice", "--days", "abc"])
     assert res.exit_code == 2 and "Invalid value for '--days': Input should be a valid integer" in res.output
+
+
+def test_the_demo_in_chinese(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    said, bare = _recording(monkeypatch)
+    monkeypatch.setenv("ORETRAIL_SIGNING_KEY", str(tmp_path / "key.pem"))
+    res = CliRunner().invoke(app, ["--lang", "zh", "demo", "--dir", str(tmp_path / "demo"), "--scale", "0.005"])
+    assert res.exit_code == 0, res.output
+    for words in ("模拟的全国战略矿产经济", "全面扫描", "在案数据", "按规则统计的预警", "按风险排列的企业", "风险评分",
+                  "对照预设违规的检出情况", "总体召回率", "可继续查看"):  # fmt: skip
+        assert words in res.output, words
+    _in_chinese_throughout(said, bare, [res.output])
