@@ -146,9 +146,8 @@ class Oretrail(typer.core.TyperGroup):
     def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:  # type: ignore[override]
         speak(_arg_lang(args) or os.environ.get("ORETRAIL_LANG") or os.environ.get("LANG"))
         _translate_help(self, reader_lang(), ctx)
+        kept = {"value": "{}", "command_path": "{command_path}", "help_option": "{help_option}"}  # Typer fills them
         for attr, message in PANELS.items():
-            # Typer's own placeholders, filled by Typer
-            kept = {"value": "{}", "command_path": "{command_path}", "help_option": "{help_option}"}
             setattr(typer.rich_utils, attr, message.render(reader_lang(), **kept))
         with _usage_in_readers_words():
             return super().parse_args(ctx, args)
