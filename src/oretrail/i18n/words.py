@@ -179,6 +179,26 @@ TERMS_ZH = {
     "refinery": "精炼厂",
     "factory": "工厂",
     "warehouse": "仓库",
+    # facility statuses (ICGLR) and customs channels
+    "green": "绿色",
+    "yellow": "黄色",
+    "red": "红色",
+    "blue": "蓝色",
+    # an API key's status
+    "active": "有效",
+    "expired": "已过期",
+    # kinds of ledger records (rebuild) and of a dossier's timeline
+    "report": "报告",
+    "inspection": "检查",
+    "review": "审查",
+    "closure": "整改关闭",
+    "training": "培训",
+    "facility_status": "设施状态",
+    "alerts_new": "新增预警",
+    # what a command line is made of (Click's refusals)
+    "option": "选项",
+    "argument": "参数",
+    "parameter": "参数",
     # FollowTheMoney schemata of watch-listed entities
     "company": "公司",
     "organization": "组织",

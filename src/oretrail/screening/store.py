@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Engine, delete, func, insert, select
 
 from oretrail.clock import utcnow
 from oretrail.errors import IntakeError
+from oretrail.i18n.message import Message
 from oretrail.ledger.canonical import canonical
 from oretrail.screening.entities import WatchlistEntity, read_entities
 from oretrail.screening.matcher import DEFAULT_THRESHOLD, Hit, WatchlistIndex
@@ -143,6 +144,9 @@ def watchlist_index(conn: Connection, threshold: float = DEFAULT_THRESHOLD) -> W
     return _INDEX[key]
 
 
+NO_WATCHLIST = Message("screening.no_watchlist", "no watch list is loaded: run `oretrail load watchlist FILE` first")
+
+
 class NoWatchlist(LookupError):
     """Raised when names are screened ad hoc before any watch list has been loaded."""
 
@@ -153,5 +157,5 @@ def screen_names(conn: Connection, names: Iterable[str], threshold: float) -> tu
     version = current_version(conn)
     index = watchlist_index(conn, threshold)
     if index is None or version is None:
-        raise NoWatchlist("no watch list is loaded: run `oretrail load watchlist FILE` first")
+        raise NoWatchlist(NO_WATCHLIST())
     return version, index.screen_all(names)
