@@ -187,6 +187,24 @@ event_lots = Table(
     sqlite_with_rowid=False,
 )
 Index("ix_event_lots_lot", event_lots.c.lot_id)
+# A facility's monthly flows (rules/monthly_flows.py, migration 0019): what is put at a place (made, put out,
+# received) and what is drawn from it (put in, shipped) by place and time, and exports by the exporter and
+# time. Partial, so the rows of other roles (sales, and the waybill sides of shipments, which would land at
+# random leaves) cost capture nothing; carrying the grams (and, in the key, lot and role), each answers its
+# query without reading the table.
+PUT_ROLES = ("created", "output", "received")
+DRAW_ROLES = ("input", "shipped")
+
+
+def _of_roles(*roles: str) -> dict[str, Any]:
+    where = event_lots.c.role.in_(roles) if len(roles) > 1 else event_lots.c.role == roles[0]
+    return {"sqlite_where": where, "postgresql_where": where, "postgresql_include": ["lot_id", "role"]}
+
+
+_el = event_lots.c
+Index("ix_event_lots_put", _el.to_place, _el.event_time, _el.grams, **_of_roles(*PUT_ROLES))
+Index("ix_event_lots_draw", _el.from_place, _el.event_time, _el.grams, **_of_roles(*DRAW_ROLES))
+Index("ix_event_lots_exported", _el.from_owner, _el.event_time, _el.grams, **_of_roles("exported"))
 
 positions = Table(
     "positions",
