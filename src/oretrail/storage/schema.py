@@ -143,6 +143,8 @@ events = Table(
 Index("ix_events_waybill", events.c.waybill, **_present(events.c.waybill))
 Index("ix_events_declaration", events.c.declaration_no, **_present(events.c.declaration_no))
 Index("ix_events_time", events.c.event_time)
+# The events at an enterprise's facilities, newest first (the dossier's flows and timeline; migration 0019).
+Index("ix_events_location", events.c.biz_location, events.c.event_time)
 # Capture asks whether each incoming event was retracted; few are, so the index holds only those (migration 0018).
 Index("ix_events_retracted", events.c.event_id, sqlite_where=events.c.retracted, postgresql_where=events.c.retracted)
 
@@ -293,6 +295,8 @@ declarations = Table(
     Column("seq", BigInteger, nullable=False),
 )
 Index("ix_declarations_licence", declarations.c.licence_no)
+# An exporter's declarations over a year (the risk score, the dossier; migration 0019).
+Index("ix_declarations_exporter", declarations.c.exporter, declarations.c.date)
 
 # --- outside signals ---------------------------------------------------------------------------------
 mirror = Table(

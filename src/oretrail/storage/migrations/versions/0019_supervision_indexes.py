@@ -33,6 +33,8 @@ INDEXES = {
 
 
 def upgrade() -> None:
+    op.create_index("ix_events_location", "events", ["biz_location", "event_time"])
+    op.create_index("ix_declarations_exporter", "declarations", ["exporter", "date"])
     for name, (columns, where) in INDEXES.items():
         w = sa.text(where)
         op.create_index(
@@ -43,3 +45,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     for name in reversed(INDEXES):
         op.drop_index(name, table_name="event_lots")
+    op.drop_index("ix_declarations_exporter", table_name="declarations")
+    op.drop_index("ix_events_location", table_name="events")
