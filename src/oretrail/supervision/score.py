@@ -179,12 +179,15 @@ def compute_many(conn: Connection, parties: list[str], day: date, cfg: Config, c
 
     # review: the latest on or before the day (by date, then id)
     latest: dict[str, Any] = {}
-    q = select(reviews.c.enterprise, reviews.c.id, reviews.c.score, reviews.c.date).where(
+    reviewed = select(reviews.c.enterprise, reviews.c.id, reviews.c.score, reviews.c.date).where(
         reviews.c.enterprise.in_(parties), reviews.c.date <= day
     )
-    for r in conn.execute(q):
-        if r.enterprise not in latest or (r.date, r.id) > (latest[r.enterprise].date, latest[r.enterprise].id):
-            latest[r.enterprise] = r
+    for rev in conn.execute(reviewed):
+        if rev.enterprise not in latest or (rev.date, rev.id) > (
+            latest[rev.enterprise].date,
+            latest[rev.enterprise].id,
+        ):
+            latest[rev.enterprise] = rev
     unreviewed = float(p["score"]["review"]["unreviewed"])
     for party in parties:
         if party not in latest:
@@ -239,7 +242,7 @@ def compute_many(conn: Connection, parties: list[str], day: date, cfg: Config, c
         )
         .group_by(corrective_actions.c.enterprise)
     )
-    overdue = dict(conn.execute(overdue_q).all())
+    overdue: dict[str, int] = dict(conn.execute(overdue_q).tuples().all())
     for party in parties:
         n = int(overdue.get(party, 0))
         comps[party].append(Component("overdue_actions", min(1.0, n / float(p["score"]["deadlines"]["actions_full"])),
@@ -256,7 +259,7 @@ def compute_many(conn: Connection, parties: list[str], day: date, cfg: Config, c
         )
         .group_by(alerts.c.party)
     )
-    late = dict(conn.execute(late_q).all())
+    late: dict[str, int] = dict(conn.execute(late_q).tuples().all())
     for party in parties:
         n = int(late.get(party, 0))
         comps[party].append(Component("late_reports", min(1.0, n / float(p["score"]["deadlines"]["reports_full"])),
