@@ -242,7 +242,7 @@ def compute_many(conn: Connection, parties: list[str], day: date, cfg: Config, c
         )
         .group_by(corrective_actions.c.enterprise)
     )
-    overdue: dict[str, int] = dict(conn.execute(overdue_q).tuples().all())
+    overdue: dict[str, int] = dict(conn.execute(overdue_q).all())
     for party in parties:
         n = int(overdue.get(party, 0))
         comps[party].append(Component("overdue_actions", min(1.0, n / float(p["score"]["deadlines"]["actions_full"])),
@@ -259,7 +259,7 @@ def compute_many(conn: Connection, parties: list[str], day: date, cfg: Config, c
         )
         .group_by(alerts.c.party)
     )
-    late: dict[str, int] = dict(conn.execute(late_q).tuples().all())
+    late: dict[str, int] = dict(conn.execute(late_q).all())
     for party in parties:
         n = int(late.get(party, 0))
         comps[party].append(Component("late_reports", min(1.0, n / float(p["score"]["deadlines"]["reports_full"])),
