@@ -192,8 +192,8 @@ Index("ix_event_lots_lot", event_lots.c.lot_id)
 # A facility's monthly flows (rules/monthly_flows.py, migration 0019): what is put at a place (made, put out,
 # received) and what is drawn from it (put in, shipped) by place and time, and exports by the exporter and
 # time. Partial, so the rows of other roles (sales, and the waybill sides of shipments, which would land at
-# random leaves) cost capture nothing; carrying the grams (and, in the key, lot and role), each answers its
-# query without reading the table.
+# random leaves) cost capture nothing; carrying the grams, and the lot and role (on SQLite the primary key
+# that ends every index entry of this table, on PostgreSQL included), each answers its read from the index.
 PUT_ROLES = ("created", "output", "received")
 DRAW_ROLES = ("input", "shipped")
 

@@ -1,18 +1,24 @@
-"""Partial indexes on `event_lots` for an enterprise's monthly flows (the monthly report's prefill, the
-report rules, the dossier)
+"""Indexes for supervision's reads at national scale: an enterprise's monthly flows, its dossier, its risk score
 
 Revision ID: 0019
 Revises: 0018
 Create Date: 2026-12-03
 
-`rules/monthly_flows.py` `flows` read every `event_lots` row five times (one scan per flow, through the lot
-index, then filtered by month): 77-92 s for one enterprise's month at scale 10. Now it reads, per
-facility of the enterprise, the rows put there or drawn from there in the months asked, and its exports by
-exporter: three partial indexes, each over the roles its read counts, carrying the grams (and on
-PostgreSQL the lot and role) so the read never visits the table. Sales and the waybill sides of shipments
-are in none of them, so capture writes a row of those roles to no new index, and every indexed key leads
-with a facility, a port or an exporter whose rows arrive in time order (appends, not random leaves).
-Measured in docs/web.md and docs/benchmarks.md.
+- `rules/monthly_flows.py` `flows` (the monthly report's prefill, the report rules, the dossier) read every
+  `event_lots` row five times, one scan per flow through the lot index, then kept one month: 37-92 s for
+  one enterprise's month at scale 10. Three partial indexes now serve it, each over the roles its read
+  counts: what is put at a place (created, output, received) and what is drawn from it (input, shipped) by
+  place and time, and exports by exporter and time. Each carries the grams, and the lot and role (the
+  primary key ending every SQLite index entry of this table; INCLUDEd on PostgreSQL), so a read never
+  visits the table. Sales and the waybill sides of shipments are in none of them: capture writes no new
+  entry for those, and every new key leads with a facility, a port or an exporter whose rows arrive in
+  time order (appends, not random leaves).
+- The dossier's flows and timeline read the events at the enterprise's facilities: (biz_location,
+  event_time) instead of every event.
+- The risk score (and the dossier's timeline) read an exporter's declarations of a year: (exporter, date)
+  instead of every declaration.
+
+Measured in docs/web.md and docs/operations.md.
 """
 
 from __future__ import annotations
