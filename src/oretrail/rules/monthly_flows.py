@@ -99,6 +99,8 @@ def flows(
     site = facilities.alias("site")  # not `at`: a keyword in DuckDB
     parts = []
     for roles, place in ((PUT_ROLES, el.to_place), (DRAW_ROLES, el.from_place)):
+        # The roles are written into the statement: SQLite uses a partial index only when the query states
+        # its WHERE, and a list of bound parameters is not matched against the index's list of literals.
         q = (
             select(site.c.owner.label("enterprise"), month, lots.c.material, el.role, el.grams)
             .join(site, site.c.location_id == place)
