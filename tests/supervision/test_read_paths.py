@@ -75,6 +75,7 @@ def test_a_month_of_flows_is_beijings_and_agrees_with_the_unbounded_read(engine:
                 k: v for k, v in everything.items() if (enterprises is None or k[0] in enterprises) and k[1] in periods
             }, (enterprises, periods)
         assert flows(conn, [EXPORTER], ["202505"]) == {}
+        assert flows(conn, [EXPORTER], []) == flows(conn, [], ["202506"]) == {}
 
 
 def _statements(engine: Engine, run: Callable[[], object]) -> list[tuple[str, object]]:

@@ -94,6 +94,8 @@ def flows(
     facilities, what was drawn from them, and what they exported; each bounded by its facilities (or
     exporters) and, for given months, by the instants those months span, so a month of one enterprise reads
     that month's rows of its facilities only, from the index alone."""
+    if periods == [] or enterprises == []:
+        return {}
     el = event_lots.c
     month = local_month(conn.dialect.name, el.event_time).label("period")
     site = facilities.alias("site")  # not `at`: a keyword in DuckDB
