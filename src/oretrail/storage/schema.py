@@ -143,6 +143,8 @@ events = Table(
 Index("ix_events_waybill", events.c.waybill, **_present(events.c.waybill))
 Index("ix_events_declaration", events.c.declaration_no, **_present(events.c.declaration_no))
 Index("ix_events_time", events.c.event_time)
+# The events at an enterprise's facilities, newest first (the dossier's flows and timeline; migration 0019).
+Index("ix_events_location", events.c.biz_location, events.c.event_time)
 # Capture asks whether each incoming event was retracted; few are, so the index holds only those (migration 0018).
 Index("ix_events_retracted", events.c.event_id, sqlite_where=events.c.retracted, postgresql_where=events.c.retracted)
 
@@ -187,6 +189,24 @@ event_lots = Table(
     sqlite_with_rowid=False,
 )
 Index("ix_event_lots_lot", event_lots.c.lot_id)
+# A facility's monthly flows (rules/monthly_flows.py, migration 0019): what is put at a place (made, put out,
+# received) and what is drawn from it (put in, shipped) by place and time, and exports by the exporter and
+# time. Partial, so the rows of other roles (sales, and the waybill sides of shipments, which would land at
+# random leaves) cost capture nothing; carrying the grams, and the lot and role (on SQLite the primary key
+# that ends every index entry of this table, on PostgreSQL included), each answers its read from the index.
+PUT_ROLES = ("created", "output", "received")
+DRAW_ROLES = ("input", "shipped")
+
+
+def _of_roles(*roles: str) -> dict[str, Any]:
+    where = event_lots.c.role.in_(roles) if len(roles) > 1 else event_lots.c.role == roles[0]
+    return {"sqlite_where": where, "postgresql_where": where, "postgresql_include": ["lot_id", "role"]}
+
+
+_el = event_lots.c
+Index("ix_event_lots_put", _el.to_place, _el.event_time, _el.grams, **_of_roles(*PUT_ROLES))
+Index("ix_event_lots_draw", _el.from_place, _el.event_time, _el.grams, **_of_roles(*DRAW_ROLES))
+Index("ix_event_lots_exported", _el.from_owner, _el.event_time, _el.grams, **_of_roles("exported"))
 
 positions = Table(
     "positions",
@@ -275,6 +295,8 @@ declarations = Table(
     Column("seq", BigInteger, nullable=False),
 )
 Index("ix_declarations_licence", declarations.c.licence_no)
+# An exporter's declarations over a year (the risk score, the dossier; migration 0019).
+Index("ix_declarations_exporter", declarations.c.exporter, declarations.c.date)
 
 # --- outside signals ---------------------------------------------------------------------------------
 mirror = Table(
