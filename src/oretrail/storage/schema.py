@@ -524,6 +524,9 @@ attachments = Table(
 Index("ix_events_dest_party", events.c.dest_party, **_present(events.c.dest_party))
 Index("ix_exports_lot", exports.c.lot_id)
 Index("ix_shipments_open", shipments.c.received_at, shipments.c.dispatched_at)
+# One kind of movement, in time order (migration 0020): the full scan's rules that judge inputs and outputs
+# (balance.transformation) or what was made or shipped since a day (supervision.suspended_facility).
+Index("ix_event_lots_role_time", event_lots.c.role, event_lots.c.event_time)
 
 # --- identity, access and audit (issue 13; migration 0010) -------------------------------------------
 # Who may sign in and as what. Role, province, department and parties are read on every request, so a grant
