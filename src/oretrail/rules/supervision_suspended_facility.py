@@ -20,7 +20,7 @@ from oretrail.rules.monthly_flows import beijing, clock
 from oretrail.rules.portable import BEIJING
 from oretrail.rules.rule import Rule, Settling
 from oretrail.rules.scope import LOT
-from oretrail.storage.schema import event_lots, facilities, facility_statuses, lots
+from oretrail.storage.schema import MADE_OR_SHIPPED_ROLES, event_lots, facilities, facility_statuses, lots
 
 RULE = "supervision.suspended_facility"
 SAID = Message(
@@ -46,7 +46,8 @@ _CANDIDATES = (
     )
     .outerjoin(lots, lots.c.lot_id == event_lots.c.lot_id)
     .where(
-        event_lots.c.role.in_(("created", "output", "shipped")),
+        # As ix_event_lots_made_time names them (written into the SQL, so SQLite sees the index applies).
+        event_lots.c.role.in_(bindparam("roles", MADE_OR_SHIPPED_ROLES, literal_execute=True)),
         event_lots.c.event_time >= bindparam("since"),
         or_(
             and_(
