@@ -92,10 +92,18 @@ def run_one(engine: str, db: str, export: str, pg: str | None, out: str) -> None
 
     settings = load_settings()
     started = time.perf_counter()
+    per_rule: dict[str, float] = {}
     if engine in ("sqlite", "postgresql"):
         store = make_engine(pg if engine == "postgresql" and pg else f"sqlite:///{db}")
         with store.connect() as conn:
-            found = run_rules(conn, None, settings.config, catalogue=settings.catalogue)
+            mark = [time.perf_counter()]
+
+            def timed(rule: str, _count: int) -> None:
+                now = time.perf_counter()
+                per_rule[rule] = round(now - mark[0], 3)
+                mark[0] = now
+
+            found = run_rules(conn, None, settings.config, catalogue=settings.catalogue, on_rule=timed)
         store.dispose()
     else:
         from oretrail.engines import find_on
@@ -106,6 +114,7 @@ def run_one(engine: str, db: str, export: str, pg: str | None, out: str) -> None
         json.dumps(
             {
                 "seconds_inside": seconds,
+                "per_rule": per_rule,
                 "findings": sorted(
                     [f.rule, f.subject_kind, f.subject_id, f.key, f.message.key, list(f.evidence), f.stake_g]
                     for f in found
@@ -138,8 +147,9 @@ def _tree_rss(pid: int) -> int:
     return total
 
 
-def measure(engine: str, ds: Dataset, pg: str | None, tmp: Path) -> tuple[float, int, list[Any]]:
-    """(wall seconds of the whole process, peak bytes of its tree, findings)."""
+def measure(engine: str, ds: Dataset, pg: str | None, tmp: Path) -> tuple[float, int, list[Any], dict[str, float]]:
+    """(wall seconds of the whole process, peak bytes of its tree, findings, seconds per rule on the store's
+    engines: from one rule's end to the next's, so the first also holds the catalogue's and clock's reads)."""
     out = tmp / f"{engine}-{ds.scale:g}.json"
     cmd = [sys.executable, __file__, "--one", engine, str(ds.db), str(ds.export), pg or "", str(out)]
     started = time.perf_counter()
@@ -158,7 +168,8 @@ def measure(engine: str, ds: Dataset, pg: str | None, tmp: Path) -> tuple[float,
         raise SystemExit(f"{engine} at scale {ds.scale:g} failed")
     seconds = time.perf_counter() - started
     sampler.join()
-    return seconds, peak, json.loads(out.read_text())["findings"]
+    got = json.loads(out.read_text())
+    return seconds, peak, got["findings"], got["per_rule"]
 
 
 def _pg_holds(pg: str, ds: Dataset) -> bool:
@@ -192,7 +203,7 @@ def scan_section(datasets: list[Dataset], args: argparse.Namespace) -> list[dict
             if engine == "spark" and ds.scale > args.spark_max_scale:
                 continue
             runs = [measure(engine, ds, args.pg, tmp) for _ in range(args.runs if engine != "spark" else 1)]
-            for _, _, found in runs:
+            for _, _, found, _ in runs:
                 if baseline is None:
                     baseline = found
                 assert found == baseline, f"{engine} at scale {ds.scale:g}: findings differ from {engines[0]}'s"
@@ -213,6 +224,8 @@ def scan_section(datasets: list[Dataset], args: argparse.Namespace) -> list[dict
                 n0, t0 = previous[engine]
                 row["growth_exponent"] = round(math.log(seconds / t0) / math.log(ds.events / n0), 2)
             previous[engine] = (ds.events, seconds)
+            if args.per_rule and runs[0][3]:
+                row["per_rule_s"] = {r: statistics.median(run[3][r] for run in runs) for r in runs[0][3]}
             rows.append(row)
             print(json.dumps(row), flush=True)
     return rows
@@ -247,6 +260,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="runs per engine and scale (Spark: one)")
     parser.add_argument("--engines", default="sqlite,postgresql,duckdb,spark")
     parser.add_argument("--spark-max-scale", type=float, default=100.0)
+    parser.add_argument("--per-rule", action="store_true", help="median seconds of each rule (SQLite, PostgreSQL)")
     parser.add_argument("--pg", default=os.environ.get("ORETRAIL_BENCH_PG"), help="PostgreSQL URL holding the data")
     parser.add_argument("--data", default=str(DEFAULT_DATA))
     args = parser.parse_args()

@@ -23,7 +23,7 @@ import pycountry
 
 from oretrail.mirror.gap import Declaration, month_index, month_period
 from oretrail.screening.entities import WatchlistEntity
-from oretrail.screening.matcher import DEFAULT_THRESHOLD, WatchlistIndex
+from oretrail.screening.matcher import DEFAULT_THRESHOLD, Hit, WatchlistIndex
 
 CAPACITY_FILE = Path(__file__).with_name("capacity.toml")
 
@@ -226,9 +226,12 @@ def rerouted(
     ]
     later += [("declaration", d.declaration_no, d.date, d.destination, d.hs_code, (d.consignee,)) for d in declarations]
     findings: dict[tuple[str, str, str], Rerouted] = {}
+    screened: dict[str, list[Hit]] = {}  # consignees recur across documents: screen each name once
     for kind, subject, date, destination, hs_code, names in later:
         for name in dict.fromkeys(n for n in names if n):
-            for hit in index.screen(name):
+            if name not in screened:
+                screened[name] = index.screen(name)
+            for hit in screened[name]:
                 before = refused[hit.entity_id]
                 if (
                     before.valid_from <= date

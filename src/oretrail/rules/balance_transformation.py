@@ -13,15 +13,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, select, true
+from sqlalchemy import Select, and_, bindparam, case, func, select, true
 
 from oretrail.i18n.message import Message
 from oretrail.rules.base import Context, Finding, capped, split_agg, text_agg
 from oretrail.rules.rule import Rule, Settling
 from oretrail.rules.scope import TRANSFORMATION
 from oretrail.rules.statements import once
+from oretrail.storage.schema import TRANSFORMED_ROLES, events, lots
 from oretrail.storage.schema import event_lots as el
-from oretrail.storage.schema import events, lots
 
 RULE = "balance.transformation"
 SAID = Message(
@@ -57,7 +57,9 @@ def _statement(ctx: Context) -> Select[Any]:
             text_agg(ctx, case((is_out, el.c.lot_id))).label("out_lots"),
         )
         .outerjoin(lots, lots.c.lot_id == el.c.lot_id)
-        .where(el.c.role.in_(("input", "output")), in_scope)
+        # The roles written into the SQL as the partial index ix_event_lots_transformed names them, which
+        # covers this read: SQLite uses a partial index only when it can see the query implies its condition.
+        .where(el.c.role.in_(bindparam("roles", TRANSFORMED_ROLES, literal_execute=True)), in_scope)
         .group_by(el.c.event_id, element)
         .subquery("per_element")
     )

@@ -7,11 +7,11 @@ full scan execute the same query, differing only in which subjects it is allowed
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import ColumnElement, Connection, case, literal, true
 
@@ -20,6 +20,8 @@ from oretrail.rules import portable
 from oretrail.rules.config import Config
 from oretrail.rules.portable import SEP
 from oretrail.rules.scope import scope_ids
+
+T = TypeVar("T")
 
 
 class Material(Protocol):
@@ -96,6 +98,14 @@ class Context:
     catalogue: Catalogue
     config: Config
     scoped: bool = False  # True: only subjects listed in the temporary scope table are judged
+    _shared: dict[Callable[[Connection], Any], Any] = field(default_factory=dict, repr=False)
+
+    def shared(self, read: Callable[[Connection], T]) -> T:
+        """`read(conn)` once per run: several rules judge the same derived figures (an enterprise's monthly
+        flows: supervision.late_report and report_mismatch), which cost a pass over the ledger's rows each."""
+        if read not in self._shared:
+            self._shared[read] = read(self.conn)
+        return self._shared[read]  # type: ignore[no-any-return]
 
     def within(self, kind: str, column: ColumnElement[Any]) -> ColumnElement[bool]:
         """The scope filter for one subject kind: no condition in a scan, membership in the scope table else."""

@@ -38,7 +38,7 @@ def find(ctx: Context) -> list[Finding]:
     if now is None:
         return []
     today = beijing(now).date()
-    owed = flows(ctx.conn)
+    owed = ctx.shared(flows)
     filed = {
         (r.enterprise, r.period): r.filed_at
         for r in ctx.conn.execute(

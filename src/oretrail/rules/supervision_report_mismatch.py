@@ -43,7 +43,7 @@ def find(ctx: Context) -> list[Finding]:
     reports = ctx.conn.execute(q.order_by(monthly_reports.c.enterprise, monthly_reports.c.period)).all()
     if not reports:
         return []
-    ledger = flows(ctx.conn, sorted({r.enterprise for r in reports}), sorted({r.period for r in reports}))
+    ledger = ctx.shared(flows)  # every enterprise's months, read once for this rule and late_report
     pct, kg = ctx.config.report_tolerance_pct / 100, ctx.config.report_tolerance_kg * 1000
     out = []
     for r in reports:

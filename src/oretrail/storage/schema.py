@@ -546,6 +546,29 @@ attachments = Table(
 Index("ix_events_dest_party", events.c.dest_party, **_present(events.c.dest_party))
 Index("ix_exports_lot", exports.c.lot_id)
 Index("ix_shipments_open", shipments.c.received_at, shipments.c.dispatched_at)
+# One kind of movement for the full scan's rules (migration 0020), partial and appended to by capture:
+# transformations' inputs and outputs, covering what balance.transformation reads, and what was made or
+# shipped by time (supervision.suspended_facility). A rule's statement names the roles as the index does,
+# written into the SQL, so SQLite can tell the index applies.
+TRANSFORMED_ROLES = ("input", "output")
+MADE_OR_SHIPPED_ROLES = ("created", "output", "shipped")
+_transformed = event_lots.c.role.in_(TRANSFORMED_ROLES)
+_made_or_shipped = event_lots.c.role.in_(MADE_OR_SHIPPED_ROLES)
+Index(
+    "ix_event_lots_transformed",
+    event_lots.c.seq,
+    event_lots.c.event_id,
+    event_lots.c.grams,
+    sqlite_where=_transformed,
+    postgresql_where=_transformed,
+    postgresql_include=["lot_id", "role"],
+)
+Index(
+    "ix_event_lots_made_time",
+    event_lots.c.event_time,
+    sqlite_where=_made_or_shipped,
+    postgresql_where=_made_or_shipped,
+)
 
 # --- identity, access and audit (issue 13; migration 0010) -------------------------------------------
 # Who may sign in and as what. Role, province, department and parties are read on every request, so a grant
