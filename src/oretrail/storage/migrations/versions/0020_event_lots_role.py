@@ -2,7 +2,7 @@
 or shipped by time
 
 Revision ID: 0020
-Revises: 0018
+Revises: 0019
 Create Date: 2026-12-03
 
 Two rules read one kind of movement across the whole ledger, and SQLite, having no index leading with the
@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0020"
-down_revision = "0018"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 
