@@ -168,6 +168,12 @@ TERMS_ZH = {
     "enterprise": "企业",
     "facility": "设施",
     "trade-flow": "贸易流",
+    # kinds of supervision records and monthly reports (supervision/records.py)
+    "review": "评审",
+    "inspection": "检查",
+    "closure": "整改关闭",
+    "training": "培训",
+    "report": "月报",
     # facility types (ids.FACILITY_TYPES)
     "mine": "矿山",
     "smelter": "冶炼厂",

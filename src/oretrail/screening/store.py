@@ -17,10 +17,17 @@ from sqlalchemy import Connection, Engine, delete, func, insert, select
 
 from oretrail.clock import utcnow
 from oretrail.errors import IntakeError
+from oretrail.i18n.message import Message
 from oretrail.ledger.canonical import canonical
 from oretrail.screening.entities import WatchlistEntity, read_entities
 from oretrail.screening.matcher import DEFAULT_THRESHOLD, Hit, WatchlistIndex
 from oretrail.storage.schema import bulletins, watchlist
+
+EMPTY_LIST = Message(
+    "intake.watchlist.empty",
+    "the file holds no entity: loading it would remove all {count} listed entities; "
+    "a list is replaced by a list, never by nothing",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,11 +53,7 @@ def load_watchlist(engine: Engine, lines: Iterable[bytes | str], name: str) -> W
         if not entities and before:
             # A truncated download or a wrong path must not lift every listing at once: screening would go
             # silent without anyone deciding so.
-            raise IntakeError(
-                name, None, None,
-                f"the file holds no entity: loading it would remove all {len(before):,} listed entities; "
-                "a list is replaced by a list, never by nothing",
-            )  # fmt: skip
+            raise IntakeError(name, None, None, EMPTY_LIST(count=f"{len(before):,}"), unit="line")
         version = store_entities(conn, entities)
     after = {e.id for e in entities}
     return WatchlistLoad(len(entities), version, len(after - before), len(before - after))
