@@ -9,6 +9,7 @@ import orjson
 import typer
 
 from oretrail.cli.common import EXIT_NOT_FOUND, ConfigOption, DbOption, FormatOption, app, fail, lang, open_db
+from oretrail.i18n.message import said_of
 from oretrail.output import Format, emit
 
 bulletins_app = typer.Typer(no_args_is_help=True, help="Warning bulletins: issue, list, acknowledge, remind.")
@@ -96,7 +97,7 @@ def show_bulletin(bulletin_id: str, db: DbOption = None, fmt: FormatOption = For
         try:
             record = read(conn, bulletin_id, lang())
         except BulletinError as exc:
-            fail(str(exc), EXIT_NOT_FOUND, fmt)
+            fail(said_of(exc), EXIT_NOT_FOUND, fmt)
     emit(record, fmt, text=_words(record))
 
 
@@ -128,7 +129,7 @@ def ack_bulletin(
         with open_db(db).begin() as conn:
             at = acknowledge(conn, bulletin_id, department, province, actor)
     except BulletinError as exc:
-        fail(str(exc), EXIT_NOT_FOUND, fmt)
+        fail(said_of(exc), EXIT_NOT_FOUND, fmt)
     emit({"id": bulletin_id, "department": department, "province": province, "acknowledged_at": at.isoformat()},
          fmt, text=f"{bulletin_id} acknowledged for {department} {province} at {at:%Y-%m-%d %H:%M} UTC")  # fmt: skip
 
