@@ -9,12 +9,16 @@ from typing import Annotated
 import typer
 
 from oretrail.cli.common import ConfigOption, DbOption, FormatOption, app, fail, open_db
+from oretrail.errors import IntakeError
+from oretrail.i18n.message import said_of
 from oretrail.output import Format, emit
 
 
 def _names_from(path: Path) -> list[str]:
     """One name a line; blank lines skipped; `-` reads standard input. A line without a letter or digit is
     an error naming the file and line, since screening it would silently report "no hit"."""
+    from oretrail.screening.store import NOTHING_TO_SCREEN
+
     text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
     names = []
     for number, line in enumerate(text.splitlines(), start=1):
@@ -22,7 +26,7 @@ def _names_from(path: Path) -> list[str]:
         if not name:
             continue
         if not any(ch.isalnum() for ch in name):
-            fail(f"{path}, line {number}, field name: {name!r} has no letter or digit to screen")
+            fail(IntakeError(str(path), number, "name", NOTHING_TO_SCREEN(name=name), unit="line"))
         names.append(name)
     return names
 
@@ -54,7 +58,7 @@ def screen(
         try:
             _, hits = screen_names(conn, queries, cutoff)
         except NoWatchlist as exc:
-            fail(str(exc))
+            fail(said_of(exc))
     rows = [
         {"query": h.query, "entity_id": h.entity_id, "matched_name": h.matched_name, "score": h.score} for h in hits
     ]
