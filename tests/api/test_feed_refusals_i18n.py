@@ -14,7 +14,7 @@ import orjson
 import pytest
 
 from oretrail.api.app import PROBLEM_SCHEMAS
-from tests.api.conftest import E1, REGISTRY, Api, World
+from tests.api.conftest import CONC_1, E1, REGISTRY, Api, World
 from tests.api.test_i18n_problems import HAN, ZH, _both
 from tests.cli.test_lang import ENGLISH, _words_only
 
@@ -113,3 +113,12 @@ def test_every_422_of_our_own_is_documented_as_the_problem_it_is(api: Api) -> No
     for answer in answers:
         assert answer.status_code == 422 and answer.headers["content-type"] == "application/problem+json"
         jsonschema_rs.validate(schema, answer.json())
+
+
+def test_a_trace_past_its_bound_reads_why_in_both_languages(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    from oretrail.chain.trace import Tracer
+
+    monkeypatch.setattr(Tracer.__init__, "__defaults__", (1,))  # one lot at most: the concentrate's ore is past it
+    zh, en = _both(lambda h: world.api.get("central", f"/lots/{CONC_1}/trace", headers=h))
+    assert zh["status"] == 422 and "请缩小范围" in zh["detail"] and "exceeds 1 lots" in en["detail"]
+    _no_english_sentence(zh["detail"])
