@@ -90,7 +90,7 @@ COUNTS = {
     for key in (
         "documents", "events", "new", "unchanged", "corrections", "refused_documents", "enterprises", "facilities",
         "licences", "declarations", "rows", "entities", "records", "reports", "skipped", "added", "updated",
-        "removed", "inspections", "trainings", "closures", "lines",
+        "removed", "inspections", "trainings", "closures", "lines", "changed", "periods_replaced",
     )
 }  # fmt: skip
 Progress = Callable[[int, int, dict[str, Any]], None]  # (done, total, running counts)

@@ -34,14 +34,27 @@ HEADINGS = {
         "what", "count", "document", "index", "event_id", "outcome", "departures", "read_as", "field", "reason",
         "status", "level", "province", "department", "user", "role", "created", "expires", "key", "actor",
         "action", "at", "note", "issued_at", "title", "until", "acknowledged", "name", "score", "list_version",
+        # accounts, keys, audit, signing, notifications, supervision, screening, export, evaluation
+        "alerts", "api", "assigned_at", "basis", "body", "bulletin_id", "caught_up", "channel", "client",
+        "closed_on", "created_at", "declaration_no", "delivered", "destination", "detail", "disabled_at",
+        "due_on", "enterprise", "entity_id", "expires_at", "failed_attempts", "failures", "failures_in_a_row",
+        "files_written", "found", "handed_over_by", "item", "key_id", "kind", "label", "labels", "last_error",
+        "matched_name", "object", "overdue", "parties", "pending", "position", "precision", "public_key", "query",
+        "reasons", "recall", "reminders", "removed", "replaces", "revoked_at", "risk", "risk_score", "rows", "rules",
+        "seed", "selection", "seq", "signs_after_record", "since", "subjects", "table", "top", "topic", "url",
     )
 }  # fmt: skip
 ERROR = Message("output.error", "error")
 REJECTED = Message("output.rejected", "rejected")
+YES = Message("output.yes", "yes")
+NO = Message("output.no", "no")
 TITLES = {
     "alerts": Message("table.alerts", "alerts"),
     "scan": Message("table.scan", "scan"),
     "oretrail summary": Message("table.summary", "oretrail summary"),
+    "users": Message("table.users", "users"),
+    "keys": Message("table.keys", "keys"),
+    "audit": Message("table.audit", "audit"),
 }
 
 
@@ -57,6 +70,14 @@ def reader_lang() -> str:
 def heading(column: str) -> str:
     found = HEADINGS.get(column)
     return found.render(reader_lang()) if found is not None else column
+
+
+def title_of(title: str | Message | Said | None) -> str | None:
+    """A table's title in the reader's words: a message (or what one says), or one of `TITLES` by its English."""
+    if title is None or isinstance(title, Message | Said):
+        return None if title is None else text(title, reader_lang())
+    found = TITLES.get(title)
+    return found.render(reader_lang()) if found is not None else title
 
 
 UNWRAPPED_WIDTH = 1_000_000
@@ -134,10 +155,19 @@ def _cell(value: Any) -> Any:
     return value
 
 
+def _shown(value: Any) -> str:
+    """A table cell as people read it: nothing for a missing value, yes or no in the reader's words."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return (YES if value else NO).render(reader_lang())
+    return str(value)
+
+
 def emit(
     data: Sequence[Mapping[str, Any]] | Mapping[str, Any] | Any,
     fmt: Format,
-    title: str | None = None,
+    title: str | Message | Said | None = None,
     console: Console | None = None,
     text: str | RenderableType | None = None,
 ) -> None:
@@ -163,13 +193,12 @@ def emit(
         if text is not None:
             console.print(Text(text) if isinstance(text, str) else text)
             return
-        found = TITLES.get(title or "")
-        table = Table(title=found.render(reader_lang()) if found is not None else title, show_lines=False)
+        table = Table(title=title_of(title), show_lines=False)
         cols = list(dict.fromkeys(k for r in rows for k in r))
         for c in cols:
             table.add_column(heading(c))
         for r in rows:
-            table.add_row(*(Text("" if r.get(c) is None else str(r.get(c))) for c in cols))
+            table.add_row(*(Text(_shown(r.get(c))) for c in cols))
         console.print(table)
 
 

@@ -122,7 +122,7 @@ def enterprise_risk(conn: Connection, limit: int = 10) -> list[dict[str, Any]]:
         {
             "enterprise": names.get(p, f"{p} (not in the registry)"),
             "province": provinces.get(p, "?"),
-            "risk score": s["score"],
+            "risk_score": s["score"],
             "alerts": s["alerts"],
             "rules": ", ".join(sorted(s["rules"])),
         }

@@ -84,10 +84,10 @@ def test_workflow_attachment_and_bulletin_refusals_read_in_both_languages(world:
     assert zh["code"] == "bulletin.field.hs_code" and "'81'" in zh["detail"]
     _no_english_sentence(zh["detail"])
     zh, en = _both(lambda h: api.post("central", "/screen", json={"names": ["ACME", "«»"]}, headers=h))
-    assert zh["status"] == 422 and "names[1]" in zh["detail"] and "不含可供筛查" in zh["detail"]
+    assert zh["status"] == 422 and "names[1]" in zh["detail"] and "不含可筛查" in zh["detail"]
     assert "has no letter or digit" in en["detail"]
     zh, en = _both(lambda h: api.post("central", "/screen", json={"names": ["ACME"]}, headers=h))
-    assert zh["status"] == 409 and "尚未载入监控名单" in zh["detail"] and "no watch list" in en["detail"]
+    assert zh["status"] == 409 and "尚未载入关注名单" in zh["detail"] and "no watch list" in en["detail"]
 
 
 def test_every_422_of_our_own_is_documented_as_the_problem_it_is(api: Api) -> None:

@@ -82,8 +82,8 @@ def test_workflow_bulletin_and_screening_errors_read_in_the_chosen_language(db: 
     names = tmp_path / "names.txt"
     names.write_text("Gazprom\n«»\n", encoding="utf-8")
     cases = [
-        (("screen", "--file", str(names)), 1, "第 2 行 字段 name：'«»' 不含可供筛查", "line 2 field name: '«»' has no"),
-        (("screen", "Gazprom"), 1, "尚未载入监控名单", "no watch list is loaded"),
+        (("screen", "--file", str(names)), 1, "第 2 行，字段 name：'«»' 不含可筛查", "line 2, field name: '«»' has no"),
+        (("screen", "Gazprom"), 1, "尚未载入关注名单", "no watch list is loaded"),
         (("act", alert, "dismiss", "--actor", "officer.li"), 1, "排除须附备注", "dismiss needs a note"),
         (("act", alert, "hand_down", "--actor", "officer.li", "--province", "CN-XX"), 1, "交办须注明省份",
          "hand_down needs the province"),

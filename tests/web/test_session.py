@@ -101,10 +101,19 @@ def test_every_form_that_writes_refuses_a_post_from_another_site_before_it_acts(
 def test_a_denial_is_a_page_for_a_browser_and_a_problem_for_a_program(client: TestClient) -> None:
     client.cookies.set("ot_access", issue_access(client.app.state.token_key, "firm", "enterprise"), path="/web")
     page = client.get("/web/alerts", headers={"Accept": "text/html"})
-    assert page.status_code == 403 and "Not permitted" in page.text and "may not read alerts" in page.text
+    assert page.status_code == 403 and "Not permitted" in page.text and "may not read alert records" in page.text
+    assert 'data-code="access.denied"' in page.text
     problem = client.get("/web/alerts", headers={"Accept": "application/json"})
     assert problem.status_code == 403 and problem.headers["content-type"] == "application/problem+json"
-    assert "may not read alerts" in problem.json()["detail"]
+    assert "may not read alert records" in problem.json()["detail"] and problem.json()["code"] == "access.denied"
+    # the same refusal in Chinese, by the browser's language or the reader's choice; the code does not change
+    zh = client.get("/web/alerts", headers={"Accept": "application/json", "Accept-Language": "zh-CN,zh;q=0.9"})
+    assert zh.json()["title"] == "无权访问"
+    assert "无权查看预警类记录" in zh.json()["detail"] and zh.json()["code"] == "access.denied"
+    client.cookies.set("ot_lang", "zh", path="/web")
+    page = client.get("/web/alerts", headers={"Accept": "text/html"})
+    assert page.status_code == 403 and "无权查看预警类记录" in page.text and "may not" not in page.text
+    assert 'data-missing-translations=""' in page.text
 
 
 def test_assets_are_served_from_the_server_and_pages_allow_no_other_origin(client: TestClient) -> None:

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from oretrail.i18n.message import Message, Said
 
 SCOPE = Message("access.scope", "{parts:list}")
-SCOPE_ROLE = Message("access.scope.role", "role {role}")
+SCOPE_ROLE = Message("access.scope.role", "role {role:term}")
 SCOPE_PROVINCE = Message("access.scope.province", "province {province}")
-SCOPE_DEPARTMENT = Message("access.scope.department", "department {department}")
+SCOPE_DEPARTMENT = Message("access.scope.department", "department {department:term}")
 SCOPE_PARTIES = Message("access.scope.parties", "parties {parties:list}")
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
-from oretrail.access.users import active_user, get_user
+from oretrail.access.users import NO_USER, active_user, get_user
 from oretrail.clock import utcnow
 from oretrail.i18n.message import Message
 from oretrail.storage.schema import api_keys
@@ -33,6 +33,9 @@ UNKNOWN_KEY = Message("key.unknown", "unknown API key")
 KEY_REVOKED = Message("key.revoked", "API key {key} was revoked")
 KEY_EXPIRED = Message("key.expired", "API key {key} expired at {at} UTC")
 KEY_DISABLED = Message("key.disabled", "API key {key} belongs to a disabled account")
+KEY_LIFETIME = Message("key.lifetime", "a key lives 1 to {max} days, not {days}")
+NO_KEY = Message("key.none", "no key {key}")
+NOT_THEIRS = Message("key.not_theirs", "key {key} belongs to {owner}, not to {user}")
 
 
 class KeyRejected(ValueError):
@@ -67,15 +70,15 @@ def issue_key(
 ) -> Issued:
     now = now or utcnow()
     if get_user(conn, user) is None:
-        raise LookupError(f"no user {user}")
+        raise LookupError(NO_USER(name=user))
     if not 0 < days <= MAX_DAYS:
-        raise ValueError(f"a key lives 1 to {MAX_DAYS} days, not {days}")
+        raise ValueError(KEY_LIFETIME(max=MAX_DAYS, days=days))
     if replaces is not None:
         old = conn.execute(select(api_keys).where(api_keys.c.key_id == replaces)).first()
         if old is None:
-            raise LookupError(f"no key {replaces}")
+            raise LookupError(NO_KEY(key=replaces))
         if old.user != user:
-            raise ValueError(f"key {replaces} belongs to {old.user}, not to {user}")
+            raise ValueError(NOT_THEIRS(key=replaces, owner=old.user, user=user))
         cutoff = now + timedelta(hours=grace_hours)
         if old.revoked_at is None and old.expires_at > cutoff:
             conn.execute(update(api_keys).where(api_keys.c.key_id == replaces).values(expires_at=cutoff))
@@ -119,7 +122,7 @@ def list_keys(conn: Connection, user: str | None = None) -> list[dict[str, Any]]
 
 def revoke_key(conn: Connection, key_id: str) -> None:
     if conn.execute(select(api_keys.c.key_id).where(api_keys.c.key_id == key_id)).first() is None:
-        raise LookupError(f"no key {key_id}")
+        raise LookupError(NO_KEY(key=key_id))
     conn.execute(
         update(api_keys).where(api_keys.c.key_id == key_id, api_keys.c.revoked_at.is_(None)).values(revoked_at=utcnow())
     )

@@ -11,7 +11,10 @@ from functools import cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from oretrail.i18n.message import Message
+
 MIN_LENGTH = 10
+TOO_SHORT = Message("password.too_short", "a password needs at least {min} characters")
 
 
 @cache
@@ -28,7 +31,7 @@ def _dummy() -> str:
 
 def hash_password(password: str) -> str:
     if len(password) < MIN_LENGTH:
-        raise ValueError(f"a password needs at least {MIN_LENGTH} characters")
+        raise ValueError(TOO_SHORT(min=MIN_LENGTH))
     return _hasher().hash(password)
 
 

@@ -188,8 +188,13 @@ DENIED = Message(
 )
 
 
+# The verbs and kinds of the table as a denial names them ("may not capture supervision records").
+ACTION_WORDS = {action: Message(f"access.action.{action}", action) for action in ACTIONS}
+KIND_WORDS = {kind: Message(f"access.kind.{kind}", kind) for kind in KINDS}
+
+
 def denial(caller: Caller, action: str, kind: str) -> Said | None:
     """Why `caller` may not `action` any `kind` at all; None when some permission allows it."""
     if table().grants(caller, action, kind):
         return None
-    return DENIED(user=caller.user, scope=caller.scope(), action=action, kind=kind)
+    return DENIED(user=caller.user, scope=caller.scope(), action=ACTION_WORDS[action](), kind=KIND_WORDS[kind]())

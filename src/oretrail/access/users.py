@@ -21,6 +21,7 @@ from oretrail.access.caller import Caller
 from oretrail.access.passwords import hash_password
 from oretrail.access.permissions import table
 from oretrail.clock import utcnow
+from oretrail.i18n.message import Message, said_of
 from oretrail.ids import PARTY_PREFIX
 from oretrail.registry.provinces import is_cn_province
 from oretrail.rules.rule import DEPARTMENTS
@@ -32,6 +33,21 @@ FOREIGN_PARTY_PREFIX = "urn:oretrail:party:foreign:"
 
 class UserError(ValueError):
     """An account cannot be made or changed as asked; the message names the account and the field."""
+
+
+ROLE_UNKNOWN = Message("user.role_unknown", "{name}: role {role} is unknown; one of {roles}")
+ROLE_NEEDS = Message("user.role_needs", "{name}: role {role} needs {missing:and}")
+NOT_A_PROVINCE = Message(
+    "user.not_a_province", "{name}: province {province} is not an ISO 3166-2 code of China (e.g. CN-JX)"
+)
+DEPARTMENT_UNKNOWN = Message("user.department_unknown", "{name}: department {department} is unknown; one of {known}")
+NOT_A_PARTY = Message("user.not_a_party", "{name}: party {party} is not a party id ({prefix}<USCC>)")
+BAD_NAME = Message(
+    "user.bad_name", "{name}: a user name is 1-64 letters, digits and . _ @ - (starting with a letter or digit)"
+)
+EXISTS = Message("user.exists", "{name}: the account exists (use `oretrail users grant` to change it)")
+BAD_PASSWORD = Message("user.bad_password", "{name}: {reason}")
+NO_USER = Message("user.none", "no user {name}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,18 +96,18 @@ def _user(row: Any) -> User:
 def _check(name: str, role: str, province: str | None, department: str | None, parties: Sequence[str]) -> None:
     roles = table().roles
     if role not in roles:
-        raise UserError(f"{name}: role {role!r} is unknown; one of {', '.join(roles)}")
+        raise UserError(ROLE_UNKNOWN(name=name, role=repr(role), roles=", ".join(roles)))
     given = {"province": province, "department": department, "parties": parties}
     missing = [need for need in roles[role].needs if not given[need]]
     if missing:
-        raise UserError(f"{name}: role {role} needs {' and '.join(missing)}")
+        raise UserError(ROLE_NEEDS(name=name, role=role, missing=missing))
     if province is not None and not is_cn_province(province):
-        raise UserError(f"{name}: province {province!r} is not an ISO 3166-2 code of China (e.g. CN-JX)")
+        raise UserError(NOT_A_PROVINCE(name=name, province=repr(province)))
     if department is not None and department not in DEPARTMENTS:
-        raise UserError(f"{name}: department {department!r} is unknown; one of {', '.join(DEPARTMENTS)}")
+        raise UserError(DEPARTMENT_UNKNOWN(name=name, department=repr(department), known=", ".join(DEPARTMENTS)))
     for party in parties:
         if not party.startswith((PARTY_PREFIX, FOREIGN_PARTY_PREFIX, "urn:epc:id:pgln:")):
-            raise UserError(f"{name}: party {party!r} is not a party id ({PARTY_PREFIX}<USCC>)")
+            raise UserError(NOT_A_PARTY(name=name, party=repr(party), prefix=PARTY_PREFIX))
 
 
 def add_user(
@@ -106,14 +122,14 @@ def add_user(
     api: bool = False,
 ) -> User:
     if not NAME.match(name):
-        raise UserError(f"{name!r}: a user name is 1-64 letters, digits and . _ @ - (starting with a letter or digit)")
+        raise UserError(BAD_NAME(name=repr(name)))
     if get_user(conn, name) is not None:
-        raise UserError(f"{name}: the account exists (use `oretrail users grant` to change it)")
+        raise UserError(EXISTS(name=name))
     _check(name, role, province, department, parties)
     try:
         hashed = hash_password(password) if password is not None else None
     except ValueError as exc:
-        raise UserError(f"{name}: {exc}") from None
+        raise UserError(BAD_PASSWORD(name=name, reason=said_of(exc))) from None
     conn.execute(
         insert(users).values(
             name=name,
@@ -150,7 +166,7 @@ def list_users(conn: Connection) -> list[User]:
 def _existing(conn: Connection, name: str) -> User:
     user = get_user(conn, name)
     if user is None:
-        raise LookupError(f"no user {name}")
+        raise LookupError(NO_USER(name=name))
     return user
 
 
@@ -211,5 +227,5 @@ def set_password(conn: Connection, name: str, password: str) -> None:
     try:
         hashed = hash_password(password)
     except ValueError as exc:
-        raise UserError(f"{name}: {exc}") from None
+        raise UserError(BAD_PASSWORD(name=name, reason=said_of(exc))) from None
     conn.execute(update(users).where(users.c.name == name).values(password_hash=hashed))

@@ -14,20 +14,63 @@ from typing import Annotated
 
 import typer
 
-from oretrail.cli.common import EXIT_TAMPERED, DbOption, FormatOption, app, err, fail, not_found, open_db
+from oretrail.cli.common import (
+    EXIT_TAMPERED,
+    DbOption,
+    FormatOption,
+    app,
+    err,
+    fail,
+    helped,
+    lang,
+    not_found,
+    open_db,
+    option_help,
+)
+from oretrail.i18n.message import Message, said_of
+from oretrail.i18n.words import term
 from oretrail.output import Format, emit
 
-users_app = typer.Typer(no_args_is_help=True, help="Accounts: who may sign in, with which role and scope.")
-keys_app = typer.Typer(no_args_is_help=True, help="API keys for machine feeds: issued once, stored hashed.")
+users_app = typer.Typer(
+    no_args_is_help=True, help=helped("users", "Accounts: who may sign in, with which role and scope.")
+)
+keys_app = typer.Typer(
+    no_args_is_help=True, help=helped("keys", "API keys for machine feeds: issued once, stored hashed.")
+)
 app.add_typer(users_app, name="users")
 app.add_typer(keys_app, name="keys")
 
-RoleOption = Annotated[str, typer.Option("--role", help="A role of access/permissions.toml (docs/access.md).")]
-ProvinceOption = Annotated[str | None, typer.Option("--province", help="ISO 3166-2 code, e.g. CN-JX.")]
-DepartmentOption = Annotated[str | None, typer.Option("--department", help="A department of SPEC.md §4.")]
-PartyOption = Annotated[
-    list[str] | None, typer.Option("--party", help="A party id the account acts for (repeatable; enterprises).")
+RoleOption = Annotated[
+    str, typer.Option("--role", help=option_help("users.role", "A role of access/permissions.toml (docs/access.md)."))
 ]
+ProvinceOption = Annotated[
+    str | None, typer.Option("--province", help=option_help("users.province", "ISO 3166-2 code, e.g. CN-JX."))
+]
+DepartmentOption = Annotated[
+    str | None, typer.Option("--department", help=option_help("users.department", "A department of SPEC.md §4."))
+]
+PartyOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--party",
+        help=option_help("users.party", "A party id the account acts for (repeatable; enterprises)."),
+    ),
+]
+
+NEEDS_PASSWORD = Message(
+    "cli.users.needs_password",
+    "{name}: give the password with --password-stdin (or --no-password for a key-only account)",
+)
+PASSWORD_FOR = Message("cli.users.password_for", "Password for {name}")
+ADDED = Message("cli.users.added", "added {name} ({scope})")
+ENABLED = Message("cli.users.enabled", "enabled {name}")
+DISABLED = Message("cli.users.disabled", "disabled {name}")
+GRANTED = Message("cli.users.granted", "{name}: {scope}")
+ISSUED = Message("cli.keys.issued", "{key}\n(key {key_id} for {user}, expires {expires}; shown once: store it now)")
+REVOKED = Message("cli.keys.revoked", "revoked {key_id}")
+NO_OUTCOME = Message("cli.audit.no_outcome", "no outcome {outcome}; one of {known}")
+AUDIT_INTACT = Message("cli.audit.intact", "audit log intact: {entries} entries, head {head}")
+AUDIT_TAMPERED = Message("cli.audit.tampered", "audit log TAMPERED: {problem}")
 
 
 def _actor() -> str:
@@ -49,26 +92,39 @@ def _password(stdin: bool, none: bool, name: str) -> str | None:
     if stdin:
         return sys.stdin.readline().rstrip("\r\n")
     if not sys.stdin.isatty():
-        fail(f"{name}: give the password with --password-stdin (or --no-password for a key-only account)")
-    return str(typer.prompt(f"Password for {name}", hide_input=True, confirmation_prompt=True))
+        fail(NEEDS_PASSWORD(name=name))
+    return str(typer.prompt(PASSWORD_FOR.render(lang(), name=name), hide_input=True, confirmation_prompt=True))
 
 
-@users_app.command("add")
+@users_app.command(
+    "add",
+    help=helped(
+        "users add", "Make an account. The first administrator is made this way (`--role central` or `--role admin`)."
+    ),
+)
 def users_add(
-    name: Annotated[str, typer.Argument(help="The user name to sign in with.")],
+    name: Annotated[str, typer.Argument(help=option_help("users.name", "The user name to sign in with."))],
     role: RoleOption,
     province: ProvinceOption = None,
     department: DepartmentOption = None,
     party: PartyOption = None,
-    api: Annotated[bool, typer.Option("--api", help="An API account: may sign in with HTTP Basic.")] = False,
-    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from stdin.")] = False,
+    api: Annotated[
+        bool, typer.Option("--api", help=option_help("users.api", "An API account: may sign in with HTTP Basic."))
+    ] = False,
+    password_stdin: Annotated[
+        bool,
+        typer.Option("--password-stdin", help=option_help("users.password_stdin", "Read the password from stdin.")),
+    ] = False,
     no_password: Annotated[
-        bool, typer.Option("--no-password", help="No password: the account signs in with API keys only.")
+        bool,
+        typer.Option(
+            "--no-password",
+            help=option_help("users.no_password", "No password: the account signs in with API keys only."),
+        ),
     ] = False,
     db: DbOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """Make an account. The first administrator is made this way (`--role central` or `--role admin`)."""
     from oretrail.access.users import UserError, add_user
 
     password = _password(password_stdin, no_password, name)
@@ -86,13 +142,12 @@ def users_add(
             )
             _audit(conn, "users.add", "user", name, f"role {role}")
     except UserError as exc:
-        fail(str(exc), fmt=fmt)
-    emit(user.record(), fmt, text=f"added {name} ({user.caller('cli').describe()})")
+        fail(said_of(exc), fmt=fmt)
+    emit(user.record(), fmt, text=ADDED.render(lang(), name=name, scope=user.caller("cli").scope()))
 
 
-@users_app.command("list")
+@users_app.command("list", help=helped("users list", "Every account with its role and scope (never a password hash)."))
 def users_list(db: DbOption = None, fmt: FormatOption = Format.table) -> None:
-    """Every account with its role and scope (never a password hash)."""
     from oretrail.access.users import list_users
 
     with open_db(db).connect() as conn:
@@ -102,14 +157,21 @@ def users_list(db: DbOption = None, fmt: FormatOption = Format.table) -> None:
     emit(rows, fmt, title="users")
 
 
-@users_app.command("disable")
+@users_app.command(
+    "disable",
+    help=helped(
+        "users disable",
+        "Disable an account at once: its tokens, keys and refresh tokens stop working on the next request.",
+    ),
+)
 def users_disable(
-    name: Annotated[str, typer.Argument(help="The account to disable.")],
-    enable: Annotated[bool, typer.Option("--enable", help="Enable it again instead.")] = False,
+    name: Annotated[str, typer.Argument(help=option_help("users.disable.name", "The account to disable."))],
+    enable: Annotated[
+        bool, typer.Option("--enable", help=option_help("users.enable", "Enable it again instead."))
+    ] = False,
     db: DbOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """Disable an account at once: its tokens, keys and refresh tokens stop working on the next request."""
     from oretrail.access.users import disable_user, enable_user
 
     try:
@@ -117,25 +179,34 @@ def users_disable(
             user = enable_user(conn, name) if enable else disable_user(conn, name)
             _audit(conn, "users.enable" if enable else "users.disable", "user", name, "")
     except LookupError as exc:
-        not_found(str(exc).strip("'\""), fmt)
-    emit(user.record(), fmt, text=f"{'enabled' if enable else 'disabled'} {name}")
+        not_found(said_of(exc), fmt)
+    emit(user.record(), fmt, text=(ENABLED if enable else DISABLED).render(lang(), name=name))
 
 
-@users_app.command("grant")
+@users_app.command(
+    "grant",
+    help=helped("users grant", "Change an account's role or scope (and, with --password-stdin, its password)."),
+)
 def users_grant(
-    name: Annotated[str, typer.Argument(help="The account to change.")],
-    role: Annotated[str | None, typer.Option("--role", help="A new role.")] = None,
+    name: Annotated[str, typer.Argument(help=option_help("users.grant.name", "The account to change."))],
+    role: Annotated[str | None, typer.Option("--role", help=option_help("users.grant.role", "A new role."))] = None,
     province: ProvinceOption = None,
     department: DepartmentOption = None,
     party: PartyOption = None,
-    api: Annotated[bool | None, typer.Option("--api/--no-api", help="May sign in with HTTP Basic.")] = None,
+    api: Annotated[
+        bool | None,
+        typer.Option("--api/--no-api", help=option_help("users.grant.api", "May sign in with HTTP Basic.")),
+    ] = None,
     password_stdin: Annotated[
-        bool, typer.Option("--password-stdin", help="Also set a new password, read from stdin.")
+        bool,
+        typer.Option(
+            "--password-stdin",
+            help=option_help("users.grant.password_stdin", "Also set a new password, read from stdin."),
+        ),
     ] = False,
     db: DbOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """Change an account's role or scope (and, with --password-stdin, its password)."""
     from oretrail.access.users import UserError, grant, set_password
 
     try:
@@ -145,25 +216,36 @@ def users_grant(
                 set_password(conn, name, sys.stdin.readline().rstrip("\r\n"))
             _audit(conn, "users.grant", "user", name, user.caller("cli").describe())
     except LookupError as exc:
-        not_found(str(exc).strip("'\""), fmt)
+        not_found(said_of(exc), fmt)
     except UserError as exc:
-        fail(str(exc), fmt=fmt)
-    emit(user.record(), fmt, text=f"{name}: {user.caller('cli').describe()}")
+        fail(said_of(exc), fmt=fmt)
+    emit(user.record(), fmt, text=GRANTED.render(lang(), name=name, scope=user.caller("cli").scope()))
 
 
-@keys_app.command("issue")
+@keys_app.command(
+    "issue", help=helped("keys issue", "Issue an API key. It is shown once, here; only its hash is stored.")
+)
 def keys_issue(
-    user: Annotated[str, typer.Argument(help="The account the key signs in as.")],
-    label: Annotated[str, typer.Option("--label", help="What the key is for, e.g. 'Jiangxi ERP'.")] = "",
-    days: Annotated[int, typer.Option("--days", help="Days until it expires (at most 366).")] = 90,
-    replaces: Annotated[str | None, typer.Option("--replaces", help="Rotate: the key id this one replaces.")] = None,
+    user: Annotated[str, typer.Argument(help=option_help("keys.user", "The account the key signs in as."))],
+    label: Annotated[
+        str, typer.Option("--label", help=option_help("keys.label", "What the key is for, e.g. 'Jiangxi ERP'."))
+    ] = "",
+    days: Annotated[
+        int, typer.Option("--days", help=option_help("keys.days", "Days until it expires (at most 366)."))
+    ] = 90,
+    replaces: Annotated[
+        str | None,
+        typer.Option("--replaces", help=option_help("keys.replaces", "Rotate: the key id this one replaces.")),
+    ] = None,
     grace_hours: Annotated[
-        float, typer.Option("--grace-hours", help="With --replaces: hours the old key keeps working.")
+        float,
+        typer.Option(
+            "--grace-hours", help=option_help("keys.grace_hours", "With --replaces: hours the old key keeps working.")
+        ),
     ] = 0.0,
     db: DbOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """Issue an API key. It is shown once, here; only its hash is stored."""
     from oretrail.access.keys import issue_key
 
     try:
@@ -173,38 +255,41 @@ def keys_issue(
                 conn, "keys.issue", "key", issued.key_id, f"for {user}" + (f", replaces {replaces}" if replaces else "")
             )
     except LookupError as exc:
-        not_found(str(exc).strip("'\""), fmt)
+        not_found(said_of(exc), fmt)
     except ValueError as exc:
-        fail(str(exc), fmt=fmt)
+        fail(said_of(exc), fmt=fmt)
     record = {"key_id": issued.key_id, "user": issued.user, "expires_at": issued.expires_at, "key": issued.key}
-    emit(
-        record,
-        fmt,
-        text=f"{issued.key}\n(key {issued.key_id} for {user}, expires {issued.expires_at:%Y-%m-%d}; "
-        "shown once: store it now)",
-    )
+    said = ISSUED(key=issued.key, key_id=issued.key_id, user=user, expires=f"{issued.expires_at:%Y-%m-%d}")
+    emit(record, fmt, text=said.render(lang()))
 
 
-@keys_app.command("list")
+@keys_app.command(
+    "list", help=helped("keys list", "Keys with their status (active, expired, revoked); never the secret.")
+)
 def keys_list(
-    user: Annotated[str | None, typer.Option("--user", help="Only this account's keys.")] = None,
+    user: Annotated[
+        str | None, typer.Option("--user", help=option_help("keys.list.user", "Only this account's keys."))
+    ] = None,
     db: DbOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """Keys with their status (active, expired, revoked); never the secret."""
     from oretrail.access.keys import list_keys
 
     with open_db(db).connect() as conn:
-        emit(list_keys(conn, user), fmt, title="keys")
+        rows = list_keys(conn, user)
+    if fmt is Format.table:
+        rows = [{**r, "status": term(r["status"], lang())} for r in rows]
+    emit(rows, fmt, title="keys")
 
 
-@keys_app.command("revoke")
+@keys_app.command("revoke", help=helped("keys revoke", "Revoke a key at once."))
 def keys_revoke(
-    key_id: Annotated[str, typer.Argument(help="The key id (the part after otk_, before the next _).")],
+    key_id: Annotated[
+        str, typer.Argument(help=option_help("keys.key_id", "The key id (the part after otk_, before the next _)."))
+    ],
     db: DbOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """Revoke a key at once."""
     from oretrail.access.keys import revoke_key
 
     try:
@@ -212,34 +297,55 @@ def keys_revoke(
             revoke_key(conn, key_id)
             _audit(conn, "keys.revoke", "key", key_id, "")
     except LookupError as exc:
-        not_found(str(exc).strip("'\""), fmt)
-    emit({"key_id": key_id, "status": "revoked"}, fmt, text=f"revoked {key_id}")
+        not_found(said_of(exc), fmt)
+    emit({"key_id": key_id, "status": "revoked"}, fmt, text=REVOKED.render(lang(), key_id=key_id))
 
 
-@app.command()
+@app.command(
+    help=helped(
+        "audit", "The audit log of every read and write of protected data, filtered; or, with --verify, its chain."
+    )
+)
 def audit(
-    user: Annotated[str | None, typer.Option("--user", help="Only entries of this user.")] = None,
+    user: Annotated[
+        str | None, typer.Option("--user", help=option_help("audit.user", "Only entries of this user."))
+    ] = None,
     action: Annotated[
-        str | None, typer.Option("--action", help="read, capture, act, signin, refresh, users, keys (or a finer one).")
+        str | None,
+        typer.Option(
+            "--action",
+            help=option_help("audit.action", "read, capture, act, signin, refresh, users, keys (or a finer one)."),
+        ),
     ] = None,
     since: Annotated[
-        datetime | None, typer.Option("--since", help="From this UTC time on (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS).")
+        datetime | None,
+        typer.Option(
+            "--since",
+            help=option_help("audit.since", "From this UTC time on (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS)."),
+        ),
     ] = None,
     outcome: Annotated[
         str | None,
-        typer.Option("--outcome", help="allowed, denied, unauthenticated, refused, throttled or failed."),
+        typer.Option(
+            "--outcome",
+            help=option_help("audit.outcome", "allowed, denied, unauthenticated, refused, throttled or failed."),
+        ),
     ] = None,
-    verify: Annotated[bool, typer.Option("--verify", help="Walk the hash chain instead; exit 2 if broken.")] = False,
-    limit: Annotated[int | None, typer.Option("--limit", help="At most this many entries.")] = None,
+    verify: Annotated[
+        bool,
+        typer.Option("--verify", help=option_help("audit.verify", "Walk the hash chain instead; exit 2 if broken.")),
+    ] = False,
+    limit: Annotated[
+        int | None, typer.Option("--limit", help=option_help("audit.limit", "At most this many entries."))
+    ] = None,
     db: DbOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """The audit log of every read and write of protected data, filtered; or, with --verify, its chain."""
     from oretrail.access.audit import OUTCOMES, entries
     from oretrail.access.audit import verify as verify_chain
 
     if outcome and outcome not in OUTCOMES:
-        not_found(f"no outcome {outcome}; one of {', '.join(OUTCOMES)}", fmt)
+        not_found(NO_OUTCOME(outcome=outcome, known=", ".join(OUTCOMES)), fmt)
     with open_db(db).connect() as conn:
         if verify:
             verdict = verify_chain(conn)
@@ -250,11 +356,12 @@ def audit(
                 "first_bad_seq": verdict.first_bad_seq,
                 "problem": verdict.problem,
             }
-            words = (
-                f"audit log intact: {verdict.entries:,} entries, head {verdict.head}"
+            said = (
+                AUDIT_INTACT(entries=f"{verdict.entries:,}", head=verdict.head)
                 if verdict.ok
-                else f"audit log TAMPERED: {verdict.problem}"
+                else AUDIT_TAMPERED(problem=verdict.problem)
             )
+            words = said.render(lang())
             emit(record, fmt, text=words, console=None if verdict.ok else err)
             if not verdict.ok:
                 raise typer.Exit(EXIT_TAMPERED)

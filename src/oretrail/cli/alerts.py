@@ -112,7 +112,7 @@ def scan(
     try:
         judged = run_scan(open_db(db), load_settings(config), rule, on=engine, export=input_dir, master=master)
     except (ValueError, FileNotFoundError) as e:  # a stale export, or a directory that is not one
-        fail(str(e), fmt=fmt)
+        fail(said_of(e), fmt=fmt)
     new = set(judged.new)
     found = Counter(f.rule for f in judged.findings)
     raised = Counter(f.rule for f in judged.findings if alert_id(*f.ident) in new)

@@ -8,25 +8,67 @@ from typing import Annotated
 import orjson
 import typer
 
-from oretrail.cli.common import EXIT_NOT_FOUND, ConfigOption, DbOption, FormatOption, app, fail, lang, open_db
-from oretrail.i18n.message import said_of
+from oretrail.cli.common import (
+    EXIT_NOT_FOUND,
+    ConfigOption,
+    DbOption,
+    FormatOption,
+    app,
+    fail,
+    helped,
+    lang,
+    open_db,
+    option_help,
+)
+from oretrail.i18n.message import Message, said_of
+from oretrail.i18n.words import term
 from oretrail.output import Format, emit
 
-bulletins_app = typer.Typer(no_args_is_help=True, help="Warning bulletins: issue, list, acknowledge, remind.")
+bulletins_app = typer.Typer(
+    no_args_is_help=True, help=helped("bulletins", "Warning bulletins: issue, list, acknowledge, remind.")
+)
 app.add_typer(bulletins_app, name="bulletins")
 
+NO_DEPARTMENT = Message("cli.bulletins.no_department", "no department {department}; the departments are {known}")
+NO_PROVINCE = Message(
+    "cli.bulletins.no_province", "no province {province}: {national} or an ISO 3166-2 code such as CN-JX"
+)
+UNREADABLE = Message("cli.bulletins.unreadable", "{file}: {reason}")
+NOT_JSON = Message("cli.bulletins.not_json", "{file}: not JSON ({reason})")
+SENT = Message("cli.bulletins.sent", "bulletin {id} sent to {recipients} recipient(s); {alerts} alert(s) raised")
+HEAD = Message("cli.bulletins.head", "{id} ({severity:term}), until {until}: {title}")
+ACKNOWLEDGED_BY = Message("cli.bulletins.acknowledged_by", "acknowledged {at} by {by}")
+WAITING = Message("cli.bulletins.waiting", "waiting")
+ACKNOWLEDGED = Message("cli.bulletins.acknowledged", "{id} acknowledged for {department:term} {province} at {at} UTC")
+REMINDERS = Message("table.reminders", "reminders")
+BULLETINS = Message("table.bulletins", "bulletins")
 
-@bulletins_app.command("issue")
+
+@bulletins_app.command(
+    "issue",
+    help=helped(
+        "bulletins issue",
+        "Issue a bulletin to departments and provinces; consignees it names are screened against at once.",
+    ),
+)
 def issue_bulletin(
-    file: Annotated[Path, typer.Argument(help="The bulletin as a JSON object (docs/bulletins.md); - for stdin.")],
-    issuer: Annotated[str, typer.Option("--issuer", help="The officer issuing it.")],
-    department: Annotated[str, typer.Option("--department", help="The issuing department.")],
-    province: Annotated[str, typer.Option("--province", help="The issuing level: CN or a province.")] = "CN",
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help=option_help("bulletins.file", "The bulletin as a JSON object (docs/bulletins.md); - for stdin.")
+        ),
+    ],
+    issuer: Annotated[str, typer.Option("--issuer", help=option_help("bulletins.issuer", "The officer issuing it."))],
+    department: Annotated[
+        str, typer.Option("--department", help=option_help("bulletins.department", "The issuing department."))
+    ],
+    province: Annotated[
+        str, typer.Option("--province", help=option_help("bulletins.province", "The issuing level: CN or a province."))
+    ] = "CN",
     config: ConfigOption = None,
     db: DbOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """Issue a bulletin to departments and provinces; consignees it names are screened against at once."""
     import sys
     from datetime import date
 
@@ -38,15 +80,15 @@ def issue_bulletin(
     from oretrail.rules.config import load_settings
 
     if department not in DEPARTMENTS_ALL:
-        fail(f"no department {department}; the departments are {', '.join(DEPARTMENTS_ALL)}", fmt=fmt)
+        fail(NO_DEPARTMENT(department=department, known=", ".join(DEPARTMENTS_ALL)), fmt=fmt)
     if province != NATIONAL and not is_cn_province(province):
-        fail(f"no province {province}: {NATIONAL} or an ISO 3166-2 code such as CN-JX", fmt=fmt)
+        fail(NO_PROVINCE(province=province, national=NATIONAL), fmt=fmt)
     try:
         raw = orjson.loads(sys.stdin.buffer.read() if str(file) == "-" else file.read_bytes())
     except OSError as exc:
-        fail(f"{file}: {exc.strerror or exc}", fmt=fmt)
+        fail(UNREADABLE(file=str(file), reason=exc.strerror or str(exc)), fmt=fmt)
     except orjson.JSONDecodeError as exc:
-        fail(f"{file}: not JSON ({exc})", fmt=fmt)
+        fail(NOT_JSON(file=str(file), reason=str(exc)), fmt=fmt)
     try:
         bulletin = parse_bulletin(raw, date.today())
     except IntakeError as exc:
@@ -57,19 +99,24 @@ def issue_bulletin(
     emit(
         {"id": done.id, "recipients": done.recipients, "alerts": done.alerts},
         fmt,
-        text=f"bulletin {done.id} sent to {done.recipients} recipient(s); {len(done.alerts)} alert(s) raised",
+        text=SENT.render(lang(), id=done.id, recipients=done.recipients, alerts=len(done.alerts)),
     )
 
 
-@bulletins_app.command("list")
+@bulletins_app.command(
+    "list", help=helped("bulletins list", "Bulletins, newest first, with who has acknowledged them.")
+)
 def list_bulletins(
     unacknowledged: Annotated[
-        bool, typer.Option("--unacknowledged", help="Only bulletins some recipient has not acknowledged.")
+        bool,
+        typer.Option(
+            "--unacknowledged",
+            help=option_help("bulletins.unacknowledged", "Only bulletins some recipient has not acknowledged."),
+        ),
     ] = False,
     db: DbOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """Bulletins, newest first, with who has acknowledged them."""
     from oretrail.bulletins.store import listing
 
     with open_db(db).connect() as conn:
@@ -85,12 +132,14 @@ def list_bulletins(
             }
             for r in rows
         ]
-    emit(rows, fmt, title="bulletins")
+    emit(rows, fmt, title=BULLETINS)
 
 
-@bulletins_app.command("show")
-def show_bulletin(bulletin_id: str, db: DbOption = None, fmt: FormatOption = Format.table) -> None:
-    """One bulletin with each recipient's acknowledgement."""
+BulletinArgument = Annotated[str, typer.Argument(help=option_help("bulletins.id", "The bulletin's id."))]
+
+
+@bulletins_app.command("show", help=helped("bulletins show", "One bulletin with each recipient's acknowledgement."))
+def show_bulletin(bulletin_id: BulletinArgument, db: DbOption = None, fmt: FormatOption = Format.table) -> None:
     from oretrail.bulletins.store import BulletinError, read
 
     with open_db(db).connect() as conn:
@@ -98,31 +147,42 @@ def show_bulletin(bulletin_id: str, db: DbOption = None, fmt: FormatOption = For
             record = read(conn, bulletin_id, lang())
         except BulletinError as exc:
             fail(said_of(exc), EXIT_NOT_FOUND, fmt)
-    emit(record, fmt, text=_words(record))
+    emit(record, fmt, text=_words(record, lang()))
 
 
-def _words(r: dict[str, object]) -> str:
+def _words(r: dict[str, object], language: str) -> str:
     units = r["recipients"]
     assert isinstance(units, list)
-    lines = [f"{r['id']} ({r['severity']}), until {r['valid_until']}: {r['title']}", f"  {r['body']}"]
+    head = HEAD.render(language, id=r["id"], severity=r["severity"], until=r["valid_until"], title=r["title"])
+    lines = [head, f"  {r['body']}"]
     lines += [
-        f"  {u['department']} {u['province']}: "
-        + (f"acknowledged {u['acknowledged_at']} by {u['acknowledged_by']}" if u["acknowledged_at"] else "waiting")
+        f"  {term(u['department'], language)} {u['province']}: "
+        + (
+            ACKNOWLEDGED_BY.render(language, at=u["acknowledged_at"], by=u["acknowledged_by"])
+            if u["acknowledged_at"]
+            else WAITING.render(language)
+        )
         for u in units
     ]
     return "\n".join(lines)
 
 
-@bulletins_app.command("ack")
+@bulletins_app.command("ack", help=helped("bulletins ack", "Acknowledge a bulletin for one recipient unit."))
 def ack_bulletin(
-    bulletin_id: str,
-    department: Annotated[str, typer.Option("--department", help="The recipient department.")],
-    actor: Annotated[str, typer.Option("--actor", help="The officer acknowledging.")],
-    province: Annotated[str, typer.Option("--province", help="The recipient's level: CN or a province.")] = "CN",
+    bulletin_id: BulletinArgument,
+    department: Annotated[
+        str, typer.Option("--department", help=option_help("bulletins.ack.department", "The recipient department."))
+    ],
+    actor: Annotated[str, typer.Option("--actor", help=option_help("bulletins.actor", "The officer acknowledging."))],
+    province: Annotated[
+        str,
+        typer.Option(
+            "--province", help=option_help("bulletins.ack.province", "The recipient's level: CN or a province.")
+        ),
+    ] = "CN",
     db: DbOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """Acknowledge a bulletin for one recipient unit."""
     from oretrail.bulletins.store import BulletinError, acknowledge
 
     try:
@@ -130,17 +190,22 @@ def ack_bulletin(
             at = acknowledge(conn, bulletin_id, department, province, actor)
     except BulletinError as exc:
         fail(said_of(exc), EXIT_NOT_FOUND, fmt)
+    said = ACKNOWLEDGED(id=bulletin_id, department=department, province=province, at=f"{at:%Y-%m-%d %H:%M}")
     emit({"id": bulletin_id, "department": department, "province": province, "acknowledged_at": at.isoformat()},
-         fmt, text=f"{bulletin_id} acknowledged for {department} {province} at {at:%Y-%m-%d %H:%M} UTC")  # fmt: skip
+         fmt, text=said.render(lang()))  # fmt: skip
 
 
-@bulletins_app.command("remind")
+@bulletins_app.command(
+    "remind",
+    help=helped(
+        "bulletins remind", "Remind every recipient that has not acknowledged a bulletin in force for a day or more."
+    ),
+)
 def remind_bulletins(db: DbOption = None, fmt: FormatOption = Format.table) -> None:
-    """Remind every recipient that has not acknowledged a bulletin in force for a day or more."""
     from dataclasses import asdict
 
     from oretrail.bulletins.store import remind
 
     with open_db(db).begin() as conn:
         told = remind(conn)
-    emit([asdict(t) for t in told], fmt, title="reminders")
+    emit([asdict(t) for t in told], fmt, title=REMINDERS)

@@ -26,7 +26,7 @@ from oretrail.cli.common import (
     out,
 )
 from oretrail.i18n.message import Message, said_of
-from oretrail.i18n.words import stage
+from oretrail.i18n.words import stage, term
 from oretrail.output import Format, emit
 
 NO_LOT = Message("cli.no_lot", "no lot {lot}: no stored event names it")
@@ -42,6 +42,15 @@ STEP = Message("trace.step", "{event} at {location} ({time})")
 BACKWARD = Message("trace.backward", "⟵ backward ")
 NO_COPY = Message("verify.no_copy", "{path}: no such checkpoint file")
 FORWARD = Message("trace.forward", "⟶ forward ")
+KEY_MADE = Message(
+    "cli.signing.made", "signing key {key_id} made at {path}\npublic key (give it to the auditors): {public_key}"
+)
+KEY_FILES = Message("cli.signing.files", "key file: {key}\ncheckpoint file: {checkpoints}")
+SIGNING_KEYS = Message("table.signing_keys", "signing keys")
+NO_KEY_YET = Message("cli.signing.none", "no signing key recorded yet")
+HANDED_OVER = Message(
+    "cli.signing.handed_over", "key {previous} handed over to {key_id} after record {seq}\nnew public key: {public_key}"
+)
 
 
 # --- ledger -------------------------------------------------------------------------------------------
@@ -90,7 +99,8 @@ def verify(
 
 
 signing_app = typer.Typer(
-    no_args_is_help=True, help="The ledger's signing key: make the first, show the chain of keys, hand over."
+    no_args_is_help=True,
+    help=helped("signing", "The ledger's signing key: make the first, show the chain of keys, hand over."),
 )
 app.add_typer(signing_app, name="signing")
 
@@ -100,9 +110,14 @@ def _key_failure(exc: Exception, fmt: Format) -> NoReturn:
     fail(said.render(lang()) if said is not None else str(exc), fmt=fmt)
 
 
-@signing_app.command("init")
+@signing_app.command(
+    "init",
+    help=helped(
+        "signing init",
+        "Make the ledger's first signing key (mode 0600) and record its identity; refused if one is recorded.",
+    ),
+)
 def signing_init(db: DbOption = None, fmt: FormatOption = Format.table) -> None:
-    """Make the ledger's first signing key (mode 0600) and record its identity; refused if one is recorded."""
     from oretrail.ledger.keys import SigningKeyError, key_path
     from oretrail.ledger.notary import init_key
 
@@ -115,13 +130,18 @@ def signing_init(db: DbOption = None, fmt: FormatOption = Format.table) -> None:
     emit(
         {"key_file": str(path), "key_id": rec.key_id, "public_key": rec.public_key},
         fmt,
-        text=f"signing key {rec.key_id} made at {path}\npublic key (give it to the auditors): {rec.public_key}",
+        text=KEY_MADE.render(lang(), key_id=rec.key_id, path=str(path), public_key=rec.public_key),
     )
 
 
-@signing_app.command("show")
+@signing_app.command(
+    "show",
+    help=helped(
+        "signing show",
+        "The chain of keys the database records (first key, then each hand-over), and where the files are.",
+    ),
+)
 def signing_show(db: DbOption = None, fmt: FormatOption = Format.table) -> None:
-    """The chain of keys the database records (first key, then each hand-over), and where the files are."""
     from oretrail.ledger.keys import key_path, recorded
     from oretrail.ledger.witness import witness_path
 
@@ -138,15 +158,20 @@ def signing_show(db: DbOption = None, fmt: FormatOption = Format.table) -> None:
         }
         for k in chain
     ]
-    files = f"key file: {key_path(database=engine.url)}\ncheckpoint file: {witness_path(None, engine.url)}"
-    err.print(Text(files))
-    emit(rows, fmt, title="signing keys", text=None if rows else "no signing key recorded yet")
+    files = KEY_FILES(key=str(key_path(database=engine.url)), checkpoints=str(witness_path(None, engine.url)))
+    err.print(Text(files.render(lang())))
+    emit(rows, fmt, title=SIGNING_KEYS, text=None if rows else NO_KEY_YET.render(lang()))
 
 
-@signing_app.command("rotate")
+@signing_app.command(
+    "rotate",
+    help=helped(
+        "signing rotate",
+        "Hand over to a new key: the old key seals the head and signs the new public key; the new key replaces "
+        "the old in the key file and signs from then on. `verify` follows the hand-over.",
+    ),
+)
 def signing_rotate(db: DbOption = None, fmt: FormatOption = Format.table) -> None:
-    """Hand over to a new key: the old key seals the head and signs the new public key; the new key replaces
-    the old in the key file and signs from then on. `verify` follows the hand-over."""
     from oretrail.ledger.keys import SigningKeyError
     from oretrail.ledger.notary import rotate
 
@@ -158,28 +183,33 @@ def signing_rotate(db: DbOption = None, fmt: FormatOption = Format.table) -> Non
     emit(
         {"key_id": rec.key_id, "public_key": rec.public_key, "previous": rec.previous, "since_seq": rec.since_seq},
         fmt,
-        text=f"key {rec.previous} handed over to {rec.key_id} after record {rec.since_seq}\n"
-        f"new public key: {rec.public_key}",
+        text=HANDED_OVER.render(
+            lang(), previous=rec.previous, key_id=rec.key_id, seq=rec.since_seq, public_key=rec.public_key
+        ),
     )
 
 
-@app.command()
+@app.command(
+    help=helped(
+        "rebuild",
+        "Drop every projection and replay the ledger; the result equals the incrementally kept state. Then every "
+        "rule judges the rebuilt state.",
+    )
+)
 def rebuild(db: DbOption = None, config: ConfigOption = None, fmt: FormatOption = Format.table) -> None:
-    """Drop every projection and replay the ledger; the result equals the incrementally kept state. Then every
-    rule judges the rebuilt state."""
     from oretrail.feeds import rebuild_all
     from oretrail.rules.config import load_settings
 
     engine = open_db(db)
     counts = rebuild_all(engine, load_settings(config))
-    said = REBUILT(counts=[f"{v} {k}" for k, v in counts.items()])
+    said = REBUILT(counts=[f"{v} {term(k, lang())}" for k, v in counts.items()])
     emit(counts, fmt, console=err, text=said.render(lang()))
 
 
 # --- chain --------------------------------------------------------------------------------------------
 @app.command(help=helped("trace", "Trace a lot backward to the mines or forward to the exports, across every stage."))
 def trace(
-    lot: str,
+    lot: Annotated[str, typer.Argument(help=option_help("trace.lot", "The lot's id."))],
     backward: Annotated[
         bool,
         typer.Option("--backward/--forward", help=option_help("trace.backward", "To the mines, or to the exports.")),
@@ -246,13 +276,12 @@ def summary(db: DbOption = None, fmt: FormatOption = Format.table) -> None:
     emit(rows, fmt, title="oretrail summary")
 
 
-@app.command()
+@app.command(help=helped("serve", "Start the HTTP API (OpenAPI documentation at /docs)."))
 def serve(
     db: DbOption = None,
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    host: Annotated[str, typer.Option(help=option_help("serve.host", "Address to listen on."))] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help=option_help("serve.port", "Port to listen on."))] = 8000,
 ) -> None:
-    """Start the HTTP API (OpenAPI documentation at /docs)."""
     import uvicorn
 
     from oretrail.api.app import create_app

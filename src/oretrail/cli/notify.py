@@ -12,53 +12,102 @@ from typing import Annotated, Any
 
 import typer
 
-from oretrail.cli.common import EXIT_REFUSED, DbOption, FormatOption, app, err, fail, lang, not_found, open_db
-from oretrail.i18n.message import Message
+from oretrail.cli.common import (
+    EXIT_REFUSED,
+    DbOption,
+    FormatOption,
+    app,
+    err,
+    fail,
+    helped,
+    lang,
+    not_found,
+    open_db,
+    option_help,
+)
+from oretrail.i18n.message import Message, said_of
 from oretrail.output import Format, emit
 
 WEBHOOK_SECRET = Message("secret.what.webhook", "a webhook's signing secret")
+ONE_OF = Message("cli.notify.one_of", "give exactly one of --once or --follow")
+NO_DESTINATION = Message("cli.notify.no_destination", "no destination")
+DELIVERED = Message("cli.notify.delivered", "delivered: {delivered}")
+UNDELIVERED = Message("cli.notify.undelivered", "undelivered: {left}")
+NOT_PUBLISHED = Message("cli.notify.not_published", "outbox head {head}; no destination has published yet")
+UNREADABLE_SECRET = Message("cli.notify.unreadable_secret", "{file}: cannot read a secret from it ({reason})")
+SUBSCRIBED = Message("cli.notify.subscribed", "webhook {id}: {url} for {subjects}\nsecret: {secret}")
+NO_SUBSCRIPTIONS = Message("cli.notify.no_subscriptions", "no webhook subscription")
+NO_SUBSCRIPTION = Message("cli.notify.no_subscription", "no webhook subscription {id}")
+REMOVED = Message("cli.notify.removed", "webhook {id} removed")
 
 notify_app = typer.Typer(
-    no_args_is_help=True, help="Notifications: publish the outbox to NATS JetStream and webhooks; manage webhooks."
+    no_args_is_help=True,
+    help=helped("notify", "Notifications: publish the outbox to NATS JetStream and webhooks; manage webhooks."),
 )
 app.add_typer(notify_app, name="notify")
 
 NatsOption = Annotated[
     str | None,
-    typer.Option("--nats", help="NATS server URL; else ORETRAIL_NATS, else nats://127.0.0.1:4222."),
+    typer.Option(
+        "--nats", help=option_help("notify.nats", "NATS server URL; else ORETRAIL_NATS, else nats://127.0.0.1:4222.")
+    ),
 ]
 
 
 @notify_app.callback()
 def notify(db: DbOption = None) -> None:
-    """Notifications: publish the outbox to NATS JetStream and webhooks; manage webhooks."""
+    """Takes `--db` before the subcommand, as `oretrail` does."""
 
 
-@notify_app.command()
+@notify_app.command(
+    help=helped(
+        "notify publish",
+        "Follow the outbox: publish to NATS JetStream (stream ORETRAIL over oretrail.>, Nats-Msg-Id = outbox id) "
+        "and deliver to webhook subscriptions, each destination at its own durable position, retrying with "
+        "exponential backoff. Exits 1 if --once left something undelivered.",
+    )
+)
 def publish(
-    once: Annotated[bool, typer.Option("--once", help="Deliver what the outbox holds now, then exit.")] = False,
-    follow: Annotated[bool, typer.Option("--follow", help="Keep following the outbox until stopped.")] = False,
+    once: Annotated[
+        bool, typer.Option("--once", help=option_help("notify.once", "Deliver what the outbox holds now, then exit."))
+    ] = False,
+    follow: Annotated[
+        bool, typer.Option("--follow", help=option_help("notify.follow", "Keep following the outbox until stopped."))
+    ] = False,
     nats_url: NatsOption = None,
-    no_nats: Annotated[bool, typer.Option("--no-nats", help="Deliver to webhooks only.")] = False,
-    stream: Annotated[str, typer.Option("--stream", help="JetStream stream to publish into.")] = "ORETRAIL",
+    no_nats: Annotated[
+        bool, typer.Option("--no-nats", help=option_help("notify.no_nats", "Deliver to webhooks only."))
+    ] = False,
+    stream: Annotated[
+        str, typer.Option("--stream", help=option_help("notify.stream", "JetStream stream to publish into."))
+    ] = "ORETRAIL",
     prefix: Annotated[
-        str, typer.Option("--prefix", help="Put every subject under this prefix (a staging server shared).")
+        str,
+        typer.Option(
+            "--prefix",
+            help=option_help("notify.prefix", "Put every subject under this prefix (a staging server shared)."),
+        ),
     ] = "",
-    interval: Annotated[float, typer.Option("--interval", min=0.01, help="Seconds between polls when idle.")] = 0.5,
+    interval: Annotated[
+        float,
+        typer.Option("--interval", min=0.01, help=option_help("notify.interval", "Seconds between polls when idle.")),
+    ] = 0.5,
     max_failures: Annotated[
-        int, typer.Option("--max-failures", min=1, help="With --once: failures in a row before giving up.")
+        int,
+        typer.Option(
+            "--max-failures",
+            min=1,
+            help=option_help("notify.max_failures", "With --once: failures in a row before giving up."),
+        ),
     ] = 5,
     db: DbOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """Follow the outbox: publish to NATS JetStream (stream ORETRAIL over oretrail.>, Nats-Msg-Id = outbox
-    id) and deliver to webhook subscriptions, each destination at its own durable position, retrying with
-    exponential backoff. Exits 1 if --once left something undelivered."""
     from oretrail.notify.jetstream import DEFAULT_URL
     from oretrail.notify.publisher import Publisher
 
     if once == follow:
-        fail("give exactly one of --once or --follow", fmt=fmt)
+        fail(ONE_OF(), fmt=fmt)
     # The publisher's own retries and recoveries on stderr; not the root logger (Alembic talks there).
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
@@ -82,16 +131,17 @@ def publish(
     ]
     for r in rows:
         r.pop("next_at")
-    delivered = ", ".join(f"{r['destination']} {r['delivered']}" for r in rows) or "no destination"
-    emit(rows, fmt, console=err, text=f"delivered: {delivered}")
+    delivered = ", ".join(f"{r['destination']} {r['delivered']}" for r in rows) or NO_DESTINATION.render(lang())
+    emit(rows, fmt, console=err, text=DELIVERED.render(lang(), delivered=delivered))
     if not outcome.complete and not follow:
         left = ", ".join(f"{n} {c}" for n, c in outcome.pending.items() if c)
-        fail(f"undelivered: {left}", EXIT_REFUSED, fmt)
+        fail(UNDELIVERED(left=left), EXIT_REFUSED, fmt)
 
 
-@notify_app.command()
+@notify_app.command(
+    help=helped("notify status", "The outbox and how far each destination has delivered (NATS streams and webhooks).")
+)
 def status(db: DbOption = None, fmt: FormatOption = Format.table) -> None:
-    """The outbox and how far each destination has delivered (NATS streams and webhooks)."""
     from sqlalchemy import select
 
     from oretrail.notify import outbox, webhooks
@@ -112,33 +162,52 @@ def status(db: DbOption = None, fmt: FormatOption = Format.table) -> None:
             }
             for s in webhooks.listed(conn)
         ]
-    emit(rows, fmt, text=None if rows else f"outbox head {top}; no destination has published yet")
+    emit(rows, fmt, text=None if rows else NOT_PUBLISHED.render(lang(), head=top))
 
 
-@notify_app.command()
+@notify_app.command(
+    help=helped(
+        "notify subscribe", "Add a webhook subscription; prints its id and the signing secret (shown here, keep it)."
+    )
+)
 def subscribe(
-    url: Annotated[str, typer.Argument(help="Receiver's http(s) address; it gets one POST per message.")],
+    url: Annotated[
+        str,
+        typer.Argument(help=option_help("notify.url", "Receiver's http(s) address; it gets one POST per message.")),
+    ],
     subjects: Annotated[
-        str, typer.Option("--subjects", help="NATS-style filter, e.g. 'oretrail.alert.settled.CN-JX.>'.")
+        str,
+        typer.Option(
+            "--subjects",
+            help=option_help("notify.subjects", "NATS-style filter, e.g. 'oretrail.alert.settled.CN-JX.>'."),
+        ),
     ] = "oretrail.>",
     secret: Annotated[
         str | None,
         typer.Option(
             "--secret",
             envvar="ORETRAIL_WEBHOOK_SECRET",
-            help="Signing secret (whsec_… or 16+ characters); made if left out. Prefer the environment "
-            "variable or --secret-file: a command line is visible to every user of the machine.",
+            help=option_help(
+                "notify.secret",
+                "Signing secret (whsec_… or 16+ characters); made if left out. Prefer the environment "
+                "variable or --secret-file: a command line is visible to every user of the machine.",
+            ),
         ),
     ] = None,
     secret_file: Annotated[
         Path | None,
-        typer.Option("--secret-file", help="Read the signing secret from this file (mode 0600, first line)."),
+        typer.Option(
+            "--secret-file",
+            help=option_help("notify.secret_file", "Read the signing secret from this file (mode 0600, first line)."),
+        ),
     ] = None,
-    from_start: Annotated[bool, typer.Option("--from-start", help="Deliver the whole outbox, not only new.")] = False,
+    from_start: Annotated[
+        bool,
+        typer.Option("--from-start", help=option_help("notify.from_start", "Deliver the whole outbox, not only new.")),
+    ] = False,
     db: DbOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """Add a webhook subscription; prints its id and the signing secret (shown here, keep it)."""
     from oretrail.notify.webhooks import WebhookError
     from oretrail.notify.webhooks import subscribe as add
     from oretrail.secretfiles import SecretFileError, read_secret
@@ -149,22 +218,25 @@ def subscribe(
         except SecretFileError as exc:
             fail(exc.said.render(lang()), fmt=fmt)
         except (OSError, UnicodeDecodeError, IndexError) as exc:
-            fail(f"{secret_file}: cannot read a secret from it ({exc})", fmt=fmt)
+            fail(UNREADABLE_SECRET(file=str(secret_file), reason=str(exc)), fmt=fmt)
     try:
         with open_db(db).begin() as conn:
             sub = add(conn, url, subjects, secret, from_start=from_start)
     except WebhookError as exc:
-        fail(str(exc), fmt=fmt)
+        fail(said_of(exc), fmt=fmt)
     emit(
         {"id": sub.id, "url": sub.url, "subjects": sub.subjects, "secret": sub.secret, "position": sub.position},
         fmt,
-        text=f"webhook {sub.id}: {sub.url} for {sub.subjects}\nsecret: {sub.secret}",
+        text=SUBSCRIBED.render(lang(), id=sub.id, url=sub.url, subjects=sub.subjects, secret=sub.secret),
     )
 
 
-@notify_app.command()
+@notify_app.command(
+    help=helped(
+        "notify subscriptions", "List webhook subscriptions (secrets left out) with their positions and last error."
+    )
+)
 def subscriptions(db: DbOption = None, fmt: FormatOption = Format.table) -> None:
-    """List webhook subscriptions (secrets left out) with their positions and last error."""
     from oretrail.notify import outbox, webhooks
 
     with open_db(db).connect() as conn:
@@ -180,19 +252,23 @@ def subscriptions(db: DbOption = None, fmt: FormatOption = Format.table) -> None
             }
             for s in webhooks.listed(conn)
         ]
-    emit(rows, fmt, text=None if rows else "no webhook subscription")
+    emit(rows, fmt, text=None if rows else NO_SUBSCRIPTIONS.render(lang()))
 
 
-@notify_app.command()
+@notify_app.command(
+    help=helped("notify unsubscribe", "Remove a webhook subscription; what it had not delivered is not sent.")
+)
 def unsubscribe(
-    sub_id: Annotated[int, typer.Argument(help="Subscription id (see `oretrail notify subscriptions`).")],
+    sub_id: Annotated[
+        int,
+        typer.Argument(help=option_help("notify.sub_id", "Subscription id (see `oretrail notify subscriptions`).")),
+    ],
     db: DbOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """Remove a webhook subscription; what it had not delivered is not sent."""
     from oretrail.notify.webhooks import unsubscribe as remove
 
     with open_db(db).begin() as conn:
         if not remove(conn, sub_id):
-            not_found(f"no webhook subscription {sub_id}", fmt)
-    emit({"id": sub_id, "removed": True}, fmt, console=err, text=f"webhook {sub_id} removed")
+            not_found(NO_SUBSCRIPTION(id=sub_id), fmt)
+    emit({"id": sub_id, "removed": True}, fmt, console=err, text=REMOVED.render(lang(), id=sub_id))

@@ -11,28 +11,92 @@ import typer
 from rich.panel import Panel
 from rich.text import Text
 
-from oretrail.cli.common import DbOption, FormatOption, app, err, fail, lang, open_db, out, progress
+from oretrail.cli.common import (
+    DbOption,
+    FormatOption,
+    app,
+    err,
+    fail,
+    helped,
+    lang,
+    open_db,
+    option_help,
+    out,
+    progress,
+)
+from oretrail.i18n.message import Message
 from oretrail.output import Format, emit
 
+SIMULATED = Message(
+    "cli.sim.simulated",
+    "{events} events in {documents} documents, {enterprises} enterprises, {licences} licences, {declarations} "
+    "declarations, {mirror} mirror rows, {watchlist} watch-list entities, {labels} labels; {seconds} s",
+)
+DETECTION = Message("table.detection", "detection against labels")
+OVERALL = Message("cli.sim.overall", "overall recall {recall}, precision {precision}")
+MISSED = Message("cli.sim.missed", "missed")
+FALSE_ALARM = Message("cli.sim.false_alarm", "false alarm")
+NOT_AVAILABLE = Message("cli.sim.not_available", "n/a")
+UNJUDGED = Message("cli.sim.unjudged", "signals the labels do not speak about (not counted either way): {listed}")
+DEMO = Message("cli.demo.title", "a simulated national economy of strategic minerals")
+DEMO_SIMULATED = Message(
+    "cli.demo.simulated",
+    "simulated {events} events of {enterprises} enterprises in {documents} EPCIS documents, {licences} licences, "
+    "{declarations} declarations, {labels} planted violations → {data}",
+)
+EPCIS_EVENTS = Message("cli.demo.epcis_events", "EPCIS events")
+EVENTS = Message("cli.demo.events", "{n} events")
+FULL_SCAN = Message(
+    "cli.demo.full_scan",
+    "full scan: {findings} findings, {new} not raised before, {settled} alerts settled into the officers' queue",
+)
+FINISHED = Message("cli.demo.finished", "finished in {seconds} s. Explore it:")
+NEXT = Message("cli.demo.next", "next")
+SERVE_NOTE = Message("cli.demo.serve_note", "HTTP API, OpenAPI documentation at {url}")
+ON_RECORD = Message("table.on_record", "what is on record")
+ALERTS_BY = {
+    "rule": Message("table.alerts_by_rule", "alerts by rule"),
+    "province": Message("table.alerts_by_province", "alerts by province"),
+    "department": Message("table.alerts_by_department", "alerts by department"),
+}
+BY_RISK = Message("table.enterprises_by_risk", "enterprises by risk")
+EXPLAINED = Message("cli.demo.explained", "one alert explained: {rule} ({severity:term})")
+PLANTED = Message("table.detection_planted", "detection against the planted violations")
 
-@app.command()
+
+@app.command(
+    help=helped("simulate", "Write a plausible national dataset with labelled planted violations (docs/simulator.md).")
+)
 def simulate(
-    outdir: Annotated[Path, typer.Argument(help="Folder to write the six feeds and labels.jsonl into.")],
-    scale: Annotated[float, typer.Option(help="1 ≈ 100,000 events; 100 ≈ 10 million.")] = 1.0,
-    seed: Annotated[int, typer.Option(help="Same seed, same bytes.")] = 1,
-    violation_rate: Annotated[float, typer.Option(help="Share of units of work with a planted violation.")] = 0.02,
+    outdir: Annotated[
+        Path,
+        typer.Argument(help=option_help("simulate.outdir", "Folder to write the six feeds and labels.jsonl into.")),
+    ],
+    scale: Annotated[
+        float, typer.Option(help=option_help("simulate.scale", "1 ≈ 100,000 events; 100 ≈ 10 million."))
+    ] = 1.0,
+    seed: Annotated[int, typer.Option(help=option_help("simulate.seed", "Same seed, same bytes."))] = 1,
+    violation_rate: Annotated[
+        float,
+        typer.Option(help=option_help("simulate.violation_rate", "Share of units of work with a planted violation.")),
+    ] = 0.02,
 ) -> None:
-    """Write a plausible national dataset with labelled planted violations (docs/simulator.md)."""
     from oretrail.sim import simulate as run
 
     t0 = time.perf_counter()
     s = run(outdir, scale=scale, seed=seed, violation_rate=violation_rate)
-    err.print(
-        f"{s.events:,} events in {s.documents} documents, {s.enterprises} enterprises, {s.licences} licences, "
-        f"{s.declarations} declarations, {s.mirror_rows} mirror rows, {s.watchlist} watch-list entities, "
-        f"{s.labels} labels; {time.perf_counter() - t0:.1f} s",
-        highlight=False,
+    said = SIMULATED(
+        events=f"{s.events:,}",
+        documents=s.documents,
+        enterprises=s.enterprises,
+        licences=s.licences,
+        declarations=s.declarations,
+        mirror=s.mirror_rows,
+        watchlist=s.watchlist,
+        labels=s.labels,
+        seconds=f"{time.perf_counter() - t0:.1f}",
     )
+    err.print(said.render(lang()), highlight=False, markup=False)
 
 
 def evaluation_rows(db: str | None, labels_path: Path) -> tuple[object, list[dict[str, object]]]:
@@ -58,14 +122,19 @@ def evaluation_rows(db: str | None, labels_path: Path) -> tuple[object, list[dic
     return ev, rows
 
 
-@app.command()
+@app.command(
+    help=helped("evaluate", "Recall per rule and precision of the alerts in the database against labelled violations.")
+)
 def evaluate(
-    labels: Annotated[Path, typer.Argument(help="labels.jsonl written by `oretrail simulate`.")],
+    labels: Annotated[
+        Path, typer.Argument(help=option_help("evaluate.labels", "labels.jsonl written by `oretrail simulate`."))
+    ],
     db: DbOption = None,
     fmt: FormatOption = Format.table,
-    show: Annotated[int, typer.Option(help="How many misses and false alarms to list.")] = 20,
+    show: Annotated[
+        int, typer.Option(help=option_help("evaluate.show", "How many misses and false alarms to list."))
+    ] = 20,
 ) -> None:
-    """Recall per rule and precision of the alerts in the database against labelled violations."""
     ev, rows = evaluation_rows(db, labels)
     if fmt is not Format.table:
         payload = {
@@ -79,26 +148,47 @@ def evaluate(
         }  # fmt: skip
         emit(payload, fmt)
         return
-    emit(rows, fmt, title="detection against labels")
-    out.print(f"overall recall {_pct(ev.recall)}, precision {_pct(ev.precision)}")  # type: ignore[attr-defined]
-    _unjudged(ev)
+    emit(rows, fmt, title=DETECTION)
+    _overall(ev)
     for m in ev.misses[:show]:  # type: ignore[attr-defined]
-        out.print(f"[yellow]missed[/yellow] {m.rule} {m.subject[0]} {m.subject[1]} — {m.note}", highlight=False)
+        missed = Text.assemble((MISSED.render(lang()), "yellow"), f" {m.rule} {m.subject[0]} {m.subject[1]} — {m.note}")
+        out.print(missed, highlight=False)
     for a in ev.false_alarms[:show]:  # type: ignore[attr-defined]
-        out.print(f"[red]false alarm[/red] {a['rule']} {a['subject']['kind']} {a['subject']['id']}", highlight=False)
+        alarm = Text.assemble(
+            (FALSE_ALARM.render(lang()), "red"), f" {a['rule']} {a['subject']['kind']} {a['subject']['id']}"
+        )
+        out.print(alarm, highlight=False)
 
 
 def _pct(x: float | None) -> str:
-    return "n/a" if x is None else f"{x:.3f}"
+    return NOT_AVAILABLE.render(lang()) if x is None else f"{x:.3f}"
 
 
-@app.command()
+def _overall(ev: object) -> None:
+    """The overall figures, then the signals no label speaks about."""
+    said = OVERALL(recall=_pct(ev.recall), precision=_pct(ev.precision))  # type: ignore[attr-defined]
+    out.print(said.render(lang()), highlight=False, markup=False)
+    extra = ev.unjudged  # type: ignore[attr-defined]
+    if extra:
+        listed = ", ".join(f"{n} {r}" for r, n in sorted(extra.items()))
+        out.print(UNJUDGED.render(lang(), listed=listed), highlight=False, markup=False)
+
+
+@app.command(
+    help=helped(
+        "demo",
+        "The main job: simulate a national dataset, load every feed, scan, and show an officer what matters first.",
+    )
+)
 def demo(
-    workdir: Annotated[Path, typer.Option("--dir", help="Where the demo writes its data and database.")] = Path("demo"),
-    scale: Annotated[float, typer.Option(help="Simulator scale (1 ≈ 100,000 events).")] = 0.2,
-    seed: Annotated[int, typer.Option(help="Simulator seed.")] = 2025,
+    workdir: Annotated[
+        Path, typer.Option("--dir", help=option_help("demo.dir", "Where the demo writes its data and database."))
+    ] = Path("demo"),
+    scale: Annotated[
+        float, typer.Option(help=option_help("demo.scale", "Simulator scale (1 ≈ 100,000 events)."))
+    ] = 0.2,
+    seed: Annotated[int, typer.Option(help=option_help("demo.seed", "Simulator seed."))] = 2025,
 ) -> None:
-    """The main job: simulate a national dataset, load every feed, scan, and show an officer what matters first."""
     import os
 
     from oretrail.errors import IntakeError
@@ -113,40 +203,45 @@ def demo(
         shutil.rmtree(workdir)
     data, db = workdir / "data", f"sqlite:///{workdir / 'oretrail.db'}"
     os.environ.setdefault("ORETRAIL_SIGNING_KEY", str(workdir / "signing.key"))
-    out.print(Panel.fit("[bold]oretrail demo[/bold]: a simulated national economy of strategic minerals"))
+    out.print(Panel.fit(Text.assemble(("oretrail demo", "bold"), ": ", DEMO.render(lang()))))
     s = run_sim(data, scale=scale, seed=seed)
-    out.print(
-        f"simulated {s.events:,} events of {s.enterprises} enterprises in {s.documents} EPCIS documents, "
-        f"{s.licences} licences, {s.declarations} declarations, {s.labels} planted violations → {data}"
+    said = DEMO_SIMULATED(
+        events=f"{s.events:,}",
+        enterprises=s.enterprises,
+        documents=s.documents,
+        licences=s.licences,
+        declarations=s.declarations,
+        labels=s.labels,
+        data=str(data),
     )
+    out.print(said.render(lang()), highlight=False, markup=False)
     engine = open_db(db)
     settings = load_settings()
     try:
         with progress(out) as bar:
-            task = bar.add_task("EPCIS events", total=None, detail="")
+            task = bar.add_task(EPCIS_EVENTS.render(lang()), total=None, detail="")
 
             def step(done: int, total: int, running: dict[str, Any]) -> None:
-                bar.update(task, completed=done, total=total, detail=f"{running['new']:,} events")
+                bar.update(task, completed=done, total=total, detail=EVENTS.render(lang(), n=f"{running['new']:,}"))
 
             loaded = load_dataset(engine, data, settings, on_document=step)
     except IntakeError as exc:
-        fail(str(exc))
+        fail(exc)
     for report in loaded.values():
-        out.print(report.words(), highlight=False)
+        out.print(report.words(lang()), highlight=False, markup=False)
     judged = run_scan(engine, settings)
-    out.print(
-        f"full scan: {len(judged.findings)} findings, {len(judged.new)} not raised before, "
-        f"{judged.settled} alerts settled into the officers' queue"
-    )
+    said = FULL_SCAN(findings=len(judged.findings), new=len(judged.new), settled=judged.settled)
+    out.print(said.render(lang()), highlight=False, markup=False)
     _officer_view(db, data / LABELS)
     out.print(
         Panel.fit(
-            f"finished in {time.perf_counter() - started:.0f} s. Explore it:\n"
+            FINISHED.render(lang(), seconds=f"{time.perf_counter() - started:.0f}") + "\n"
             f"  python3 -m uv run oretrail alerts --db {db} --format jsonl\n"
             f"  python3 -m uv run oretrail explain ALERT_ID --db {db}\n"
             f"  python3 -m uv run oretrail trace LOT --backward --db {db}\n"
-            f"  python3 -m uv run oretrail serve --db {db}     # HTTP API, OpenAPI docs at http://127.0.0.1:8000/docs",
-            title="next",
+            f"  python3 -m uv run oretrail serve --db {db}     # "
+            + SERVE_NOTE.render(lang(), url="http://127.0.0.1:8000/docs"),
+            title=NEXT.render(lang()),
         )
     )
 
@@ -157,34 +252,28 @@ def _officer_view(db: str, labels: Path) -> None:
     from oretrail.alerts.explain import explain
     from oretrail.chain.trace import trace
     from oretrail.cli.chain import render_trace
-    from oretrail.reports import alert_breakdown, enterprise_risk, summary_rows
+    from oretrail.reports import alert_breakdown, enterprise_risk, summary_rows, summary_words
     from oretrail.storage.schema import alerts, exports
 
     with open_db(db).connect() as conn:
-        emit(summary_rows(conn), Format.table, title="what is on record", console=out)
-        for by in ("rule", "province", "department"):
-            emit(alert_breakdown(conn, by), Format.table, title=f"alerts by {by}", console=out)
-        emit(enterprise_risk(conn, 8), Format.table, title="enterprises by risk", console=out)
+        on_record = [{**r, "what": summary_words(r["what"], lang())} for r in summary_rows(conn)]
+        emit(on_record, Format.table, title=ON_RECORD, console=out)
+        for by, title in ALERTS_BY.items():
+            emit(alert_breakdown(conn, by), Format.table, title=title, console=out)
+        emit(enterprise_risk(conn, 8), Format.table, title=BY_RISK, console=out)
         order = {"critical": 0, "high": 1, "medium": 2, "low": 3}
         rows = conn.execute(select(alerts.c.id, alerts.c.severity, alerts.c.rule).order_by(alerts.c.id)).all()
         if rows:
             first = min(rows, key=lambda r: (order.get(r.severity, 9), r.rule, r.id))
             out.print(
                 Panel.fit(
-                    Text(explain(conn, first.id, lang())), title=f"one alert explained: {first.rule} ({first.severity})"
+                    Text(explain(conn, first.id, lang())),
+                    title=EXPLAINED.render(lang(), rule=first.rule, severity=first.severity),
                 )
             )
         lot = conn.execute(select(exports.c.lot_id).order_by(exports.c.event_time, exports.c.lot_id).limit(1)).first()
         if lot:
-            out.print(render_trace(trace(conn, lot[0], backward=True), backward=True))
+            out.print(render_trace(trace(conn, lot[0], backward=True), backward=True, language=lang()))
     ev, rows_ = evaluation_rows(db, labels)
-    emit(rows_, Format.table, title="detection against the planted violations", console=out)
-    out.print(f"overall recall {_pct(ev.recall)}, precision {_pct(ev.precision)}")  # type: ignore[attr-defined]
-    _unjudged(ev)
-
-
-def _unjudged(ev: object) -> None:
-    extra = ev.unjudged  # type: ignore[attr-defined]
-    if extra:
-        listed = ", ".join(f"{n} {r}" for r, n in sorted(extra.items()))
-        out.print(f"signals the labels do not speak about (not counted either way): {listed}", highlight=False)
+    emit(rows_, Format.table, title=PLANTED, console=out)
+    _overall(ev)

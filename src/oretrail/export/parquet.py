@@ -32,6 +32,7 @@ from sqlalchemy import Connection, Engine, func, select
 
 from oretrail.clock import utcnow
 from oretrail.export.tables import LEDGER, NULL_PARTITION, PROJECTIONS, Exported, arrow_schema
+from oretrail.i18n.message import Message
 from oretrail.storage.schema import ledger
 
 FORMAT = "oretrail-parquet/1"
@@ -59,13 +60,21 @@ class ExportReport:
         }
 
 
+OTHER_FORMAT = Message("export.other_format", "{path}: field format is {found}, not {format}")
+STALE = Message(
+    "export.stale",
+    "{path}: field ledger_seq is {seq} (head {head}), but the store ends at {newest} (head {newest_head}): "
+    "run `oretrail export parquet {root}` first",
+)
+
+
 def read_manifest(root: Path) -> dict[str, Any]:
     path = root / MANIFEST
     if not path.exists():
         return {"format": FORMAT, "ledger_seq": 0, "tables": {}}
     manifest: dict[str, Any] = orjson.loads(path.read_bytes())
     if manifest.get("format") != FORMAT:
-        raise ValueError(f"{path}: field format is {manifest.get('format')!r}, not {FORMAT!r}")
+        raise ValueError(OTHER_FORMAT(path=str(path), found=repr(manifest.get("format")), format=repr(FORMAT)))
     return manifest
 
 
@@ -115,10 +124,15 @@ def check_current(conn: Connection, root: Path) -> None:
     newest = conn.execute(select(func.max(ledger.c.seq))).scalar() or 0
     exported = int(manifest.get("ledger_seq", 0))
     if newest != exported or _head(conn, newest) != manifest.get("ledger_head"):
-        raise StaleExport(
-            f"{root / MANIFEST}: field ledger_seq is {exported} (head {manifest.get('ledger_head')}), but the store "
-            f"ends at {newest} (head {_head(conn, newest)}): run `oretrail export parquet {root}` first"
+        said = STALE(
+            path=str(root / MANIFEST),
+            seq=exported,
+            head=manifest.get("ledger_head"),
+            newest=newest,
+            newest_head=_head(conn, newest),
+            root=str(root),
         )
+        raise StaleExport(said)
 
 
 class StaleExport(ValueError):

@@ -149,6 +149,10 @@ TERMS_ZH = {
     "withdraw": "撤回",
     "reinstate": "恢复",
     "settle": "确认",
+    # roles of the permission table (access/permissions.toml) not named by a department
+    "admin": "平台管理员",
+    "provincial": "省级部门",
+    "inspector": "检查员",  # "enterprise" is below, with the subjects of alerts
     # departments (SPEC.md §4)
     "central": "国家出口管制工作协调机制办公室",
     "commerce": "商务主管部门",
@@ -168,12 +172,6 @@ TERMS_ZH = {
     "enterprise": "企业",
     "facility": "设施",
     "trade-flow": "贸易流",
-    # kinds of supervision records and monthly reports (supervision/records.py)
-    "review": "评审",
-    "inspection": "检查",
-    "closure": "整改关闭",
-    "training": "培训",
-    "report": "月报",
     # facility types (ids.FACILITY_TYPES)
     "mine": "矿山",
     "smelter": "冶炼厂",
@@ -181,6 +179,26 @@ TERMS_ZH = {
     "refinery": "精炼厂",
     "factory": "工厂",
     "warehouse": "仓库",
+    # facility statuses (ICGLR) and customs channels
+    "green": "绿色",
+    "yellow": "黄色",
+    "red": "红色",
+    "blue": "蓝色",
+    # an API key's status
+    "active": "有效",
+    "expired": "已过期",
+    # kinds of ledger records (rebuild) and of a dossier's timeline
+    "report": "报告",
+    "inspection": "检查",
+    "review": "审查",
+    "closure": "整改关闭",
+    "training": "培训",
+    "facility_status": "设施状态",
+    "alerts_new": "新增预警",
+    # what a command line is made of (Click's refusals)
+    "option": "选项",
+    "argument": "参数",
+    "parameter": "参数",
     # FollowTheMoney schemata of watch-listed entities
     "company": "公司",
     "organization": "组织",

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from oretrail.i18n.message import Message
+
 ROOT = "oretrail"
 
 ALERT_SETTLED = "alert.settled"
@@ -76,6 +78,9 @@ def bulletin(province: str, department: str) -> str:
     return f"{ROOT}.bulletin.{token(province, 'province')}.{token(department, 'department')}"
 
 
+BAD_FILTER = Message("notify.bad_filter", "subject filter {pattern}: token {n} ({part}) is no token, '*' or final '>'")
+
+
 def validate_filter(pattern: str) -> str:
     """A subject filter as NATS reads it: tokens, `*` for one token, `>` only as the last token."""
     parts = pattern.split(".")
@@ -83,7 +88,7 @@ def validate_filter(pattern: str) -> str:
         if part == ">" and i == len(parts) - 1:
             continue
         if part != "*" and not _TOKEN.fullmatch(part):
-            raise SubjectError(f"subject filter {pattern!r}: token {i + 1} ({part!r}) is no token, '*' or final '>'")
+            raise SubjectError(BAD_FILTER(pattern=repr(pattern), n=i + 1, part=repr(part)))
     return pattern
 
 

@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 
 from oretrail.clock import utcnow
+from oretrail.i18n.message import Message
 from oretrail.notify import outbox
 from oretrail.notify.delivery import DeliveryError
 from oretrail.notify.subjects import ROOT, SubjectError, matches, validate_filter
@@ -67,6 +68,13 @@ def signature(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
     return "v1," + base64.b64encode(mac).decode()
 
 
+BAD_URL = Message("webhook.bad_url", "webhook url {url}: an http:// or https:// address is needed")
+SHORT_SECRET = Message(
+    "webhook.short_secret", "webhook secret: at least 16 characters (or leave it out to have one made)"
+)
+NOT_BASE64 = Message("webhook.not_base64", "webhook secret: {prefix}… must be base64 after the prefix")
+
+
 def subscribe(
     conn: Connection,
     url: str,
@@ -78,19 +86,19 @@ def subscribe(
     """Add a subscription; it receives messages written from now on (`from_start`: the whole outbox)."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise WebhookError(f"webhook url {url!r}: an http:// or https:// address is needed")
+        raise WebhookError(BAD_URL(url=repr(url)))
     try:
         validate_filter(subject_filter)
     except SubjectError as exc:
-        raise WebhookError(str(exc)) from exc
+        raise WebhookError(*exc.args) from exc
     if secret is not None:
         if len(secret) < 16:
-            raise WebhookError("webhook secret: at least 16 characters (or leave it out to have one made)")
+            raise WebhookError(SHORT_SECRET())
         if secret.startswith(SECRET_PREFIX):
             try:
                 base64.b64decode(secret[len(SECRET_PREFIX) :], validate=True)
             except ValueError as exc:
-                raise WebhookError(f"webhook secret: {SECRET_PREFIX}… must be base64 after the prefix") from exc
+                raise WebhookError(NOT_BASE64(prefix=SECRET_PREFIX)) from exc
     start = 0 if from_start else outbox.head(conn)
     values = {"url": url, "subjects": subject_filter, "secret": secret or new_secret(), "position": start}
     new_id = conn.execute(

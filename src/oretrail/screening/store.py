@@ -146,13 +146,12 @@ def watchlist_index(conn: Connection, threshold: float = DEFAULT_THRESHOLD) -> W
     return _INDEX[key]
 
 
-NO_LIST = Message("screening.no_list", "no watch list is loaded: run `oretrail load watchlist FILE` first")
-NOTHING_TO_SCREEN = Message("screening.nothing_to_screen", "{name!r} has no letter or digit to screen")
+NO_WATCHLIST = Message("screening.no_watchlist", "no watch list is loaded: run `oretrail load watchlist FILE` first")
 NOTHING_TO_SCREEN_AT = Message("screening.nothing_to_screen_at", "{field}: {name!r} has no letter or digit to screen")
 
 
 class NoWatchlist(LookupError):
-    """Raised (with `NO_LIST`) when names are screened ad hoc before any watch list has been loaded."""
+    """Raised (with `NO_WATCHLIST`) when names are screened ad hoc before any watch list has been loaded."""
 
 
 def screen_names(conn: Connection, names: Iterable[str], threshold: float) -> tuple[str, list[Hit]]:
@@ -161,5 +160,5 @@ def screen_names(conn: Connection, names: Iterable[str], threshold: float) -> tu
     version = current_version(conn)
     index = watchlist_index(conn, threshold)
     if index is None or version is None:
-        raise NoWatchlist(NO_LIST())
+        raise NoWatchlist(NO_WATCHLIST())
     return version, index.screen_all(names)

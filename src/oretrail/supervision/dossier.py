@@ -49,6 +49,9 @@ class NotFound(LookupError):
     pass
 
 
+NO_ENTERPRISE = Message("dossier.no_enterprise", "no enterprise {party} in the registry")
+
+
 Rows = list[dict[str, Any]]
 Dated = list[dict[str, Any]]  # timeline entries: {date, kind, what}
 
@@ -152,7 +155,7 @@ def flag_part(conn: Connection, party: str, day: date, catalogue: Any, lang: str
 def dossier(conn: Connection, party: str, cfg: Config, catalogue: Any, lang: str = "en") -> dict[str, Any]:
     ent = conn.execute(select(enterprises).where(enterprises.c.party_id == party)).first()
     if ent is None:
-        raise NotFound(f"no enterprise {party} in the registry")
+        raise NotFound(NO_ENTERPRISE(party=party))
     day = today(conn)
     facs, events = facility_part(conn, party, cfg, day)  # events: the timeline
 

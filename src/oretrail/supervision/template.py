@@ -128,13 +128,12 @@ def template() -> Template:
 class Guidance:
     id: str
     topic: str
-    basis: str
-    text: dict[str, dict[str, str]]  # lang -> {title, body}
+    text: dict[str, dict[str, str]]  # lang -> {title, body, basis}
 
     def record(self, lang: str = "en") -> dict[str, str]:
         chosen = self.text["zh" if lang == "zh" else "en"]
         return {"id": self.id, "topic": self.topic, "title": chosen["title"], "body": chosen["body"],
-                "basis": self.basis}  # fmt: skip
+                "basis": chosen["basis"]}  # fmt: skip
 
 
 @cache
@@ -142,8 +141,8 @@ def guidance() -> tuple[Guidance, ...]:
     raw = tomllib.loads(files("oretrail.supervision").joinpath("guidance.toml").read_text(encoding="utf-8"))
     out = []
     for d in raw["document"]:
-        text = {lang: {"title": d[lang]["title"], "body": d[lang]["body"]} for lang in ("en", "zh")}
-        out.append(Guidance(d["id"], d["topic"], d["basis"], text))
+        text = {lang: {k: d[lang][k] for k in ("title", "body", "basis")} for lang in ("en", "zh")}
+        out.append(Guidance(d["id"], d["topic"], text))
     return tuple(out)
 
 

@@ -12,23 +12,24 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from sqlalchemy import Connection, Engine, case, select
 
 from oretrail.access.caller import Caller
-from oretrail.access.scope import alerts_visible, unconstrained
+from oretrail.access.scope import alerts_visible
 from oretrail.alerts.routing import DEPARTMENTS_ALL
 from oretrail.alerts.severity import LEVELS
 from oretrail.alerts.store import message_of
 from oretrail.alerts.workflow import ACTIONS, CLOSED, STATUSES, WorkflowError, note_text, record_action, state
-from oretrail.api.auth import note
 from oretrail.api.deps import engine, reader
+from oretrail.i18n.message import Message
 from oretrail.registry.provinces import MINERAL_PROVINCES, _cn_subdivisions
 from oretrail.rules.rule import Queue
 from oretrail.rules.runner import RULES
 from oretrail.storage.schema import alerts, lots
-from oretrail.web.errors import BadInput, Denied, NotFound
+from oretrail.web.errors import BadInput, out_of_sight
+from oretrail.web.forms import label, permitted, posted
 from oretrail.web.paging import paginate
 from oretrail.web.render import finish, language, may, page, redirect
 from oretrail.web.session import PATH, page_caller, same_site
@@ -37,6 +38,7 @@ router = APIRouter(prefix=PATH, include_in_schema=False)
 
 QUEUE_RULES = tuple(r.id for r in RULES if r.queue is Queue.ALERTS)
 OFFICER_ACTIONS = tuple(a for a in ACTIONS if a != "attach")  # a file is attached by its own form
+NO_ACTION = Message("web.refused.no_action", "action: {action:q} is not an action on an alert; one of {actions:list}")
 _SEVERITY = case({level: i for i, level in enumerate(LEVELS)}, value=alerts.c.severity, else_=-1)
 COLUMNS = {
     "raised": alerts.c.raised_at,
@@ -80,10 +82,7 @@ def queue(
     who: Annotated[Caller, Depends(page_caller)],
     conn: Annotated[Connection, Depends(reader)],
 ) -> Response:
-    audit = note(request)
-    audit.action, audit.kind, audit.object = "read", "alert", request.url.query
-    if not may(who, "read", "alert"):
-        raise Denied(f"{who.user} ({who.describe()}) may not read alerts")
+    permitted(request, who, "read", "alert", request.url.query)
     params = dict(request.query_params)
     rows, paging = paginate(conn, _queue(who, params), params, COLUMNS, ("raised", "desc"), tiebreak=alerts.c.id)
     lang = language(request)
@@ -101,9 +100,7 @@ def visible(conn: Connection, who: Caller, alert_id: str, action: str = "read") 
     row = conn.execute(select(alerts).where(alerts.c.id == alert_id, alerts_visible(who, action))).first()
     if row is not None:
         return row
-    if unconstrained(who, action, "alert"):
-        raise NotFound(f"no alert {alert_id}")
-    raise Denied(f"alert {alert_id} is not among the alerts {who.user} may {action} ({who.describe()})")
+    raise out_of_sight(who, action, "alert", alert_id)
 
 
 def _detail(request: Request, who: Caller, conn: Connection, alert_id: str, *, status: int = 200,
@@ -163,39 +160,31 @@ def alert_page(
     who: Annotated[Caller, Depends(page_caller)],
     conn: Annotated[Connection, Depends(reader)],
 ) -> Response:
-    audit = note(request)
-    audit.action, audit.kind, audit.object = "read", "alert", alert_id
-    if not may(who, "read", "alert"):
-        raise Denied(f"{who.user} ({who.describe()}) may not read alerts")
+    permitted(request, who, "read", "alert", alert_id)
     return _detail(request, who, conn, alert_id)
 
 
 @router.post("/alerts/{alert_id}/act", dependencies=[Depends(same_site)])
-def act(
+async def act(
     request: Request,
     alert_id: str,
     who: Annotated[Caller, Depends(page_caller)],
     eng: Annotated[Engine, Depends(engine)],
-    action: Annotated[str, Form()],
-    note_text_: Annotated[str, Form(alias="note")] = "",
-    department: Annotated[str, Form()] = "",
-    province: Annotated[str, Form()] = "",
 ) -> Response:
-    audit = note(request)
-    audit.action, audit.kind, audit.object = f"act.{action}", "alert", alert_id
-    if not may(who, "act", "alert"):
-        raise Denied(f"{who.user} ({who.describe()}) may not act on alerts")
+    form = await posted(request, who, "act", "alert", alert_id)
+    action = form.text("action")
+    form.audit.action = f"act.{action}"
     if action not in OFFICER_ACTIONS:
-        raise NotFound(f"no action {action!r}; one of {', '.join(OFFICER_ACTIONS)}")
+        raise BadInput(NO_ACTION(action=action, actions=list(OFFICER_ACTIONS)))
     try:
         with eng.begin() as conn:
             visible(conn, who, alert_id, "act")
             record_action(
-                conn, alert_id, action, who.user, department=department or None, province=province or None,
-                note=note_text_.strip() or None,
+                conn, alert_id, action, who.user, department=form.text("department") or None,
+                province=form.text("province") or None, note=form.text("note") or None,
             )  # fmt: skip
     except WorkflowError as exc:
-        audit.reason = str(exc)
+        form.audit.reason = str(exc)
         with eng.connect() as conn:
             return _detail(request, who, conn, alert_id, status=422, error=str(exc))
     return redirect(request, f"{PATH}/alerts/{alert_id}?done={action}")
@@ -212,19 +201,12 @@ async def attach(
     (once by SHA-256) and the same workflow entry; the file's name is the entry's note."""
     from oretrail.alerts.attachments import MAX_ATTACHMENT_BYTES, AttachmentError, store_attachment
 
-    audit = note(request)
-    audit.action, audit.kind, audit.object = "act.attach", "alert", alert_id
-    if not may(who, "act", "alert"):
-        raise Denied(f"{who.user} ({who.describe()}) may not act on alerts")
-    if int(request.headers.get("content-length") or 0) > MAX_ATTACHMENT_BYTES + 65536:
-        raise BadInput(f"an attachment holds at most {MAX_ATTACHMENT_BYTES // 2**20} MiB")
-    form = await request.form()
-    upload = form.get("file")
-    if upload is None or isinstance(upload, str):
-        raise BadInput("choose a file to attach (form field file)")
+    form = await posted(request, who, "act", "alert", alert_id, max_bytes=MAX_ATTACHMENT_BYTES)
+    form.audit.action = "act.attach"
+    upload = form.file("file", label("web.alert.file"))
     body = await upload.read()
     name = (upload.filename or "attachment")[:200]
-    words = str(form.get("note") or "").strip()
+    words = form.text("note")
     try:
         with eng.begin() as conn:
             visible(conn, who, alert_id, "act")
@@ -232,7 +214,7 @@ async def attach(
             record_action(conn, alert_id, "attach", who.user, note=f"{name} · {words}" if words else name,
                           attachment=digest)  # fmt: skip
     except (AttachmentError, WorkflowError) as exc:
-        audit.reason = str(exc)
+        form.audit.reason = str(exc)
         with eng.connect() as conn:
             return _detail(request, who, conn, alert_id, status=422, error=str(exc))
     return redirect(request, f"{PATH}/alerts/{alert_id}?done=attach#files")
@@ -250,16 +232,11 @@ def download(
     from oretrail.alerts.attachments import read_attachment
     from oretrail.storage.schema import alert_actions
 
-    audit = note(request)
-    audit.action, audit.kind, audit.object = "read", "alert", sha256
-    if not may(who, "read", "alert"):
-        raise Denied(f"{who.user} ({who.describe()}) may not read alerts")
+    permitted(request, who, "read", "alert", sha256)
     holders = select(alert_actions.c.alert_id).where(alert_actions.c.attachment == sha256)
     seen = conn.execute(select(alerts.c.id).where(alerts.c.id.in_(holders), alerts_visible(who)).limit(1)).first()
     found = read_attachment(conn, sha256) if seen is not None else None
     if found is None:
-        if unconstrained(who, "read", "alert"):
-            raise NotFound(f"no attachment {sha256}")
-        raise Denied(f"attachment {sha256} is not on an alert {who.user} may read ({who.describe()})")
+        raise out_of_sight(who, "read", "alert", sha256, thing="attachment")
     headers = {"Content-Disposition": f'attachment; filename="{sha256[:16]}"'}
     return finish(request, Response(found[0], media_type=found[1], headers=headers))

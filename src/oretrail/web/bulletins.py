@@ -15,31 +15,32 @@ from fastapi.responses import Response
 from sqlalchemy import Connection, Engine, select
 
 from oretrail.access.caller import Caller
-from oretrail.access.scope import bulletins_visible, unconstrained
+from oretrail.access.scope import bulletins_visible
 from oretrail.alerts.routing import DEPARTMENTS_ALL
 from oretrail.alerts.severity import LEVELS
-from oretrail.api.auth import note
 from oretrail.api.bulletins import unit_of
 from oretrail.api.deps import engine, reader
+from oretrail.i18n.message import Message, Said
 from oretrail.storage.schema import bulletins
 from oretrail.web.alerts import provinces
-from oretrail.web.errors import Denied, NotFound
+from oretrail.web.errors import NotFound, out_of_sight
+from oretrail.web.forms import permitted, posted
 from oretrail.web.render import language, may, page, redirect
 from oretrail.web.session import PATH, page_caller, same_site
 
 router = APIRouter(prefix=PATH, include_in_schema=False)
+NOT_RECIPIENT = Message(
+    "web.refused.not_recipient", "bulletin {bulletin} was not sent to {department:term} in {province:province}"
+)
 
 
 def _visible(conn: Connection, who: Caller, bulletin_id: str, action: str = "read") -> None:
     q = select(bulletins.c.id).where(bulletins.c.id == bulletin_id, bulletins_visible(who, action))
-    if conn.execute(q).first() is not None:
-        return
-    if unconstrained(who, action, "bulletin"):
-        raise NotFound(f"no bulletin {bulletin_id}")
-    raise Denied(f"bulletin {bulletin_id} is not among those {who.user} may {action} ({who.describe()})")
+    if conn.execute(q).first() is None:
+        raise out_of_sight(who, action, "bulletin", bulletin_id)
 
 
-def _list(request: Request, who: Caller, conn: Connection, *, status: int = 200, error: str | None = None,
+def _list(request: Request, who: Caller, conn: Connection, *, status: int = 200, error: Said | None = None,
           form: dict[str, Any] | None = None) -> Response:  # fmt: skip
     from oretrail.bulletins.store import listing
 
@@ -60,10 +61,7 @@ def bulletin_list(
     who: Annotated[Caller, Depends(page_caller)],
     conn: Annotated[Connection, Depends(reader)],
 ) -> Response:
-    audit = note(request)
-    audit.action, audit.kind = "read", "bulletin"
-    if not may(who, "read", "bulletin"):
-        raise Denied(f"{who.user} ({who.describe()}) may not read bulletins")
+    permitted(request, who, "read", "bulletin")
     return _list(request, who, conn)
 
 
@@ -77,12 +75,8 @@ async def issue_bulletin(
     from oretrail.bulletins.store import issue
     from oretrail.errors import IntakeError
 
-    audit = note(request)
-    audit.action, audit.kind = "issue", "bulletin"
-    if not may(who, "issue", "bulletin"):
-        raise Denied(f"{who.user} ({who.describe()}) may not issue bulletins")
-    form = await request.form()
-    fields = {k: str(v) for k, v in form.items() if isinstance(v, str)}
+    form = await posted(request, who, "issue", "bulletin")
+    fields = {k: str(v) for k, v in form.form.items() if isinstance(v, str)}
 
     def texts(name: str) -> dict[str, str] | str:
         pair = {lang: fields.get(f"{name}_{lang}", "").strip() for lang in ("zh", "en")}
@@ -94,8 +88,8 @@ async def issue_bulletin(
         "title": texts("title"),
         "body": texts("body"),
         "valid_until": fields.get("valid_until", ""),
-        "departments": form.getlist("departments"),
-        "provinces": form.getlist("provinces") or ["CN"],
+        "departments": form.texts("departments"),
+        "provinces": form.texts("provinces") or ["CN"],
         "names": [{"name": n.split("|")[0].strip(), "country": (n.split("|")[1].strip() or None) if "|" in n else None}
                   for n in names],
         "hs_codes": [c.strip() for c in fields.get("hs_codes", "").replace(",", " ").split() if c.strip()],
@@ -105,14 +99,14 @@ async def issue_bulletin(
     try:
         parsed = parse_bulletin(body, date.today())
     except IntakeError as exc:
-        audit.reason = str(exc)
+        form.audit.reason = str(exc)
         with eng.connect() as conn:
-            return _list(request, who, conn, status=422, error=str(exc), form={**fields, "_lists": {
-                "departments": form.getlist("departments"), "provinces": form.getlist("provinces")}})  # fmt: skip
+            return _list(request, who, conn, status=422, error=exc.words(), form={**fields, "_lists": {
+                "departments": form.texts("departments"), "provinces": form.texts("provinces")}})  # fmt: skip
     with eng.begin() as conn:
         done = issue(conn, parsed, issuer=who.user, department=department, province=province,
                      settings=request.app.state.settings)  # fmt: skip
-    audit.object = done.id
+    form.audit.object = done.id
     return redirect(request, f"{PATH}/bulletins/{done.id}?issued=1")
 
 
@@ -125,10 +119,7 @@ def bulletin_page(
 ) -> Response:
     from oretrail.bulletins.store import read
 
-    audit = note(request)
-    audit.action, audit.kind, audit.object = "read", "bulletin", bulletin_id
-    if not may(who, "read", "bulletin"):
-        raise Denied(f"{who.user} ({who.describe()}) may not read bulletins")
+    permitted(request, who, "read", "bulletin", bulletin_id)
     _visible(conn, who, bulletin_id)
     record = read(conn, bulletin_id, language(request))
     unit = unit_of(who)
@@ -140,7 +131,7 @@ def bulletin_page(
 
 
 @router.post("/bulletins/{bulletin_id}/acknowledge", dependencies=[Depends(same_site)])
-def acknowledge(
+async def acknowledge(
     request: Request,
     bulletin_id: str,
     who: Annotated[Caller, Depends(page_caller)],
@@ -149,15 +140,13 @@ def acknowledge(
     from oretrail.bulletins.store import BulletinError
     from oretrail.bulletins.store import acknowledge as ack
 
-    audit = note(request)
-    audit.action, audit.kind, audit.object = "act.acknowledge", "bulletin", bulletin_id
-    if not may(who, "act", "bulletin"):
-        raise Denied(f"{who.user} ({who.describe()}) may not acknowledge bulletins")
+    form = await posted(request, who, "act", "bulletin", bulletin_id)
+    form.audit.action = "act.acknowledge"
     department, province = unit_of(who)
     try:
         with eng.begin() as conn:
             _visible(conn, who, bulletin_id, "act")
             ack(conn, bulletin_id, department, province, who.user)
-    except BulletinError as exc:
-        raise NotFound(str(exc)) from None
+    except BulletinError:
+        raise NotFound(NOT_RECIPIENT(bulletin=bulletin_id, department=department, province=province)) from None
     return redirect(request, f"{PATH}/bulletins/{bulletin_id}?acked=1")

@@ -22,13 +22,12 @@ from oretrail.access.scope import (
     enterprises_visible,
     events_visible,
     facilities_visible,
-    unconstrained,
 )
 from oretrail.alerts.store import message_of
-from oretrail.api.auth import note
 from oretrail.api.deps import reader
 from oretrail.storage.schema import alerts, declarations, enterprises, event_lots, events, facilities, lots
-from oretrail.web.errors import Denied, NotFound
+from oretrail.web.errors import out_of_sight
+from oretrail.web.forms import permitted
 from oretrail.web.licences import licence_query
 from oretrail.web.paging import paginate
 from oretrail.web.render import language, may, page
@@ -49,10 +48,7 @@ def enterprise_list(
     who: Annotated[Caller, Depends(page_caller)],
     conn: Annotated[Connection, Depends(reader)],
 ) -> Response:
-    audit = note(request)
-    audit.action, audit.kind, audit.object = "read", "registry", request.url.query
-    if not may(who, "read", "registry"):
-        raise Denied(f"{who.user} ({who.describe()}) may not read the registry")
+    permitted(request, who, "read", "registry", request.url.query)
     params = dict(request.query_params)
     q = select(enterprises).where(enterprises_visible(who))
     if params.get("q"):
@@ -100,15 +96,10 @@ def dossier(
     who: Annotated[Caller, Depends(page_caller)],
     conn: Annotated[Connection, Depends(reader)],
 ) -> Response:
-    audit = note(request)
-    audit.action, audit.kind, audit.object = "read", "registry", party
-    if not may(who, "read", "registry"):
-        raise Denied(f"{who.user} ({who.describe()}) may not read the registry")
+    permitted(request, who, "read", "registry", party)
     row = conn.execute(select(enterprises).where(enterprises.c.party_id == party, enterprises_visible(who))).first()
     if row is None:
-        if unconstrained(who, "read", "registry"):
-            raise NotFound(f"no enterprise {party} in the registry")
-        raise Denied(f"enterprise {party} is not among those {who.user} may read ({who.describe()})")
+        raise out_of_sight(who, "read", "registry", party, thing="enterprise")
     lang = language(request)
     plants = conn.execute(
         select(facilities)

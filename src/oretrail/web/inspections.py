@@ -24,6 +24,7 @@ from oretrail.access.scope import alerts_visible, events_visible, facilities_vis
 from oretrail.api.auth import Problem, note
 from oretrail.api.deps import engine, reader
 from oretrail.clock import utcnow
+from oretrail.i18n.message import Message, Said
 from oretrail.storage.schema import (
     action_closures,
     alerts,
@@ -33,15 +34,21 @@ from oretrail.storage.schema import (
     facilities,
     inspection_plans,
 )
-from oretrail.supervision.records import BASES, RESULTS, SET_STATUSES
+from oretrail.supervision.records import BASES, MAX_ATTENDEES, RESULTS, SET_STATUSES
+from oretrail.supervision.template import guidance
 from oretrail.web.alerts import provinces
-from oretrail.web.errors import BadInput, Denied
+from oretrail.web.errors import BadInput, Denied, out_of_sight
+from oretrail.web.forms import REQUIRED, label, parse_day, parse_month, parse_whole, permitted, posted
 from oretrail.web.paging import paginate
 from oretrail.web.render import language, may, page, redirect
 from oretrail.web.session import PATH, page_caller, same_site
-from oretrail.web.supervision import checklist, item_name, parse_day, send
+from oretrail.web.supervision import checklist, item_name, send
 
 router = APIRouter(prefix=PATH, include_in_schema=False)
+OFFICERS_ONLY = Message("web.refused.officers_only", "{user} ({scope}): inspections are an officers' page; an "
+                        "enterprise reads its own inspections and trainings in the portal")  # fmt: skip
+NOT_A_PROVINCE = Message("web.invalid.province", "{field}: {value:q} is not a province of China")
+NO_ATTENDANCE = Message("web.invalid.attendance", "{field}: give the number of attendees of at least one enterprise")
 SHOWN = 50
 ACTION_SLOTS = 3  # corrective actions an inspection form offers
 ACTION_COLUMNS = {"due": corrective_actions.c.due_on, "opened": corrective_actions.c.opened_on,
@@ -66,10 +73,9 @@ def inspections(
     who: Annotated[Caller, Depends(page_caller)],
     conn: Annotated[Connection, Depends(reader)],
 ) -> Response:
-    audit = note(request)
-    audit.action, audit.kind, audit.object = "read", "registry", request.url.query
-    if who.role == "enterprise" or not may(who, "read", "registry"):
-        raise Denied(f"{who.user} ({who.describe()}) may not plan inspections")
+    permitted(request, who, "read", "registry", request.url.query)
+    if who.role == "enterprise":
+        raise Denied(OFFICERS_ONLY(user=who.user, scope=who.scope()))
     params = dict(request.query_params)
     province = who.province or params.get("province") or "CN-JX"
     first = _month(params.get("month"))
@@ -119,6 +125,8 @@ def inspections(
         ctx["may_record"] = ctx["may_plan"]  # the same permission: capture supervision in this province
         if ctx["may_record"]:
             ctx["form"] = _form_choices(conn, who, province, params, lang)
+            ctx["guidance"] = [(g.id, g.record(lang)["title"]) for g in guidance()]
+            ctx["max_attendees"] = MAX_ATTENDEES
         ctx["item_name"] = lambda item: item_name(item, lang)
     return page(
         request, who, "inspections.html", title="web.nav.inspections", active="inspections",
@@ -238,29 +246,22 @@ async def make_plan(
     from oretrail.registry.provinces import is_cn_province
     from oretrail.supervision.plan import plan_inspections
 
-    form = await request.form()
-    audit = note(request)
-    audit.action, audit.kind = "capture", "supervision"
-    if not may(who, "capture", "supervision"):
-        raise Denied(f"{who.user} ({who.describe()}) may not make inspection plans")
-    province, month = str(form.get("province") or ""), str(form.get("month") or "")
+    form = await posted(request, who, "capture", "supervision")
+    province = form.text("province")
+    month = parse_month(form.text("month"), label("web.inspections.month"))
     if not is_cn_province(province):
-        raise BadInput(f"province: {province!r} is not an ISO 3166-2 province of China")
-    try:
-        datetime.strptime(month, "%Y-%m")
-        capacity, seed = int(str(form.get("capacity") or "")), int(str(form.get("seed") or "0"))
-    except ValueError:
-        raise BadInput("month YYYY-MM, capacity and seed whole numbers") from None
-    if not 1 <= capacity <= 10_000:
-        raise BadInput(f"capacity: 1 to 10,000 inspections (got {capacity})")
+        raise BadInput(NOT_A_PROVINCE(field=label("web.alerts.province"), value=province))
+    capacity = parse_whole(form.text("capacity"), label("web.plan.capacity"), 1, 10_000)
+    seed = parse_whole(form.text("seed") or "0", label("web.plan.seed"), -(2**31), 2**31 - 1)
     try:
         _own_province(request, who, province)
     except Problem as exc:
-        raise Denied(str(exc.detail)) from None
+        assert isinstance(exc.said, Said)  # the API's PLANS_IN, naming the provinces the officer plans in
+        raise Denied(exc.said) from None
     s = request.app.state.settings
     with eng.begin() as conn:
         plan = plan_inspections(conn, s.config, s.catalogue, province, month, capacity, seed)
-    audit.object = plan["id"]
+    form.audit.object = plan["id"]
     return redirect(request, _back(province, month, "planned", "plan"))
 
 
@@ -271,38 +272,32 @@ async def record_inspection(
     eng: Annotated[Engine, Depends(engine)],
 ) -> Response:
     """An inspection record of the supervision feed, built from the form and sent through its capture."""
-    form = await request.form()
-    audit = note(request)
-    audit.action, audit.kind = "capture", "supervision"
-    if not may(who, "capture", "supervision"):
-        raise Denied(f"{who.user} ({who.describe()}) may not record inspections")
-    province, month = str(form.get("province") or ""), str(form.get("month") or "")
-    day = parse_day(str(form.get("date") or ""), "date")
+    form = await posted(request, who, "capture", "supervision")
+    province, month = form.text("province"), form.text("month")
+    day = parse_day(form.text("date"), label("web.inspect.date"))
     items = []
-    for item in checklist("en"):
-        result = str(form.get(f"result.{item[0]}") or "")
-        if result:
-            items.append({"item": item[0], "result": result, "note": str(form.get(f"note.{item[0]}") or "").strip()})
+    for item, _ in checklist("en"):
+        if form.text(f"result.{item}"):
+            items.append({"item": item, "result": form.text(f"result.{item}"), "note": form.text(f"note.{item}")})
     ident = f"INSP-{province}-{day:%Y%m%d}-{secrets.token_hex(3)}"
     actions = []
     for n in range(ACTION_SLOTS):
-        text = str(form.get(f"action.{n}.text") or "").strip()
-        if not text:
+        if not form.text(f"action.{n}.text"):
             continue
-        action: dict[str, Any] = {"id": f"{ident}-A{n + 1}", "item": str(form.get(f"action.{n}.item") or ""),
-                                  "text": text}  # fmt: skip
-        if form.get(f"action.{n}.due"):
-            action["due"] = str(form.get(f"action.{n}.due"))
+        action: dict[str, Any] = {"id": f"{ident}-A{n + 1}", "item": form.text(f"action.{n}.item"),
+                                  "text": form.text(f"action.{n}.text")}  # fmt: skip
+        if form.text(f"action.{n}.due"):
+            action["due"] = form.text(f"action.{n}.due")
         actions.append(action)
     record: dict[str, Any] = {
-        "kind": "inspection", "id": ident, "enterprise": str(form.get("enterprise") or ""), "province": province,
-        "inspector": who.user, "date": day.isoformat(), "basis": str(form.get("basis") or ""), "items": items,
+        "kind": "inspection", "id": ident, "enterprise": form.text("enterprise"), "province": province,
+        "inspector": who.user, "date": day.isoformat(), "basis": form.text("basis"), "items": items,
         "actions": actions,
     }  # fmt: skip
     for key in ("facility", "plan", "facility_status"):
-        if form.get(key):
-            record[key] = str(form.get(key))
-    audit.object = ident
+        if form.text(key):
+            record[key] = form.text(key)
+    form.audit.object = ident
     send(eng, who, "supervision", [record], f"web-inspection-{ident}", request.app.state.settings)
     return redirect(request, _back(province, month, "recorded", "actions"))
 
@@ -315,9 +310,7 @@ async def close_action(
     eng: Annotated[Engine, Depends(engine)],
 ) -> Response:
     """A closure record of the supervision feed: the permission follows the enterprise of the action."""
-    form = await request.form()
-    audit = note(request)
-    audit.action, audit.kind, audit.object = "capture", "supervision", action_id
+    form = await posted(request, who, "capture", "supervision", action_id)
     with eng.connect() as conn:
         known = conn.execute(
             select(corrective_actions.c.id).where(
@@ -325,9 +318,42 @@ async def close_action(
             )
         ).first()
     if known is None:
-        raise Denied(f"corrective action {action_id} is not among those {who.user} may read ({who.describe()})")
-    day = parse_day(str(form.get("date") or ""), "date")
-    evidence = [e.strip() for e in str(form.get("evidence") or "").splitlines() if e.strip()]
+        raise out_of_sight(who, "capture", "supervision", action_id, thing="action")
+    day = parse_day(form.text("date"), label("web.action.closed"))
+    evidence = [e.strip() for e in form.text("evidence").splitlines() if e.strip()]
     record = {"kind": "closure", "action": action_id, "date": day.isoformat(), "by": who.user, "evidence": evidence}
     send(eng, who, "supervision", [record], f"web-closure-{action_id}", request.app.state.settings)
-    return redirect(request, _back(str(form.get("province") or ""), str(form.get("month") or ""), "closed", "actions"))
+    return redirect(request, _back(form.text("province"), form.text("month"), "closed", "actions"))
+
+
+@router.post("/inspections/training", dependencies=[Depends(same_site)])
+async def record_training(
+    request: Request,
+    who: Annotated[Caller, Depends(page_caller)],
+    eng: Annotated[Engine, Depends(engine)],
+) -> Response:
+    """A training record of the supervision feed: the session (date, topic, title in either or both
+    languages, guidance handed out) and how many people of each enterprise attended. The capture decides
+    whether this officer may record for the province, as for a file sent to `POST /capture/supervision`."""
+    form = await posted(request, who, "capture", "supervision")
+    province, month = form.text("province"), form.text("month")
+    day = parse_day(form.text("date"), label("web.training.date"))
+    topic = form.required("topic", label("web.training.topic"), 32)
+    title = {lang: form.text(f"title_{lang}") for lang in ("zh", "en") if form.text(f"title_{lang}")}
+    if not title:
+        raise BadInput(REQUIRED(field=label("web.training.title")))
+    docs = form.texts("guidance")
+    attendance = []
+    for key in form.form:
+        if key.startswith("attend.") and form.text(key) not in ("", "0"):
+            party = key.removeprefix("attend.")
+            n = parse_whole(form.text(key), label("web.training.attendees_of", enterprise=party), 1, MAX_ATTENDEES)
+            attendance.append({"enterprise": party, "attendees": n})
+    if not attendance:
+        raise BadInput(NO_ATTENDANCE(field=label("web.training.attendance")))
+    ident = f"TRN-{province}-{day:%Y%m%d}-{secrets.token_hex(3)}"
+    record = {"kind": "training", "id": ident, "date": day.isoformat(), "province": province, "topic": topic,
+              "title": title, "guidance": docs, "attendance": attendance}  # fmt: skip
+    form.audit.object = ident
+    send(eng, who, "supervision", [record], f"web-training-{ident}", request.app.state.settings)
+    return redirect(request, _back(province, month, "trained", "training"))

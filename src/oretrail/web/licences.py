@@ -12,13 +12,12 @@ from sqlalchemy import Connection, Float, and_, cast, func, select
 
 from oretrail.access.caller import Caller
 from oretrail.access.scope import licences_visible
-from oretrail.api.auth import note
 from oretrail.api.deps import reader
 from oretrail.clock import utcnow
 from oretrail.storage.schema import declarations, enterprises, licences
-from oretrail.web.errors import Denied
+from oretrail.web.forms import permitted
 from oretrail.web.paging import paginate
-from oretrail.web.render import may, page
+from oretrail.web.render import page
 from oretrail.web.session import PATH, page_caller
 
 router = APIRouter(prefix=PATH, include_in_schema=False)
@@ -96,10 +95,7 @@ def licence_list(
     who: Annotated[Caller, Depends(page_caller)],
     conn: Annotated[Connection, Depends(reader)],
 ) -> Response:
-    audit = note(request)
-    audit.action, audit.kind, audit.object = "read", "licence", request.url.query
-    if not may(who, "read", "licence"):
-        raise Denied(f"{who.user} ({who.describe()}) may not read licences")
+    permitted(request, who, "read", "licence", request.url.query)
     params = dict(request.query_params)
     view = params.get("view", "all") if params.get("view") in VIEWS else "all"
     as_of = _day(params.get("as_of"))

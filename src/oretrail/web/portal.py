@@ -15,31 +15,36 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from sqlalchemy import Connection, Engine, func, insert, select
+from starlette.datastructures import FormData
 
 from oretrail.access.caller import Caller
 from oretrail.access.capture import FEED_KINDS, CaptureDenied, check_capture
 from oretrail.access.scope import unconstrained
-from oretrail.api.auth import note
 from oretrail.api.deps import engine, reader
 from oretrail.clock import utcnow
 from oretrail.errors import MAX_DOCUMENT_BYTES, IntakeError
 from oretrail.feeds import BY_NAME, FEEDS
+from oretrail.i18n.message import Message, Said, said_of
 from oretrail.rules.monthly_flows import FLOWS
 from oretrail.storage.schema import enterprises, facilities, web_uploads
 from oretrail.supervision.dossier import review_part, training_part
-from oretrail.web.errors import BadInput, Denied, NotFound
+from oretrail.web.errors import BadInput, Denied, out_of_sight
+from oretrail.web.forms import NOT_A_CHOICE, TOO_LARGE, label, parse_month, parse_whole, permitted, posted
 from oretrail.web.render import language, may, page, redirect
 from oretrail.web.session import PATH, page_caller, same_site
 from oretrail.web.supervision import sees, send
 
 router = APIRouter(prefix=PATH, include_in_schema=False)
+MAX_ROWS = 200  # material lines of one monthly report form
+NOT_YOURS = Message("web.refused.not_yours", "{party} is not among the enterprises of {user}")
+NOT_KG = Message("web.invalid.kg", "{field}: {value:q} is not a number of kilograms")
 OUTCOMES_SHOWN = 500  # events listed on an upload's page; the counts cover them all
 
 
@@ -53,13 +58,7 @@ def previous_month(today: date) -> str:
 
 
 def _period(month: str | None) -> str:
-    if not month:
-        return previous_month(utcnow().date())
-    try:
-        datetime.strptime(month, "%Y-%m")
-    except ValueError:
-        raise BadInput(f"month {month!r} is not YYYY-MM") from None
-    return month
+    return parse_month(month, label("web.inspections.month")) if month else previous_month(utcnow().date())
 
 
 def _supervision(conn: Connection, who: Caller, party: str, month: str, lang: str, settings: Any) -> dict[str, Any]:
@@ -93,6 +92,12 @@ def _supervision(conn: Connection, who: Caller, party: str, month: str, lang: st
     return out
 
 
+def _said_json(exc: CaptureDenied) -> dict[str, Any]:
+    said = said_of(exc)
+    assert isinstance(said, Said)  # access.capture's DENIED, naming the document and record
+    return said.to_json()
+
+
 def _uploads(conn: Connection, who: Caller) -> list[Any]:
     q = select(web_uploads.c.id, web_uploads.c.feed, web_uploads.c.document, web_uploads.c.at, web_uploads.c.outcome)
     if not unconstrained(who, "read", "event"):
@@ -106,11 +111,10 @@ def portal(
     who: Annotated[Caller, Depends(page_caller)],
     conn: Annotated[Connection, Depends(reader)],
 ) -> Response:
-    audit = note(request)
-    audit.action, audit.kind = "read", "event"
     feeds = feeds_for(who)
-    if not feeds:
-        raise Denied(f"{who.user} ({who.describe()}) may not capture any feed")
+    # the page answers a role that may send some feed; what this request does is read it
+    audit = permitted(request, who, "capture", FEED_KINDS[feeds[0]] if feeds else "event")
+    audit.action = "read"
     own = conn.execute(select(enterprises).where(enterprises.c.party_id.in_(who.parties))).all()
     counts = {
         "facilities": conn.execute(select(func.count()).where(facilities.c.owner.in_(who.parties))).scalar_one(),
@@ -118,7 +122,7 @@ def portal(
     month = _period(request.query_params.get("month"))
     party = request.query_params.get("party") or (who.parties[0] if who.parties else "")
     if party and party not in who.parties:
-        raise Denied(f"{party} is not among {who.user}'s enterprises")
+        raise Denied(NOT_YOURS(party=party, user=who.user))
     extra = _supervision(conn, who, party, month, language(request), request.app.state.settings) if party else {}
     return page(request, who, "portal.html", title="web.nav.portal", active="portal", feeds=feeds, own=own,
                 counts=counts, uploads=_uploads(conn, who), month=month, max_mib=MAX_DOCUMENT_BYTES // 2**20,
@@ -132,23 +136,22 @@ async def file_report(
     eng: Annotated[Engine, Depends(engine)],
 ) -> Response:
     """A record of the reports feed from the form, sent through its capture (`POST /capture/reports`)."""
-    form = await request.form()
-    audit = note(request)
-    audit.action, audit.kind = "capture", "report"
-    party, month = str(form.get("enterprise") or ""), _period(str(form.get("period") or ""))
-    audit.object = f"{party}:{month}"
+    form = await posted(request, who, "capture", "report")
+    party, month = form.text("enterprise"), _period(form.text("period"))
+    form.audit.object = f"{party}:{month}"
     lines = []
-    for n in range(int(str(form.get("rows") or "0")) if str(form.get("rows") or "0").isdigit() else 0):
-        material = str(form.get(f"line.{n}.material") or "")
+    for n in range(parse_whole(form.text("rows") or "0", label("web.report.rows"), 0, MAX_ROWS)):
+        material = form.text(f"line.{n}.material")
         if not material:
             continue
         line: dict[str, Any] = {"material": material}
         for flow in FLOWS:
-            text = str(form.get(f"line.{n}.{flow}_kg") or "0").strip() or "0"
+            text = form.text(f"line.{n}.{flow}_kg") or "0"
             try:
                 line[f"{flow}_kg"] = float(text)
             except ValueError:
-                raise BadInput(f"line {n + 1}, {flow}_kg: {text!r} is not a number of kilograms") from None
+                field = label("web.report.line", n=n + 1, field=label(f"web.report.flow.{flow}"))
+                raise BadInput(NOT_KG(field=field, value=text)) from None
         lines.append(line)
     send(eng, who, "reports", [{"enterprise": party, "period": month, "lines": lines}], f"web-report-{party}-{month}",
          request.app.state.settings)  # fmt: skip
@@ -161,26 +164,20 @@ async def upload(
     who: Annotated[Caller, Depends(page_caller)],
     eng: Annotated[Engine, Depends(engine)],
 ) -> Response:
-    audit = note(request)
-    audit.action = "capture"
-    size = int(request.headers.get("content-length") or 0)
-    if size > MAX_DOCUMENT_BYTES + 65536:
-        raise BadInput(f"document over the {MAX_DOCUMENT_BYTES // 2**20} MiB limit; split it")
-    form = await request.form()
-    feed_name = str(form.get("feed") or "events")
-    document = form.get("document")
-    if feed_name not in BY_NAME:
-        raise BadInput(f"no feed {feed_name!r}; one of {', '.join(BY_NAME)}")
-    audit.kind = FEED_KINDS[feed_name]
-    if not may(who, "capture", FEED_KINDS[feed_name]):
-        raise Denied(f"{who.user} ({who.describe()}) may not capture {FEED_KINDS[feed_name]} records")
-    if document is None or isinstance(document, str):
-        raise BadInput("choose a file to upload (form field document)")
+    def kind(fields: FormData) -> str:
+        feed = str(fields.get("feed") or "events")
+        if feed not in BY_NAME:
+            raise BadInput(NOT_A_CHOICE(field=label("web.portal.feed"), value=feed, choices=list(BY_NAME)))
+        return FEED_KINDS[feed]
+
+    form = await posted(request, who, "capture", kind, max_bytes=MAX_DOCUMENT_BYTES)
+    feed_name = form.text("feed") or "events"
+    document = form.file("document", label("web.portal.document"))
     data = await document.read()
     if len(data) > MAX_DOCUMENT_BYTES:
-        raise BadInput(f"document over the {MAX_DOCUMENT_BYTES // 2**20} MiB limit; split it")
+        raise BadInput(TOO_LARGE(mib=MAX_DOCUMENT_BYTES // 2**20))
     name = (document.filename or f"upload-{feed_name}")[:512]
-    audit.object = name
+    form.audit.object = name
     feed = BY_NAME[feed_name]
     report: dict[str, Any]
     try:
@@ -193,11 +190,12 @@ async def upload(
     except IntakeError as exc:
         outcome = "refused"
         report = {"refusal": {"document": exc.document, "index": exc.index, "field": exc.field, "reason": exc.reason,
-                              "message": str(exc)}}  # fmt: skip
+                              "message": str(exc), "said": exc.words().to_json(), "code": exc.code}}  # fmt: skip
     except CaptureDenied as exc:
         outcome = "denied"
-        report = {"refusal": {"document": exc.document, "record": exc.record, "message": str(exc)}}
-    audit.reason = "" if outcome == "stored" else report["refusal"]["message"]
+        report = {"refusal": {"document": exc.document, "record": exc.record, "message": str(exc),
+                              "said": _said_json(exc), "code": "capture.denied"}}  # fmt: skip
+    form.audit.reason = "" if outcome == "stored" else report["refusal"]["message"]
     upload_id = secrets.token_hex(8)
     with eng.begin() as conn:
         conn.execute(
@@ -217,18 +215,18 @@ def upload_report(
     who: Annotated[Caller, Depends(page_caller)],
     conn: Annotated[Connection, Depends(reader)],
 ) -> Response:
-    audit = note(request)
-    audit.action, audit.kind, audit.object = "read", "event", upload_id
+    permitted(request, who, "read", "event", upload_id)
     row = conn.execute(select(web_uploads).where(web_uploads.c.id == upload_id)).first()
     if row is None or (row.user != who.user and not unconstrained(who, "read", "event")):
-        if row is None and unconstrained(who, "read", "event"):
-            raise NotFound(f"no upload {upload_id}")
-        raise Denied(f"upload {upload_id} is not among {who.user}'s uploads")
+        raise out_of_sight(who, "read", "event", upload_id, thing="upload")
     report = orjson.loads(row.report)
     outcomes = report.get("outcomes", [])
     tally: dict[str, int] = {}
     for o in outcomes:
         tally[str(o.get("outcome"))] = tally.get(str(o.get("outcome")), 0) + 1
     more = max(0, len(outcomes) - OUTCOMES_SHOWN)
+    refusal = report.get("refusal") or {}
+    # a report kept before refusals were stored as messages reads in English
+    said = Said.from_json(refusal["said"]) if "said" in refusal else None
     return page(request, who, "upload.html", title="web.upload.title", active="portal", row=row, report=report,
-                outcomes=outcomes[:OUTCOMES_SHOWN], tally=tally, more=more)  # fmt: skip
+                outcomes=outcomes[:OUTCOMES_SHOWN], tally=tally, more=more, said=said)  # fmt: skip

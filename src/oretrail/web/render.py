@@ -25,7 +25,7 @@ from oretrail.access.caller import Caller
 from oretrail.access.permissions import denial
 from oretrail.api.deps import lang as accepted_lang
 from oretrail.i18n.catalogue import PO_LOCALE, _translations
-from oretrail.i18n.message import MESSAGES
+from oretrail.i18n.message import MESSAGES, Said
 from oretrail.i18n.words import SPECS, normal_lang
 from oretrail.web import paging
 from oretrail.web.session import LANG_COOKIE, PATH, _pending
@@ -99,6 +99,24 @@ class Words:
             if found is None or found[0] != message.en:
                 self.missing.add(key)
         return message.render(self.lang, **params)
+
+    def said(self, said: Said) -> str:
+        """A message with its parameters (a refusal, a stored record's words), checked like a page's own."""
+        self._check(said)
+        return said.render(self.lang)
+
+    def _check(self, value: Any) -> None:
+        if isinstance(value, list | tuple):
+            for v in value:
+                self._check(v)
+        if not isinstance(value, Said):
+            return
+        message = MESSAGES.get(value.key)
+        found = _translations(PO_LOCALE).get(value.key)
+        if message is None or (self.lang != "en" and (found is None or found[0] != message.en)):
+            self.missing.add(value.key)
+        for v in value.params.values():
+            self._check(v)
 
 
 def _filters(lang: str) -> dict[str, Any]:

@@ -6,14 +6,16 @@ from __future__ import annotations
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
+from oretrail.i18n.message import MESSAGES
 from oretrail.web import account, alerts, bulletins, dossier, inspections, licences, overview, portal, trace
 from oretrail.web.errors import PageError
 from oretrail.web.render import finish, page
-from oretrail.web.session import PATH, CrossSite, SignInNeeded, current, signin_url
+from oretrail.web.session import PATH, CrossSite, SignInNeeded, current, safe_next, signin_url
 
 STATIC_TYPES = {".js": "text/javascript", ".css": "text/css", ".txt": "text/plain"}
 static = APIRouter(prefix=f"{PATH}/static", include_in_schema=False)
@@ -53,16 +55,32 @@ def _wants_html(request: Request) -> bool:
 
 
 async def _page_error(request: Request, exc: Exception) -> Response:
+    """The refusal in the reader's language, on a page or as a problem whose `code` does not change with it;
+    the audit log keeps its English."""
     assert isinstance(exc, PageError)
     from oretrail.api.auth import PROBLEM, PROBLEM_BASE, note
+    from oretrail.api.deps import lang
 
     note(request).reason = exc.detail
     if not _wants_html(request):
-        body = {"type": PROBLEM_BASE + exc.key.rsplit(".", 1)[-1], "title": exc.key, "status": exc.status,
-                "detail": exc.detail, "instance": request.url.path}  # fmt: skip
+        language = lang(request)
+        body = {"type": PROBLEM_BASE + exc.key.rsplit(".", 1)[-1], "title": MESSAGES[exc.key].render(language),
+                "status": exc.status, "detail": exc.said.render(language), "code": exc.code,
+                "instance": request.url.path}  # fmt: skip
         return JSONResponse(body, status_code=exc.status, media_type=PROBLEM)
     return page(request, current(request), "error.html", status=exc.status, title=exc.key, error_key=exc.key,
-                detail=exc.detail)  # fmt: skip
+                said=exc.said, code=exc.code, back=_form_page(request))  # fmt: skip
+
+
+def _form_page(request: Request) -> str | None:
+    """The page a refused form was posted from (one of ours), to go back to and correct it."""
+    if request.method != "POST":
+        return None
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.netloc and referer.netloc != request.url.netloc:
+        return None
+    target = safe_next(referer.path + (f"?{referer.query}" if referer.query else ""))
+    return target if target != PATH + "/" else None
 
 
 async def _sign_in_needed(request: Request, exc: Exception) -> Response:

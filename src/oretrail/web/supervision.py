@@ -12,17 +12,17 @@ would refuse, and a refusal names the field as the API's does.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 import orjson
 from sqlalchemy import Connection, Engine, select
 
 from oretrail.access.caller import Caller
-from oretrail.access.capture import FEED_KINDS, CaptureDenied, check_capture
+from oretrail.access.capture import CaptureDenied, check_capture
 from oretrail.access.scope import supervised_visible
 from oretrail.errors import IntakeError
 from oretrail.feeds import BY_NAME, FeedReport
+from oretrail.i18n.message import Said, said_of
 from oretrail.storage.schema import enterprises
 from oretrail.supervision.score import STATUS_WORDS
 from oretrail.supervision.template import template
@@ -121,24 +121,17 @@ def dossier_part(conn: Connection, who: Caller, party: str, lang: str, settings:
 
 
 def send(eng: Engine, who: Caller, feed: str, records: list[dict[str, Any]], name: str, settings: Any) -> FeedReport:
-    """Record `records` (one JSON object a line) through the feed's capture, as `POST /capture/{feed}` does;
-    a refusal becomes the page's 422 (naming the line and field) or 403 (naming the record)."""
-    kind = FEED_KINDS[feed]
-    if not may(who, "capture", kind):
-        raise Denied(f"{who.user} ({who.describe()}) may not capture {kind} records")
+    """Record `records` (one JSON object a line) through the feed's capture, as `POST /capture/{feed}` does,
+    for a handler that `posted` the form as capturing the feed's kind; a refusal becomes the page's 422
+    (naming the line and field, its code the refusal's) or 403 (naming the record)."""
     data = b"\n".join(orjson.dumps(r) for r in records) + b"\n"
     try:
         with eng.connect() as conn:
             check_capture(conn, who, feed, data, name)
         return BY_NAME[feed].read_bytes(eng, data, name, settings)
     except IntakeError as exc:
-        raise BadInput(str(exc)) from None
+        raise BadInput(exc.words(), code=exc.code) from None
     except CaptureDenied as exc:
-        raise Denied(str(exc)) from None
-
-
-def parse_day(text: str | None, field: str) -> date:
-    try:
-        return date.fromisoformat(str(text or ""))
-    except ValueError:
-        raise BadInput(f"{field}: a date, YYYY-MM-DD (got {text!r})") from None
+        said = said_of(exc)
+        assert isinstance(said, Said)  # access.capture's DENIED, naming the document and record
+        raise Denied(said) from None

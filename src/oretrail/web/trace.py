@@ -12,17 +12,23 @@ from sqlalchemy import Connection, select
 
 from oretrail.access.caller import Caller
 from oretrail.access.scope import events_visible, lots_visible, unconstrained
-from oretrail.api.auth import note
 from oretrail.api.chain import _among, _lots_and_events, _redact
 from oretrail.api.deps import reader
+from oretrail.chain.trace import NOT_CREATED
+from oretrail.i18n.message import Message
 from oretrail.storage.schema import event_lots, events, lots
 from oretrail.web import figures
-from oretrail.web.errors import BadInput, Denied, NotFound
+from oretrail.web.errors import BadInput, NotFound, out_of_sight
+from oretrail.web.forms import permitted
 from oretrail.web.paging import paginate
-from oretrail.web.render import Words, language, may, page
+from oretrail.web.render import Words, language, page
 from oretrail.web.session import PATH, page_caller
 
 router = APIRouter(prefix=PATH, include_in_schema=False)
+TOO_LARGE = Message(
+    "web.refused.trace_too_large",
+    "the trace of {lot} holds more lots than a page can draw; trace one of its inputs or outputs instead",
+)
 
 LOT_COLUMNS = {"made": lots.c.created_at, "lot": lots.c.lot_id, "material": lots.c.material, "mass": lots.c.mass_g}
 
@@ -33,13 +39,13 @@ def visible_trace(conn: Connection, who: Caller, lot: str, backward: bool) -> di
 
     wide = unconstrained(who, "read", "lot")
     if not wide and conn.execute(select(lots.c.lot_id).where(lots.c.lot_id == lot, lots_visible(who))).first() is None:
-        raise Denied(f"lot {lot} is not among the lots {who.user} may read ({who.describe()})")
+        raise out_of_sight(who, "read", "lot", lot)
     try:
         node = trace(conn, lot, backward=backward)
-    except ValueError as exc:
-        raise BadInput(str(exc)) from None
+    except ValueError:
+        raise BadInput(TOO_LARGE(lot=lot)) from None
     if node.origin == "unknown" and not node.via and not node.exports:
-        raise NotFound(f"lot {lot} is not created by any stored event")
+        raise NotFound(NOT_CREATED(lot=lot))
     out = node.as_dict()
     if not (wide and unconstrained(who, "read", "event")):
         lot_ids: set[str] = set()
@@ -124,10 +130,7 @@ def trace_page(
     lot: str = "",
     direction: str = "backward",
 ) -> Response:
-    audit = note(request)
-    audit.action, audit.kind, audit.object = "read", "lot", lot
-    if not may(who, "read", "lot"):
-        raise Denied(f"{who.user} ({who.describe()}) may not read lots")
+    permitted(request, who, "read", "lot", lot)
     backward = direction != "forward"
     lang = language(request)
     if not lot:
