@@ -17,6 +17,9 @@ REFUSED = Message("intake.refused", "{where}: {reason}")
 WHERE_EVENT = Message("intake.where.event", "{document} event {index}")
 WHERE_LINE = Message("intake.where.line", "{document} line {index}")
 WHERE_FIELD = Message("intake.where.field", "{where} field {field}")
+# Reasons more than one feed gives.
+YEARS = Message("intake.years", "{value} is outside the years {earliest}-{latest}")
+TWICE = Message("intake.twice", "{kind:term} {key} appears twice with different content")
 
 
 class IntakeError(ValueError):

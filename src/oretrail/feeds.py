@@ -127,18 +127,22 @@ def _counts(result: Any) -> dict[str, Any]:
     return dict(result)
 
 
+UNREADABLE = Message("intake.unreadable", "the file cannot be read: {error}")
+ONE_FILE = Message("intake.one_file", "this feed reads exactly one file")
+
+
 def read_file(path: Path) -> bytes:
     """A feed file's bytes; a file that cannot be read is refused like any other input, naming the file."""
     try:
         return path.read_bytes()
     except OSError as exc:
-        raise IntakeError(str(path), None, None, exc.strerror or str(exc), unit="line") from None
+        raise IntakeError(str(path), None, None, UNREADABLE(error=exc.strerror or str(exc)), unit="line") from None
 
 
 def _one_file(read: Callable[[Engine, bytes, str, Settings | None], FeedReport]) -> Any:
     def load(engine: Engine, paths: Sequence[Path], settings: Settings | None, _: Progress | None) -> FeedReport:
         if len(paths) != 1:
-            raise IntakeError(", ".join(map(str, paths)) or "(none)", None, None, "this feed reads exactly one file")
+            raise IntakeError(", ".join(map(str, paths)) or "(none)", None, None, ONE_FILE())
         return read(engine, read_file(paths[0]), str(paths[0]), settings)
 
     return load

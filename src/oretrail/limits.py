@@ -13,6 +13,8 @@ from typing import Any
 
 import orjson
 
+from oretrail.i18n.message import Message, Said
+
 # The most one lot, licence or declaration can hold: a million tonnes, ten times the world's yearly mine output
 # of the largest of the controlled minerals (graphite, about 1.6 Mt in 2024, USGS Mineral Commodity Summaries
 # 2025), so no real record comes near it; and no sum of such figures overflows a 64-bit integer (9.2e18 g).
@@ -30,12 +32,26 @@ MAX_LINE_BYTES = 1024 * 1024
 MAX_NAME_CHARS = 1000
 
 
+NOT_JSON = Message("intake.not_json", "not valid JSON: {error}")
+NAME_TWICE = Message(
+    "intake.name_twice",
+    "the name {name!r} appears twice in one object with different values ({first} and {second}): "
+    "which one counts would be a guess",
+)
+TOO_DEEP = Message("intake.too_deep", "nested too deep")
+UNSAFE_NUMBER = Message(
+    "intake.unsafe_number", "a whole number past {limit} (2**53 - 1), which no JSON reader keeps exactly"
+)
+LINE_TOO_LONG = Message("intake.line_too_long", "the line is {size} bytes, over the limit of {limit}")
+
+
 class NotJSON(ValueError):
-    """The input is not one JSON value we read: the message says why, for the caller to name record and field;
+    """The input is not one JSON value we read: `said` says why, for the caller to name record and field;
     `field` is the JSON path of the value to blame, where there is one."""
 
-    def __init__(self, reason: str, field: str | None = None) -> None:
-        super().__init__(reason)
+    def __init__(self, said: Said, field: str | None = None) -> None:
+        super().__init__(str(said))
+        self.said = said
         self.field = field
 
 
@@ -60,10 +76,7 @@ def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         first: dict[str, Any] = {}
         for name, value in pairs:
             if name in first and first[name] != value and name not in MAY_REPEAT:
-                raise NotJSON(
-                    f"the name {name!r} appears twice in one object with different values "
-                    f"({_show(first[name])} and {_show(value)}): which one counts would be a guess"
-                )
+                raise NotJSON(NAME_TWICE(name=name, first=_show(first[name]), second=_show(value)))
             first.setdefault(name, value)
     return obj
 
@@ -124,7 +137,7 @@ def read_json(raw: bytes | str) -> Any:
     try:
         value = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
-        raise NotJSON(f"not valid JSON: {exc}") from None
+        raise NotJSON(NOT_JSON(error=str(exc))) from None
     if isinstance(value, dict | list):  # only an object can repeat a name
         check_names(raw, value)
     return value
@@ -137,15 +150,13 @@ def check_names(raw: bytes | str, value: Any = None) -> None:
     try:
         _CHECK.decode(raw.decode() if isinstance(raw, bytes) else raw)
     except RecursionError:
-        raise NotJSON("nested too deep") from None
+        raise NotJSON(TOO_DEEP()) from None
     except _Unsafe:
         where = _unsafe_path(orjson.loads(raw) if value is None else value) or "$"
-        raise NotJSON(
-            f"a whole number past {MAX_SAFE_INTEGER:,} (2**53 - 1), which no JSON reader keeps exactly", where
-        ) from None
+        raise NotJSON(UNSAFE_NUMBER(limit=f"{MAX_SAFE_INTEGER:,}"), where) from None
 
 
-def too_long(raw: bytes | str) -> str | None:
+def too_long(raw: bytes | str) -> Said | None:
     """Why a line of a line-oriented feed is refused for its size alone, or None."""
     size = len(raw.encode() if isinstance(raw, str) else raw)
-    return f"the line is {size:,} bytes, over the limit of {MAX_LINE_BYTES:,}" if size > MAX_LINE_BYTES else None
+    return LINE_TOO_LONG(size=f"{size:,}", limit=f"{MAX_LINE_BYTES:,}") if size > MAX_LINE_BYTES else None

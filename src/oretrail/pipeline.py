@@ -352,6 +352,12 @@ def _declared(declaration: bytes, original: bytes) -> bool:
     return canonical(body) == original
 
 
+NO_SUCH_PATH = Message("intake.no_such_path", "no such file or folder")
+FILE_TOO_LARGE = Message(
+    "intake.file_too_large", "document is {size} MiB, over the {limit} MiB limit; split it into several EPCISDocuments"
+)
+
+
 def document_paths(paths: Iterable[Path]) -> list[Path]:
     """Files as given, folders walked in sorted order (a deterministic intake order), .json/.jsonld only."""
     files: list[Path] = []
@@ -361,7 +367,7 @@ def document_paths(paths: Iterable[Path]) -> list[Path]:
         elif p.is_file():
             files.append(p)
         else:
-            raise IntakeError(document=str(p), index=None, field=None, reason="no such file or folder")
+            raise IntakeError(document=str(p), index=None, field=None, reason=NO_SUCH_PATH())
     return files
 
 
@@ -373,8 +379,7 @@ def read_bounded(path: Path) -> bytes:
             document=str(path),
             index=None,
             field=None,
-            reason=f"document is {size / 2**20:.1f} MiB, over the {MAX_DOCUMENT_BYTES // 2**20} MiB limit; "
-            "split it into several EPCISDocuments",
+            reason=FILE_TOO_LARGE(size=f"{size / 2**20:.1f}", limit=MAX_DOCUMENT_BYTES // 2**20),
         )
     return path.read_bytes()
 

@@ -28,7 +28,7 @@ from tests.api.epcis.server import api_key, serve
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "a long admin passphrase 7"
 ENTERPRISE = "urn:oretrail:party:uscc:91360700MA35F0AX28"
-CHECKS = "not_a_server_error,response_schema_conformance"
+CHECKS = "not_a_server_error,response_schema_conformance,content_type_conformance"
 
 
 def _accounts(folder: Path) -> None:

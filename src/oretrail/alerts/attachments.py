@@ -10,20 +10,29 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from oretrail.clock import utcnow
+from oretrail.i18n.message import Message, Said
 from oretrail.storage.schema import attachments
 
 MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024  # an inspection report with photos; larger evidence stays in its system
 
 
+EMPTY = Message("attachment.error.empty", "an attachment cannot be empty")
+TOO_LARGE = Message("attachment.error.too_large", "an attachment holds at most {limit} bytes, this one {size}")
+
+
 class AttachmentError(ValueError):
-    pass
+    """An attachment refused, with its message; `too_large` tells a 413 from a 422."""
+
+    def __init__(self, said: Said) -> None:
+        super().__init__(said)
+        self.too_large = said.key == TOO_LARGE.key
 
 
 def store_attachment(conn: Connection, body: bytes, media_type: str) -> str:
     if not body:
-        raise AttachmentError("an attachment cannot be empty")
+        raise AttachmentError(EMPTY())
     if len(body) > MAX_ATTACHMENT_BYTES:
-        raise AttachmentError(f"an attachment holds at most {MAX_ATTACHMENT_BYTES} bytes, this one {len(body)}")
+        raise AttachmentError(TOO_LARGE(limit=MAX_ATTACHMENT_BYTES, size=len(body)))
     digest = hashlib.sha256(body).hexdigest()
     ins = pg_insert(attachments) if conn.dialect.name == "postgresql" else sqlite_insert(attachments)
     conn.execute(

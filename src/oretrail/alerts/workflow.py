@@ -63,8 +63,30 @@ SETTLED = Message(
 )
 
 
+UNKNOWN_ACTION = Message("workflow.error.unknown_action", "unknown action {action!r}; one of {allowed}")
+NO_ACTOR = Message("workflow.error.no_actor", "an action needs the officer who took it")
+NO_ALERT = Message("workflow.error.no_alert", "no alert {alert}")
+SHARE_NEEDS = Message("workflow.error.share_needs", "share needs a department, one of {allowed}")
+ASSIGN_NEEDS = Message("workflow.error.assign_needs", "assign needs the assignee (note) or the department")
+HAND_DOWN_NEEDS = Message(
+    "workflow.error.hand_down_needs", "hand_down needs the province (an ISO 3166-2 code of China such as CN-JX)"
+)
+ATTACH_NEEDS = Message("workflow.error.attach_needs", "attach needs the attachment's content hash (store it first)")
+NEEDS_NOTE = Message("workflow.error.needs_note", "{action:term} needs a note giving the reason, for the review record")
+CLOSED_ALERT = Message(
+    "workflow.error.closed", "alert {alert} is {status:term}; only a comment or an attachment can follow"
+)
+AT_CENTRE_ALREADY = Message("workflow.error.at_centre", "alert {alert} is already with the centre")
+NOT_AT_CENTRE = Message(
+    "workflow.error.not_at_centre", "alert {alert} is worked in its province; only the centre hands alerts down"
+)
+
+
 class WorkflowError(ValueError):
-    pass
+    """A decision the workflow does not allow, raised with its message (`said_of` reads it in either language)."""
+
+    def __init__(self, said: Said) -> None:
+        super().__init__(said)
 
 
 @dataclass
@@ -110,29 +132,29 @@ def record_action(
     from oretrail.registry.provinces import is_cn_province
 
     if action not in ACTIONS:
-        raise WorkflowError(f"unknown action {action!r}; one of {', '.join(ACTIONS)}")
+        raise WorkflowError(UNKNOWN_ACTION(action=action, allowed=", ".join(ACTIONS)))
     if not actor.strip() or actor == SYSTEM_ACTOR:
-        raise WorkflowError("an action needs the officer who took it")
+        raise WorkflowError(NO_ACTOR())
     row = conn.execute(select(alerts.c.id, alerts.c.jurisdiction).where(alerts.c.id == alert_id)).first()
     if row is None:
-        raise WorkflowError(f"no alert {alert_id}")
+        raise WorkflowError(NO_ALERT(alert=alert_id))
     if action == "share" and department not in DEPARTMENTS_ALL:
-        raise WorkflowError(f"share needs a department, one of {', '.join(DEPARTMENTS_ALL)}")
+        raise WorkflowError(SHARE_NEEDS(allowed=", ".join(DEPARTMENTS_ALL)))
     if action == "assign" and not (note or department):
-        raise WorkflowError("assign needs the assignee (note) or the department")
+        raise WorkflowError(ASSIGN_NEEDS())
     if action == "hand_down" and not (province and is_cn_province(province)):
-        raise WorkflowError("hand_down needs the province (an ISO 3166-2 code of China such as CN-JX)")
+        raise WorkflowError(HAND_DOWN_NEEDS())
     if action == "attach" and not attachment:
-        raise WorkflowError("attach needs the attachment's content hash (store it first)")
+        raise WorkflowError(ATTACH_NEEDS())
     if action in NEEDS_REASON and not (note or "").strip():
-        raise WorkflowError(f"{action} needs a note giving the reason, for the review record")
+        raise WorkflowError(NEEDS_NOTE(action=action))
     current = state(conn, alert_id)
     if current.status in CLOSED and action not in AFTER_CLOSE:
-        raise WorkflowError(f"alert {alert_id} is {current.status}; only a comment or an attachment can follow")
+        raise WorkflowError(CLOSED_ALERT(alert=alert_id, status=current.status))
     if action == "escalate" and current.level == "central":
-        raise WorkflowError(f"alert {alert_id} is already with the centre")
+        raise WorkflowError(AT_CENTRE_ALREADY(alert=alert_id))
     if action == "hand_down" and current.level != "central":
-        raise WorkflowError(f"alert {alert_id} is worked in its province; only the centre hands alerts down")
+        raise WorkflowError(NOT_AT_CENTRE(alert=alert_id))
     when = at or utcnow()
     _append(conn, [{"alert_id": alert_id, "action": action, "actor": actor, "department": department,
                     "province": province, "note": note, "attachment": attachment, "at": when}])  # fmt: skip

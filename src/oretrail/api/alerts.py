@@ -19,6 +19,7 @@ from oretrail.access.scope import alerts_visible
 from oretrail.alerts.workflow import AlertState
 from oretrail.api.auth import note, out_of_sight, permit, unseen
 from oretrail.api.deps import engine, lang, reader
+from oretrail.i18n.message import said_of
 from oretrail.storage.schema import alerts
 
 router = APIRouter(prefix="/alerts", tags=["alerts"])
@@ -142,7 +143,7 @@ def act_on_alert(
                 note=body.note,
             )  # fmt: skip
     except WorkflowError as exc:
-        raise HTTPException(422, str(exc)) from None
+        raise HTTPException(422, said_of(exc)) from None  # type: ignore[arg-type]  # read when answered
     return _state_out(st)
 
 
@@ -168,9 +169,9 @@ async def attach_to_alert(
             digest = store_attachment(conn, body, request.headers.get("content-type", ""))
             st = record_action(conn, alert_id, "attach", who.user, attachment=digest)
     except AttachmentError as exc:
-        raise HTTPException(413 if "at most" in str(exc) else 422, str(exc)) from None
+        raise HTTPException(413 if exc.too_large else 422, said_of(exc)) from None  # type: ignore[arg-type]
     except WorkflowError as exc:
-        raise HTTPException(422, str(exc)) from None
+        raise HTTPException(422, said_of(exc)) from None  # type: ignore[arg-type]
     return _state_out(st)
 
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from oretrail.api import alerts, auth, bulletins, capture, chain, epcis, screening, supervision
 from oretrail.api.deps import lang_of
-from oretrail.api.epcis.problems import STATUS_TITLES
+from oretrail.api.epcis.problems import PROBLEM, STATUS_TITLES, is_binding_path
 from oretrail.errors import MAX_DOCUMENT_BYTES
 from oretrail.i18n.message import Message as I18nMessage
 from oretrail.i18n.message import Said
@@ -39,7 +39,75 @@ def create_app(db: str | None = None) -> FastAPI:
     web.install(app)  # the pages for officers and enterprises, under /web (docs/web.md)
     app.add_middleware(BodyLimit)
     app.add_middleware(SecurityHeaders)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = problems_documented(FastAPI.openapi(app), app.state.feed_names)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+_NULLABLE_INT = {"anyOf": [{"type": "integer"}, {"type": "null"}]}
+_NULLABLE_STR = {"anyOf": [{"type": "string"}, {"type": "null"}]}
+PROBLEM_SCHEMAS: dict[str, Any] = {
+    "Problem": {
+        "title": "Problem",
+        "description": "RFC 9457 problem details; `title`, `detail` and `reason` in the caller's language "
+        "(Accept-Language), the other members the same in every language.",
+        "type": "object",
+        "required": ["type", "title", "status"],
+        "properties": {
+            "type": {"type": "string"},
+            "title": {"type": "string"},
+            "status": {"type": "integer"},
+            "detail": {"type": "string"},
+            "instance": {"type": "string"},
+            "errors": {"type": "array", "items": {"$ref": "#/components/schemas/ProblemError"}},
+            "document": {"type": "string"},
+            "index": _NULLABLE_INT,
+            "field": _NULLABLE_STR,
+            "code": {"type": "string"},
+            "reason": {"type": "string"},
+            "message": {"type": "string"},
+        },
+    },
+    "ProblemError": {
+        "title": "ProblemError",
+        "description": "One parameter at fault: where (`field`), pydantic's error `type`, and why (`reason`).",
+        "type": "object",
+        "required": ["field", "type", "reason"],
+        "properties": {"field": {"type": "string"}, "type": {"type": "string"}, "reason": {"type": "string"}},
+    },
+}
+UNPROCESSABLE = {
+    "description": "Not valid: the problem names each parameter at fault (`errors`), or the refused record "
+    "(`document`, `index`, `field`) with the refusal's `code`",
+    "content": {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+}
+
+
+def problems_documented(spec: dict[str, Any], feeds: frozenset[str]) -> dict[str, Any]:
+    """The 422s as they are answered. FastAPI documents its validation errors as `application/json`
+    (HTTPValidationError), but the platform answers them, and the refusals of capture, actions and bulletins,
+    as problems (`on_validation_error`, `on_http_error`): every operation of our own that takes input says
+    422 `application/problem+json`. The binding's operations answer 400 instead (its own problem types, already
+    documented), so FastAPI's 422 is not theirs."""
+    for path, operations in spec.get("paths", {}).items():
+        binding = is_binding_path(path, feeds)
+        for operation in operations.values():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            responses = operation["responses"]
+            responses.pop("422", None)
+            if not binding and (operation.get("parameters") or operation.get("requestBody")):
+                responses["422"] = UNPROCESSABLE
+    schemas = spec.setdefault("components", {}).setdefault("schemas", {})
+    for name in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(name, None)
+    schemas.update(PROBLEM_SCHEMAS)
+    return spec
 
 
 class BodyLimit:

@@ -17,8 +17,9 @@ from sqlalchemy import Connection, Engine, select
 from oretrail.access.caller import Caller
 from oretrail.access.scope import bulletins_visible, unconstrained
 from oretrail.api.auth import note, out_of_sight, permit, refuse, unseen
+from oretrail.api.capture import refusal
 from oretrail.api.deps import engine, lang, reader
-from oretrail.i18n.message import Message
+from oretrail.i18n.message import Message, said_of
 from oretrail.storage.schema import bulletins
 
 router = APIRouter(prefix="/bulletins", tags=["bulletins"])
@@ -116,7 +117,7 @@ def issue_bulletin(
     try:
         parsed = parse_bulletin(body.model_dump(mode="json"), date.today())
     except IntakeError as exc:
-        raise HTTPException(422, str(exc)) from None
+        raise refusal(exc) from None
     with eng.begin() as conn:
         done = issue(conn, parsed, issuer=who.user, department=department, province=province,
                      settings=request.app.state.settings)  # fmt: skip
@@ -170,5 +171,5 @@ def acknowledge_bulletin(
             _visible(request, conn, who, bulletin_id, "act")
             at = acknowledge(conn, bulletin_id, department, province, who.user)
     except BulletinError as exc:
-        raise HTTPException(404, str(exc)) from None
+        raise HTTPException(404, said_of(exc)) from None  # type: ignore[arg-type]  # read when answered
     return AckOut(id=bulletin_id, department=department, province=province, acknowledged_at=at)

@@ -16,7 +16,8 @@ from oretrail.access.caller import Caller
 from oretrail.access.scope import events_visible, lots_visible, unconstrained
 from oretrail.api.auth import OUT_OF_SIGHT, permit, refuse, unseen
 from oretrail.api.deps import lang, reader
-from oretrail.chain.trace import NOT_CREATED
+from oretrail.chain.trace import NOT_CREATED, TraceTooWide
+from oretrail.i18n.message import said_of
 from oretrail.storage.schema import events, lots
 
 router = APIRouter(tags=["chain"])
@@ -73,8 +74,8 @@ def trace_lot(
         raise refuse(request, OUT_OF_SIGHT(denied=unseen(who, "read", "lot", lot)[1], scope=who.scope()))
     try:
         node = trace(conn, lot, backward=direction == "backward")
-    except ValueError as exc:
-        raise HTTPException(422, str(exc)) from None
+    except TraceTooWide as exc:
+        raise HTTPException(422, said_of(exc)) from None  # type: ignore[arg-type]  # read when answered
     if node.origin == "unknown" and not node.via and not node.exports:
         raise HTTPException(404, NOT_CREATED(lot=lot))  # type: ignore[arg-type]  # read when answered
     out = node.as_dict()

@@ -11,6 +11,7 @@ from sqlalchemy import Connection
 from oretrail.access.caller import Caller
 from oretrail.api.auth import permit
 from oretrail.api.deps import reader
+from oretrail.i18n.message import said_of
 
 router = APIRouter(tags=["screening"])
 
@@ -44,16 +45,16 @@ def screen(
     who: Annotated[Caller, Depends(permit("read", "watchlist"))],
 ) -> ScreenResponse:
     from oretrail.rules.config import load_config
-    from oretrail.screening.store import NoWatchlist, screen_names
+    from oretrail.screening.store import NOTHING_TO_SCREEN_AT, NoWatchlist, screen_names
 
     for number, name in enumerate(request.names):
         if not any(ch.isalnum() for ch in name):
-            raise HTTPException(422, f"names[{number}]: {name!r} has no letter or digit to screen")
+            raise HTTPException(422, NOTHING_TO_SCREEN_AT(field=f"names[{number}]", name=name))  # type: ignore[arg-type]
     threshold = request.threshold if request.threshold is not None else load_config().screening_threshold
     try:
         version, hits = screen_names(conn, request.names, threshold)
     except NoWatchlist as exc:
-        raise HTTPException(409, str(exc)) from exc
+        raise HTTPException(409, said_of(exc)) from exc  # type: ignore[arg-type]  # read when answered
     return ScreenResponse(
         list_version=version,
         threshold=threshold,

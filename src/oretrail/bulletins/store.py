@@ -19,6 +19,7 @@ from sqlalchemy import ColumnElement, Connection, insert, select, update
 from oretrail.alerts.judge import judge
 from oretrail.bulletins.model import BulletinIn
 from oretrail.clock import utcnow
+from oretrail.i18n.message import Message, Said
 from oretrail.notify import outbox
 from oretrail.rules.config import Settings
 from oretrail.storage.schema import bulletin_recipients, bulletins
@@ -26,8 +27,17 @@ from oretrail.storage.schema import bulletin_recipients, bulletins
 REMIND_EVERY = timedelta(days=1)  # an unacknowledged warning is raised again each working day
 
 
+NO_BULLETIN = Message("bulletin.error.none", "no bulletin {bulletin}")
+NOT_SENT_TO = Message(
+    "bulletin.error.not_sent_to", "bulletin {bulletin} was not sent to {department:term} in {province:province}"
+)
+
+
 class BulletinError(LookupError):
-    pass
+    """No such bulletin, or not for this unit; raised with its message (`said_of` reads it in either language)."""
+
+    def __init__(self, said: Said) -> None:
+        super().__init__(said)
 
 
 @dataclass(frozen=True)
@@ -80,8 +90,8 @@ def acknowledge(conn: Connection, bulletin_id: str, department: str, province: s
     ).first()
     if row is None:
         if conn.execute(select(bulletins.c.id).where(bulletins.c.id == bulletin_id)).first() is None:
-            raise BulletinError(f"no bulletin {bulletin_id}")
-        raise BulletinError(f"bulletin {bulletin_id} was not sent to {department} in {province}")
+            raise BulletinError(NO_BULLETIN(bulletin=bulletin_id))
+        raise BulletinError(NOT_SENT_TO(bulletin=bulletin_id, department=department, province=province))
     if row.acknowledged_at is not None:
         return row.acknowledged_at  # type: ignore[no-any-return]
     now = utcnow()
@@ -135,7 +145,7 @@ def as_record(row: Any, recipients: list[Any], lang: str = "en") -> dict[str, An
 def read(conn: Connection, bulletin_id: str, lang: str = "en") -> dict[str, Any]:
     row = conn.execute(select(bulletins).where(bulletins.c.id == bulletin_id)).first()
     if row is None:
-        raise BulletinError(f"no bulletin {bulletin_id}")
+        raise BulletinError(NO_BULLETIN(bulletin=bulletin_id))
     units = conn.execute(
         select(bulletin_recipients)
         .where(bulletin_recipients.c.bulletin_id == bulletin_id)

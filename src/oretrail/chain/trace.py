@@ -15,6 +15,11 @@ from oretrail.i18n.message import Message
 from oretrail.storage.schema import events, exports, genealogy, lots
 
 NOT_CREATED = Message("chain.not_created", "lot {lot} is not created by any stored event")
+TOO_WIDE = Message("chain.too_wide", "trace of {lot} exceeds {limit} lots; narrow it down")
+
+
+class TraceTooWide(ValueError):
+    """A trace past its bound of lots, raised with `TOO_WIDE` (`said_of` reads it in either language)."""
 
 
 @dataclass
@@ -85,7 +90,7 @@ class Tracer:
             return node
         self.seen.add(lot)
         if len(self.seen) > self.max_nodes:
-            raise ValueError(f"trace of {lot} exceeds {self.max_nodes} lots; narrow it down")
+            raise TraceTooWide(TOO_WIDE(lot=lot, limit=f"{self.max_nodes:,}"))
         mine, other = (
             (genealogy.c.output_lot, genealogy.c.input_lot)
             if backward

@@ -280,7 +280,7 @@ def act(
                 conn, found, action, actor, department=department, province=province, note=note, attachment=digest
             )
     except (WorkflowError, AttachmentError) as exc:
-        fail(str(exc), fmt=fmt)
+        fail(said_of(exc), fmt=fmt)
     shared = SHARED(departments=list(st.shared_with)) if st.shared_with else ""
     where = IN_PROVINCE()
     if st.level == "central":

@@ -9,7 +9,7 @@ import typer
 from rich.text import Text
 from rich.tree import Tree
 
-from oretrail.chain.trace import NOT_CREATED
+from oretrail.chain.trace import NOT_CREATED, TraceTooWide
 from oretrail.cli.common import (
     EXIT_TAMPERED,
     ConfigOption,
@@ -25,7 +25,7 @@ from oretrail.cli.common import (
     option_help,
     out,
 )
-from oretrail.i18n.message import Message
+from oretrail.i18n.message import Message, said_of
 from oretrail.i18n.words import stage, term
 from oretrail.output import Format, emit
 
@@ -228,7 +228,10 @@ def trace(
             conn.execute(select(t.c.lot_id).where(t.c.lot_id == lot).limit(1)).first() for t in (lots, event_lots)
         ):
             not_found(NO_LOT(lot=lot), fmt)
-        node = run(conn, lot, backward)
+        try:
+            node = run(conn, lot, backward)
+        except TraceTooWide as exc:
+            fail(said_of(exc), fmt=fmt)
     if node.origin == "unknown" and not node.via and not node.exports:
         err.print(Text(NOT_CREATED.render(lang(), lot=lot), style="yellow"))
     emit(node.as_dict(), fmt, text=render_trace(node, backward, lang()))

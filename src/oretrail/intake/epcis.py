@@ -109,6 +109,8 @@ BAD_GRADE = Message("intake.epcis.bad_grade", "grade must be a mass fraction abo
 SECOND_PARTY = Message("intake.epcis.second_party", "a second {kind} ({party}) besides {first}")
 REQUIRED = Message("intake.epcis.required", "required field is missing")
 UNKNOWN_FIELD = Message("intake.epcis.unknown_field", "unknown field, not part of EPCIS 2.0")
+# The schema's own description of what was expected stays in the standard's English; the frame around it is ours.
+SCHEMA_MISMATCH = Message("intake.epcis.schema_mismatch", "{value} is not {description}")
 NOT_NAMESPACED = Message(
     "intake.epcis.not_namespaced",
     "'{key}' is not an EPCIS field here; an extension needs a namespace "
@@ -218,8 +220,8 @@ def _parse(data: bytes, name: str) -> dict[str, Any]:
     except NotJSON as exc:
         where = _IN_EVENT.match(exc.field or "")  # a value inside an event: name the event, then the field
         if where:
-            raise IntakeError(name, int(where[1]), where[2] or None, str(exc)) from None
-        raise IntakeError(name, None, exc.field, str(exc)) from None
+            raise IntakeError(name, int(where[1]), where[2] or None, exc.said) from None
+        raise IntakeError(name, None, exc.field, exc.said) from None
     if not isinstance(doc, dict):
         raise IntakeError(name, None, None, NOT_AN_OBJECT(kind=_json_kind(doc)))
     return doc
@@ -407,7 +409,7 @@ def _term(vocabulary: voc.Vocabulary, value: str, prefixes: Mapping[str, str], *
     try:
         return vocabulary.normalise(value, prefixes)
     except voc.VocabularyError as exc:
-        raise _Bad(_json_path(list(path)), str(exc)) from None
+        raise _Bad(_json_path(list(path)), exc.said) from None
 
 
 def _optional_term(
@@ -639,7 +641,7 @@ def _plain_reason(err: jsonschema_rs.ValidationError, path: list[str | int]) -> 
         return err.message if len(err.message) <= 200 else err.message[:197] + "..."
     if isinstance(err.instance, dict | list):
         return description
-    return f"{_show(err.instance)} is not {description}"
+    return SCHEMA_MISMATCH(value=_show(err.instance), description=description)
 
 
 def _json_path(path: list[str | int]) -> str:

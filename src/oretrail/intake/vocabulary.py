@@ -17,6 +17,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from oretrail.i18n.message import Message, Said
+
 CBV_NS = "https://ref.gs1.org/cbv/"
 CBV_URN = "urn:epcglobal:cbv:"
 GS1_NS = "https://gs1.org/voc/"
@@ -75,7 +77,15 @@ SENSOR_ALERT_TYPES = frozenset({"ALARM_CONDITION", "ERROR_CONDITION"})
 
 
 class VocabularyError(ValueError):
-    """A value that no spelling of the vocabulary admits; the message is for the sender."""
+    """A value that no spelling of the vocabulary admits; `said` is for the sender, in either language."""
+
+    def __init__(self, said: Said) -> None:
+        super().__init__(str(said))
+        self.said = said
+
+
+NOT_CBV = Message("intake.cbv.not_a_term", "'{value}' is not a CBV {label} nor a URI")
+NO_CBV = Message("intake.cbv.no_term", "'{value}' names no CBV {label}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,17 +104,23 @@ class Vocabulary:
         if value in self.terms:
             return value
         if ":" not in value:
-            raise VocabularyError(f"'{value}' is not a CBV {self.label} nor a URI")
+            raise VocabularyError(NOT_CBV(value=value, label=LABELS[self.label]()))
         iri = expand(value, prefixes)
         for namespace in (self.web, self.urn):
             if iri.startswith(namespace):
                 term = iri[len(namespace) :]
                 if term in self.terms:
                     return term
-                raise VocabularyError(f"'{value}' names no CBV {self.label}")
+                raise VocabularyError(NO_CBV(value=value, label=LABELS[self.label]()))
         return iri
 
 
+# The vocabularies' names as a sender reads them in a refusal.
+LABELS = {
+    label: Message(f"intake.cbv.{label.replace(' ', '_').replace('/', '_')}", label)
+    for label in ("business step", "disposition", "business transaction type", "source/destination type",
+                  "error reason")
+}  # fmt: skip
 BIZ_STEP = Vocabulary("business step", BIZ_STEPS, CBV_URN + "bizstep:", CBV_NS + "BizStep-")
 DISPOSITION = Vocabulary("disposition", DISPOSITIONS, CBV_URN + "disp:", CBV_NS + "Disp-")
 BIZ_TRANSACTION_TYPE = Vocabulary("business transaction type", BIZ_TRANSACTION_TYPES, CBV_URN + "btt:", CBV_NS + "BTT-")

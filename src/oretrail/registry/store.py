@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import orjson
 from sqlalchemy import Connection, Engine
 
-from oretrail.errors import IntakeError
+from oretrail.errors import TWICE, IntakeError
 from oretrail.ledger.notary import Notary
 from oretrail.ledger.store import LedgerWriter, Pending, Record
 from oretrail.registry.records import Enterprise, Facility, parse_registry
@@ -36,15 +36,13 @@ def load_registry(engine: Engine, lines: Iterable[bytes | str], name: str, notar
     raw = [ln for ln in lines]
     parsed = parse_registry(raw, name)
     bodies = [orjson.loads(ln) for ln in raw if ln.strip()]
-    if len(bodies) != len(parsed):
-        raise IntakeError(document=name, index=None, field=None, reason="registry lines and records disagree")
+    assert len(bodies) == len(parsed), "the registry was read as it was parsed, line for line"
+    line_of = [n for n, ln in enumerate(raw, 1) if ln.strip()]
     seen: dict[tuple[str, str], int] = {}
     for i, rec in enumerate(parsed):
         k = _key(rec)
         if k in seen and bodies[seen[k]] != bodies[i]:
-            raise IntakeError(
-                document=name, index=i + 1, field="id", reason=f"{k[1]} appears twice with different content"
-            )
+            raise IntakeError(name, line_of[i], "id", TWICE(kind=k[0], key=k[1]), unit="line")
         seen[k] = i
     new = changed = unchanged = 0
     with (notary or Notary.open(engine)).transaction(engine) as conn:

@@ -15,6 +15,7 @@ from followthemoney import EntityProxy, model
 from followthemoney.exc import InvalidData
 
 from oretrail.errors import IntakeError
+from oretrail.i18n.message import Message, Said
 from oretrail.limits import NotJSON, read_json, too_long
 
 # Strong names identify the entity; weak ones ("weakAlias", acronyms) are too short or generic to screen
@@ -23,6 +24,15 @@ STRONG_NAME_PROPS: tuple[str, ...] = ("name", "alias", "previousName")
 WEAK_NAME_PROPS: tuple[str, ...] = ("weakAlias", "abbreviation")
 COUNTRY_PROPS: tuple[str, ...] = ("country", "jurisdiction", "mainCountry", "nationality", "citizenship")
 SCREENED_SCHEMA = "LegalEntity"  # Company, Organization, PublicBody and Person all descend from it
+
+
+NOT_OBJECT = Message("intake.watchlist.not_object", "not a JSON object")
+NO_ID = Message("intake.watchlist.no_id", "missing or not a string")
+UNKNOWN_SCHEMA = Message("intake.watchlist.unknown_schema", "unknown schema {value!r}")
+PROPERTIES = Message("intake.watchlist.properties", "not an object")
+NOT_STRINGS = Message("intake.watchlist.not_strings", "not a list of strings")
+INVALID = Message("intake.watchlist.invalid", "not valid FollowTheMoney: {error}")
+NO_NAME = Message("intake.watchlist.no_name", "no name to screen")
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,35 +84,37 @@ def parse_entity(line: str | bytes, *, document: str, index: int) -> WatchlistEn
 
     `cleaned=False` makes followthemoney re-validate every value, as its docs ask for untrusted input.
     """
+
+    def refused(field: str, reason: Said) -> IntakeError:
+        return IntakeError(document=document, index=index, field=field, reason=reason, unit="line")
+
     reason = too_long(line)
     if reason:
-        raise IntakeError(document=document, index=index, field="", reason=reason)
+        raise refused("", reason)
     try:
         data = read_json(line)
     except NotJSON as exc:
-        raise IntakeError(document=document, index=index, field=exc.field or "", reason=str(exc)) from None
+        raise refused(exc.field or "", exc.said) from None
     if not isinstance(data, dict):
-        raise IntakeError(document=document, index=index, field="", reason="not a JSON object")
+        raise refused("", NOT_OBJECT())
     if not isinstance(data.get("id"), str) or not data["id"].strip():
-        raise IntakeError(document=document, index=index, field="id", reason="missing or not a string")
+        raise refused("id", NO_ID())
     schema = data.get("schema")
     if not isinstance(schema, str) or model.get(schema) is None:
-        raise IntakeError(document=document, index=index, field="schema", reason=f"unknown schema {schema!r}")
+        raise refused("schema", UNKNOWN_SCHEMA(value=schema))
     properties = data.get("properties", {})
     if not isinstance(properties, dict):
-        raise IntakeError(document=document, index=index, field="properties", reason="not an object")
+        raise refused("properties", PROPERTIES())
     for prop, values in properties.items():
         if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
-            raise IntakeError(
-                document=document, index=index, field=f"properties.{prop}", reason="not a list of strings"
-            )
+            raise refused(f"properties.{prop}", NOT_STRINGS())
     try:
         proxy = model.get_proxy(data, cleaned=False)
     except InvalidData as exc:
-        raise IntakeError(document=document, index=index, field="schema", reason=str(exc)) from exc
+        raise refused("schema", INVALID(error=str(exc))) from exc
     entity = entity_from_proxy(proxy)
     if entity is not None and not entity.names:
-        raise IntakeError(document=document, index=index, field="properties.name", reason="no name to screen")
+        raise refused("properties.name", NO_NAME())
     return entity
 
 

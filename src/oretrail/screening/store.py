@@ -23,6 +23,12 @@ from oretrail.screening.entities import WatchlistEntity, read_entities
 from oretrail.screening.matcher import DEFAULT_THRESHOLD, Hit, WatchlistIndex
 from oretrail.storage.schema import bulletins, watchlist
 
+EMPTY_LIST = Message(
+    "intake.watchlist.empty",
+    "the file holds no entity: loading it would remove all {count} listed entities; "
+    "a list is replaced by a list, never by nothing",
+)
+
 
 @dataclass(frozen=True, slots=True)
 class WatchlistLoad:
@@ -47,11 +53,7 @@ def load_watchlist(engine: Engine, lines: Iterable[bytes | str], name: str) -> W
         if not entities and before:
             # A truncated download or a wrong path must not lift every listing at once: screening would go
             # silent without anyone deciding so.
-            raise IntakeError(
-                name, None, None,
-                f"the file holds no entity: loading it would remove all {len(before):,} listed entities; "
-                "a list is replaced by a list, never by nothing",
-            )  # fmt: skip
+            raise IntakeError(name, None, None, EMPTY_LIST(count=f"{len(before):,}"), unit="line")
         version = store_entities(conn, entities)
     after = {e.id for e in entities}
     return WatchlistLoad(len(entities), version, len(after - before), len(before - after))
@@ -145,10 +147,11 @@ def watchlist_index(conn: Connection, threshold: float = DEFAULT_THRESHOLD) -> W
 
 
 NO_WATCHLIST = Message("screening.no_watchlist", "no watch list is loaded: run `oretrail load watchlist FILE` first")
+NOTHING_TO_SCREEN_AT = Message("screening.nothing_to_screen_at", "{field}: {name!r} has no letter or digit to screen")
 
 
 class NoWatchlist(LookupError):
-    """Raised when names are screened ad hoc before any watch list has been loaded."""
+    """Raised (with `NO_WATCHLIST`) when names are screened ad hoc before any watch list has been loaded."""
 
 
 def screen_names(conn: Connection, names: Iterable[str], threshold: float) -> tuple[str, list[Hit]]:

@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, Engine, delete, select, tuple_
 
-from oretrail.errors import IntakeError
+from oretrail.errors import TWICE, IntakeError
 from oretrail.ledger.notary import Notary
 from oretrail.ledger.store import LedgerWriter, Pending, Record
 from oretrail.storage.schema import (
@@ -103,7 +103,7 @@ def _load(engine: Engine, items: list[tuple[str, str, dict[str, Any]]], name: st
     seen: dict[tuple[str, str], dict[str, Any]] = {}
     for kind, key, raw in items:
         if (kind, key) in seen and seen[(kind, key)] != raw:
-            raise IntakeError(name, None, "id", f"{kind} {key} appears twice with different content", unit="line")
+            raise IntakeError(name, None, "id", TWICE(kind=kind, key=key), unit="line")
         seen[(kind, key)] = raw
     new = changed = unchanged = 0
     with Notary.open(engine).transaction(engine) as conn:

@@ -20,7 +20,8 @@ from typing import Any, NoReturn
 import pycountry
 from stdnum.cn import uscc as uscc_number
 
-from oretrail.errors import IntakeError
+from oretrail.errors import YEARS, IntakeError
+from oretrail.i18n.message import Message, Said
 from oretrail.ids import PARTY_PREFIX
 from oretrail.limits import EARLIEST_YEAR, LATEST_YEAR, MAX_GRAMS, MAX_VALUE_USD, NotJSON, read_json, too_long
 
@@ -65,6 +66,25 @@ DECLARATION_FIELDS = {
 }
 
 
+NOT_OBJECT = Message("intake.trade.not_object", "a line must be one JSON object")
+REQUIRED = Message("intake.trade.required", "required")
+NOT_STRING = Message("intake.trade.not_string", "must be a non-empty string")
+WHITE_SPACE = Message("intake.trade.white_space", "has leading or trailing white space")
+FORM = Message("intake.trade.form", "{value!r} does not have the required form {pattern}")
+NOT_A_DATE = Message("intake.trade.not_a_date", "{value!r} is not a date YYYY-MM-DD")
+NOT_NUMBER = Message("intake.trade.not_number", "must be a finite number")
+NOT_POSITIVE = Message("intake.trade.not_positive", "must be greater than zero")
+NEGATIVE = Message("intake.trade.negative", "must not be negative")
+TOO_MUCH_MONEY = Message("intake.trade.too_much_money", "{value} is more than USD {limit} for one record")
+UNDER_A_GRAM = Message("intake.trade.under_a_gram", "is less than one gram")
+TOO_HEAVY = Message("intake.trade.too_heavy", "is more than {tonnes} t for one record")
+COUNTRY = Message("intake.trade.country", "{value!r} is not an ISO 3166-1 alpha-2 country code")
+CHECK_DIGIT = Message("intake.trade.check_digit", "the USCC fails its GB 32100-2015 check digit")
+PARTY = Message("intake.trade.party", "must be {prefix}<USCC> or a GS1 PGLN URN")
+STATUS = Message("intake.trade.status", "{value!r} is not one of {allowed}")
+VALID_TO = Message("intake.trade.valid_to", "{value} is before valid_from {valid_from}")
+
+
 @dataclass(frozen=True, slots=True)
 class Licence:
     licence_no: str
@@ -103,15 +123,15 @@ class _Line:
     def __init__(self, document: str, index: int, obj: Any, fields: dict[str, bool]) -> None:
         self.document, self.index = document, index
         if not isinstance(obj, dict):
-            self.fail("*", "a line must be one JSON object")
+            self.fail("*", NOT_OBJECT())
         # Fields beyond SPEC.md §1 are kept in the ledger record and otherwise ignored: a department adding
         # its own annotations must not get a whole file refused.
         for name, required in fields.items():
             if required and obj.get(name) is None:
-                self.fail(name, "required")
+                self.fail(name, REQUIRED())
         self.obj: dict[str, Any] = obj
 
-    def fail(self, name: str, reason: str) -> NoReturn:
+    def fail(self, name: str, reason: Said) -> NoReturn:
         raise IntakeError(document=self.document, index=self.index, field=name, reason=reason, unit="line")
 
     def text(self, name: str, pattern: re.Pattern[str] | None = None, optional: bool = False) -> str | None:
@@ -119,17 +139,17 @@ class _Line:
         if value is None and optional:
             return None
         if not isinstance(value, str) or not value.strip():
-            self.fail(name, "must be a non-empty string")
+            self.fail(name, NOT_STRING())
         if value != value.strip():
-            self.fail(name, "has leading or trailing white space")
+            self.fail(name, WHITE_SPACE())
         if pattern is not None and not pattern.match(value):
-            self.fail(name, f"{value!r} does not have the required form {pattern.pattern}")
+            self.fail(name, FORM(value=value, pattern=pattern.pattern))
         return value
 
     def req(self, name: str, pattern: re.Pattern[str] | None = None) -> str:
         value = self.text(name, pattern)
         if value is None:
-            self.fail(name, "required")
+            self.fail(name, REQUIRED())
         return value
 
     def day(self, name: str) -> date:
@@ -139,46 +159,46 @@ class _Line:
         except ValueError:
             day = None
         if day is None:
-            self.fail(name, f"{value!r} is not a date YYYY-MM-DD")
+            self.fail(name, NOT_A_DATE(value=value))
         if not EARLIEST_YEAR <= day.year <= LATEST_YEAR:
-            self.fail(name, f"{value} is outside the years {EARLIEST_YEAR}-{LATEST_YEAR}")
+            self.fail(name, YEARS(value=value, earliest=EARLIEST_YEAR, latest=LATEST_YEAR))
         return day
 
     def number(self, name: str, positive: bool = True) -> float:
         value = self.obj.get(name)
         if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-            self.fail(name, "must be a finite number")
+            self.fail(name, NOT_NUMBER())
         if (value <= 0) if positive else (value < 0):
-            self.fail(name, "must be greater than zero" if positive else "must not be negative")
+            self.fail(name, NOT_POSITIVE() if positive else NEGATIVE())
         return float(value)
 
     def money(self, name: str) -> float:
         value = self.number(name, positive=False)
         if value > MAX_VALUE_USD:
-            self.fail(name, f"{value:g} is more than USD {MAX_VALUE_USD:,.0f} for one record")
+            self.fail(name, TOO_MUCH_MONEY(value=f"{value:g}", limit=f"{MAX_VALUE_USD:,.0f}"))
         return value
 
     def grams(self, name: str) -> int:
         grams = round(self.number(name) * 1000)
         if grams < 1:
-            self.fail(name, "is less than one gram")
+            self.fail(name, UNDER_A_GRAM())
         if grams > MAX_GRAMS:
-            self.fail(name, f"is more than {MAX_GRAMS // 10**6:,} t for one record")
+            self.fail(name, TOO_HEAVY(tonnes=f"{MAX_GRAMS // 10**6:,}"))
         return grams
 
     def country(self, name: str) -> str:
         value = self.req(name)
         if len(value) != 2 or pycountry.countries.get(alpha_2=value) is None:
-            self.fail(name, f"{value!r} is not an ISO 3166-1 alpha-2 country code")
+            self.fail(name, COUNTRY(value=value))
         return value
 
     def party(self, name: str) -> str:
         value = self.req(name)
         if value.startswith(PARTY_PREFIX):
             if not uscc_number.is_valid(value[len(PARTY_PREFIX) :]):
-                self.fail(name, "the USCC fails its GB 32100-2015 check digit")
+                self.fail(name, CHECK_DIGIT())
         elif not _PGLN.match(value):
-            self.fail(name, f"must be {PARTY_PREFIX}<USCC> or a GS1 PGLN URN")
+            self.fail(name, PARTY(prefix=PARTY_PREFIX))
         return value
 
 
@@ -193,7 +213,7 @@ def _lines(document: str, lines: Iterable[str | bytes]) -> Iterable[tuple[int, A
             yield index, read_json(raw)
         except NotJSON as exc:
             raise IntakeError(
-                document=document, index=index, field=exc.field or "*", reason=str(exc), unit="line"
+                document=document, index=index, field=exc.field or "*", reason=exc.said, unit="line"
             ) from None
 
 
@@ -218,9 +238,9 @@ def parse_licences(lines: Iterable[str | bytes], document: str) -> list[tuple[Li
             status=ln.req("status"),
         )
         if lic.status not in STATUSES:
-            ln.fail("status", f"{lic.status!r} is not one of {', '.join(STATUSES)}")
+            ln.fail("status", STATUS(value=lic.status, allowed=", ".join(STATUSES)))
         if lic.valid_to < lic.valid_from:
-            ln.fail("valid_to", f"{lic.valid_to} is before valid_from {lic.valid_from}")
+            ln.fail("valid_to", VALID_TO(value=str(lic.valid_to), valid_from=str(lic.valid_from)))
         out.append((lic, obj))
     return out
 

@@ -23,7 +23,7 @@ from oretrail.alerts.severity import LEVELS
 from oretrail.alerts.store import message_of
 from oretrail.alerts.workflow import ACTIONS, CLOSED, STATUSES, WorkflowError, note_text, record_action, state
 from oretrail.api.deps import engine, reader
-from oretrail.i18n.message import Message
+from oretrail.i18n.message import Message, said_of, text
 from oretrail.registry.provinces import MINERAL_PROVINCES, _cn_subdivisions
 from oretrail.rules.rule import Queue
 from oretrail.rules.runner import RULES
@@ -186,7 +186,7 @@ async def act(
     except WorkflowError as exc:
         form.audit.reason = str(exc)
         with eng.connect() as conn:
-            return _detail(request, who, conn, alert_id, status=422, error=str(exc))
+            return _detail(request, who, conn, alert_id, status=422, error=text(said_of(exc), language(request)))
     return redirect(request, f"{PATH}/alerts/{alert_id}?done={action}")
 
 
@@ -216,7 +216,7 @@ async def attach(
     except (AttachmentError, WorkflowError) as exc:
         form.audit.reason = str(exc)
         with eng.connect() as conn:
-            return _detail(request, who, conn, alert_id, status=422, error=str(exc))
+            return _detail(request, who, conn, alert_id, status=422, error=text(said_of(exc), language(request)))
     return redirect(request, f"{PATH}/alerts/{alert_id}?done=attach#files")
 
 

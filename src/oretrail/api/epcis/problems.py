@@ -195,7 +195,7 @@ async def on_validation_error(request: Request, exc: Exception) -> Response:
     ]  # fmt: skip
     detail = "; ".join(f"{e['field']}: {e['reason']}" for e in errors) or text(NOT_VALID, language)
     if not is_binding_path(request.url.path, request.app.state.feed_names):
-        # Our own routes: 422 as FastAPI documents them in the OpenAPI, as a problem naming each field.
+        # Our own routes: 422, a problem naming each field (documented so: `problems_documented` in api/app.py).
         return platform_problem(request, Problem(422, "validation", NOT_VALID, detail, errors=errors))
     body = problem(400, VALIDATION, NOT_VALID, detail, lang=language, errors=errors)
     return problem_response(400, body)
