@@ -69,6 +69,10 @@ def test_a_form_from_another_site_is_refused(client: TestClient) -> None:
     assert r.status_code == 403
     r = client.post("/web/signout", headers={"Sec-Fetch-Site": "cross-site"}, follow_redirects=False)
     assert r.status_code == 403
+    r = client.post("/web/signout", headers={"Sec-Fetch-Site": "cross-site", "Accept-Language": "zh-CN"},
+                    follow_redirects=False)  # fmt: skip
+    assert r.status_code == 403 and r.json()["code"] == "web.refused.cross_site"
+    assert "其他网站" in r.json()["detail"] and "another" not in r.json()["detail"]
     r = client.post("/web/signout", headers={"Origin": "http://127.0.0.1"}, follow_redirects=False)
     assert r.status_code == 303
 
@@ -87,7 +91,8 @@ def test_every_form_that_writes_refuses_a_post_from_another_site_before_it_acts(
     for path, form in posts.items():
         for headers in ({"Origin": "https://evil.example"}, {"Sec-Fetch-Site": "cross-site"}):
             r = client.post(path, data=form, headers=headers, follow_redirects=False)
-            assert r.status_code == 403 and r.json() == {"detail": "cross-site form post refused"}, (path, headers)
+            assert r.status_code == 403 and r.json()["code"] == "web.refused.cross_site", (path, headers)
+            assert "another site" in r.json()["detail"], (path, headers)
     with client.app.state.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(inspection_plans)).scalar_one() == 0
     # the same plan from our own page is made

@@ -11,9 +11,9 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
-from oretrail.i18n.message import MESSAGES
+from oretrail.i18n.message import MESSAGES, Message
 from oretrail.web import account, alerts, bulletins, dossier, inspections, licences, overview, portal, trace
-from oretrail.web.errors import PageError
+from oretrail.web.errors import Denied, PageError
 from oretrail.web.render import finish, page
 from oretrail.web.session import PATH, CrossSite, SignInNeeded, current, safe_next, signin_url
 
@@ -91,11 +91,16 @@ async def _sign_in_needed(request: Request, exc: Exception) -> Response:
     return finish(request, RedirectResponse(target, status_code=303))
 
 
-async def _cross_site(request: Request, exc: Exception) -> Response:
-    from oretrail.api.auth import note
+CROSS_SITE = Message(
+    "web.refused.cross_site",
+    "a form sent from another site ({origin}) is refused: forms are taken only from the platform's own pages",
+)
 
-    note(request).reason = f"form posted from another site ({exc})"
-    return JSONResponse({"detail": "cross-site form post refused"}, status_code=403)
+
+async def _cross_site(request: Request, exc: Exception) -> Response:
+    """Refused like any other page refusal (in the reader's language, with a stable code), before the form
+    is read or anything is written."""
+    return await _page_error(request, Denied(CROSS_SITE(origin=str(exc))))
 
 
 def install(app: FastAPI) -> None:
