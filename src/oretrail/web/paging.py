@@ -49,7 +49,7 @@ def paginate(
     cap: int | None = None,
 ) -> tuple[list[Any], Paging]:
     """The page of `query` the URL asks for (`page`, `sort`, `dir`), sorted by a known column only; with a
-    `cap` (a multiple of `per_page`), among its first `cap` rows in that order."""
+    `cap`, among its first `cap` rows in that order."""
     sort = params.get("sort", default[0])
     if sort not in columns:
         sort = default[0]
@@ -69,7 +69,8 @@ def paginate(
     order: list[ColumnElement[Any]] = [column.desc() if direction == "desc" else column.asc()]
     if tiebreak is not None:
         order.append(tiebreak)
-    rows = list(conn.execute(query.order_by(*order).limit(per_page).offset(paging.offset)).all())
+    limit = per_page if cap is None else min(per_page, cap - paging.offset)
+    rows = list(conn.execute(query.order_by(*order).limit(limit).offset(paging.offset)).all())
     return rows, paging
 
 
