@@ -36,14 +36,14 @@ def _world(engine: Engine, jx_lots: int, hn_lots: int) -> list[str]:
                 "created_stage": "mining",
                 "created_location": place,
                 "created_at": START + timedelta(hours=i),
-            }  # fmt: skip
+            }
         )
     with engine.begin() as conn:
         for place, province in ((JX_MINE, JX), (HN_MINE, HN)):
             conn.execute(
                 insert(facilities).values(
                     location_id=place, owner="urn:oretrail:party:uscc:9111", type="mine", province=province, seq=1
-                )  # fmt: skip
+                )
             )
         conn.execute(insert(lots), made)
     return [m["lot_id"] for m in reversed(made) if m["created_location"] == JX_MINE]
