@@ -163,6 +163,10 @@ lots = Table(
     Column("created_at", DateTime, nullable=False),
     sqlite_with_rowid=False,
 )
+# The lots list, newest first (web/trace.py, migration 0021): read in creation order it stops after a page of
+# visible lots. The place a lot was made is in the index (and, on SQLite, the lot id that ends every entry)
+# so the visibility predicate is decided from the index, and only the listed lots visit the table.
+Index("ix_lots_made", lots.c.created_at, lots.c.created_location)
 
 # What each event did to each lot: the atoms every other projection and rule is summed from.
 # role: created | input | output | observed | shipped | received | sold | exported

@@ -2,7 +2,9 @@
 
 Sorting is by a whitelist of named columns (never a column name from the URL), and a page is a LIMIT/OFFSET
 of the filtered, visible rows, so a page is never cut short after the fact and the count is of what the
-reader may see.
+reader may see. A list that may be too long to count on every view (the lots list, web/trace.py) gives a
+`cap`: counting stops there, the pager says there are more, and only the first `cap` rows in the chosen
+order are paged (a row beyond them is found by its key, not by paging).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ class Paging:
     direction: str  # asc | desc
     total: int
     per_page: int = PER_PAGE
+    more: bool = False  # the count stopped at the cap: `total` rows are paged, and there are more
 
     @property
     def pages(self) -> int:
@@ -43,25 +46,31 @@ def paginate(
     *,
     tiebreak: ColumnElement[Any] | None = None,
     per_page: int = PER_PAGE,
+    cap: int | None = None,
 ) -> tuple[list[Any], Paging]:
-    """The page of `query` the URL asks for (`page`, `sort`, `dir`), sorted by a known column only."""
+    """The page of `query` the URL asks for (`page`, `sort`, `dir`), sorted by a known column only; with a
+    `cap`, among its first `cap` rows in that order."""
     sort = params.get("sort", default[0])
     if sort not in columns:
         sort = default[0]
     direction = params.get("dir", default[1] if sort == default[0] else "asc")
     direction = direction if direction in ("asc", "desc") else "asc"
-    total = int(conn.execute(select(func.count()).select_from(query.order_by(None).subquery())).scalar_one())
-    paging = Paging(1, sort, direction, total, per_page)
+    counted = query.order_by(None) if cap is None else query.order_by(None).limit(cap + 1)
+    total = int(conn.execute(select(func.count()).select_from(counted.subquery())).scalar_one())
+    more = cap is not None and total > cap
+    total = min(total, cap) if cap is not None else total
+    paging = Paging(1, sort, direction, total, per_page, more)
     try:
         page = int(params.get("page", "1"))
     except ValueError:
         page = 1
-    paging = Paging(min(max(page, 1), paging.pages), sort, direction, total, per_page)
+    paging = Paging(min(max(page, 1), paging.pages), sort, direction, total, per_page, more)
     column = columns[sort]
     order: list[ColumnElement[Any]] = [column.desc() if direction == "desc" else column.asc()]
     if tiebreak is not None:
         order.append(tiebreak)
-    rows = list(conn.execute(query.order_by(*order).limit(per_page).offset(paging.offset)).all())
+    limit = per_page if cap is None else min(per_page, cap - paging.offset)
+    rows = list(conn.execute(query.order_by(*order).limit(limit).offset(paging.offset)).all())
     return rows, paging
 
 
