@@ -463,12 +463,9 @@ def test_the_lost_smelter_commissioning_is_read_as_creating_its_lots() -> None:
     ev["ot:stage"] = "smelting"
     (c,) = read(ev)
     assert c.chain.reading == "creation"
-    assert c.chain.off_profile == (
-        (
-            "type",
-            "a smelting event is a TransformationEvent, not an ObjectEvent",
-        ),
-    )
+    ((where, why),) = c.chain.off_profile
+    assert (where, why.render("en")) == ("type", "a smelting event is a TransformationEvent, not an ObjectEvent")
+    assert why.render("zh") == "冶炼环节的事件应为 TransformationEvent，而非 ObjectEvent"
 
 
 def test_events_without_a_stage_depart_only_when_they_move_goods() -> None:

@@ -102,6 +102,27 @@ UNKNOWN_MATERIAL = Message("intake.epcis.unknown_material", "'{material}' is not
 NO_QUANTITY = Message("intake.epcis.no_quantity", "missing quantity")
 NO_UNIT = Message("intake.epcis.no_unit", "missing unit (use KGM, TNE or GRM)")
 UNKNOWN_UNIT = Message("intake.epcis.unknown_unit", "unknown unit '{uom}' (use KGM, TNE or GRM)")
+# Layer 3: departures from the stage profile (stored with the event as messages, read in the reader's language).
+DEPARTS_NO_STAGE = Message("intake.departs.no_stage", "missing: every event that moves goods names its stage")
+DEPARTS_NO_EVENT_ID = Message(
+    "intake.departs.no_event_id", "missing: stored as {event_id}, the id a correction of it must name"
+)
+DEPARTS_TYPE = Message("intake.departs.type", "{stage:a} event is {expected:a}, not {got:a}")
+DEPARTS_AT_READ_POINT = Message("intake.departs.at_read_point", "its readPoint {place}")
+DEPARTS_NO_PLACE = Message("intake.departs.no_place", "no place at all")
+DEPARTS_BIZ_LOCATION = Message(
+    "intake.departs.biz_location", "{stage:a} event names its bizLocation ({place}); read at {where}"
+)
+DEPARTS_ILMD = Message("intake.departs.ilmd", "the lots it creates have no {missing:or}: their content is unknown")
+DEPARTS_ACTION = Message("intake.departs.action", "{stage:a} event has action {expected}, not {got}")
+DEPARTS_BIZ_STEP = Message("intake.departs.biz_step", "{stage:a} event has bizStep {expected:or}, not {got}")
+DEPARTS_NO_LOTS = Message(
+    "intake.departs.no_lots", "{stage:a} event lists its lots in {key}, and this one lists none there"
+)
+DEPARTS_TRANSACTION = Message(
+    "intake.departs.transaction", "{stage:a} event carries a business transaction of type {kind}, not this one"
+)
+DEPARTS_PARTY = Message("intake.departs.party", "{stage:a} event names the {kind} in its {key}")
 NOT_POSITIVE = Message("intake.epcis.not_positive", "quantity must be positive, got {quantity}")
 TOO_MUCH = Message("intake.epcis.too_much", "{quantity} {uom} is more than {tonnes} t in one lot")
 TOO_LITTLE = Message("intake.epcis.too_little", "{quantity} {uom} is less than half a gram")
@@ -280,9 +301,7 @@ class _Reader:
                 _term(voc.DISPOSITION, value, prefixes, "persistentDisposition", part, i)
         departures = _departures(chain, ev, lot_data)
         if strict and not had_id:
-            departures.insert(
-                0, ("eventID", f"missing: stored as {chain.event_id}, the id a correction of it must name")
-            )
+            departures.insert(0, ("eventID", DEPARTS_NO_EVENT_ID(event_id=chain.event_id)))
         return chain._replace(off_profile=tuple(departures)) if departures else chain
 
     def extensions(
@@ -541,8 +560,9 @@ _PROFILES: Mapping[str, _Profile] = {
 _SHIPPING_DESTINATIONS = ("location",)
 
 
-def _departures(chain: ChainEvent, ev: dict[str, Any], lot_data: dict[str, tuple[str, Any]]) -> list[tuple[str, str]]:
-    """Layer 3: where a valid event departs from the stage profile of SPEC.md §2, as (field, plain reason) pairs.
+def _departures(chain: ChainEvent, ev: dict[str, Any], lot_data: dict[str, tuple[str, Any]]) -> list[tuple[str, Said]]:
+    """Layer 3: where a valid event departs from the stage profile of SPEC.md §2, as (field, reason) pairs, the
+    reason a message read in the officer's language.
 
     Nothing here refuses: an event that is valid EPCIS 2.0 is evidence, and is stored and read for what it does
     (`ChainEvent.reading`, which the rule's message and the capture report name); each reason says what the
@@ -551,44 +571,39 @@ def _departures(chain: ChainEvent, ev: dict[str, Any], lot_data: dict[str, tuple
     without `ot:stage` is plain EPCIS (SPEC.md §2: other vocabulary is accepted); it departs from the profile
     only when it moves goods, since every chain event carries a stage.
     """
-    out: list[tuple[str, str]] = []
+    out: list[tuple[str, Said]] = []
     stage = chain.stage
     if stage is None:
         if chain.reading != OBSERVATION:
-            out.append(("ot:stage", "missing: every event that moves goods names its stage"))
+            out.append(("ot:stage", DEPARTS_NO_STAGE()))
     else:
         p = _PROFILES[stage]
         if chain.event_type != p.event_type:
-            out.append(("type", f"{_a(stage)} event is {_a(p.event_type)}, not {_a(chain.event_type)}"))
+            out.append(("type", DEPARTS_TYPE(stage=stage, expected=p.event_type, got=chain.event_type)))
         else:
             out.extend(_shape_departures(chain, ev, p, stage))
         if p.biz_location is not None and chain.biz_location is None:
-            where = f"its readPoint {chain.read_point}" if chain.read_point else "no place at all"
-            reason = f"{_a(stage)} event names its bizLocation ({p.biz_location}); read at {where}"
-            out.append(("bizLocation", reason))
+            where = DEPARTS_AT_READ_POINT(place=chain.read_point) if chain.read_point else DEPARTS_NO_PLACE()
+            out.append(("bizLocation", DEPARTS_BIZ_LOCATION(stage=stage, place=p.biz_location, where=where)))
     created = {CREATION: chain.quantities, TRANSFORMATION: chain.outputs}.get(chain.reading)
     if created:
         missing = [f"ot:{local}" for local in ("material", "grade") if local not in lot_data]
         if missing:
-            out.append(("ilmd", f"the lots it creates have no {' or '.join(missing)}: their content is unknown"))
+            out.append(("ilmd", DEPARTS_ILMD(missing=missing)))
     return out
 
 
-def _shape_departures(chain: ChainEvent, ev: dict[str, Any], p: _Profile, stage: str) -> list[tuple[str, str]]:
-    out: list[tuple[str, str]] = []
+def _shape_departures(chain: ChainEvent, ev: dict[str, Any], p: _Profile, stage: str) -> list[tuple[str, Said]]:
+    out: list[tuple[str, Said]] = []
     if p.action is not None and chain.action != p.action:
-        out.append(("action", f"{_a(stage)} event has action {p.action}, not {chain.action}"))
+        out.append(("action", DEPARTS_ACTION(stage=stage, expected=p.action, got=chain.action)))
     if p.biz_steps and chain.biz_step not in p.biz_steps:
-        steps = " or ".join(p.biz_steps)
-        out.append(("bizStep", f"{_a(stage)} event has bizStep {steps}, not {_show(chain.biz_step)}"))
+        out.append(("bizStep", DEPARTS_BIZ_STEP(stage=stage, expected=list(p.biz_steps), got=_show(chain.biz_step))))
     for key in p.quantity_lists:
         if not ev.get(key):
-            out.append((key, f"{_a(stage)} event lists its lots in {key}, and this one lists none there"))
+            out.append((key, DEPARTS_NO_LOTS(stage=stage, key=key)))
     if p.transaction is not None and chain.transaction(p.transaction) is None:
-        kind = p.transaction
-        out.append(
-            ("bizTransactionList", f"{_a(stage)} event carries a business transaction of type {kind}, not this one")
-        )
+        out.append(("bizTransactionList", DEPARTS_TRANSACTION(stage=stage, kind=p.transaction)))
     destinations = p.destinations + (_SHIPPING_DESTINATIONS if chain.biz_step == "shipping" else ())
     for key, needed, have in (
         ("sourceList", p.sources, chain.sources),
@@ -596,12 +611,8 @@ def _shape_departures(chain: ChainEvent, ev: dict[str, Any], p: _Profile, stage:
     ):
         for kind in needed:
             if kind not in have:
-                out.append((key, f"{_a(chain.biz_step or stage)} event names the {kind} in its {key}"))
+                out.append((key, DEPARTS_PARTY(stage=chain.biz_step or stage, kind=kind, key=key)))
     return out
-
-
-def _a(word: str) -> str:
-    return f"{'an' if word[:1].lower() in 'aeiou' else 'a'} {word}"
 
 
 def _schema_refusal(doc: dict[str, Any], name: str, events_path: tuple[str, ...]) -> IntakeError:
