@@ -410,6 +410,7 @@ def test_non_cbv_bizstep() -> None:
     err = refusal(ev)
     assert err.field == "bizStep"
     assert err.reason == "'transforming' is not a CBV business step (such as shipping) or a URI"
+    assert err.said is not None and "CBV 业务步骤（如 shipping）或一个 URI" in err.said.render("zh")
     ev = b.shipping() | {"bizStep": "cbv:BizStep-transforming"}
     assert refusal(ev).reason == "'cbv:BizStep-transforming' names no CBV business step"
 

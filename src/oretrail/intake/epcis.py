@@ -130,8 +130,28 @@ BAD_GRADE = Message("intake.epcis.bad_grade", "grade must be a mass fraction abo
 SECOND_PARTY = Message("intake.epcis.second_party", "a second {kind} ({party}) besides {first}")
 REQUIRED = Message("intake.epcis.required", "required field is missing")
 UNKNOWN_FIELD = Message("intake.epcis.unknown_field", "unknown field, not part of EPCIS 2.0")
-# The schema's own description of what was expected stays in the standard's English; the frame around it is ours.
 SCHEMA_MISMATCH = Message("intake.epcis.schema_mismatch", "{value} is not {description}")
+
+
+def _descriptions(node: Any) -> dict[str, Message]:
+    """Every description of our schema (epcis_schema.json, written by us) as a message, so that a refusal quoting
+    it reads in the sender's language. Keyed by the text's digest: a description changed in the schema is a new
+    message, which `oretrail i18n check` reports untranslated until its Chinese is written."""
+    found: dict[str, Message] = {}
+    if isinstance(node, dict):
+        text = node.get("description")
+        if isinstance(text, str):
+            digest = hashlib.sha256(text.encode()).hexdigest()[:12]
+            found[text] = Message(f"intake.epcis.schema.{digest}", text)
+        for value in node.values():
+            found |= _descriptions(value)
+    elif isinstance(node, list):
+        for value in node:
+            found |= _descriptions(value)
+    return found
+
+
+DESCRIBED = _descriptions(_SCHEMA)
 NOT_NAMESPACED = Message(
     "intake.epcis.not_namespaced",
     "'{key}' is not an EPCIS field here; an extension needs a namespace "
@@ -650,9 +670,10 @@ def _plain_reason(err: jsonschema_rs.ValidationError, path: list[str | int]) -> 
     description = node.get("description") if isinstance(node, dict) else None
     if description is None:
         return err.message if len(err.message) <= 200 else err.message[:197] + "..."
+    described = DESCRIBED[description]()
     if isinstance(err.instance, dict | list):
-        return description
-    return SCHEMA_MISMATCH(value=_show(err.instance), description=description)
+        return described
+    return SCHEMA_MISMATCH(value=_show(err.instance), description=described)
 
 
 def _json_path(path: list[str | int]) -> str:
