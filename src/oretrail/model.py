@@ -11,9 +11,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 from types import MappingProxyType
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from oretrail.ids import BTT_BOL, BTT_DECLARATION, DECLARATION_PREFIX
+
+if TYPE_CHECKING:
+    from oretrail.i18n.message import Said
 
 _NONE: Mapping[str, str] = MappingProxyType({})
 
@@ -47,9 +50,10 @@ class ChainEvent(NamedTuple):
     destinations: Mapping[str, str] = _NONE
     biz_transactions: tuple[tuple[str, str], ...] = ()  # (type short name or URI, id)
     error_declaration: ErrorDeclaration | None = None
-    # Where the event departs from the stage profile of SPEC.md §2, as (field, plain reason) pairs: stored
-    # and read for what it does all the same, and judged by the rule intake.off_profile.
-    off_profile: tuple[tuple[str, str], ...] = ()
+    # Where the event departs from the stage profile of SPEC.md §2, as (field, reason) pairs, the reason a
+    # message so that the officer reads it in their language: stored and read for what it does all the same,
+    # and judged by the rule intake.off_profile.
+    off_profile: tuple[tuple[str, Said], ...] = ()
 
     def transaction(self, kind: str) -> str | None:
         for t, tid in self.biz_transactions:

@@ -24,7 +24,7 @@ from oretrail.alerts.judge import Judged, judge
 from oretrail.catalogue import load_catalogue
 from oretrail.chain.projector import Projector, Touched
 from oretrail.errors import MAX_DOCUMENT_BYTES, IntakeError
-from oretrail.i18n.message import Message
+from oretrail.i18n.message import Message, Said
 from oretrail.intake.epcis import CapturedEvent, read_document
 from oretrail.ledger.canonical import canonical
 from oretrail.ledger.notary import Notary
@@ -64,7 +64,7 @@ class EventOutcome(NamedTuple):
     position: int | None  # index in the document's eventList
     event_id: str | None
     outcome: str
-    departures: tuple[tuple[str, str], ...] = ()
+    departures: tuple[tuple[str, Said], ...] = ()
     read_as: str | None = None
     field: str | None = None
     reason: str | None = None
@@ -75,11 +75,25 @@ class EventOutcome(NamedTuple):
             "index": self.position,
             "event_id": self.event_id,
             "outcome": self.outcome,
-            "departures": [list(d) for d in self.departures] or None,
+            "departures": [[where, why.to_json()] for where, why in self.departures] or None,
             "read_as": self.read_as,
             "field": self.field,
             "reason": self.reason,
         }
+
+
+def worded(rows: list[dict[str, Any]] | None, lang: str) -> list[dict[str, Any]] | None:
+    """Outcome rows as a reader sees them: each departure's reason, kept as a message with the rows (stored
+    with a capture job or an upload and read later, by whoever may), put in the reader's language. A reason
+    kept as text by an older version is shown as it was written."""
+    if rows is None:
+        return None
+    return [
+        {**r, "departures": [[w, Said.from_json(y).render(lang) if isinstance(y, dict) else y] for w, y in deps]}
+        if (deps := r.get("departures"))
+        else r
+        for r in rows
+    ]
 
 
 @dataclass

@@ -103,6 +103,16 @@ def test_load_events_reports_each_event(loaded: tuple[str, Path], tmp_path: Path
     assert rows[0]["read_as"] == "its lots created at its place"
     again = runner.invoke(app, ["load", "events", str(tmp_path / "a.json"), "--db", db, "-f", "jsonl"], env=env)
     assert [orjson.loads(line)["outcome"] for line in again.stdout.splitlines()] == ["unchanged"]
+    # the departures read in the reader's language
+    odd_zh = b.mining([(b.lot("appeared-2"), 5.0)], "ga.metal", 0.9999, location=b.SMELTER, event_id="urn:uuid:cli-zh")
+    odd_zh["ot:stage"] = "smelting"
+    (tmp_path / "c.json").write_bytes(b.encode(b.document(odd_zh)))
+    zh = runner.invoke(
+        app, ["--lang", "zh", "load", "events", str(tmp_path / "c.json"), "--db", db, "-f", "json"], env=env
+    )
+    assert orjson.loads(zh.stdout)[0]["departures"] == [
+        ["type", "冶炼环节的事件应为 TransformationEvent，而非 ObjectEvent"]
+    ]
 
 
 def test_verify_names_the_tampered_record(loaded: tuple[str, Path]) -> None:

@@ -410,6 +410,7 @@ def test_non_cbv_bizstep() -> None:
     err = refusal(ev)
     assert err.field == "bizStep"
     assert err.reason == "'transforming' is not a CBV business step (such as shipping) or a URI"
+    assert err.said is not None and "CBV 业务步骤（如 shipping）或一个 URI" in err.said.render("zh")
     ev = b.shipping() | {"bizStep": "cbv:BizStep-transforming"}
     assert refusal(ev).reason == "'cbv:BizStep-transforming' names no CBV business step"
 
@@ -463,12 +464,9 @@ def test_the_lost_smelter_commissioning_is_read_as_creating_its_lots() -> None:
     ev["ot:stage"] = "smelting"
     (c,) = read(ev)
     assert c.chain.reading == "creation"
-    assert c.chain.off_profile == (
-        (
-            "type",
-            "a smelting event is a TransformationEvent, not an ObjectEvent",
-        ),
-    )
+    ((where, why),) = c.chain.off_profile
+    assert (where, why.render("en")) == ("type", "a smelting event is a TransformationEvent, not an ObjectEvent")
+    assert why.render("zh") == "冶炼环节的事件应为 TransformationEvent，而非 ObjectEvent"
 
 
 def test_events_without_a_stage_depart_only_when_they_move_goods() -> None:

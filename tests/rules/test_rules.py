@@ -224,6 +224,32 @@ def test_off_profile_names_the_fields_and_the_reading(engine: Engine, cat: Catal
     assert (f.location, f.material, f.controlled, f.stake_g) == (REFINERY, "ga.metal", True, 0)
 
 
+def test_off_profile_departures_read_in_the_officers_language(engine: Engine, cat: Catalogue) -> None:
+    """Departures are stored as messages (intake/epcis.py) and read in either language; English text stored by
+    an older version is shown as it was written."""
+    from oretrail.intake.epcis import DEPARTS_BIZ_STEP, DEPARTS_TYPE
+
+    departures = [
+        ["type", DEPARTS_TYPE(stage="smelting", expected="TransformationEvent", got="ObjectEvent").to_json()],
+        ["bizStep", DEPARTS_BIZ_STEP(stage="export", expected=["departing", "shipping"], got="'receiving'").to_json()],
+        ["action", "an older English reason"],
+    ]
+    off = orjson.dumps({"reading": "creation", "departures": departures}).decode()
+
+    def build(st: State) -> None:
+        st.facility()
+        st.event("urn:uuid:odd", stage="smelting", biz_step="commissioning", action="ADD", off_profile=off)
+
+    (f,) = judge(engine, build, "intake.off_profile", cat)
+    en, zh = f.message.render("en"), f.message.render("zh")
+    assert "type: a smelting event is a TransformationEvent, not an ObjectEvent" in en
+    assert "bizStep: an export event has bizStep departing or shipping, not 'receiving'" in en
+    assert "action: an older English reason" in en
+    assert "type：冶炼环节的事件应为 TransformationEvent，而非 ObjectEvent" in zh
+    assert "bizStep：出口环节的事件的 bizStep 应为 departing或shipping，而非 'receiving'" in zh
+    assert "smelting event" not in zh and "an export" not in zh
+
+
 # --- balance.transformation ---------------------------------------------------------------------------
 def test_transformation_exactly_at_recovery_bound_does_not_raise(engine: Engine, cat: Catalogue, cfg: Config) -> None:
     rec = cat.materials["ga.metal"].max_recovery

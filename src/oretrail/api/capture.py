@@ -13,10 +13,11 @@ from sqlalchemy import Engine
 from oretrail.access.caller import Caller
 from oretrail.access.capture import FEED_KINDS, CaptureDenied, check_capture
 from oretrail.api.auth import note, permit, refuse
-from oretrail.api.deps import engine
+from oretrail.api.deps import engine, lang
 from oretrail.errors import MAX_DOCUMENT_BYTES, IntakeError
 from oretrail.feeds import FEEDS, Feed
 from oretrail.i18n.message import Message, said_of
+from oretrail.pipeline import worded
 
 router = APIRouter(prefix="/capture", tags=["intake"])
 
@@ -95,7 +96,7 @@ def _route(feed: Feed) -> Callable[..., FeedReportOut]:
             alerts_new=report.alerts_new,
             withdrawn=report.withdrawn,
             settled=report.settled,
-            outcomes=report.rows,
+            outcomes=worded(report.rows, lang(request)),
             remarks=report.remarks,
         )
 

@@ -554,7 +554,8 @@ def _off_profile(ev: ChainEvent) -> str | None:
     """The events row's record of a departure from the stage profile: how the event was read, and why."""
     if not ev.off_profile:
         return None
-    return orjson.dumps({"reading": ev.reading, "departures": ev.off_profile}).decode()
+    departures = [[where, why.to_json()] for where, why in ev.off_profile]
+    return orjson.dumps({"reading": ev.reading, "departures": departures}).decode()
 
 
 def _merged(quantities: tuple[LotQty, ...]) -> Sequence[LotQty]:

@@ -31,6 +31,7 @@ from oretrail.errors import IntakeError
 from oretrail.feeds import FEEDS, Feed
 from oretrail.i18n.message import Message
 from oretrail.output import REJECTED, Format, emit, emit_error
+from oretrail.pipeline import worded
 
 RUNNING = Message("load.running", "{new} new events, {alerts} alerts")
 LANDS = "Lands whole or not at all; judged as it lands."
@@ -57,7 +58,8 @@ def _run(feed: Feed, paths: list[Path], db: str | None, config: Path | None, fmt
         fail(exc.said.render(lang()), fmt=fmt)
     for refused in report.refused:
         emit_error(refused, fmt, err, prefix=REJECTED)
-    emit(report.rows if report.rows is not None else report.record(), fmt, console=err, text=report.words(lang()))
+    rows = worded(report.rows, lang())
+    emit(rows if rows is not None else report.record(), fmt, console=err, text=report.words(lang()))
     if report.refused:
         raise typer.Exit(1)
 

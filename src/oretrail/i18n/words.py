@@ -222,6 +222,14 @@ def stage(value: Any, lang: str) -> str:
     return STAGE_ZH.get(str(value), str(value)) if lang == "zh" else str(value)
 
 
+def article(value: Any, lang: str) -> str:
+    """English "a"/"an" before a word of the profile (a stage, an event type, a step); Chinese has none."""
+    word = str(value)
+    if lang == "zh":
+        return STAGE_ZH.get(word) or term(word, lang)
+    return f"{'an' if word[:1].lower() in 'aeiou' else 'a'} {word}"
+
+
 def paren(value: Any, lang: str) -> str:
     """An optional aside: nothing when the value is missing."""
     if value in (None, ""):
@@ -261,6 +269,7 @@ SPECS: Mapping[str, Callable[[Any, str], str]] = {
     "semi": joined("; ", "；"),
     "q": quoted,
     "stage": stage,
+    "a": article,
     "term": term,
     "terms": terms,
     "paren": paren,

@@ -102,6 +102,27 @@ UNKNOWN_MATERIAL = Message("intake.epcis.unknown_material", "'{material}' is not
 NO_QUANTITY = Message("intake.epcis.no_quantity", "missing quantity")
 NO_UNIT = Message("intake.epcis.no_unit", "missing unit (use KGM, TNE or GRM)")
 UNKNOWN_UNIT = Message("intake.epcis.unknown_unit", "unknown unit '{uom}' (use KGM, TNE or GRM)")
+# Layer 3: departures from the stage profile (stored with the event as messages, read in the reader's language).
+DEPARTS_NO_STAGE = Message("intake.departs.no_stage", "missing: every event that moves goods names its stage")
+DEPARTS_NO_EVENT_ID = Message(
+    "intake.departs.no_event_id", "missing: stored as {event_id}, the id a correction of it must name"
+)
+DEPARTS_TYPE = Message("intake.departs.type", "{stage:a} event is {expected:a}, not {got:a}")
+DEPARTS_AT_READ_POINT = Message("intake.departs.at_read_point", "its readPoint {place}")
+DEPARTS_NO_PLACE = Message("intake.departs.no_place", "no place at all")
+DEPARTS_BIZ_LOCATION = Message(
+    "intake.departs.biz_location", "{stage:a} event names its bizLocation ({place}); read at {where}"
+)
+DEPARTS_ILMD = Message("intake.departs.ilmd", "the lots it creates have no {missing:or}: their content is unknown")
+DEPARTS_ACTION = Message("intake.departs.action", "{stage:a} event has action {expected}, not {got}")
+DEPARTS_BIZ_STEP = Message("intake.departs.biz_step", "{stage:a} event has bizStep {expected:or}, not {got}")
+DEPARTS_NO_LOTS = Message(
+    "intake.departs.no_lots", "{stage:a} event lists its lots in {key}, and this one lists none there"
+)
+DEPARTS_TRANSACTION = Message(
+    "intake.departs.transaction", "{stage:a} event carries a business transaction of type {kind}, not this one"
+)
+DEPARTS_PARTY = Message("intake.departs.party", "{stage:a} event names the {kind} in its {key}")
 NOT_POSITIVE = Message("intake.epcis.not_positive", "quantity must be positive, got {quantity}")
 TOO_MUCH = Message("intake.epcis.too_much", "{quantity} {uom} is more than {tonnes} t in one lot")
 TOO_LITTLE = Message("intake.epcis.too_little", "{quantity} {uom} is less than half a gram")
@@ -109,8 +130,28 @@ BAD_GRADE = Message("intake.epcis.bad_grade", "grade must be a mass fraction abo
 SECOND_PARTY = Message("intake.epcis.second_party", "a second {kind} ({party}) besides {first}")
 REQUIRED = Message("intake.epcis.required", "required field is missing")
 UNKNOWN_FIELD = Message("intake.epcis.unknown_field", "unknown field, not part of EPCIS 2.0")
-# The schema's own description of what was expected stays in the standard's English; the frame around it is ours.
 SCHEMA_MISMATCH = Message("intake.epcis.schema_mismatch", "{value} is not {description}")
+
+
+def _descriptions(node: Any) -> dict[str, Message]:
+    """Every description of our schema (epcis_schema.json, written by us) as a message, so that a refusal quoting
+    it reads in the sender's language. Keyed by the text's digest: a description changed in the schema is a new
+    message, which `oretrail i18n check` reports untranslated until its Chinese is written."""
+    found: dict[str, Message] = {}
+    if isinstance(node, dict):
+        text = node.get("description")
+        if isinstance(text, str):
+            digest = hashlib.sha256(text.encode()).hexdigest()[:12]
+            found[text] = Message(f"intake.epcis.schema.{digest}", text)
+        for value in node.values():
+            found |= _descriptions(value)
+    elif isinstance(node, list):
+        for value in node:
+            found |= _descriptions(value)
+    return found
+
+
+DESCRIBED = _descriptions(_SCHEMA)
 NOT_NAMESPACED = Message(
     "intake.epcis.not_namespaced",
     "'{key}' is not an EPCIS field here; an extension needs a namespace "
@@ -280,9 +321,7 @@ class _Reader:
                 _term(voc.DISPOSITION, value, prefixes, "persistentDisposition", part, i)
         departures = _departures(chain, ev, lot_data)
         if strict and not had_id:
-            departures.insert(
-                0, ("eventID", f"missing: stored as {chain.event_id}, the id a correction of it must name")
-            )
+            departures.insert(0, ("eventID", DEPARTS_NO_EVENT_ID(event_id=chain.event_id)))
         return chain._replace(off_profile=tuple(departures)) if departures else chain
 
     def extensions(
@@ -541,8 +580,9 @@ _PROFILES: Mapping[str, _Profile] = {
 _SHIPPING_DESTINATIONS = ("location",)
 
 
-def _departures(chain: ChainEvent, ev: dict[str, Any], lot_data: dict[str, tuple[str, Any]]) -> list[tuple[str, str]]:
-    """Layer 3: where a valid event departs from the stage profile of SPEC.md §2, as (field, plain reason) pairs.
+def _departures(chain: ChainEvent, ev: dict[str, Any], lot_data: dict[str, tuple[str, Any]]) -> list[tuple[str, Said]]:
+    """Layer 3: where a valid event departs from the stage profile of SPEC.md §2, as (field, reason) pairs, the
+    reason a message read in the officer's language.
 
     Nothing here refuses: an event that is valid EPCIS 2.0 is evidence, and is stored and read for what it does
     (`ChainEvent.reading`, which the rule's message and the capture report name); each reason says what the
@@ -551,44 +591,39 @@ def _departures(chain: ChainEvent, ev: dict[str, Any], lot_data: dict[str, tuple
     without `ot:stage` is plain EPCIS (SPEC.md §2: other vocabulary is accepted); it departs from the profile
     only when it moves goods, since every chain event carries a stage.
     """
-    out: list[tuple[str, str]] = []
+    out: list[tuple[str, Said]] = []
     stage = chain.stage
     if stage is None:
         if chain.reading != OBSERVATION:
-            out.append(("ot:stage", "missing: every event that moves goods names its stage"))
+            out.append(("ot:stage", DEPARTS_NO_STAGE()))
     else:
         p = _PROFILES[stage]
         if chain.event_type != p.event_type:
-            out.append(("type", f"{_a(stage)} event is {_a(p.event_type)}, not {_a(chain.event_type)}"))
+            out.append(("type", DEPARTS_TYPE(stage=stage, expected=p.event_type, got=chain.event_type)))
         else:
             out.extend(_shape_departures(chain, ev, p, stage))
         if p.biz_location is not None and chain.biz_location is None:
-            where = f"its readPoint {chain.read_point}" if chain.read_point else "no place at all"
-            reason = f"{_a(stage)} event names its bizLocation ({p.biz_location}); read at {where}"
-            out.append(("bizLocation", reason))
+            where = DEPARTS_AT_READ_POINT(place=chain.read_point) if chain.read_point else DEPARTS_NO_PLACE()
+            out.append(("bizLocation", DEPARTS_BIZ_LOCATION(stage=stage, place=p.biz_location, where=where)))
     created = {CREATION: chain.quantities, TRANSFORMATION: chain.outputs}.get(chain.reading)
     if created:
         missing = [f"ot:{local}" for local in ("material", "grade") if local not in lot_data]
         if missing:
-            out.append(("ilmd", f"the lots it creates have no {' or '.join(missing)}: their content is unknown"))
+            out.append(("ilmd", DEPARTS_ILMD(missing=missing)))
     return out
 
 
-def _shape_departures(chain: ChainEvent, ev: dict[str, Any], p: _Profile, stage: str) -> list[tuple[str, str]]:
-    out: list[tuple[str, str]] = []
+def _shape_departures(chain: ChainEvent, ev: dict[str, Any], p: _Profile, stage: str) -> list[tuple[str, Said]]:
+    out: list[tuple[str, Said]] = []
     if p.action is not None and chain.action != p.action:
-        out.append(("action", f"{_a(stage)} event has action {p.action}, not {chain.action}"))
+        out.append(("action", DEPARTS_ACTION(stage=stage, expected=p.action, got=chain.action)))
     if p.biz_steps and chain.biz_step not in p.biz_steps:
-        steps = " or ".join(p.biz_steps)
-        out.append(("bizStep", f"{_a(stage)} event has bizStep {steps}, not {_show(chain.biz_step)}"))
+        out.append(("bizStep", DEPARTS_BIZ_STEP(stage=stage, expected=list(p.biz_steps), got=_show(chain.biz_step))))
     for key in p.quantity_lists:
         if not ev.get(key):
-            out.append((key, f"{_a(stage)} event lists its lots in {key}, and this one lists none there"))
+            out.append((key, DEPARTS_NO_LOTS(stage=stage, key=key)))
     if p.transaction is not None and chain.transaction(p.transaction) is None:
-        kind = p.transaction
-        out.append(
-            ("bizTransactionList", f"{_a(stage)} event carries a business transaction of type {kind}, not this one")
-        )
+        out.append(("bizTransactionList", DEPARTS_TRANSACTION(stage=stage, kind=p.transaction)))
     destinations = p.destinations + (_SHIPPING_DESTINATIONS if chain.biz_step == "shipping" else ())
     for key, needed, have in (
         ("sourceList", p.sources, chain.sources),
@@ -596,12 +631,8 @@ def _shape_departures(chain: ChainEvent, ev: dict[str, Any], p: _Profile, stage:
     ):
         for kind in needed:
             if kind not in have:
-                out.append((key, f"{_a(chain.biz_step or stage)} event names the {kind} in its {key}"))
+                out.append((key, DEPARTS_PARTY(stage=chain.biz_step or stage, kind=kind, key=key)))
     return out
-
-
-def _a(word: str) -> str:
-    return f"{'an' if word[:1].lower() in 'aeiou' else 'a'} {word}"
 
 
 def _schema_refusal(doc: dict[str, Any], name: str, events_path: tuple[str, ...]) -> IntakeError:
@@ -639,9 +670,10 @@ def _plain_reason(err: jsonschema_rs.ValidationError, path: list[str | int]) -> 
     description = node.get("description") if isinstance(node, dict) else None
     if description is None:
         return err.message if len(err.message) <= 200 else err.message[:197] + "..."
+    described = DESCRIBED[description]()
     if isinstance(err.instance, dict | list):
-        return description
-    return SCHEMA_MISMATCH(value=_show(err.instance), description=description)
+        return described
+    return SCHEMA_MISMATCH(value=_show(err.instance), description=described)
 
 
 def _json_path(path: list[str | int]) -> str:

@@ -18,7 +18,7 @@ import orjson
 from sqlalchemy import select
 
 from oretrail.chain.projector import party_of_place
-from oretrail.i18n.message import Message
+from oretrail.i18n.message import Message, Said
 from oretrail.model import READINGS
 from oretrail.rules.base import Context, Finding
 from oretrail.rules.rule import Rule, Settling
@@ -32,6 +32,9 @@ SAID = Message(
     "Event {event} ({what}, at {place} on {when:date}) does not follow the stage profile: {departures:semi}. It was "
     "stored and read as {read_as}.",
 )
+DEPARTURE = Message(f"{RULE}.departure", "{field}: {why}")
+# Events stored before departures were messages (their projection holds English text) until a rebuild.
+AS_STORED = Message(f"{RULE}.as_stored", "{text}")
 READ_AS = {reading: Message(f"{RULE}.read_as.{reading}", words) for reading, words in READINGS.items()}
 _CHUNK = 400
 
@@ -56,7 +59,7 @@ def find(ctx: Context) -> list[Finding]:
     out = []
     for r in rows:
         stored = orjson.loads(r.off_profile)
-        departures: list[list[str]] = stored["departures"]
+        departures = [(where, _reason(why)) for where, why in stored["departures"]]
         read_as = READ_AS[stored["reading"]]()
         place = r.biz_location or r.read_point
         # A controlled material if the event moved any, so the finding is graded by what could be at stake.
@@ -73,7 +76,7 @@ def find(ctx: Context) -> list[Finding]:
                     what=what,
                     place=place or "?",
                     when=r.event_time.isoformat(),
-                    departures=[f"{f}: {why}" for f, why in departures],
+                    departures=[DEPARTURE(field=where, why=why) for where, why in departures],
                     read_as=read_as,
                 ),
                 evidence=(r.event_id,),
@@ -82,7 +85,7 @@ def find(ctx: Context) -> list[Finding]:
                     "event_type": r.event_type,
                     "action": r.action,
                     "biz_step": r.biz_step,
-                    "departures": departures,
+                    "departures": [[where, why.render("en")] for where, why in departures],
                     "read_as": READINGS[stored["reading"]],
                     "materials": held,
                 },
@@ -108,3 +111,7 @@ DECLARATION = Rule(
         "the lots it created or drew against the plant's stock records."
     ),
 )
+
+
+def _reason(stored: str | dict[str, object]) -> Said:
+    return AS_STORED(text=stored) if isinstance(stored, str) else Said.from_json(stored)

@@ -32,6 +32,7 @@ from oretrail.clock import utcnow
 from oretrail.errors import MAX_DOCUMENT_BYTES, IntakeError
 from oretrail.feeds import BY_NAME, FEEDS
 from oretrail.i18n.message import Message, Said, said_of
+from oretrail.pipeline import worded
 from oretrail.rules.monthly_flows import FLOWS
 from oretrail.storage.schema import enterprises, facilities, web_uploads
 from oretrail.supervision.dossier import review_part, training_part
@@ -220,7 +221,7 @@ def upload_report(
     if row is None or (row.user != who.user and not unconstrained(who, "read", "event")):
         raise out_of_sight(who, "read", "event", upload_id, thing="upload")
     report = orjson.loads(row.report)
-    outcomes = report.get("outcomes", [])
+    outcomes = worded(report.get("outcomes", []), language(request)) or []
     tally: dict[str, int] = {}
     for o in outcomes:
         tally[str(o.get("outcome"))] = tally.get(str(o.get("outcome")), 0) + 1

@@ -152,3 +152,22 @@ def test_our_other_feeds_keep_their_routes(client: TestClient) -> None:
     assert bad.status_code == 422 and bad.json()["field"] == "type"
     # events loaded through our own route are events of the binding too
     assert event_ids(client.get("/events")) == [E[1]]
+
+
+def test_a_jobs_departures_read_in_the_askers_language(client: TestClient) -> None:
+    """Departures from the stage profile are kept with the job as messages: the same job reads in English or
+    Chinese, by whoever asks."""
+    job = capture(client, document(events()))
+    location = f"/capture/{job['captureID']}"
+    en = client.get(location, headers={"Accept-Language": "en"}).json()["report"]["outcomes"]
+    zh = client.get(location, headers={"Accept-Language": "zh-CN"}).json()["report"]["outcomes"]
+    departed = [(o["index"], o["departures"]) for o in en if o["departures"]]
+    assert departed, en  # the binding's examples name no ot:stage: the ones that move goods depart
+    assert [(o["index"], [f for f, _ in o["departures"]]) for o in zh if o["departures"]] == [
+        (i, [f for f, _ in d]) for i, d in departed
+    ]
+    reasons_zh = {why for o in zh if o["departures"] for _, why in o["departures"]}
+    reasons_en = {why for _, d in departed for _, why in d}
+    assert "missing: every event that moves goods names its stage" in reasons_en
+    assert "缺失：每个移动货物的事件都应注明其环节" in reasons_zh
+    assert not any("event" in why for why in reasons_zh), reasons_zh

@@ -72,7 +72,7 @@ from oretrail.feeds import BY_NAME, read_events
 from oretrail.i18n.message import Message, Said
 from oretrail.intake.epcis import CapturedEvent, read_document
 from oretrail.pipeline import ALREADY_STORED as STORED_OTHERWISE
-from oretrail.pipeline import collector_paused
+from oretrail.pipeline import collector_paused, worded
 from oretrail.storage.schema import capture_jobs
 
 router = APIRouter(tags=["EPCIS capture"])
@@ -351,7 +351,7 @@ def capture_single_event(request: Request, who: Caller, event: dict[str, Any]) -
                                **{k: body[k] for k in ("eventIndex", "eventID", "field", "code", "pointer")}
                                ) from None  # fmt: skip
     _after_capture(request.app)
-    return (report.rows or [{}])[0]
+    return (worded(report.rows, lang(request)) or [{}])[0]
 
 
 def _after_capture(app: Any) -> None:
@@ -378,7 +378,8 @@ def job_json(row: Any, language: str = "en") -> dict[str, Any]:
     out["document"] = row.document
     out["owner"] = row.owner
     if row.report is not None:
-        out["report"] = orjson.loads(row.report)
+        report = orjson.loads(row.report)
+        out["report"] = {**report, "outcomes": worded(report.get("outcomes"), language)} if report else report
     return out
 
 
