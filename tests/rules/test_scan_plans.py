@@ -43,3 +43,26 @@ def test_the_scan_reads_event_lots_through_the_partial_indexes(
     shipped = plan(sqlite_engine, diverted)
     assert "SEARCH event_lots USING PRIMARY KEY (seq=?)" in shipped
     assert "ix_event_lots_made_time" not in shipped and "ix_event_lots_transformed" not in shipped
+
+
+def test_a_full_scan_on_sqlite_holds_the_larger_page_cache_only_while_it_runs(
+    sqlite_engine: Engine, cat: Catalogue, cfg: Config
+) -> None:
+    from oretrail.rules.runner import run_rules
+    from oretrail.storage.engine import CACHE_KIB, SCAN_CACHE_KIB, scan_settings
+
+    seen: list[int] = []
+    with sqlite_engine.connect() as conn:
+
+        def cache(_rule: str, _count: int) -> None:
+            seen.append(conn.exec_driver_sql("PRAGMA cache_size").scalar_one())
+
+        run_rules(conn, None, cfg, catalogue=cat, on_rule=cache)
+        assert set(seen) == {-SCAN_CACHE_KIB}
+        assert conn.exec_driver_sql("PRAGMA cache_size").scalar_one() == -CACHE_KIB
+        try:
+            with scan_settings(conn):
+                raise RuntimeError("a rule failed")
+        except RuntimeError:
+            pass
+        assert conn.exec_driver_sql("PRAGMA cache_size").scalar_one() == -CACHE_KIB

@@ -8,6 +8,7 @@ order the data arrived in.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 
 from sqlalchemy import Connection
 
@@ -39,6 +40,7 @@ from oretrail.rules.base import Catalogue, Context, Finding, sorted_findings
 from oretrail.rules.config import Config, load_config
 from oretrail.rules.rule import Rule
 from oretrail.rules.scope import Scope, expand
+from oretrail.storage.engine import scan_settings
 
 RULES: tuple[Rule, ...] = tuple(
     m.DECLARATION
@@ -113,10 +115,11 @@ def run_rules(
     if unknown:
         raise ValueError(f"unknown rule(s): {', '.join(sorted(unknown))}")
     found: list[Finding] = []
-    for rule in RULES:
-        if rules is None or rule.id in rules:
-            got = rule.find(ctx)
-            if on_rule is not None:
-                on_rule(rule.id, len(got))
-            found.extend(got)
+    with scan_settings(conn) if scope is None else nullcontext():
+        for rule in RULES:
+            if rules is None or rule.id in rules:
+                got = rule.find(ctx)
+                if on_rule is not None:
+                    on_rule(rule.id, len(got))
+                found.extend(got)
     return sorted_findings(found)
