@@ -92,3 +92,29 @@ def test_the_count_stops_at_the_cap_and_says_there_are_more(sqlite_engine: Engin
 
         _, paging = lot_list(conn, officer, {}, cap=7)  # exactly the cap: all are listed, none more
         assert (paging.total, paging.more) == (7, False)
+
+
+def test_the_overview_figures_of_every_officers_scope_are_made_at_start(
+    sqlite_engine: Engine, monkeypatch: Any
+) -> None:
+    """A provincial officer's first overview after a start waited for its sums (1.2 s at scale 10): the warm-up
+    makes the centre's and each officer's scope among the enabled accounts, never an enterprise's."""
+    from oretrail.access.users import add_user
+    from oretrail.web import flows
+
+    _world(sqlite_engine, 3, 2)
+    with sqlite_engine.begin() as conn:
+        for name in ("jx-commerce", "hn-commerce", "ent-1"):
+            role, province, department, parties = ACCOUNTS[name]
+            add_user(conn, name, role, password=None, province=province, department=department, parties=parties)
+    monkeypatch.setattr(flows, "WARM_FROM", 0)
+    monkeypatch.setattr(flows, "_CACHE", {})
+    thread = flows.warm(sqlite_engine)
+    assert thread is not None
+    thread.join(60)
+    made = {(what, scope[0], scope[1]) for _url, what, scope in flows._CACHE}
+    assert made == {
+        (what, role, province)
+        for what in ("links", "mined")
+        for role, province in (("central", None), ("provincial", JX), ("provincial", HN))
+    }

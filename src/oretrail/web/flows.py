@@ -98,25 +98,39 @@ def _refresh(engine: Any, key: tuple[Any, ...], make: Callable[[Connection], Any
 WARM_FROM = 100_000  # ledger records: below this, the national figures take well under a second cold
 
 
+WARM_SCOPES = 64  # officers' scopes made at start, beyond the centre's: a province's departments, not every firm
+
+
 def warm(engine: Any) -> threading.Thread | None:
-    """On a national database, make the centre's figures in the background as the server starts, so the
-    first officer to open the overview does not wait for them (seconds at scale 10, docs/web.md)."""
+    """On a national database, make the overview's figures in the background as the server starts, so the
+    first officer to open it does not wait for them (seconds at scale 10, docs/web.md): the centre's, then those
+    of each officer's scope among the enabled accounts (a provincial officer's province and department), up to
+    WARM_SCOPES of them. Enterprises' are made by their first reader: each is small (its own facilities), and
+    there may be thousands."""
+    from oretrail.access.users import list_users
+
     with engine.connect() as conn:
         if head(conn) < WARM_FROM:
             return None
-    centre = Caller("warm-up", "central")
+        officers = [u.caller("warm-up") for u in list_users(conn) if u.disabled_at is None and u.role != "enterprise"]
+    readers = {scope_key(who): who for who in [Caller("warm-up", "central"), *officers]}
 
     def run() -> None:
         try:
             with engine.connect() as conn:
-                kept(conn, "links", centre, lambda c: stage_links(c, centre))
-                kept(conn, "mined", centre, lambda c: mined(c, centre))
+                for who in list(readers.values())[: WARM_SCOPES + 1]:
+                    _warm_one(conn, who)
         except Exception:  # the first reader makes them instead
             return
 
     thread = threading.Thread(target=run, daemon=True, name="oretrail-web-warm")
     thread.start()
     return thread
+
+
+def _warm_one(conn: Connection, who: Caller) -> None:
+    kept(conn, "links", who, lambda c: stage_links(c, who))
+    kept(conn, "mined", who, lambda c: mined(c, who))
 
 
 @dataclass(frozen=True)
