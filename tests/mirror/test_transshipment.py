@@ -108,3 +108,24 @@ def test_rerouted_after_refusal_through_third_country() -> None:
     ]
     found = [(r.subject_kind, r.subject_id, r.refused_licence) for r in rerouted(licences, declarations)]
     assert found == [("declaration", "D1", "L1"), ("licence", "L2", "L1")]
+
+
+def test_rerouted_does_not_hang_on_the_order_rows_arrive_in() -> None:
+    """Refused licences sharing an end user's name compete for the matcher's bounded candidates: the findings
+    must be the same whatever order the store returned the licences and declarations in (engines differ)."""
+    import random
+
+    refused = [
+        Licence(f"EL{n:04d}", "refused", "Apex Materials GmbH", "", "DE", "811292", dt.date(2025, 1, 1))
+        for n in range(40)
+    ]
+    later = [
+        Declaration(f"D{n:03d}", dt.date(2025, 6, 1), "TR", "811292", 10.0, 1000.0, "APEX MATERIALS") for n in range(5)
+    ]
+    first = rerouted(refused, later)
+    assert first
+    for seed in range(5):
+        shuffled_l, shuffled_d = refused[:], later[:]
+        random.Random(seed).shuffle(shuffled_l)
+        random.Random(seed).shuffle(shuffled_d)
+        assert rerouted(shuffled_l, shuffled_d) == first, seed
