@@ -84,7 +84,7 @@ def prepare(data: Path, scale: float, seed: int) -> Dataset:
 
 
 # --- one measured run, in its own process ----------------------------------------------------------------------
-def run_one(engine: str, db: str, export: str, pg: str | None, out: str) -> None:
+def run_one(engine: str, db: str, export: str, pg: str | None, out: str, workers: int) -> None:
     """Child process: the full scan's findings on one engine, written as JSON (time measured by the parent)."""
     from oretrail.rules.config import load_settings
     from oretrail.rules.runner import run_rules
@@ -96,14 +96,11 @@ def run_one(engine: str, db: str, export: str, pg: str | None, out: str) -> None
     if engine in ("sqlite", "postgresql"):
         store = make_engine(pg if engine == "postgresql" and pg else f"sqlite:///{db}")
         with store.connect() as conn:
-            mark = [time.perf_counter()]
 
-            def timed(rule: str, _count: int) -> None:
-                now = time.perf_counter()
-                per_rule[rule] = round(now - mark[0], 3)
-                mark[0] = now
+            def timed(rule: str, _count: int, seconds: float) -> None:
+                per_rule[rule] = round(seconds, 3)
 
-            found = run_rules(conn, None, settings.config, catalogue=settings.catalogue, on_rule=timed)
+            found = run_rules(conn, None, settings.config, catalogue=settings.catalogue, on_rule=timed, workers=workers)
         store.dispose()
     else:
         from oretrail.engines import find_on
@@ -147,11 +144,13 @@ def _tree_rss(pid: int) -> int:
     return total
 
 
-def measure(engine: str, ds: Dataset, pg: str | None, tmp: Path) -> tuple[float, int, list[Any], dict[str, float]]:
+def measure(
+    engine: str, ds: Dataset, pg: str | None, tmp: Path, workers: int = 1
+) -> tuple[float, int, list[Any], dict[str, float]]:
     """(wall seconds of the whole process, peak bytes of its tree, findings, seconds per rule on the store's
     engines: from one rule's end to the next's, so the first also holds the catalogue's and clock's reads)."""
     out = tmp / f"{engine}-{ds.scale:g}.json"
-    cmd = [sys.executable, __file__, "--one", engine, str(ds.db), str(ds.export), pg or "", str(out)]
+    cmd = [sys.executable, __file__, "--one", engine, str(ds.db), str(ds.export), pg or "", str(out), str(workers)]
     started = time.perf_counter()
     proc = subprocess.Popen(cmd)
     peak = 0
@@ -195,14 +194,15 @@ def scan_section(datasets: list[Dataset], args: argparse.Namespace) -> list[dict
     rows: list[dict[str, Any]] = []
     tmp = Path(args.data) / "scan-tmp"
     tmp.mkdir(exist_ok=True)
-    previous: dict[str, tuple[int, float]] = {}
+    previous: dict[tuple[str, int], tuple[int, float]] = {}
     for ds in datasets:
         engines = [e for e in args.engines.split(",") if e != "postgresql" or (args.pg and _pg_holds(args.pg, ds))]
         baseline: list[Any] | None = None
-        for engine in engines:
+        store = ("sqlite", "postgresql")
+        for engine, workers in [(e, w) for e in engines for w in (args.workers if e in store else [1])]:
             if engine == "spark" and ds.scale > args.spark_max_scale:
                 continue
-            runs = [measure(engine, ds, args.pg, tmp) for _ in range(args.runs if engine != "spark" else 1)]
+            runs = [measure(engine, ds, args.pg, tmp, workers) for _ in range(args.runs if engine != "spark" else 1)]
             for _, _, found, _ in runs:
                 if baseline is None:
                     baseline = found
@@ -213,6 +213,7 @@ def scan_section(datasets: list[Dataset], args: argparse.Namespace) -> list[dict
                 "scale": ds.scale,
                 "events": ds.events,
                 "engine": engine,
+                "workers": workers,
                 "runs": len(runs),
                 "seconds": round(seconds, 2),
                 "s_per_M_events": round(seconds / ds.events * 1e6, 2),
@@ -220,10 +221,10 @@ def scan_section(datasets: list[Dataset], args: argparse.Namespace) -> list[dict
                 "findings": len(runs[0][2]),
                 "export_s": round(ds.export_s, 2) if engine in ("duckdb", "spark") else 0.0,
             }
-            if engine in previous:
-                n0, t0 = previous[engine]
+            if (engine, workers) in previous:
+                n0, t0 = previous[(engine, workers)]
                 row["growth_exponent"] = round(math.log(seconds / t0) / math.log(ds.events / n0), 2)
-            previous[engine] = (ds.events, seconds)
+            previous[(engine, workers)] = (ds.events, seconds)
             if args.per_rule and runs[0][3]:
                 row["per_rule_s"] = {r: statistics.median(run[3][r] for run in runs) for r in runs[0][3]}
             rows.append(row)
@@ -250,15 +251,20 @@ SECTIONS: dict[str, Callable[[list[Dataset], argparse.Namespace], list[dict[str,
 
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--one":
-        engine, db, export, pg, out = sys.argv[2:7]
-        run_one(engine, db, export, pg or None, out)
+        engine, db, export, pg, out, workers = sys.argv[2:8]
+        run_one(engine, db, export, pg or None, out, int(workers))
         return
+    from oretrail.storage.engine import SCAN_WORKERS
+
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sections", default="scan", help=f"comma-separated: {', '.join(SECTIONS)}")
     parser.add_argument("--scales", type=float, nargs="+", default=[1.0, 10.0])
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--runs", type=int, default=3, help="runs per engine and scale (Spark: one)")
     parser.add_argument("--engines", default="sqlite,postgresql,duckdb,spark")
+    parser.add_argument(
+        "--workers", type=int, nargs="+", default=[SCAN_WORKERS], help="side-by-side readers of a store's scan"
+    )
     parser.add_argument("--spark-max-scale", type=float, default=100.0)
     parser.add_argument("--per-rule", action="store_true", help="median seconds of each rule (SQLite, PostgreSQL)")
     parser.add_argument("--pg", default=os.environ.get("ORETRAIL_BENCH_PG"), help="PostgreSQL URL holding the data")

@@ -225,19 +225,14 @@ def main() -> None:
             per_rule: dict[str, list[float]] = {}
             found = 0
             for _ in range(args.repeat):
-                marks: list[tuple[str, float]] = []
 
-                def mark(rule: str, _count: int, marks: list[tuple[str, float]] = marks) -> None:
-                    marks.append((rule, time.perf_counter()))
+                def mark(rule: str, _count: int, seconds: float, into: dict[str, list[float]] = per_rule) -> None:
+                    into.setdefault(rule, []).append(seconds)
 
                 start = time.perf_counter()
                 with engine.connect() as conn:
                     found = len(run_rules(conn, catalogue=cat, config=cfg, on_rule=mark))
                 runs.append(time.perf_counter() - start)
-                prev = start
-                for rule, at in marks:
-                    per_rule.setdefault(rule, []).append(at - prev)
-                    prev = at
             scans[n] = statistics.median(runs)
             per_million = scans[n] / n * 1e6
             print(f"  full scan: {scans[n]:.2f} s (median of {args.repeat}), {per_million:.1f} s per million events")
@@ -252,19 +247,14 @@ def main() -> None:
                     lot_ids=frozenset({f"urn:oretrail:lot:{USCC}:ore-{i}-0"}),
                     declaration_nos=frozenset({f"{5301_2025_0_000000000 + i:018d}"}),
                 )
-                scoped_marks: list[tuple[str, float]] = []
 
-                def smark(rule: str, _count: int, marks: list[tuple[str, float]] = scoped_marks) -> None:
-                    marks.append((rule, time.perf_counter()))
+                def smark(rule: str, _count: int, seconds: float, into: dict[str, list[float]] = scoped_rule) -> None:
+                    into.setdefault(rule, []).append(seconds)
 
                 start = time.perf_counter()
                 with engine.begin() as conn:
                     run_rules(conn, scope, catalogue=cat, config=cfg, on_rule=smark)
                 batch.append(time.perf_counter() - start)
-                prev = start
-                for rule, at in scoped_marks:
-                    scoped_rule.setdefault(rule, []).append(at - prev)
-                    prev = at
             print(f"  capture-time run for one chain's batch: {statistics.median(batch) * 1000:.0f} ms median")
             slowest = sorted(scoped_rule.items(), key=lambda kv: -statistics.median(kv[1]))[:4]
             print("    slowest there: " + ", ".join(f"{r} {statistics.median(t) * 1000:.0f} ms" for r, t in slowest))

@@ -33,6 +33,7 @@ from oretrail.model import READINGS, ChainEvent
 from oretrail.rules.config import Settings
 from oretrail.rules.runner import RULES
 from oretrail.rules.scope import Scope
+from oretrail.storage.engine import SCAN_WORKERS
 from oretrail.storage.schema import events, ledger
 
 EVENT = "event"
@@ -439,14 +440,16 @@ def scan(
     on: str = "store",
     export: Path | None = None,
     master: str | None = None,
+    workers: int | None = None,
 ) -> Judged:
     """The chosen rules (default all) over everything: every alert of those rules is judged again.
 
-    `on`: the engine that runs the rules: the store itself, or DuckDB or Spark over the columnar export at
-    `export`, which must be of the store's current state; the findings are stored here all the same."""
+    `on`: the engine that runs the rules: the store itself (its rules shared out among `workers` readers of
+    one state; None: one per core, at most four), or DuckDB or Spark over the columnar export at `export`,
+    which must be of the store's current state; the findings are stored here all the same."""
     if on == "store":
         with engine.begin() as conn:
-            return judge(conn, None, settings, rules=rules)
+            return judge(conn, None, settings, rules=rules, workers=workers or SCAN_WORKERS)
     from oretrail.engines import find_on  # imported late: Arrow, DuckDB and Spark load only for these scans
     from oretrail.export.parquet import check_current
 

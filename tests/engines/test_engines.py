@@ -5,6 +5,7 @@ same alerts in the store as the embedded scan."""
 from __future__ import annotations
 
 import shutil
+import threading
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -49,6 +50,24 @@ def same_as(got: list[Finding], want: dict[str, list[Finding]]) -> None:
     found = by_rule(got)
     for rule in RULE_IDS:
         assert found[rule] == want[rule], rule
+
+
+def test_rules_side_by_side_find_what_one_connection_finds(world: World, embedded: dict[str, list[Finding]]) -> None:
+    """A scan on three readers at once (storage.engine.readers), the rules shared out among them as each
+    finishes: every rule sees the same data and the findings are the same, rule by rule."""
+    settings = load_settings()
+    ran: dict[str, int] = {}
+    with world.engine.connect() as conn:
+        got = run_rules(
+            conn,
+            None,
+            settings.config,
+            catalogue=settings.catalogue,
+            workers=3,
+            on_rule=lambda rule, _count, _seconds: ran.__setitem__(rule, threading.get_ident()),
+        )
+    assert len(set(ran.values())) > 1 and sorted(ran) == sorted(RULE_IDS)  # shared out, each rule run once
+    same_as(got, embedded)
 
 
 def test_duckdb_finds_what_the_store_finds(world: World, embedded: dict[str, list[Finding]]) -> None:
@@ -102,6 +121,8 @@ def test_postgresql_finds_what_sqlite_finds(
     settings = load_settings()
     with postgres_loaded.connect() as conn:
         same_as(run_rules(conn, None, settings.config, catalogue=settings.catalogue), embedded)
+    with postgres_loaded.connect() as conn:  # and side by side, each reader in a repeatable-read transaction
+        same_as(run_rules(conn, None, settings.config, catalogue=settings.catalogue, workers=2), embedded)
 
 
 def test_a_scan_of_a_stale_export_is_refused_before_any_alert(world: World, tmp_path: Path) -> None:

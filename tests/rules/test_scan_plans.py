@@ -54,7 +54,7 @@ def test_a_full_scan_on_sqlite_holds_the_larger_page_cache_only_while_it_runs(
     seen: list[int] = []
     with sqlite_engine.connect() as conn:
 
-        def cache(_rule: str, _count: int) -> None:
+        def cache(_rule: str, _count: int, _seconds: float) -> None:
             seen.append(conn.exec_driver_sql("PRAGMA cache_size").scalar_one())
 
         run_rules(conn, None, cfg, catalogue=cat, on_rule=cache)

@@ -55,6 +55,7 @@ def judge(
     rules: Sequence[str] | None = None,
     settle: bool = True,
     find: Callable[[list[str]], list[Finding]] | None = None,
+    workers: int = 1,
 ) -> Judged:
     """Judge `scope` (None: everything) with the chosen rules (default all), in the caller's transaction.
 
@@ -62,7 +63,7 @@ def judge(
     its widened scope (exactly the subjects its findings are complete for, tests/rules/test_scope.py), a
     full run every alert of its rules. `settle=False` leaves settling to the end of a larger unit of work (a
     load of many documents settles once, after its last group, so nothing settles on evidence the same load
-    is still bringing).
+    is still bringing). `workers`: a full run's rules on that many readers side by side (`run_rules`).
 
     `find(rules)`: the findings of a full run computed elsewhere (another engine over the columnar export,
     `oretrail.engines`), recorded, reconciled and settled here exactly as the store's own."""
@@ -72,7 +73,7 @@ def judge(
             raise ValueError("findings from another engine are a full judgement: scope must be None")
         findings = find(chosen)
     else:
-        findings = run_rules(conn, scope, settings.config, catalogue=settings.catalogue, rules=chosen)
+        findings = run_rules(conn, scope, settings.config, catalogue=settings.catalogue, rules=chosen, workers=workers)
     recorded = record_findings(conn, findings, settings)
     judged = ids_of_rules(conn, chosen, scoped=scope is not None) if scope is None or scope else []
     reason = NO_LONGER() if scope is None else CLEARED()

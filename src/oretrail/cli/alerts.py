@@ -93,6 +93,17 @@ def scan(
     master: Annotated[
         str | None, typer.Option("--master", help=option_help("scan.master", "Spark master URL (default local[2])."))
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            min=1,
+            help=option_help(
+                "scan.workers",
+                "On the store: how many connections run the rules side by side (default: one per core, at most 4).",
+            ),
+        ),
+    ] = None,
     fmt: FormatOption = Format.table,
 ) -> None:
     from oretrail.alerts.store import alert_id
@@ -110,7 +121,9 @@ def scan(
     if engine != "store" and input_dir is None:
         fail(NEEDS_INPUT(engine=engine), fmt=fmt)
     try:
-        judged = run_scan(open_db(db), load_settings(config), rule, on=engine, export=input_dir, master=master)
+        judged = run_scan(
+            open_db(db), load_settings(config), rule, on=engine, export=input_dir, master=master, workers=workers
+        )
     except (ValueError, FileNotFoundError) as e:  # a stale export, or a directory that is not one
         fail(said_of(e), fmt=fmt)
     new = set(judged.new)

@@ -13,15 +13,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, case, func, select, true
+from sqlalchemy import BindParameter, Select, and_, bindparam, case, func, select, true
 
 from oretrail.i18n.message import Message
 from oretrail.rules.base import Context, Finding, capped, split_agg, text_agg
 from oretrail.rules.rule import Rule, Settling
 from oretrail.rules.scope import TRANSFORMATION
 from oretrail.rules.statements import once
-from oretrail.storage.schema import TRANSFORMED_ROLES, events, lots
-from oretrail.storage.schema import event_lots as el
+from oretrail.storage.schema import TRANSFORMED_ROLES, event_lots, events, lots
+
+el = event_lots
 
 RULE = "balance.transformation"
 SAID = Message(
@@ -43,7 +44,10 @@ def _statement(ctx: Context) -> Select[Any]:
     # Scoped, the transformations' rows are reached by their events' sequence numbers, the table's key.
     scoped = select(events.c.seq).where(ctx.within(SCOPE_KIND, events.c.event_id))
     in_scope = el.c.seq.in_(scoped) if ctx.scoped else true()
-    # One pass over the transformations' inputs and outputs, grouped by event and element.
+    transformed: BindParameter[Any] = bindparam("roles", TRANSFORMED_ROLES, literal_execute=True)
+    # One pass over the transformations' inputs and outputs, grouped by event and element: sums only. The
+    # lots named as evidence are gathered afterwards for the few events that break the balance; gathered in
+    # this pass they were strings built for millions of events that balance (a third of the rule's time).
     per_element = (
         select(
             el.c.event_id,
@@ -53,13 +57,11 @@ def _statement(ctx: Context) -> Select[Any]:
             func.sum(case((is_out, el.c.grams))).label("out_g"),
             func.max(case((is_out, ctx.recovery_of(lots.c.material)))).label("recovery"),
             func.min(case((is_out, lots.c.material))).label("material"),
-            text_agg(ctx, case((is_in, el.c.lot_id))).label("in_lots"),
-            text_agg(ctx, case((is_out, el.c.lot_id))).label("out_lots"),
         )
         .outerjoin(lots, lots.c.lot_id == el.c.lot_id)
         # The roles written into the SQL as the partial index ix_event_lots_transformed names them, which
         # covers this read: SQLite uses a partial index only when it can see the query implies its condition.
-        .where(el.c.role.in_(bindparam("roles", TRANSFORMED_ROLES, literal_execute=True)), in_scope)
+        .where(el.c.role.in_(transformed), in_scope)
         .group_by(el.c.event_id, element)
         .subquery("per_element")
     )
@@ -70,21 +72,34 @@ def _statement(ctx: Context) -> Select[Any]:
         ),
         0.0,
     )
-    unknown_lots = func.max(case((per_element.c.element == UNKNOWN, per_element.c.in_lots))).over(
-        partition_by=per_element.c.event_id
+    budget = select(per_element, (func.coalesce(per_element.c.in_mg, 0.0) + unknown).label("budget_mg")).subquery(
+        "budget"
     )
-    budget = (
-        select(
-            per_element,
-            (func.coalesce(per_element.c.in_mg, 0.0) + unknown).label("budget_mg"),
-            unknown_lots.label("unknown_lots"),
-        )
-    ).subquery("budget")
     bound = budget.c.budget_mg * budget.c.recovery * (1.0 + cfg.relative_tolerance) + cfg.absolute_tolerance_g * 1000.0
-    return (
-        select(budget, events.c.biz_location, events.c.event_time, events.c.stage)
+    broken = (
+        select(budget, events.c.seq, events.c.biz_location, events.c.event_time, events.c.stage)
         .outerjoin(events, events.c.event_id == budget.c.event_id)
         .where(budget.c.element != UNKNOWN, budget.c.out_mg.is_not(None), budget.c.out_mg > bound)
+        .subquery("broken")
+    )
+    # The evidence of each broken balance: its event's inputs of that element or of none known, its outputs.
+    rows, made_of = event_lots.alias("evidence"), lots.alias("made_of")
+    of_element = func.coalesce(made_of.c.element, UNKNOWN) == broken.c.element
+    is_in2, is_unknown_in = rows.c.role == "input", and_(rows.c.role == "input", made_of.c.element.is_(None))
+    is_out2 = and_(rows.c.role == "output", made_of.c.grade.is_not(None))
+    return (
+        select(
+            broken,
+            text_agg(ctx, case((and_(is_in2, of_element), rows.c.lot_id))).label("in_lots"),
+            text_agg(ctx, case((and_(is_out2, of_element), rows.c.lot_id))).label("out_lots"),
+            text_agg(ctx, case((is_unknown_in, rows.c.lot_id))).label("unknown_lots"),
+        )
+        .outerjoin(
+            rows,
+            and_(rows.c.seq == broken.c.seq, rows.c.role.in_(transformed)),
+        )
+        .outerjoin(made_of, made_of.c.lot_id == rows.c.lot_id)
+        .group_by(*broken.c)
     )
 
 

@@ -7,6 +7,7 @@ full scan execute the same query, differing only in which subjects it is allowed
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -98,14 +99,18 @@ class Context:
     catalogue: Catalogue
     config: Config
     scoped: bool = False  # True: only subjects listed in the temporary scope table are judged
+    # Shared by the contexts of one run's readers (`dataclasses.replace` keeps both objects).
     _shared: dict[Callable[[Connection], Any], Any] = field(default_factory=dict, repr=False)
+    _sharing: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def shared(self, read: Callable[[Connection], T]) -> T:
         """`read(conn)` once per run: several rules judge the same derived figures (an enterprise's monthly
-        flows: supervision.late_report and report_mismatch), which cost a pass over the ledger's rows each."""
-        if read not in self._shared:
-            self._shared[read] = read(self.conn)
-        return self._shared[read]  # type: ignore[no-any-return]
+        flows: supervision.late_report and report_mismatch), which cost a pass over the ledger's rows each.
+        Rules running side by side on other connections wait for the first to read rather than read again."""
+        with self._sharing:
+            if read not in self._shared:
+                self._shared[read] = read(self.conn)
+            return self._shared[read]  # type: ignore[no-any-return]
 
     def within(self, kind: str, column: ColumnElement[Any]) -> ColumnElement[bool]:
         """The scope filter for one subject kind: no condition in a scan, membership in the scope table else."""

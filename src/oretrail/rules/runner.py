@@ -7,8 +7,12 @@ order the data arrived in.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
-from contextlib import nullcontext
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import replace
+from queue import Empty, SimpleQueue
 
 from sqlalchemy import Connection
 
@@ -40,7 +44,7 @@ from oretrail.rules.base import Catalogue, Context, Finding, sorted_findings
 from oretrail.rules.config import Config, load_config
 from oretrail.rules.rule import Rule
 from oretrail.rules.scope import Scope, expand
-from oretrail.storage.engine import scan_settings
+from oretrail.storage.engine import readers, scan_settings
 
 RULES: tuple[Rule, ...] = tuple(
     m.DECLARATION
@@ -98,12 +102,15 @@ def run_rules(
     *,
     catalogue: Catalogue | None = None,
     rules: Sequence[str] | None = None,
-    on_rule: Callable[[str, int], None] | None = None,
+    on_rule: Callable[[str, int, float], None] | None = None,
+    workers: int = 1,
 ) -> list[Finding]:
     """Findings of every rule (or of `rules`), for all subjects (`scope=None`) or those a batch could change.
 
     Runs inside the caller's connection: capture calls it in the same transaction that stored the batch, so an
-    alert exists the moment its evidence does. `on_rule(rule, count)` lets a caller time or log each rule.
+    alert exists the moment its evidence does. A full scan may instead run on `workers` connections side by
+    side that read the same data (`storage.engine.readers`; the caller's connection when they cannot be had).
+    `on_rule(rule, count, seconds)` lets a caller time or log each rule.
     """
     ctx = Context(conn, catalogue or default_catalogue(), config or load_config(), scoped=scope is not None)
     if scope is not None:
@@ -114,12 +121,47 @@ def run_rules(
     unknown = set(rules or ()) - set(RULE_IDS)
     if unknown:
         raise ValueError(f"unknown rule(s): {', '.join(sorted(unknown))}")
+    chosen = [r for r in sorted(RULES, key=_longest_first) if rules is None or r.id in rules]
+    opening: AbstractContextManager[list[Connection]] = readers(conn, workers) if scope is None else nullcontext([])
+    with opening as others:
+        contexts = [replace(ctx, conn=other) for other in others]
+        with scan_settings(conn) if scope is None and not contexts else nullcontext():
+            return sorted_findings(_run(contexts or [ctx], chosen, on_rule))
+
+
+# The rules that took longest in a full scan of 9.57 million events (docs/benchmarks.md), started first so
+# that side-by-side readers finish together instead of one starting the longest rule when the rest are done.
+_LONGEST = ("supervision.late_report", "balance.transformation", "screening.watchlist", "trace.no_provenance")
+
+
+def _longest_first(rule: Rule) -> int:
+    return _LONGEST.index(rule.id) if rule.id in _LONGEST else len(_LONGEST)
+
+
+def _run(
+    contexts: list[Context], chosen: list[Rule], on_rule: Callable[[str, int, float], None] | None
+) -> list[Finding]:
+    """Each context takes the next rule not yet taken until none is left; the first runs in this thread."""
+    todo: SimpleQueue[Rule] = SimpleQueue()
+    for rule in chosen:
+        todo.put(rule)
     found: list[Finding] = []
-    with scan_settings(conn) if scope is None else nullcontext():
-        for rule in RULES:
-            if rules is None or rule.id in rules:
-                got = rule.find(ctx)
-                if on_rule is not None:
-                    on_rule(rule.id, len(got))
-                found.extend(got)
-    return sorted_findings(found)
+
+    def work(ctx: Context) -> None:
+        while True:
+            try:
+                rule = todo.get_nowait()
+            except Empty:
+                return
+            started = time.perf_counter()
+            got = rule.find(ctx)
+            if on_rule is not None:
+                on_rule(rule.id, len(got), time.perf_counter() - started)
+            found.extend(got)
+
+    with ThreadPoolExecutor(max_workers=max(len(contexts) - 1, 1)) as pool:
+        beside = [pool.submit(work, ctx) for ctx in contexts[1:]]
+        work(contexts[0])
+        for done in beside:
+            done.result()
+    return found

@@ -9,7 +9,9 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, func, select
+
+from oretrail.storage.schema import ledger
 
 DEFAULT_URL = "sqlite:///oretrail.db"
 # A full scan's page cache on SQLite (KiB, SQLite's negative form): 2 GiB instead of the 256 MiB every
@@ -17,6 +19,9 @@ DEFAULT_URL = "sqlite:///oretrail.db"
 # smaller cache most of those pages are re-read from the OS (a system call and a copy each) every time.
 SCAN_CACHE_KIB = 2 * 1024 * 1024
 CACHE_KIB = 256 * 1024
+# A full scan's readers side by side (`readers`): one per core, at most four (each holds the scan's page cache
+# on SQLite; past four the scan's longest rule, a fifth of its time at 9.57M events, bounds it anyway).
+SCAN_WORKERS = max(1, min(os.cpu_count() or 1, 4))
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
@@ -93,3 +98,49 @@ def scan_settings(conn: Connection) -> Iterator[None]:
         yield
     finally:
         conn.exec_driver_sql(f"PRAGMA cache_size=-{CACHE_KIB}")
+
+
+@contextmanager
+def readers(conn: Connection, count: int, attempts: int = 3) -> Iterator[list[Connection]]:
+    """`count` more connections that all read the data `conn` reads, each in a read transaction of its own, for
+    a full scan to run its rules side by side (SQLite and PostgreSQL run a statement on one core; a scan is
+    some forty of them). Empty when `count` is below 2 or none can be had: then the scan runs on `conn`.
+
+    The same data is the same ledger head: every record a rule reads is appended to the ledger first (capture,
+    feeds, registry, supervision), which `export.parquet.check_current` relies on too. A commit landing while
+    the readers open moves the head between them, and they are opened again; after `attempts` such misses,
+    or when `conn` sees writes of its own not yet committed, they are given up rather than read two states.
+    Opened on SQLite with a full scan's page cache each (`scan_settings`), closed (the cache freed) at the end.
+    """
+    if (
+        count < 2
+        or conn.dialect.name not in ("sqlite", "postgresql")
+        or conn.engine.url.database in (None, "", ":memory:")
+    ):
+        yield []
+        return
+    newest = select(func.max(ledger.c.seq))
+    opened: list[Connection] = []
+    try:
+        for _ in range(attempts):
+            for other in opened:
+                other.close()
+            opened = [conn.engine.connect() for _ in range(count)]
+            for other in opened:
+                if other.dialect.name == "sqlite":
+                    # pysqlite begins no transaction for a SELECT: each statement would read the newest state.
+                    other.exec_driver_sql(f"PRAGMA cache_size=-{SCAN_CACHE_KIB}")
+                    other.exec_driver_sql("BEGIN")
+                else:
+                    other.execution_options(isolation_level="REPEATABLE READ")
+            heads = {other.execute(newest).scalar() for other in opened}
+            if heads == {conn.execute(newest).scalar()}:
+                yield opened
+                return
+        yield []
+    finally:
+        for other in opened:
+            if other.dialect.name == "sqlite":
+                other.rollback()
+                other.exec_driver_sql(f"PRAGMA cache_size=-{CACHE_KIB}")
+            other.close()
