@@ -1,8 +1,10 @@
 """The rules on DuckDB, over the columnar export (`oretrail scan --engine duckdb --input DIR`).
 
 DuckDB has its own SQLAlchemy dialect (duckdb-engine), so the rules run on a real SQLAlchemy connection to an
-in-memory database whose tables are the export's Parquet files, loaded once: a scan runs some forty statements
-over the same tables, and reading them from columnar memory beats opening the files for each.
+in-memory database whose tables are views of the export's Parquet files. Each of a scan's forty-odd statements
+reads the columns it needs from the files again; loading the files into tables first was no faster (scale 10:
+9.0 s against 8.9 s with views, load included) and held the whole export in memory (peak 2.8 GB against
+0.6 GB), which at ten million events no longer fits a 24 GB machine.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ def connect(root: Path, *, threads: int | None = None) -> Iterator[Connection]:
                     raise FileNotFoundError(f"{path}: table {exported.name} is missing from the export")
                 files = _quoted(path / "**" / "*.parquet")
                 conn.exec_driver_sql(
-                    f'CREATE TABLE "{exported.name}" AS SELECT * FROM read_parquet({files}, '
+                    f'CREATE VIEW "{exported.name}" AS SELECT * FROM read_parquet({files}, '
                     "hive_partitioning = true, hive_types_autocast = false, union_by_name = true)"
                 )
             yield conn
