@@ -182,6 +182,17 @@ def test_known_filters_are_accepted(loaded: str) -> None:
         assert code == 0, (args, stderr)
 
 
+def test_scan_on_one_connection_or_several_finds_the_same(loaded: str) -> None:
+    found = {}
+    for workers in ("1", "3"):
+        code, stdout, stderr = run("scan", "--workers", workers, "--db", loaded, "--format", "json")
+        assert code == 0, stderr
+        found[workers] = {r["rule"]: (r["findings"], r["new_alerts"]) for r in orjson.loads(stdout)}
+    assert found["1"] == found["3"] and sum(n for n, _ in found["1"].values()) > 0
+    code, _, stderr = run("scan", "--workers", "0", "--db", loaded)
+    assert code == 2 and "--workers" in stderr
+
+
 def test_a_known_lot_is_traced(loaded: str) -> None:
     with create_engine(loaded).connect() as conn:
         lot = conn.execute(select(lots.c.lot_id).order_by(lots.c.lot_id).limit(1)).scalar_one()
