@@ -105,7 +105,7 @@ def run_one(engine: str, db: str, export: str, pg: str | None, out: str, workers
     else:
         from oretrail.engines import find_on
 
-        found = find_on(engine, Path(export), settings, None)
+        found = find_on(engine, Path(export), settings, None, workers=workers)
     seconds = time.perf_counter() - started
     Path(out).write_text(
         json.dumps(
@@ -198,8 +198,8 @@ def scan_section(datasets: list[Dataset], args: argparse.Namespace) -> list[dict
     for ds in datasets:
         engines = [e for e in args.engines.split(",") if e != "postgresql" or (args.pg and _pg_holds(args.pg, ds))]
         baseline: list[Any] | None = None
-        store = ("sqlite", "postgresql")
-        for engine, workers in [(e, w) for e in engines for w in (args.workers if e in store else [1])]:
+        side_by_side = ("sqlite", "postgresql", "duckdb")  # storage.engine.READERS
+        for engine, workers in [(e, w) for e in engines for w in (args.workers if e in side_by_side else [1])]:
             if engine == "spark" and ds.scale > args.spark_max_scale:
                 continue
             runs = [measure(engine, ds, args.pg, tmp, workers) for _ in range(args.runs if engine != "spark" else 1)]
@@ -263,7 +263,11 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="runs per engine and scale (Spark: one)")
     parser.add_argument("--engines", default="sqlite,postgresql,duckdb,spark")
     parser.add_argument(
-        "--workers", type=int, nargs="+", default=[SCAN_WORKERS], help="side-by-side readers of a store's scan"
+        "--workers",
+        type=int,
+        nargs="+",
+        default=[SCAN_WORKERS],
+        help="side-by-side readers of a scan on SQLite, PostgreSQL or DuckDB",
     )
     parser.add_argument("--spark-max-scale", type=float, default=100.0)
     parser.add_argument("--per-rule", action="store_true", help="median seconds of each rule (SQLite, PostgreSQL)")

@@ -444,9 +444,10 @@ def scan(
 ) -> Judged:
     """The chosen rules (default all) over everything: every alert of those rules is judged again.
 
-    `on`: the engine that runs the rules: the store itself (its rules shared out among `workers` readers of
-    one state; None: one per core, at most four), or DuckDB or Spark over the columnar export at `export`,
-    which must be of the store's current state; the findings are stored here all the same."""
+    `on`: the engine that runs the rules: the store itself, or DuckDB or Spark over the columnar export at
+    `export`, which must be of the store's current state; the findings are stored here all the same. On the
+    store and DuckDB the rules are shared out among `workers` readers of one state (None: one per core, at
+    most four)."""
     if on == "store":
         with engine.begin() as conn:
             return judge(conn, None, settings, rules=rules, workers=workers or SCAN_WORKERS)
@@ -458,7 +459,7 @@ def scan(
     with engine.connect() as conn:
         check_current(conn, export)
     # Outside the store's transaction: the other engine may take minutes, and capture must not wait on it.
-    findings = find_on(on, export, settings, rules, master)
+    findings = find_on(on, export, settings, rules, master, workers or SCAN_WORKERS)
     with engine.begin() as conn:
         check_current(conn, export)  # nothing was captured while the other engine ran
         return judge(conn, None, settings, rules=rules, find=lambda _: findings)

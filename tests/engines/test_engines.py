@@ -70,8 +70,20 @@ def test_rules_side_by_side_find_what_one_connection_finds(world: World, embedde
     same_as(got, embedded)
 
 
+def test_duckdb_readers_share_the_views_of_the_export(world: World) -> None:
+    from oretrail.engines import duckdb
+    from oretrail.storage.engine import readers
+
+    with duckdb.connect(world.incremental) as conn, readers(conn, 3) as opened:
+        assert len(opened) == 3  # the views are in a database file the others open too, not in one's memory
+        counts = {r.exec_driver_sql('SELECT count(*) FROM "event_lots"').scalar() for r in [conn, *opened]}
+        assert len(counts) == 1 and counts != {0}
+
+
 def test_duckdb_finds_what_the_store_finds(world: World, embedded: dict[str, list[Finding]]) -> None:
     same_as(find_on("duckdb", world.incremental, load_settings(), None), embedded)
+    # Side by side: three connections to the same views of the export.
+    same_as(find_on("duckdb", world.incremental, load_settings(), None, workers=3), embedded)
 
 
 def alert_rows(engine: Engine) -> list[tuple[Any, ...]]:

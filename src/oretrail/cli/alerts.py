@@ -100,7 +100,8 @@ def scan(
             min=1,
             help=option_help(
                 "scan.workers",
-                "On the store: how many connections run the rules side by side (default: one per core, at most 4).",
+                "On the store or DuckDB: how many connections run the rules side by side "
+                "(default: one per core, at most 4).",
             ),
         ),
     ] = None,

@@ -20,14 +20,20 @@ ENGINES = ("store", "duckdb", "spark")  # store: the database the data was captu
 
 
 def find_on(
-    engine: str, root: Path, settings: Settings, rules: list[str] | None, master: str | None = None
+    engine: str,
+    root: Path,
+    settings: Settings,
+    rules: list[str] | None,
+    master: str | None = None,
+    workers: int = 1,
 ) -> list[Finding]:
-    """Every chosen rule's findings over the export at `root`, on `engine` (`duckdb` or `spark`)."""
+    """Every chosen rule's findings over the export at `root`, on `engine` (`duckdb` or `spark`); on DuckDB
+    the rules shared out among `workers` connections to the export's views."""
     if engine == "duckdb":
         from oretrail.engines import duckdb
 
         with duckdb.connect(root) as conn:
-            return run_rules(conn, None, settings.config, catalogue=settings.catalogue, rules=rules)
+            return run_rules(conn, None, settings.config, catalogue=settings.catalogue, rules=rules, workers=workers)
     if engine == "spark":
         from oretrail.engines import spark
 

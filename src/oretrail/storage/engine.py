@@ -100,6 +100,11 @@ def scan_settings(conn: Connection) -> Iterator[None]:
         conn.exec_driver_sql(f"PRAGMA cache_size=-{CACHE_KIB}")
 
 
+# Where more connections read what the first reads: the stores, and DuckDB's views of an export (files that
+# do not change under a scan), not Spark (one session, which spreads each statement over the cluster itself).
+READERS = ("sqlite", "postgresql", "duckdb")
+
+
 @contextmanager
 def readers(conn: Connection, count: int, attempts: int = 3) -> Iterator[list[Connection]]:
     """`count` more connections that all read the data `conn` reads, each in a read transaction of its own, for
@@ -112,11 +117,7 @@ def readers(conn: Connection, count: int, attempts: int = 3) -> Iterator[list[Co
     or when `conn` sees writes of its own not yet committed, they are given up rather than read two states.
     Opened on SQLite with a full scan's page cache each (`scan_settings`), closed (the cache freed) at the end.
     """
-    if (
-        count < 2
-        or conn.dialect.name not in ("sqlite", "postgresql")
-        or conn.engine.url.database in (None, "", ":memory:")
-    ):
+    if count < 2 or conn.dialect.name not in READERS or conn.engine.url.database in (None, "", ":memory:"):
         yield []
         return
     newest = select(func.max(ledger.c.seq))
@@ -131,7 +132,7 @@ def readers(conn: Connection, count: int, attempts: int = 3) -> Iterator[list[Co
                     # pysqlite begins no transaction for a SELECT: each statement would read the newest state.
                     other.exec_driver_sql(f"PRAGMA cache_size=-{SCAN_CACHE_KIB}")
                     other.exec_driver_sql("BEGIN")
-                else:
+                elif other.dialect.name == "postgresql":
                     other.execution_options(isolation_level="REPEATABLE READ")
             heads = {other.execute(newest).scalar() for other in opened}
             if heads == {conn.execute(newest).scalar()}:
