@@ -107,8 +107,8 @@ READERS = ("sqlite", "postgresql", "duckdb")
 
 @contextmanager
 def readers(conn: Connection, count: int, attempts: int = 3) -> Iterator[list[Connection]]:
-    """`count` more connections that all read the data `conn` reads, each in a read transaction of its own, for
-    a full scan to run its rules side by side (SQLite and PostgreSQL run a statement on one core; a scan is
+    """`count` connections besides `conn` that all read the data `conn` reads, each in a read transaction of its
+    own, for a full scan to run its rules side by side (SQLite and PostgreSQL run a statement on one core; a scan is
     some forty of them). Empty when `count` is below 2 or none can be had: then the scan runs on `conn`.
 
     The same data is the same ledger head: every record a rule reads is appended to the ledger first (capture,
@@ -124,8 +124,7 @@ def readers(conn: Connection, count: int, attempts: int = 3) -> Iterator[list[Co
     opened: list[Connection] = []
     try:
         for _ in range(attempts):
-            for other in opened:
-                other.close()
+            _release(opened)
             opened = [conn.engine.connect() for _ in range(count)]
             for other in opened:
                 if other.dialect.name == "sqlite":
@@ -140,8 +139,14 @@ def readers(conn: Connection, count: int, attempts: int = 3) -> Iterator[list[Co
                 return
         yield []
     finally:
-        for other in opened:
-            if other.dialect.name == "sqlite":
-                other.rollback()
-                other.exec_driver_sql(f"PRAGMA cache_size=-{CACHE_KIB}")
-            other.close()
+        _release(opened)
+
+
+def _release(opened: list[Connection]) -> None:
+    """Back to the pool as they came out: no transaction open, SQLite's usual page cache (lowering it frees
+    the pages)."""
+    for other in opened:
+        if other.dialect.name == "sqlite":
+            other.rollback()
+            other.exec_driver_sql(f"PRAGMA cache_size=-{CACHE_KIB}")
+        other.close()
