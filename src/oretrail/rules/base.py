@@ -99,15 +99,19 @@ class Context:
     catalogue: Catalogue
     config: Config
     scoped: bool = False  # True: only subjects listed in the temporary scope table are judged
-    # Shared by the contexts of one run's readers (`dataclasses.replace` keeps both objects).
+    # Shared by the contexts of one run's readers (`dataclasses.replace` keeps these objects).
     _shared: dict[Callable[[Connection], Any], Any] = field(default_factory=dict, repr=False)
+    _reading: dict[Callable[[Connection], Any], threading.Lock] = field(default_factory=dict, repr=False)
     _sharing: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def shared(self, read: Callable[[Connection], T]) -> T:
         """`read(conn)` once per run: several rules judge the same derived figures (an enterprise's monthly
-        flows: supervision.late_report and report_mismatch), which cost a pass over the ledger's rows each.
-        Rules running side by side on other connections wait for the first to read rather than read again."""
+        flows: supervision.late_report and report_mismatch; every declaration: the mirror rules), which cost a
+        pass over the ledger's rows each. A rule on another reader that wants the same figures waits for the
+        first to read them rather than read again; one that wants other figures does not wait."""
         with self._sharing:
+            lock = self._reading.setdefault(read, threading.Lock())
+        with lock:
             if read not in self._shared:
                 self._shared[read] = read(self.conn)
             return self._shared[read]  # type: ignore[no-any-return]

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 
 from oretrail.mirror.gap import Declaration
 from oretrail.rules.base import Catalogue, Context, Finding
@@ -30,6 +31,9 @@ def scoped_flows(ctx: Context) -> set[str] | None:
     return set(ctx.conn.execute(scope_ids(TRADE_FLOW)).scalars())
 
 
+_COLUMNS = (d.c.declaration_no, d.c.date, d.c.destination, d.c.hs_code, d.c.net_g, d.c.value_usd, d.c.consignee)
+
+
 def read_declarations(
     ctx: Context,
     hs6: Iterable[str],
@@ -37,17 +41,35 @@ def read_declarations(
     window: tuple[dt.date, dt.date] | None = None,
 ) -> list[Declaration]:
     """Declarations of the given HS6 (and destinations, and dates within `window`, both ends included), in
-    kilograms, for the pure mirror functions."""
-    q = select(
-        d.c.declaration_no, d.c.date, d.c.destination, d.c.hs_code, d.c.net_g, d.c.value_usd, d.c.consignee
-    ).where(func.substr(d.c.hs_code, 1, 6).in_(sorted(hs6)))
-    if destinations is not None:
-        q = q.where(d.c.destination.in_(sorted(destinations)))
+    kilograms, for the pure mirror functions, in declaration order. A scan's three mirror rules take theirs
+    from one read of every declaration (`Context.shared`): each read brings every declaration of the country
+    into Python, three quarters of those rules' time at 9.57M events on DuckDB."""
+    subheadings = set(hs6)
+    wanted = None if destinations is None else set(destinations)
+    if not ctx.scoped:
+        return [
+            x
+            for x in ctx.shared(_every_declaration)
+            if x.hs_code[:6] in subheadings
+            and (wanted is None or x.destination in wanted)
+            and (window is None or window[0] <= x.date <= window[1])
+        ]
+    q = select(*_COLUMNS).where(func.substr(d.c.hs_code, 1, 6).in_(sorted(subheadings)))
+    if wanted is not None:
+        q = q.where(d.c.destination.in_(sorted(wanted)))
     if window is not None:
         q = q.where(d.c.date.between(*window))
+    return _declared(ctx.conn.execute(q.order_by(d.c.declaration_no)))
+
+
+def _every_declaration(conn: Connection) -> list[Declaration]:
+    return _declared(conn.execute(select(*_COLUMNS).order_by(d.c.declaration_no)))
+
+
+def _declared(rows: Iterable[Any]) -> list[Declaration]:
     return [
         Declaration(r.declaration_no, r.date, r.destination, r.hs_code, r.net_g / 1000, r.value_usd, r.consignee)
-        for r in ctx.conn.execute(q.order_by(d.c.declaration_no))
+        for r in rows
     ]
 
 
