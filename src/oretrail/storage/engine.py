@@ -20,8 +20,9 @@ DEFAULT_URL = "sqlite:///oretrail.db"
 SCAN_CACHE_KIB = 2 * 1024 * 1024
 CACHE_KIB = 256 * 1024
 # A full scan's readers side by side (`readers`): one per core, at most four. Two on this 2-core machine took
-# a scale-10 scan from 17.1 to 15.0 s on SQLite and from 8.0 to 6.9 s on DuckDB, the 9.57M-event one on DuckDB
-# from 95.9 to 67.2 s (docs/benchmarks.md); on SQLite each holds the scan's page cache, hence the cap.
+# a scale-10 scan from 17.1 to 15.0 s on SQLite and from 8.0 to 6.9 s on DuckDB; at 9.57M events DuckDB gained
+# nothing more once its statements used both cores (58.2 s against 59.6, docs/benchmarks.md). On SQLite each
+# reader holds the scan's page cache, hence the cap.
 SCAN_WORKERS = max(1, min(os.cpu_count() or 1, 4))
 MIGRATIONS = Path(__file__).with_name("migrations")
 
