@@ -93,19 +93,19 @@ def run_one(engine: str, db: str, export: str, pg: str | None, out: str, workers
     settings = load_settings()
     started = time.perf_counter()
     per_rule: dict[str, float] = {}
+
+    def timed(rule: str, _count: int, seconds: float) -> None:
+        per_rule[rule] = round(seconds, 3)
+
     if engine in ("sqlite", "postgresql"):
         store = make_engine(pg if engine == "postgresql" and pg else f"sqlite:///{db}")
         with store.connect() as conn:
-
-            def timed(rule: str, _count: int, seconds: float) -> None:
-                per_rule[rule] = round(seconds, 3)
-
             found = run_rules(conn, None, settings.config, catalogue=settings.catalogue, on_rule=timed, workers=workers)
         store.dispose()
     else:
         from oretrail.engines import find_on
 
-        found = find_on(engine, Path(export), settings, None, workers=workers)
+        found = find_on(engine, Path(export), settings, None, workers=workers, on_rule=timed)
     seconds = time.perf_counter() - started
     Path(out).write_text(
         json.dumps(
@@ -191,6 +191,8 @@ def _pg_holds(pg: str, ds: Dataset) -> bool:
 
 
 def scan_section(datasets: list[Dataset], args: argparse.Namespace) -> list[dict[str, Any]]:
+    from oretrail.storage.engine import READERS
+
     rows: list[dict[str, Any]] = []
     tmp = Path(args.data) / "scan-tmp"
     tmp.mkdir(exist_ok=True)
@@ -198,8 +200,7 @@ def scan_section(datasets: list[Dataset], args: argparse.Namespace) -> list[dict
     for ds in datasets:
         engines = [e for e in args.engines.split(",") if e != "postgresql" or (args.pg and _pg_holds(args.pg, ds))]
         baseline: list[Any] | None = None
-        side_by_side = ("sqlite", "postgresql", "duckdb")  # storage.engine.READERS
-        for engine, workers in [(e, w) for e in engines for w in (args.workers if e in side_by_side else [1])]:
+        for engine, workers in [(e, w) for e in engines for w in (args.workers if e in READERS else [1])]:
             if engine == "spark" and ds.scale > args.spark_max_scale:
                 continue
             runs = [measure(engine, ds, args.pg, tmp, workers) for _ in range(args.runs if engine != "spark" else 1)]
@@ -270,7 +271,7 @@ def main() -> None:
         help="side-by-side readers of a scan on SQLite, PostgreSQL or DuckDB",
     )
     parser.add_argument("--spark-max-scale", type=float, default=100.0)
-    parser.add_argument("--per-rule", action="store_true", help="median seconds of each rule (SQLite, PostgreSQL)")
+    parser.add_argument("--per-rule", action="store_true", help="median seconds of each rule")
     parser.add_argument("--pg", default=os.environ.get("ORETRAIL_BENCH_PG"), help="PostgreSQL URL holding the data")
     parser.add_argument("--data", default=str(DEFAULT_DATA))
     args = parser.parse_args()

@@ -21,6 +21,7 @@ from oretrail.feeds import BY_NAME
 from oretrail.pipeline import scan
 from oretrail.rules.base import Finding
 from oretrail.rules.config import load_settings
+from oretrail.rules.monthly_flows import flows
 from oretrail.rules.runner import RULE_IDS, run_rules
 from oretrail.storage.engine import make_engine
 from oretrail.storage.schema import alerts
@@ -84,6 +85,20 @@ def test_duckdb_finds_what_the_store_finds(world: World, embedded: dict[str, lis
     same_as(find_on("duckdb", world.incremental, load_settings(), None), embedded)
     # Side by side: three connections to the same views of the export.
     same_as(find_on("duckdb", world.incremental, load_settings(), None, workers=3), embedded)
+
+
+def test_monthly_flows_over_the_export_are_the_stores(world: World) -> None:
+    """The supervision rules' flows, read in one pass on DuckDB and from three indexes on SQLite
+    (rules/monthly_flows.py), are the same figures for every enterprise and month, all of them or some."""
+    from oretrail.engines import duckdb
+
+    with world.engine.connect() as conn:
+        stored = flows(conn)
+        months = sorted({period for _, period in stored})[:2]
+        stored_months = flows(conn, None, months)
+    with duckdb.connect(world.incremental) as conn:
+        assert flows(conn) == stored and len(stored) > 20
+        assert flows(conn, None, months) == stored_months and stored_months
 
 
 def alert_rows(engine: Engine) -> list[tuple[Any, ...]]:

@@ -20,10 +20,24 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, select, union_all
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Connection,
+    FromClause,
+    Select,
+    and_,
+    bindparam,
+    case,
+    func,
+    or_,
+    select,
+    union_all,
+)
 
-from oretrail.rules.portable import BEIJING, local_month
+from oretrail.rules.portable import BEIJING, COLUMNAR, local_month
 from oretrail.storage.schema import (
     DRAW_ROLES,
     PUT_ROLES,
@@ -90,33 +104,26 @@ def flows(
     (None: all). Lots of unknown material (never created on record) are left out: no one can report what
     the ledger cannot name.
 
-    Three reads, one per partial index of `event_lots` (migration 0019): what was put at the enterprises'
-    facilities, what was drawn from them, and what they exported; each bounded by its facilities (or
+    For given enterprises, three reads, one per partial index of `event_lots` (migration 0019): what was put
+    at their facilities, what was drawn from them, and what they exported; each bounded by its facilities (or
     exporters) and, for given months, by the instants those months span, so a month of one enterprise reads
-    that month's rows of its facilities only, from the index alone."""
+    that month's rows of its facilities only, from the index alone. For every enterprise on a columnar engine
+    (a scan over the export), one pass over `event_lots` that finds each row's facility by its role: there the
+    three reads are three walks of the whole table (DuckDB, scale 10: 1.5 s against 1.05 s), while SQLite
+    answers them from its indexes faster than it walks the table once (4.2 s against 9.3 s)."""
     if periods == [] or enterprises == []:
         return {}
     el = event_lots.c
     month = local_month(conn.dialect.name, el.event_time).label("period")
     site = facilities.alias("site")  # not `at`: a keyword in DuckDB
-    parts = []
-    for roles, place in ((PUT_ROLES, el.to_place), (DRAW_ROLES, el.from_place)):
-        # The roles are written into the statement: SQLite uses a partial index only when the query states
-        # its WHERE, and a list of bound parameters is not matched against the index's list of literals.
-        q = (
-            select(site.c.owner.label("enterprise"), month, lots.c.material, el.role, el.grams)
-            .join(site, site.c.location_id == place)
-            .where(el.role.in_(bindparam(f"roles_{roles[0]}", roles, literal_execute=True)))
-        )
-        parts.append(q.where(site.c.owner.in_(enterprises)) if enterprises is not None else q)
-    exported = select(el.from_owner.label("enterprise"), month, lots.c.material, el.role, el.grams).where(
-        el.role == "exported", el.from_owner.in_(select(facilities.c.owner))
-    )
-    parts.append(exported.where(el.from_owner.in_(enterprises)) if enterprises is not None else exported)
+    if enterprises is None and conn.dialect.name in COLUMNAR:
+        parts = _every_enterprise(month, site)
+    else:
+        parts = _enterprises(enterprises, month, site)
     if periods is not None:
         begin, end = month_start(min(periods)), month_start(next_month(max(periods)))
         parts = [q.where(el.event_time >= begin, el.event_time < end) for q in parts]
-    rows = union_all(*[q.join(lots, lots.c.lot_id == el.lot_id) for q in parts]).subquery("flows")
+    rows = union_all(*parts).subquery("flows") if len(parts) > 1 else parts[0].subquery("flows")
     key = (rows.c.enterprise, rows.c.period, rows.c.material, rows.c.role)
     q = select(*key, func.sum(rows.c.grams)).where(rows.c.material.is_not(None)).group_by(*key)
     if periods is not None:
@@ -127,3 +134,43 @@ def flows(
         flow = FLOW_OF[role]
         figures[flow] = figures.get(flow, 0) + int(grams)
     return {k: {m: dict(v) for m, v in sorted(d.items())} for k, d in sorted(out.items())}
+
+
+def _enterprises(enterprises: list[str] | None, month: ColumnElement[str], site: FromClause) -> list[Select[Any]]:
+    el = event_lots.c
+    parts = []
+    for roles, place in ((PUT_ROLES, el.to_place), (DRAW_ROLES, el.from_place)):
+        parts.append(
+            select(site.c.owner.label("enterprise"), month, lots.c.material, el.role, el.grams)
+            .join(site, site.c.location_id == place)
+            .where(el.role.in_(_written(roles)))
+        )
+    parts.append(
+        select(el.from_owner.label("enterprise"), month, lots.c.material, el.role, el.grams).where(
+            el.role == "exported", el.from_owner.in_(select(facilities.c.owner))
+        )
+    )
+    if enterprises is not None:
+        owners = (site.c.owner, site.c.owner, el.from_owner)
+        parts = [q.where(owner.in_(enterprises)) for q, owner in zip(parts, owners, strict=True)]
+    return [q.join(lots, lots.c.lot_id == el.lot_id) for q in parts]
+
+
+def _every_enterprise(month: ColumnElement[str], site: FromClause) -> list[Select[Any]]:
+    el = event_lots.c
+    place = case((el.role.in_(_written(PUT_ROLES)), el.to_place), (el.role.in_(_written(DRAW_ROLES)), el.from_place))
+    exporter = and_(el.role == "exported", el.from_owner.in_(select(facilities.c.owner)))
+    return [
+        select(
+            func.coalesce(site.c.owner, el.from_owner).label("enterprise"), month, lots.c.material, el.role, el.grams
+        )
+        .select_from(event_lots.outerjoin(site, site.c.location_id == place).join(lots, lots.c.lot_id == el.lot_id))
+        .where(el.role.in_(_written(tuple(FLOW_OF))), or_(site.c.owner.is_not(None), exporter))
+    ]
+
+
+def _written(roles: tuple[str, ...]) -> BindParameter[Any]:
+    """Roles written into the statement, not bound: SQLite uses a partial index only when the query states
+    its WHERE (a list of bound parameters is not matched against the index's list of literals), and DuckDB
+    pushes a list of literals into its Parquet scan."""
+    return bindparam(f"roles_{'_'.join(roles)}", roles, literal_execute=True)
