@@ -168,6 +168,25 @@ def test_a_scan_of_a_stale_export_is_refused_before_any_alert(world: World, tmp_
     later.dispose()
 
 
+def test_an_export_older_than_the_watch_list_is_refused(world: World, tmp_path: Path) -> None:
+    """Partners' statistics, the watch list and bulletins are replaced in place, not recorded in the ledger:
+    an export made before a new list ends at the same ledger record, and must still be refused, or a scan
+    on it would screen against the old list and withdraw what the new one holds."""
+    db = tmp_path / "listed.db"
+    world.engine.dispose()
+    shutil.copy(world.db, db)
+    later = make_engine(f"sqlite:///{db}")
+    listed = (world.data / "watchlist.jsonl").read_bytes().splitlines()
+    shorter = tmp_path / "watchlist.jsonl"
+    shorter.write_bytes(b"\n".join(listed[1:]) + b"\n")
+    BY_NAME["watchlist"].load(later, [shorter], None, None)
+    before = alert_rows(later)
+    with pytest.raises(StaleExport, match="watchlist"):
+        scan(later, load_settings(), on="duckdb", export=world.incremental)
+    assert alert_rows(later) == before
+    later.dispose()
+
+
 def test_the_commands_export_and_scan_on_duckdb(world: World, tmp_path: Path) -> None:
     """`oretrail export parquet DIR`, then `oretrail scan --engine duckdb --input DIR`: the alerts of the
     embedded scan; without --input, or with an unknown engine, a clear refusal and nothing stored."""

@@ -61,6 +61,11 @@ class ExportReport:
 
 
 OTHER_FORMAT = Message("export.other_format", "{path}: field format is {found}, not {format}")
+CHANGED = Message(
+    "export.changed",
+    "{path}: table {table} is not the store's (loaded again after the export): "
+    "run `oretrail export parquet {root}` first",
+)
 STALE = Message(
     "export.stale",
     "{path}: field ledger_seq is {seq} (head {head}), but the store ends at {newest} (head {newest_head}): "
@@ -119,7 +124,8 @@ def _head(conn: Connection, seq: int) -> str | None:
 def check_current(conn: Connection, root: Path) -> None:
     """Refuse to judge an export that is not the store as it is now: alerts the export cannot see would be
     withdrawn by a full judgement. The export must end at the store's newest record, and that record's hash
-    must be the one the export recorded (the same chain, not another database's)."""
+    must be the one the export recorded (the same chain, not another database's); the tables the ledger does
+    not record must hold, partition by partition, the content the export recorded."""
     manifest = read_manifest(root)
     newest = conn.execute(select(func.max(ledger.c.seq))).scalar() or 0
     exported = int(manifest.get("ledger_seq", 0))
@@ -133,6 +139,10 @@ def check_current(conn: Connection, root: Path) -> None:
             root=str(root),
         )
         raise StaleExport(said)
+    for table in PROJECTIONS:
+        recorded = manifest.get("tables", {}).get(table.name, {}).get("partitions")
+        if not table.recorded and _digests(_partitions(conn, table)[0]) != recorded:
+            raise StaleExport(CHANGED(path=str(root / MANIFEST), table=table.name, root=str(root)))
 
 
 class StaleExport(ValueError):
@@ -186,22 +196,11 @@ def _sync_projection(
     conn: Connection, root: Path, exported: Exported, before: dict[str, str]
 ) -> tuple[dict[str, str], int, int, int]:
     base = root / exported.name
-    schema = arrow_schema(exported)
-    keep = [c for c in exported.table.c if c.name in schema.names]
-    parts: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
-    rows = 0
-    for row in conn.execute(select(exported.table)):
-        parts[_partition(exported, row)].append(tuple(getattr(row, c.name) for c in keep))
-        rows += 1
-    if not parts:
-        parts[""] = []  # an empty table is one empty file at its root, so readers still find its columns
-    now: dict[str, str] = {}
+    parts, rows = _partitions(conn, exported)
+    now = _digests(parts)
     written = 0
-    for rel, records in sorted(parts.items()):
-        table = _table(sorted(records, key=_sort_key), schema)
-        digest = hashlib.sha256(_ipc(table)).hexdigest()
-        now[rel] = digest
-        if before.get(rel) != digest or not _file(base, rel).exists():
+    for rel, table in parts.items():
+        if before.get(rel) != now[rel] or not _file(base, rel).exists():
             _write(_file(base, rel), table)
             written += 1
     removed = 0
@@ -212,6 +211,24 @@ def _sync_projection(
         removed += 1
     _prune(base)
     return now, written, removed, rows
+
+
+def _partitions(conn: Connection, exported: Exported) -> tuple[dict[str, pa.Table], int]:
+    """The table as the store holds it, split into its partitions, each's rows sorted; and its row count."""
+    schema = arrow_schema(exported)
+    keep = [c for c in exported.table.c if c.name in schema.names]
+    parts: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
+    rows = 0
+    for row in conn.execute(select(exported.table)):
+        parts[_partition(exported, row)].append(tuple(getattr(row, c.name) for c in keep))
+        rows += 1
+    if not parts:
+        parts[""] = []  # an empty table is one empty file at its root, so readers still find its columns
+    return {rel: _table(sorted(records, key=_sort_key), schema) for rel, records in sorted(parts.items())}, rows
+
+
+def _digests(parts: dict[str, pa.Table]) -> dict[str, str]:
+    return {rel: hashlib.sha256(_ipc(table)).hexdigest() for rel, table in parts.items()}
 
 
 def _partition(exported: Exported, row: Any) -> str:
