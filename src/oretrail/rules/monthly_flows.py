@@ -117,9 +117,9 @@ def flows(
     month = local_month(conn.dialect.name, el.event_time).label("period")
     site = facilities.alias("site")  # not `at`: a keyword in DuckDB
     if enterprises is None and conn.dialect.name in COLUMNAR:
-        parts = _every_enterprise(month, site)
+        parts = _one_pass(month, site)
     else:
-        parts = _enterprises(enterprises, month, site)
+        parts = _three_reads(enterprises, month, site)
     if periods is not None:
         begin, end = month_start(min(periods)), month_start(next_month(max(periods)))
         parts = [q.where(el.event_time >= begin, el.event_time < end) for q in parts]
@@ -136,7 +136,7 @@ def flows(
     return {k: {m: dict(v) for m, v in sorted(d.items())} for k, d in sorted(out.items())}
 
 
-def _enterprises(enterprises: list[str] | None, month: ColumnElement[str], site: FromClause) -> list[Select[Any]]:
+def _three_reads(enterprises: list[str] | None, month: ColumnElement[str], site: FromClause) -> list[Select[Any]]:
     el = event_lots.c
     parts = []
     for roles, place in ((PUT_ROLES, el.to_place), (DRAW_ROLES, el.from_place)):
@@ -156,7 +156,7 @@ def _enterprises(enterprises: list[str] | None, month: ColumnElement[str], site:
     return [q.join(lots, lots.c.lot_id == el.lot_id) for q in parts]
 
 
-def _every_enterprise(month: ColumnElement[str], site: FromClause) -> list[Select[Any]]:
+def _one_pass(month: ColumnElement[str], site: FromClause) -> list[Select[Any]]:
     el = event_lots.c
     place = case((el.role.in_(_written(PUT_ROLES)), el.to_place), (el.role.in_(_written(DRAW_ROLES)), el.from_place))
     exporter = and_(el.role == "exported", el.from_owner.in_(select(facilities.c.owner)))
