@@ -188,8 +188,9 @@ def test_an_export_older_than_the_watch_list_is_refused(world: World, tmp_path: 
 
 
 def test_the_commands_export_and_scan_on_duckdb(world: World, tmp_path: Path) -> None:
-    """`oretrail export parquet DIR`, then `oretrail scan --engine duckdb --input DIR`: the alerts of the
-    embedded scan; without --input, or with an unknown engine, a clear refusal and nothing stored."""
+    """`oretrail export parquet DIR`, then `oretrail scan --input DIR` (DuckDB, the default over an export):
+    the alerts of the embedded scan; duckdb without --input, the store with one, or an unknown engine, a clear
+    refusal and nothing stored."""
     from typer.testing import CliRunner
 
     from oretrail.cli import app
@@ -206,9 +207,14 @@ def test_the_commands_export_and_scan_on_duckdb(world: World, tmp_path: Path) ->
     assert runner.invoke(app, ["--db", url, "scan", "--engine", "flink", "--input", "x"]).exit_code == 3
     engine = make_engine(url)
     assert alert_rows(engine) == []
-    done = runner.invoke(
-        app, ["--db", url, "scan", "--engine", "duckdb", "--input", str(tmp_path / "x"), "--format", "json"]
-    )
+    refused = runner.invoke(app, ["--db", url, "scan", "--engine", "store", "--input", str(tmp_path / "x")])
+    assert refused.exit_code == 1 and "--engine store" in refused.output
+    # With an export and no engine named, DuckDB reads it: an empty directory is no current export of the
+    # store (the store itself would have scanned without a word).
+    refused = runner.invoke(app, ["--db", url, "scan", "--input", str(tmp_path / "empty")])
+    assert refused.exit_code == 1 and "ledger_seq" in refused.output
+    assert alert_rows(engine) == []
+    done = runner.invoke(app, ["--db", url, "scan", "--input", str(tmp_path / "x"), "--format", "json"])
     assert done.exit_code == 0, done.output
     counted = {r["rule"]: r["new_alerts"] for r in orjson.loads(done.stdout)}
     assert sum(counted.values()) == len(alert_rows(engine)) > 0

@@ -35,6 +35,9 @@ NO_ENGINE = Message("cli.no_engine", "no engine {engine}; the engines are {known
 NEEDS_INPUT = Message(
     "cli.engine_needs_input", "--engine {engine} reads a Parquet export: give its directory with --input"
 )
+STORE_NO_INPUT = Message(
+    "cli.store_no_input", "--engine store reads the database itself; --input names an export for duckdb or spark"
+)
 NO_PROVINCE = Message(
     "cli.no_province", "no province {province}: give an ISO 3166-2 code of China such as CN-JX, or {national}"
 )
@@ -74,15 +77,16 @@ def scan(
         list[str] | None, typer.Option("--rule", help=option_help("scan.rule", "Only these rules (repeatable)."))
     ] = None,
     engine: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--engine",
             help=option_help(
                 "scan.engine",
-                "Where the rules run: store (the database itself), or duckdb or spark over a Parquet export.",
+                "Where the rules run: store (the database itself; the default without --input), or duckdb (the "
+                "default with --input) or spark over a Parquet export.",
             ),
         ),
-    ] = "store",
+    ] = None,
     input_dir: Annotated[
         Path | None,
         typer.Option(
@@ -117,10 +121,15 @@ def scan(
         rule = [r for r in RULE_IDS if any(r == x or r.startswith(x + ".") or x.startswith(r + ".") for x in rule)]
     from oretrail.engines import ENGINES
 
+    # The faster engine for what is given (docs/benchmarks.md, "Default for scan"): over a current export
+    # DuckDB, otherwise the store, since bringing an export up to date costs more than the scan it saves.
+    engine = engine or ("duckdb" if input_dir is not None else "store")
     if engine not in ENGINES:
         not_found(NO_ENGINE(engine=engine, known=", ".join(ENGINES)), fmt)
     if engine != "store" and input_dir is None:
         fail(NEEDS_INPUT(engine=engine), fmt=fmt)
+    if engine == "store" and input_dir is not None:
+        fail(STORE_NO_INPUT(), fmt=fmt)
     try:
         judged = run_scan(
             open_db(db), load_settings(config), rule, on=engine, export=input_dir, master=master, workers=workers
