@@ -214,29 +214,37 @@ def _sync_projection(
 
 
 def _partitions(conn: Connection, exported: Exported) -> tuple[dict[str, pa.Table], int]:
-    """The table as the store holds it, split into its partitions, each's rows sorted; and its row count."""
+    """The table as the store holds it, split into its partitions, each's rows sorted; and its row count.
+    Rows are read in batches and taken apart by position: a column looked up by name on every row was a
+    fifth of a full export's time."""
     schema = arrow_schema(exported)
-    keep = [c for c in exported.table.c if c.name in schema.names]
+    keep = [exported.table.c[name] for name in schema.names]
+    named = [name for name in (exported.month_from, "material" if exported.by_material else None) if name]
+    width = len(keep)
     parts: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
     rows = 0
-    for row in conn.execute(select(exported.table)):
-        parts[_partition(exported, row)].append(tuple(getattr(row, c.name) for c in keep))
-        rows += 1
+    for batch in conn.execute(select(*keep, *(exported.table.c[n] for n in named))).partitions(_BATCH):
+        for row in batch:
+            record = tuple(row)
+            parts[_partition(exported, *record[width:])].append(record[:width])
+        rows += len(batch)
     if not parts:
         parts[""] = []  # an empty table is one empty file at its root, so readers still find its columns
-    return {rel: _table(sorted(records, key=_sort_key), schema) for rel, records in sorted(parts.items())}, rows
+    return {rel: _sorted(_table(records, schema)) for rel, records in sorted(parts.items())}, rows
 
 
 def _digests(parts: dict[str, pa.Table]) -> dict[str, str]:
     return {rel: hashlib.sha256(_ipc(table)).hexdigest() for rel, table in parts.items()}
 
 
-def _partition(exported: Exported, row: Any) -> str:
+def _partition(exported: Exported, *keys: Any) -> str:
+    """The partition's path from the values of its columns, in `partition_keys` order."""
     parts = []
+    values = iter(keys)
     if exported.month_from:
-        parts.append(f"month={_month(getattr(row, exported.month_from))}")
+        parts.append(f"month={_month(next(values))}")
     if exported.by_material:
-        parts.append(f"material={_value(row.material)}")
+        parts.append(f"material={_value(next(values))}")
     return "/".join(parts)
 
 
@@ -264,8 +272,9 @@ def _value(value: str | None) -> str:
     return NULL_PARTITION if value is None else quote(value, safe="")
 
 
-def _sort_key(record: tuple[Any, ...]) -> tuple[Any, ...]:
-    return tuple((v is not None, v) if v is not None else (False, 0) for v in record)
+def _sorted(table: pa.Table) -> pa.Table:
+    """Rows in the order of all their columns, NULL first: a partition's bytes then depend on its rows only."""
+    return table.sort_by([(name, "ascending", "at_start") for name in table.schema.names])
 
 
 def _table(records: list[tuple[Any, ...]], schema: pa.Schema) -> pa.Table:
