@@ -157,16 +157,16 @@ def _append_ledger(conn: Connection, root: Path, start: int) -> tuple[int, int, 
     schema = arrow_schema(LEDGER)
     columns = [c for c in ledger.c if c.name in schema.names]
     end, files = start, 0
-    by_month: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
     query = select(*columns).where(ledger.c.seq > start).order_by(ledger.c.seq)
-    for batch in conn.execute(query).partitions(_BATCH):
+    for batch in conn.execute(query).partitions(_BATCH):  # written batch by batch: bodies are large
+        by_month: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
         for row in batch:
             by_month[_month(row.recorded_at)].append(tuple(row))
+        for month, records in sorted(by_month.items()):
+            name = f"seq-{records[0][0]:012d}-{records[-1][0]:012d}.parquet"
+            _write(base / f"month={month}" / name, _table(records, schema))
+            files += 1
         end = batch[-1].seq
-    for month, records in sorted(by_month.items()):
-        name = f"seq-{records[0][0]:012d}-{records[-1][0]:012d}.parquet"
-        _write(base / f"month={month}" / name, _table(records, schema))
-        files += 1
     if not (base.exists() and any(base.rglob("*.parquet"))):
         _write(base / "empty.parquet", _table([], schema))  # an empty ledger is still a table with columns
         files += 1
@@ -215,22 +215,25 @@ def _sync_projection(
 
 def _partitions(conn: Connection, exported: Exported) -> tuple[dict[str, pa.Table], int]:
     """The table as the store holds it, split into its partitions, each's rows sorted; and its row count.
-    Rows are read in batches and taken apart by position: a column looked up by name on every row was a
-    fifth of a full export's time."""
+    Each batch read becomes Arrow columns at once and is split among the partitions by row positions: rows
+    kept as Python tuples until the end held 17.6 GB for the 15.9M rows of `event_lots` at 10.5M events."""
     schema = arrow_schema(exported)
     keep = [exported.table.c[name] for name in schema.names]
     named = [name for name in (exported.month_from, "material" if exported.by_material else None) if name]
     width = len(keep)
-    parts: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
+    pieces: dict[str, list[pa.Table]] = defaultdict(list)
     rows = 0
     for batch in conn.execute(select(*keep, *(exported.table.c[n] for n in named))).partitions(_BATCH):
-        for row in batch:
-            record = tuple(row)
-            parts[_partition(exported, *record[width:])].append(record[:width])
+        at: dict[str, list[int]] = defaultdict(list)
+        for i, row in enumerate(batch):
+            at[_partition(exported, *row[width:])].append(i)
+        table = _table([tuple(row[:width]) for row in batch], schema)
+        for rel, positions in at.items():
+            pieces[rel].append(table if len(positions) == len(batch) else table.take(positions))
         rows += len(batch)
-    if not parts:
-        parts[""] = []  # an empty table is one empty file at its root, so readers still find its columns
-    return {rel: _sorted(_table(records, schema)) for rel, records in sorted(parts.items())}, rows
+    if not pieces:
+        pieces[""] = [_table([], schema)]  # an empty table is one empty file at its root: readers find its columns
+    return {rel: _sorted(pa.concat_tables(tables)) for rel, tables in sorted(pieces.items())}, rows
 
 
 def _digests(parts: dict[str, pa.Table]) -> dict[str, str]:
@@ -273,8 +276,9 @@ def _value(value: str | None) -> str:
 
 
 def _sorted(table: pa.Table) -> pa.Table:
-    """Rows in the order of all their columns, NULL first: a partition's bytes then depend on its rows only."""
-    return table.sort_by([(name, "ascending", "at_start") for name in table.schema.names])
+    """Rows in the order of all their columns, NULL first, in one chunk: a partition's bytes (and digest)
+    then depend on its rows only, not on the batches they were read in."""
+    return table.sort_by([(name, "ascending", "at_start") for name in table.schema.names]).combine_chunks()
 
 
 def _table(records: list[tuple[Any, ...]], schema: pa.Schema) -> pa.Table:
