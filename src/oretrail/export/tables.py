@@ -38,6 +38,11 @@ class Exported:
     def partition_keys(self) -> tuple[str, ...]:
         return (("month",) if self.month_from else ()) + (("material",) if self.by_material else ())
 
+    @property
+    def partition_columns(self) -> tuple[str, ...]:
+        """The table's columns the partition path is made from, in `partition_keys` order."""
+        return ((self.month_from,) if self.month_from else ()) + (("material",) if self.by_material else ())
+
 
 LEDGER = Exported("ledger", "recorded_at")
 # Projections and feeds the rules read: the chain's projections, registry, trade documents, partners'
