@@ -55,14 +55,14 @@ p.merge_values, p.delete_keys = _merge, _delete
 def capture_worker(data: Path, kind: str) -> dict[str, float]:
     if kind == "pg-executemany":
         exec(NO_COPY, {})
-    from oretrail.ledger.checkpoints import load_or_create_key
+    from oretrail.ledger.keys import create_key
     from oretrail.pipeline import Capture, document_paths
     from oretrail.registry.store import load_registry
 
     files = document_paths([data / "events"])
     with tempfile.TemporaryDirectory() as tmp, fresh_database(_engine_kind(kind), Path(tmp)) as engine:
         load_registry(engine, (data / "registry.jsonl").read_bytes().splitlines(), "registry")
-        cap = Capture(engine, signing_key=load_or_create_key(Path(tmp) / "k.pem"))
+        cap = Capture(engine, signing_key=create_key(Path(tmp) / "k.pem"))
         n, t0 = 0, time.perf_counter()
         for report in cap.documents(files):
             n += report.events

@@ -1,6 +1,7 @@
 """A larger store for timing full scans: a loaded SQLite store copied N times over, every identifier renamed.
 
     python3 -m uv run python bench/scale_copy.py /work/data/scan-s10.db /work/data/scan-x10.db --copies 10
+    python3 -m uv run python bench/scale_copy.py --pg postgresql+psycopg://postgres@127.0.0.1/big --copies 105
 
 Simulating and capturing scale 100 (~10M events) takes hours on a small machine; this makes a store of the
 same size in minutes, honestly labelled: copy k (1..N-1) of every projection the rules read gets every
@@ -11,6 +12,13 @@ activity); declarations and licences keep their ports' customs codes. Partner st
 multiplied by N, since N times the exports are what partners then report. Not copied: the ledger itself,
 the EPCIS query index and the alert tables (no rule reads them), so the copy is for timing scans, never for
 `verify` or `rebuild`.
+
+`--pg URL` copies a loaded PostgreSQL database in place, for timing capture, trace and the EPCIS query at
+that size (bench/scale_pg.py): the same tables, and also the ledger (keys renamed, bodies and hashes as
+they are: never `verify`) and the EPCIS query index (its identifiers renamed), whose catch-up cursor is
+then moved to the new head so that only what is captured afterwards is indexed. A record captured into the
+copy gets the next sequence number after the last copy's and chains from its hash. Enterprises keep their
+USCC there (PostgreSQL holds it to its 18 characters; nothing that is timed reads it).
 """
 
 from __future__ import annotations
@@ -76,6 +84,15 @@ def renamed(column: str, suffix: str) -> str:
     return f"CASE WHEN {column} IS NULL OR {column} = '' THEN {column} ELSE {column} || '{suffix}' END"
 
 
+# PostgreSQL only: what the reads at scale need besides the projections (the SQLite copy is for scans).
+INDEXED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "ledger": (("key",), ("seq",)),
+    "epcis_events": (("event_id", "read_point", "biz_location", "transformation_id"), ("seq",)),
+    "epcis_values": ((), ("seq",)),  # `value` renamed where it names an EPC, a class (a lot) or an event
+}
+NAMED_VALUES = ("epc", "parent", "input_epc", "output_epc", "class", "input_class", "output_class", "corrective")
+
+
 def copy(source: Path, target: Path, copies: int) -> None:
     if target.exists():
         raise SystemExit(f"{target} exists: remove it first")
@@ -105,12 +122,77 @@ def copy(source: Path, target: Path, copies: int) -> None:
     print(f"{target}: {n:,} events")
 
 
+def copy_pg(url: str, copies: int) -> None:
+    """Copies 1..N-1 of every table in `TABLES` and `INDEXED`, in place, each copy its own transaction."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    tables = {**TABLES, **INDEXED}
+    with engine.begin() as conn:
+        if conn.execute(text("SELECT count(*) FROM ledger WHERE seq >= :s"), {"s": SHIFT}).scalar_one():
+            raise SystemExit(f"{url} holds copies already: copy a freshly loaded database")
+        conn.execute(text("DROP SCHEMA IF EXISTS copy_source CASCADE"))
+        conn.execute(text("CREATE SCHEMA copy_source"))
+        for table in tables:
+            conn.execute(text(f"CREATE TABLE copy_source.{table} AS TABLE public.{table}"))
+    columns = {
+        table: [
+            r[0]
+            for r in engine.connect().execute(
+                text(
+                    "SELECT column_name FROM information_schema.columns "
+                    "WHERE table_schema = 'public' AND table_name = :t ORDER BY ordinal_position"
+                ),
+                {"t": table},
+            )
+        ]
+        for table in tables
+    }
+    named = ", ".join(f"'{kind}'" for kind in NAMED_VALUES)
+    for k in range(1, copies):
+        started = time.perf_counter()
+        suffix = f".c{k}"
+        with engine.begin() as conn:
+            for table, (ids, seqs) in tables.items():
+                select = [
+                    renamed(c, suffix) if c in ids and c != "uscc"
+                    else f"{c} + {k * SHIFT}" if c in seqs
+                    else f"CASE WHEN kind IN ({named}) THEN value || '{suffix}' ELSE value END"
+                    if (table, c) == ("epcis_values", "value")
+                    else c
+                    for c in columns[table]
+                ]  # fmt: skip
+                conn.execute(
+                    text(f"INSERT INTO public.{table} ({', '.join(columns[table])}) "
+                         f"SELECT {', '.join(select)} FROM copy_source.{table}")
+                )  # fmt: skip
+        print(f"copy {k}: {time.perf_counter() - started:.1f} s", flush=True)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE mirror SET net_kg = net_kg * :n, value_usd = value_usd * :n"), {"n": copies})
+        conn.execute(
+            text("UPDATE cursors SET seq = (SELECT max(seq) FROM ledger WHERE kind = 'event') WHERE name = :c"),
+            {"c": "epcis_index"},
+        )
+        conn.execute(text("DROP SCHEMA copy_source CASCADE"))
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM ANALYZE"))
+        n = conn.execute(text("SELECT count(*) FROM events")).scalar_one()
+    engine.dispose()
+    print(f"{url}: {n:,} events")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("source", type=Path)
-    parser.add_argument("target", type=Path)
+    parser.add_argument("source", type=Path, nargs="?")
+    parser.add_argument("target", type=Path, nargs="?")
     parser.add_argument("--copies", type=int, default=10)
+    parser.add_argument("--pg", help="a loaded PostgreSQL database, copied in place")
     args = parser.parse_args()
+    if args.pg:
+        copy_pg(args.pg, args.copies)
+        return
+    if not (args.source and args.target):
+        parser.error("source and target are needed (or --pg URL)")
     copy(args.source, args.target, args.copies)
     key = Path(f"{args.source}.signing.key")
     if key.exists():
