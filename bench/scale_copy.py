@@ -1,7 +1,7 @@
 """A larger store for timing full scans: a loaded SQLite store copied N times over, every identifier renamed.
 
     python3 -m uv run python bench/scale_copy.py /work/data/scan-s10.db /work/data/scan-x10.db --copies 10
-    python3 -m uv run python bench/scale_copy.py --pg postgresql+psycopg://postgres@127.0.0.1/big --copies 105
+    python3 -m uv run python bench/scale_copy.py --pg postgresql+psycopg://postgres@127.0.0.1/big --copies 130
 
 Simulating and capturing scale 100 (~10M events) takes hours on a small machine; this makes a store of the
 same size in minutes, honestly labelled: copy k (1..N-1) of every projection the rules read gets every
@@ -93,6 +93,25 @@ INDEXED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 NAMED_VALUES = ("epc", "parent", "input_epc", "output_epc", "class", "input_class", "output_class", "corrective")
 
 
+def insert_copy(table: str, ids: tuple[str, ...], seqs: tuple[str, ...], k: int, source: str, target: str) -> str:
+    """The statement that writes copy k of `table` from schema `source` into `target`, its columns as the
+    platform declares them (storage/schema.py, which the migrations are tested to match)."""
+    from oretrail.storage.schema import metadata
+
+    suffix = f".c{k}"
+    named = ", ".join(f"'{kind}'" for kind in NAMED_VALUES)
+    columns = list(metadata.tables[table].columns.keys())
+    select = [
+        f"CASE WHEN kind IN ({named}) THEN value || '{suffix}' ELSE value END"
+        if (table, c) == ("epcis_values", "value")
+        else renamed(c, suffix) if c in ids
+        else f"{c} + {k * SHIFT}" if c in seqs
+        else c
+        for c in columns
+    ]  # fmt: skip
+    return f"INSERT INTO {target}.{table} ({', '.join(columns)}) SELECT {', '.join(select)} FROM {source}.{table}"
+
+
 def copy(source: Path, target: Path, copies: int) -> None:
     if target.exists():
         raise SystemExit(f"{target} exists: remove it first")
@@ -106,11 +125,8 @@ def copy(source: Path, target: Path, copies: int) -> None:
     dst.execute("ATTACH DATABASE ? AS o", (f"file:{source}?mode=ro",))
     for k in range(1, copies):
         started = time.perf_counter()
-        suffix = f".c{k}"
         for table, (ids, seqs) in TABLES.items():
-            columns = [r[1] for r in dst.execute(f"PRAGMA main.table_info({table})")]
-            select = [renamed(c, suffix) if c in ids else f"{c} + {k * SHIFT}" if c in seqs else c for c in columns]
-            dst.execute(f"INSERT INTO main.{table} ({', '.join(columns)}) SELECT {', '.join(select)} FROM o.{table}")
+            dst.execute(insert_copy(table, ids, seqs, k, "o", "main"))
         dst.commit()
         print(f"copy {k}: {time.perf_counter() - started:.1f} s", flush=True)
     dst.execute("UPDATE mirror SET net_kg = net_kg * ?, value_usd = value_usd * ?", (copies, copies))
@@ -135,37 +151,12 @@ def copy_pg(url: str, copies: int) -> None:
         conn.execute(text("CREATE SCHEMA copy_source"))
         for table in tables:
             conn.execute(text(f"CREATE TABLE copy_source.{table} AS TABLE public.{table}"))
-    columns = {
-        table: [
-            r[0]
-            for r in engine.connect().execute(
-                text(
-                    "SELECT column_name FROM information_schema.columns "
-                    "WHERE table_schema = 'public' AND table_name = :t ORDER BY ordinal_position"
-                ),
-                {"t": table},
-            )
-        ]
-        for table in tables
-    }
-    named = ", ".join(f"'{kind}'" for kind in NAMED_VALUES)
     for k in range(1, copies):
         started = time.perf_counter()
-        suffix = f".c{k}"
         with engine.begin() as conn:
             for table, (ids, seqs) in tables.items():
-                select = [
-                    renamed(c, suffix) if c in ids and c != "uscc"
-                    else f"{c} + {k * SHIFT}" if c in seqs
-                    else f"CASE WHEN kind IN ({named}) THEN value || '{suffix}' ELSE value END"
-                    if (table, c) == ("epcis_values", "value")
-                    else c
-                    for c in columns[table]
-                ]  # fmt: skip
-                conn.execute(
-                    text(f"INSERT INTO public.{table} ({', '.join(columns[table])}) "
-                         f"SELECT {', '.join(select)} FROM copy_source.{table}")
-                )  # fmt: skip
+                suffixed = tuple(c for c in ids if c != "uscc")  # 18 characters in PostgreSQL: no room for more
+                conn.execute(text(insert_copy(table, suffixed, seqs, k, "copy_source", "public")))
         print(f"copy {k}: {time.perf_counter() - started:.1f} s", flush=True)
     with engine.begin() as conn:
         conn.execute(text("UPDATE mirror SET net_kg = net_kg * :n, value_usd = value_usd * :n"), {"n": copies})

@@ -1,7 +1,7 @@
 """PostgreSQL at ten million events (issue 16): capture, the EPCIS index's catch-up, trace and the EPCIS query
 on a large database, beside the same on the small database it was copied from.
 
-    python3 -m uv run python bench/scale_pg.py --copies 105 --held 30 --slices 3
+    python3 -m uv run python bench/scale_pg.py --copies 130 --without 0017
 
 1. `small` (database `<prefix>_small`): the registry and all but the last `--held` documents of scale 1
    captured (`Capture.documents`, rules off, as bench/capture.py), the EPCIS index caught up.
@@ -17,7 +17,7 @@ on a large database, beside the same on the small database it was copied from.
    migrations 0018-0021's indexes and then how long building them takes at that size); storage per event.
 
 The databases are kept and reused by a later run (`--fresh` drops them first). At 10M events `big` takes
-about 4.3 KB per event (43 GB): check `df` first.
+about 4.6 KB per event (46 GB at 10.1M events): check `df` first.
 """
 
 from __future__ import annotations
@@ -28,9 +28,13 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import dataset, median
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 SERVER = os.environ.get("ORETRAIL_BENCH_PG_SERVER", "postgresql+psycopg://postgres@127.0.0.1:5432")
 
@@ -54,25 +58,22 @@ def _exists(name: str) -> bool:
     return found is not None
 
 
-def _capture(url: str, files: list[Path]) -> tuple[int, float, int, float]:
+def _capture(engine: Engine, files: list[Path]) -> tuple[int, float, int, float]:
     """Events captured and its seconds; events indexed by the EPCIS index's catch-up after it and its seconds
     (fewer: the simulator re-sends some events, which capture acknowledges and the ledger holds once)."""
     from oretrail.api.epcis.index import catch_up
     from oretrail.pipeline import Capture
-    from oretrail.storage.engine import make_engine
 
-    engine = make_engine(url)
     cap = Capture(engine)  # signs with ORETRAIL_SIGNING_KEY's key, which the registry's load made
     n, t0 = 0, time.perf_counter()
     for report in cap.documents(files):
         n += report.events
         if report.errors:
-            raise SystemExit(f"capture into {url} refused {report.errors[0]}")
+            raise SystemExit(f"capture into {engine.url.database} refused {report.errors[0]}")
     captured = time.perf_counter() - t0
     t0 = time.perf_counter()
     indexed = catch_up(engine)
     caught = time.perf_counter() - t0
-    engine.dispose()
     return n, captured, indexed, caught
 
 
@@ -93,9 +94,8 @@ def build(prefix: str, copies: int, held: int) -> None:
         load_registry(engine, (data / "registry.jsonl").read_bytes().splitlines(), "registry")
         with engine.begin() as conn:
             conn.execute(text("CREATE TABLE bench_slices (slice int PRIMARY KEY, db text NOT NULL)"))
+        n, seconds, _, caught = _capture(engine, document_paths([data / "events"])[:-held])
         engine.dispose()
-        files = document_paths([data / "events"])[:-held]
-        n, seconds, _, caught = _capture(f"{SERVER}/{small}_building", files)
         _admin(f"ALTER DATABASE {small}_building RENAME TO {small}")
         print(f"{small}: {n:,} events captured in {seconds:.0f} s, indexed in {caught:.0f} s", flush=True)
     if not _exists(big):
@@ -127,12 +127,11 @@ def capture(prefix: str, held: int, slices: int) -> None:
             engine = make_engine(url)
             with engine.connect() as conn:
                 done = conn.execute(text("SELECT 1 FROM bench_slices WHERE slice = :i"), {"i": i}).first()
-            engine.dispose()
             if done:
+                engine.dispose()
                 print(f"slice {i} was captured into {which} by an earlier run: skipped", flush=True)
                 continue
-            n, seconds, indexed, caught = _capture(url, part)
-            engine = make_engine(url)
+            n, seconds, indexed, caught = _capture(engine, part)
             with engine.begin() as conn:
                 conn.execute(text("INSERT INTO bench_slices VALUES (:i, :d)"), {"i": i, "d": which})
             engine.dispose()
@@ -152,7 +151,7 @@ def capture(prefix: str, held: int, slices: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--prefix", default="oretrail_scale")
-    parser.add_argument("--copies", type=int, default=105)
+    parser.add_argument("--copies", type=int, default=130)
     parser.add_argument("--held", type=int, default=30, help="documents of scale 1 held back for capture")
     parser.add_argument("--slices", type=int, default=3)
     parser.add_argument("--samples", type=int, default=21, help="calls per hot read")
